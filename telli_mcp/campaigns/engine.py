@@ -1,0 +1,100 @@
+"""`CampaignEngine`: the one object the MCP layer and the CLI hold to run campaigns.
+
+```python
+engine = CampaignEngine(client, Ledger(path, tenant=key_fingerprint))
+plan = await engine.plan(CampaignRequest(agent_id=agent, leads_file=Path("leads.csv"), default_region="DE"))
+# ... show plan (counts, sample, plan.validation) to the human, ask for confirmation ...
+result = await engine.start(plan, on_progress=report_progress)
+status = await engine.status(result.campaign_id)
+await engine.stop(result.campaign_id)
+```
+"""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+from telli_mcp.campaigns.ledger import Ledger
+from telli_mcp.campaigns.listing import list_campaigns
+from telli_mcp.campaigns.models import CampaignRequest
+from telli_mcp.campaigns.planning import prepare
+from telli_mcp.campaigns.results import (
+    CampaignPage,
+    CampaignPlan,
+    CampaignRunResult,
+    CampaignStatusReport,
+    ProgressCallback,
+    StopResult,
+)
+from telli_mcp.campaigns.run import RunOptions
+from telli_mcp.campaigns.runner import start_campaign
+from telli_mcp.campaigns.status import DEFAULT_MAX_INSPECTED, campaign_status
+from telli_mcp.campaigns.stop import stop_campaign
+from telli_mcp.client import TelliClient
+
+__all__ = ["CampaignEngine"]
+
+
+class CampaignEngine:
+    """Plan, start/resume, inspect, stop and list campaigns of one telli account."""
+
+    def __init__(self, client: TelliClient, ledger: Ledger, *, options: RunOptions | None = None) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.options = options or RunOptions()
+
+    async def plan(self, request: CampaignRequest, *, check_agent: bool = True) -> CampaignPlan:
+        """The dry run: validate and describe; reads the property schema (and agent/phone numbers) only."""
+        return (await prepare(self.client, self.ledger, request, check_agent=check_agent)).plan
+
+    @overload
+    async def start(
+        self,
+        source: CampaignPlan | CampaignRequest,
+        *,
+        dry_run: Literal[False] = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> CampaignRunResult: ...
+
+    @overload
+    async def start(
+        self,
+        source: CampaignPlan | CampaignRequest,
+        *,
+        dry_run: Literal[True],
+        on_progress: ProgressCallback | None = None,
+    ) -> CampaignPlan: ...
+
+    async def start(
+        self,
+        source: CampaignPlan | CampaignRequest,
+        *,
+        dry_run: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> CampaignRunResult | CampaignPlan:
+        """Start or resume; with `dry_run=True` only the plan (validation report included) is returned."""
+        if dry_run:
+            request = source.request if isinstance(source, CampaignPlan) else source
+            return await self.plan(request)
+        return await start_campaign(self.client, self.ledger, source, on_progress=on_progress, options=self.options)
+
+    async def status(
+        self,
+        campaign_id: str,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        max_inspected: int = DEFAULT_MAX_INSPECTED,
+    ) -> CampaignStatusReport:
+        """Live status from telli plus one page of notable leads."""
+        return await campaign_status(
+            self.client, self.ledger, campaign_id, limit=limit, cursor=cursor, max_inspected=max_inspected
+        )
+
+    async def stop(self, campaign_id: str, *, on_progress: ProgressCallback | None = None) -> StopResult:
+        """Take the campaign's pending contacts off the auto-dialer (idempotent)."""
+        return await stop_campaign(self.client, self.ledger, campaign_id, on_progress=on_progress)
+
+    def list(self, *, limit: int = 20, cursor: str | None = None) -> CampaignPage:
+        """Campaigns in the ledger, newest first (no request to telli)."""
+        return list_campaigns(self.ledger, limit=limit, cursor=cursor)

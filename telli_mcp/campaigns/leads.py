@@ -1,0 +1,250 @@
+"""Read leads from an inline list, a CSV file or a JSON file into raw rows with canonical column names.
+
+Nothing here knows about telli: values stay as written (CSV cells are strings, JSON values keep their type);
+`validation.py` normalises and checks them.
+
+CSV files: UTF-8 with or without BOM; the delimiter (comma, semicolon or tab) is taken from the header line;
+the first non-blank line is the header; blank rows are skipped but still counted, so row numbers match what a
+spreadsheet shows (header = row 1). JSON files: a list of objects, or an object with a `leads` or `contacts`
+list. Header names and JSON keys are normalised (camelCase, case, spaces, hyphens → snake_case) and common
+aliases map to the contact fields, e.g. `Telefon`, `Mobile`, `phone` → `phone_number`; `Vorname` →
+`first_name`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, Field, JsonValue
+
+from telli_mcp.campaigns.errors import LeadSourceError
+from telli_mcp.campaigns.models import ColumnProblem, LeadProblem
+
+__all__ = ["Column", "RawLead", "RawLeads", "canonical_key", "load_file", "load_inline", "normalise_key"]
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+DELIMITERS = (",", ";", "\t")
+
+_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "phone_number": (
+        "phone",
+        "phonenumber",
+        "mobile",
+        "mobile_number",
+        "mobile_phone",
+        "cell",
+        "cell_phone",
+        "telephone",
+        "tel",
+        "telefon",
+        "telefonnummer",
+        "handy",
+        "handynummer",
+        "mobilnummer",
+        "rufnummer",
+    ),
+    "first_name": ("firstname", "first", "given_name", "forename", "vorname"),
+    "last_name": ("lastname", "last", "surname", "family_name", "nachname"),
+    "email": ("e_mail", "mail", "email_address", "e_mail_address", "emailadresse", "e_mail_adresse"),
+    "external_id": ("externalid", "external_contact_id", "ext_id", "crm_id"),
+    "timezone": ("time_zone", "tz", "timezone_iana", "zeitzone"),
+    "salutation": ("anrede",),
+    "external_url": ("url", "crm_url", "link"),
+}
+_ALIASES = {alias: field for field, aliases in _FIELD_ALIASES.items() for alias in aliases}
+
+
+class Column(BaseModel):
+    """A source column: the name as written and the canonical key its values are stored under."""
+
+    original: str
+    key: str
+
+
+class RawLead(BaseModel):
+    """One non-blank source row, values keyed by canonical column key."""
+
+    row: int
+    values: dict[str, JsonValue]
+    problems: list[LeadProblem] = Field(default_factory=list)
+    """Problems the reader found already (e.g. more cells than header columns)."""
+
+
+class RawLeads(BaseModel):
+    """Everything read from one source."""
+
+    source: str
+    """Human description, e.g. `leads.csv (CSV, ';'-separated)`."""
+    sha256: str
+    """Checksum of the file bytes, or of the canonical JSON of an inline list."""
+    columns: list[Column]
+    rows: list[RawLead]
+    column_problems: list[ColumnProblem] = Field(default_factory=list)
+
+
+def normalise_key(name: str) -> str:
+    """`First Name`, `first-name`, `firstName` → `first_name`."""
+    text = name.strip().lstrip("\ufeff")
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    return re.sub(r"[\W_]+", "_", text.lower()).strip("_")
+
+
+def canonical_key(name: str) -> str:
+    """The normalised key with contact-field aliases resolved (`Telefon` → `phone_number`)."""
+    key = normalise_key(name)
+    return _ALIASES.get(key, key)
+
+
+def load_inline(leads: Sequence[Mapping[str, JsonValue]]) -> RawLeads:
+    """Read an inline list of lead objects (row = position + 1)."""
+    payload = json.dumps(list(leads), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    digest = hashlib.sha256(payload.encode()).hexdigest()
+    noun = "lead" if len(leads) == 1 else "leads"
+    return _from_objects(leads, source=f"{len(leads)} inline {noun}", sha256=digest)
+
+
+def load_file(path: Path) -> RawLeads:
+    """Read a CSV or JSON lead file.
+
+    Raises:
+        LeadSourceError: the file is missing, too large, not UTF-8, not valid JSON, or has no header row.
+    """
+    data = _read_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LeadSourceError(f"{path.name} is not UTF-8 text; save it as 'CSV UTF-8' and try again.") from None
+    if _looks_like_json(path, text):
+        return _from_json(text, source=f"{path.name} (JSON)", sha256=digest)
+    return _from_csv(text, name=path.name, sha256=digest)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise LeadSourceError(f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise LeadSourceError(f"Lead file {str(path)!r} does not exist.") from None
+    except IsADirectoryError:
+        raise LeadSourceError(f"{str(path)!r} is a directory, not a lead file.") from None
+    except PermissionError:
+        raise LeadSourceError(f"Lead file {str(path)!r} cannot be read (permission denied).") from None
+
+
+def _looks_like_json(path: Path, text: str) -> bool:
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return True
+    if suffix in {".csv", ".tsv", ".txt"}:
+        return False
+    return text.lstrip().startswith(("[", "{"))
+
+
+def _from_json(text: str, *, source: str, sha256: str) -> RawLeads:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LeadSourceError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}.") from None
+    if isinstance(document, dict):
+        document = document.get("leads", document.get("contacts"))
+    if not isinstance(document, list):
+        raise LeadSourceError(f"{source} must hold a list of lead objects (or an object with a 'leads' list).")
+    return _from_objects(document, source=source, sha256=sha256)
+
+
+def _from_objects(items: Sequence[object], *, source: str, sha256: str) -> RawLeads:
+    columns = _ColumnIndex()
+    rows: list[RawLead] = []
+    for index, item in enumerate(items):
+        row = index + 1
+        if not isinstance(item, Mapping):
+            problem = LeadProblem(row=row, field="(row)", reason="not an object with lead fields")
+            rows.append(RawLead(row=row, values={}, problems=[problem]))
+            continue
+        values: dict[str, JsonValue] = {}
+        for name, value in item.items():
+            key = columns.add(str(name))
+            if key is not None and key not in values:
+                values[key] = value
+        rows.append(RawLead(row=row, values=values))
+    return RawLeads(source=source, sha256=sha256, columns=columns.columns, rows=rows, column_problems=columns.problems)
+
+
+def _from_csv(text: str, *, name: str, sha256: str) -> RawLeads:
+    delimiter = _sniff_delimiter(text)
+    records = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
+    header = next(((number, cells) for number, cells in records if not _is_blank(cells)), None)
+    if header is None:
+        raise LeadSourceError(f"{name} is empty: it needs a header row and at least one lead.")
+    columns = _ColumnIndex()
+    keys = [columns.add(cell) if cell.strip() else None for cell in header[1]]
+    rows = [_csv_row(number, cells, keys) for number, cells in records if not _is_blank(cells)]
+    label = {",": "','", ";": "';'", "\t": "tab"}[delimiter]
+    return RawLeads(
+        source=f"{name} (CSV, {label}-separated)",
+        sha256=sha256,
+        columns=columns.columns,
+        rows=rows,
+        column_problems=columns.problems,
+    )
+
+
+def _csv_row(number: int, cells: list[str], keys: list[str | None]) -> RawLead:
+    values: dict[str, JsonValue] = {}
+    for key, cell in zip(keys, cells, strict=False):
+        if key is not None and key not in values:
+            values[key] = cell
+    problems = []
+    extra = [cell for cell in cells[len(keys) :] if cell.strip()]
+    unnamed = [cell for key, cell in zip(keys, cells, strict=False) if key is None and cell.strip()]
+    if extra or unnamed:
+        reason = "has values in columns without a header name"
+        problems.append(LeadProblem(row=number, field="(row)", reason=reason))
+    return RawLead(row=number, values=values, problems=problems)
+
+
+def _sniff_delimiter(text: str) -> str:
+    # csv.Sniffer guesses from a sample and misreads short files; the header line alone is reliable enough.
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    unquoted = re.sub(r'"[^"]*"', "", first)
+    counts = {delimiter: unquoted.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] > 0 else ","
+
+
+def _is_blank(cells: Iterable[str]) -> bool:
+    return all(not cell.strip() for cell in cells)
+
+
+class _ColumnIndex:
+    """Collects columns in first-seen order and reports two source columns that mean the same field."""
+
+    def __init__(self) -> None:
+        self.columns: list[Column] = []
+        self.problems: list[ColumnProblem] = []
+        self._by_original: dict[str, str | None] = {}
+        self._by_key: dict[str, str] = {}
+
+    def add(self, original: str) -> str | None:
+        """The key to store this column's values under, or None when an earlier column already took it."""
+        if original in self._by_original:
+            return self._by_original[original]
+        key = canonical_key(original)
+        first = self._by_key.get(key)
+        if first is not None:
+            reason = f"means the same as column {first!r} ({key}); keep only one of them"
+            self.problems.append(ColumnProblem(column=original.strip(), reason=reason))
+            self._by_original[original] = None
+            return None
+        self._by_key[key] = original.strip()
+        self._by_original[original] = key
+        self.columns.append(Column(original=original.strip().lstrip("\ufeff"), key=key))
+        return key

@@ -1,0 +1,233 @@
+"""Normalise single values: phone numbers, e-mail, time zones, URLs and contact-property values by data type.
+
+Every function returns the normalised value or raises `ValueError` whose message is a short reason meant for
+the validation report (the row and field are added by the caller).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from datetime import date, datetime
+from urllib.parse import urlparse
+
+import phonenumbers
+from pydantic import BaseModel, JsonValue
+
+from telli_mcp.campaigns.models import PropertyValue
+
+__all__ = [
+    "PropertyOption",
+    "PropertySpec",
+    "coerce_property",
+    "is_empty",
+    "normalise_email",
+    "normalise_phone",
+    "normalise_timezone",
+    "normalise_url",
+]
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_TRUE = frozenset({"true", "yes", "1", "ja", "y", "wahr"})
+_FALSE = frozenset({"false", "no", "0", "nein", "n", "falsch"})
+_MAX_OPTIONS_SHOWN = 10
+
+
+class PropertyOption(BaseModel):
+    """One option of a select or multi-select property."""
+
+    model_config = {"frozen": True}
+
+    value: str
+    label: str | None = None
+
+
+class PropertySpec(BaseModel):
+    """The part of a telli contact-property definition that validation needs."""
+
+    model_config = {"frozen": True}
+
+    key: str
+    data_type: str
+    options: tuple[PropertyOption, ...] = ()
+
+
+def is_empty(value: JsonValue) -> bool:
+    """Empty cells, blank strings, null and empty lists mean "not set"."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list) and not value
+
+
+def normalise_phone(raw: str, default_region: str | None) -> str:
+    """E.164 form of `raw`; national formats need `default_region`."""
+    text = raw.strip()
+    international = text.startswith("+")
+    if not international and default_region is None:
+        raise ValueError(f"{text!r} has no country code: write +<country code>... or set a default region")
+    try:
+        parsed = phonenumbers.parse(text, None if international else default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{text!r} {_parse_failure(exc)}") from None
+    region = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
+    possible = phonenumbers.is_possible_number_with_reason(parsed)
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise ValueError(f"{text!r} {_impossible_reason(possible, region)}")
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{text!r} is not a valid phone number for {region}")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _parse_failure(exc: phonenumbers.NumberParseException) -> str:
+    reasons = {
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "has an unknown country code",
+        phonenumbers.NumberParseException.NOT_A_NUMBER: "is not a phone number",
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: "is too short",
+        phonenumbers.NumberParseException.TOO_LONG: "is too long",
+    }
+    return reasons.get(exc.error_type, "is not a phone number")
+
+
+def _impossible_reason(result: int, region: str) -> str:
+    if result == phonenumbers.ValidationResult.TOO_SHORT:
+        return f"is too short for a {region} number"
+    if result == phonenumbers.ValidationResult.TOO_LONG:
+        return f"is too long for a {region} number"
+    if result == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+        return "has an unknown country code"
+    return f"has an impossible length for a {region} number"
+
+
+def normalise_email(raw: str) -> str:
+    text = raw.strip()
+    if not _EMAIL.fullmatch(text):
+        raise ValueError(f"{text!r} is not an e-mail address")
+    return text
+
+
+@functools.cache
+def _timezones() -> dict[str, str]:
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def normalise_timezone(raw: str) -> str:
+    """The IANA name in its canonical spelling (`europe/berlin` → `Europe/Berlin`)."""
+    text = raw.strip()
+    name = _timezones().get(text.casefold())
+    if name is None:
+        raise ValueError(f"{text!r} is not an IANA timezone such as Europe/Berlin")
+    return name
+
+
+def normalise_url(raw: str) -> str:
+    text = raw.strip()
+    parsed = urlparse(text)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return text
+
+
+def coerce_property(spec: PropertySpec, value: JsonValue, default_region: str | None) -> PropertyValue:
+    """`value` converted to what telli expects for `spec.data_type` (the caller rules out empty values)."""
+    match spec.data_type:
+        case "number":
+            return _number(value)
+        case "boolean":
+            return _boolean(value)
+        case "date":
+            return _date(_text(value))
+        case "datetime":
+            return _datetime(_text(value))
+        case "select":
+            return _option(spec, _text(value))
+        case "multi_select":
+            return _options(spec, value)
+        case "phone_number":
+            return normalise_phone(_text(value), default_region)
+        case "email":
+            return normalise_email(_text(value))
+        case _:
+            return _text(value)
+
+
+def _text(value: JsonValue) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("expects a single text value")
+    return str(value).strip()
+
+
+def _number(value: JsonValue) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        return value
+    text = _text(value)
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if re.fullmatch(r"[+-]?\d+\.\d+", text):
+        return float(text)
+    if re.fullmatch(r"[+-]?\d{1,3},\d{3}", text):
+        raise ValueError(f"{text!r} is ambiguous (thousands separator or decimal comma?); write it without one")
+    if re.fullmatch(r"[+-]?\d+,\d+", text):
+        return float(text.replace(",", "."))
+    raise ValueError(f"{text!r} is not a number")
+
+
+def _boolean(value: JsonValue) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not a yes/no value (true/false, yes/no, 1/0, ja/nein)")
+
+
+def _date(text: str) -> str:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _datetime(text: str) -> str:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO date-time such as 2025-03-01T10:00:00+01:00") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset; write e.g. 2025-03-01T10:00:00+01:00")
+    return parsed.isoformat()
+
+
+def _option(spec: PropertySpec, text: str) -> str:
+    # Exact value first, then case-insensitive value, then the label a human sees in the telli app.
+    folded = text.casefold()
+    for option in spec.options:
+        if option.value == text:
+            return option.value
+    for option in spec.options:
+        if option.value.casefold() == folded or (option.label or "").casefold() == folded:
+            return option.value
+    shown = ", ".join(option.value for option in spec.options[:_MAX_OPTIONS_SHOWN])
+    more = ", ..." if len(spec.options) > _MAX_OPTIONS_SHOWN else ""
+    raise ValueError(f"{text!r} is not an option of {spec.key} ({shown}{more})")
+
+
+def _options(spec: PropertySpec, value: JsonValue) -> list[str]:
+    items = value if isinstance(value, list) else re.split(r"[,|]", _text(value))
+    chosen: list[str] = []
+    for item in items:
+        if is_empty(item):
+            continue
+        option = _option(spec, _text(item))
+        if option not in chosen:
+            chosen.append(option)
+    return chosen

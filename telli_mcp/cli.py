@@ -1,0 +1,103 @@
+"""The `telli-mcp` command: run the MCP server (stdio or HTTP), the sandbox, or the telli simulator.
+
+The API key is read only from the environment (TELLI_API_KEY), never from the command line, so it never
+shows up in process listings or shell history. Imports are lazy to keep start-up fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from telli_mcp._version import __version__
+
+if TYPE_CHECKING:
+    from telli_mcp.config import Settings
+
+__all__ = ["main"]
+
+DESCRIPTION = "MCP server for telli, the AI voice-agent platform. The API key comes from TELLI_API_KEY."
+
+
+def _serve_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio",
+                        help="stdio for Claude Desktop and most clients (default); http for streamable HTTP")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000); the endpoint is /mcp")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="run against the built-in telli simulator with demo data (no account needed)")
+    parser.add_argument("--read-only", action="store_true", default=None,
+                        help="register read tools only (env TELLI_MCP_READ_ONLY)")
+    parser.add_argument("--toolsets", help="comma-separated: default, all, or names (env TELLI_MCP_TOOLSETS)")
+    parser.add_argument("--confirm", choices=["auto", "elicit", "token", "off"],
+                        help="how calls and deletes get the user's yes (env TELLI_MCP_CONFIRM)")
+    parser.add_argument("--log-level", help="stderr log level (env TELLI_MCP_LOG_LEVEL)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="telli-mcp", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"telli-mcp {__version__}")
+    _serve_parser(parser)
+    commands = parser.add_subparsers(dest="command")
+    simulator = commands.add_parser("simulator", help="run the telli API simulator as an HTTP server")
+    simulator.add_argument("--host", default="127.0.0.1")
+    simulator.add_argument("--port", type=int, default=8787)
+    simulator.add_argument("--speed", type=float, default=60.0,
+                           help="simulated seconds per real second (default 60)")
+    simulator.add_argument("--no-demo-data", action="store_true", help="start with an empty account")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from telli_mcp.config import Settings
+
+    overrides: dict[str, object] = {}
+    if args.read_only:
+        overrides["read_only"] = True
+    if args.toolsets:
+        overrides["toolsets"] = tuple(t.strip() for t in args.toolsets.split(",") if t.strip())
+    if args.confirm:
+        overrides["confirm"] = args.confirm
+    if args.log_level:
+        overrides["log_level"] = args.log_level
+    if args.sandbox:
+        overrides["sandbox"] = True
+    settings = Settings()
+    return settings.model_copy(update=overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from telli_mcp.serve import run_server
+    from telli_mcp.server import UnknownToolsetError
+
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run_server(settings, transport=args.transport, host=args.host, port=args.port)
+    except UnknownToolsetError as err:
+        print(f"telli-mcp: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    from telli_mcp.simulator.serve import run_simulator
+
+    print(f"telli simulator on http://{args.host}:{args.port} (demo key: see README)", file=sys.stderr)
+    run_simulator(host=args.host, port=args.port, speed=args.speed, seed_demo=not args.no_demo_data)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "simulator":
+        return _simulator(args)
+    return _serve(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

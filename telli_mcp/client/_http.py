@@ -1,0 +1,282 @@
+"""The request core: authentication, headers, error mapping, decoding and the one retry policy.
+
+Retry policy: only requests that are safe to repeat are retried (GET, PUT, PATCH, DELETE, and the read-only
+`POST /v1/get-contacts-batch`), on 429/502/503/504, connection errors and timeouts. telli documents no
+idempotency key, so a POST that creates or dials is never repeated: repeating `schedule-call` after a timeout
+could phone a person twice. Delays use exponential backoff with full jitter unless telli sent Retry-After, and
+all attempts of one request stay within `retry_deadline` seconds.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx2
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from telli_mcp._version import __version__
+from telli_mcp.client.errors import (
+    ResponseDecodeError,
+    TelliAPIError,
+    TelliConnectionError,
+    TelliTimeoutError,
+    make_status_error,
+)
+
+__all__ = ["APIResponse", "HTTPCore", "Sleep", "mask_key", "parse_retry_after"]
+
+logger = logging.getLogger("telli_mcp.client")
+
+Sleep = Callable[[float], Awaitable[None]]
+QueryParams = Mapping[str, str | int]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+SAFE_METHODS = frozenset({"GET", "PUT", "PATCH", "DELETE"})
+READ_ONLY_POSTS = frozenset({"/v1/get-contacts-batch"})
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 8.0
+# These failures happen before the request leaves the client, so telli cannot have acted on it.
+_NOT_SENT_ERRORS = (
+    httpx2.ConnectError,
+    httpx2.ConnectTimeout,
+    httpx2.PoolTimeout,
+    httpx2.UnsupportedProtocol,
+)
+
+
+def mask_key(key: str) -> str:
+    """A recognisable but harmless form of an API key: first 3 + "…" + last 4 characters, or "****"."""
+    if len(key) >= 12:
+        return f"{key[:3]}…{key[-4:]}"
+    return "****"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None when absent or invalid."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class APIResponse:
+    """A decoded 2xx response: the JSON body (None when empty) and where it came from."""
+
+    status_code: int
+    data: Any
+    method: str
+    path: str
+
+    def parse(self, model: type[ModelT]) -> ModelT:
+        """Validate the body as `model`, turning a shape mismatch into ResponseDecodeError."""
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            raise ResponseDecodeError(
+                f"telli's response to {self.method} {self.path} did not have the expected shape "
+                f"({exc.error_count()} problem(s); first at {where}: {first['msg']}).",
+                status_code=self.status_code,
+                method=self.method,
+                path=self.path,
+            ) from None
+
+
+class HTTPCore:
+    """Sends requests to telli and returns decoded bodies or raises `TelliError`s."""
+
+    def __init__(
+        self,
+        *,
+        api_key: SecretStr,
+        base_url: str,
+        timeout: float,
+        max_retries: int,
+        retry_deadline: float,
+        transport: httpx2.AsyncBaseTransport | None,
+        sleep: Sleep,
+        rng: random.Random,
+    ) -> None:
+        self._api_key = api_key
+        self._max_retries = max_retries
+        self._retry_deadline = retry_deadline
+        self._sleep = sleep
+        self._rng = rng
+        self.base_url = base_url.rstrip("/")
+        self._client = httpx2.AsyncClient(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {api_key.get_secret_value()}",
+                "User-Agent": f"telli-mcp/{__version__}",
+                "Accept": "application/json",
+            },
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def request(
+        self, method: str, path: str, *, params: QueryParams | None = None, json: Any = None
+    ) -> APIResponse:
+        """Send one logical request, retrying it when the policy allows, and return the decoded 2xx body."""
+        retry_safe = method in SAFE_METHODS or (method == "POST" and path in READ_ONLY_POSTS)
+        started = time.monotonic()
+        slept = 0.0
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(method, path, params, json)
+            except (TelliAPIError, TelliConnectionError) as error:
+                # With an injected fake sleep the clock does not move, so the time slept also counts.
+                elapsed = max(time.monotonic() - started, slept)
+                delay = self._retry_delay(error, attempt, elapsed) if retry_safe else None
+                if delay is None:
+                    raise
+                logger.info(
+                    "Retrying %s %s in %.2f s (retry %d): %s", method, path, delay, attempt + 1, error
+                )
+                await self._sleep(delay)
+                slept += delay
+                attempt += 1
+
+    def _retry_delay(
+        self, error: TelliAPIError | TelliConnectionError, attempt: int, elapsed: float
+    ) -> float | None:
+        if attempt >= self._max_retries:
+            return None
+        retry_after: float | None = None
+        if isinstance(error, TelliAPIError):
+            if error.status_code not in RETRYABLE_STATUSES:
+                return None
+            retry_after = error.retry_after
+        delay = retry_after if retry_after is not None else self._backoff(attempt)
+        return delay if delay <= self._retry_deadline - elapsed else None
+
+    def _backoff(self, attempt: int) -> float:
+        return self._rng.uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+
+    async def _attempt(self, method: str, path: str, params: QueryParams | None, json: Any) -> APIResponse:
+        started = time.monotonic()
+        response = await self._send(method, path, params, json)
+        logger.debug(
+            "telli %s %s -> %d (%.0f ms)",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        if not response.is_success:
+            raise self._status_error(response, method, path)
+        return self._decode(response, method, path)
+
+    async def _send(self, method: str, path: str, params: QueryParams | None, json: Any) -> httpx2.Response:
+        try:
+            return await self._client.request(method, path, params=params, json=json)
+        except httpx2.TransportError as exc:
+            raise self._connection_error(exc, method, path) from None
+
+    def _connection_error(self, exc: httpx2.TransportError, method: str, path: str) -> TelliConnectionError:
+        maybe_processed = not isinstance(exc, _NOT_SENT_ERRORS)
+        consequence = (
+            "the request may have reached telli and been processed"
+            if maybe_processed
+            else "the request did not reach telli"
+        )
+        if isinstance(exc, httpx2.TimeoutException):
+            message = f"Timed out talking to telli ({type(exc).__name__}) on {method} {path}; {consequence}."
+            return TelliTimeoutError(message, maybe_processed=maybe_processed, method=method, path=path)
+        detail = self._scrub(str(exc)) or type(exc).__name__
+        message = f"Could not talk to telli at {self.base_url} on {method} {path} ({detail}); {consequence}."
+        return TelliConnectionError(message, maybe_processed=maybe_processed, method=method, path=path)
+
+    def _status_error(self, response: httpx2.Response, method: str, path: str) -> TelliAPIError:
+        message, code, details = _error_fields(_json_or_none(response))
+        if message is None and response.text.strip():
+            message = response.text.strip()[:300]
+        return make_status_error(
+            response.status_code,
+            server_message=self._scrub(message) if message else None,
+            code=code,
+            details=self._scrub_any(details),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            method=method,
+            path=path,
+        )
+
+    @staticmethod
+    def _decode(response: httpx2.Response, method: str, path: str) -> APIResponse:
+        if response.status_code == 204 or not response.content.strip():
+            return APIResponse(response.status_code, None, method, path)
+        try:
+            data = response.json()
+        except ValueError:
+            raise ResponseDecodeError(
+                f"telli's response to {method} {path} (HTTP {response.status_code}) is not valid JSON.",
+                status_code=response.status_code,
+                method=method,
+                path=path,
+            ) from None
+        return APIResponse(response.status_code, data, method, path)
+
+    def _scrub(self, text: str) -> str:
+        key = self._api_key.get_secret_value()
+        return text.replace(key, mask_key(key)) if key else text
+
+    def _scrub_any(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._scrub(value)
+        if isinstance(value, dict):
+            return {k: self._scrub_any(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrub_any(v) for v in value]
+        return value
+
+
+def _json_or_none(response: httpx2.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_fields(body: Any) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(message, code, details) from a v1 `{"message"}` or v2 `{"code", "message", "data"}` error body."""
+    if not isinstance(body, dict):
+        return None, None, {}
+    message = body.get("message", body.get("error"))
+    code = body.get("code")
+    data = body.get("data")
+    if isinstance(data, dict):
+        details = data
+    else:
+        details = {k: v for k, v in body.items() if k not in ("message", "code", "error")}
+    return (
+        str(message) if message is not None else None,
+        str(code) if code is not None else None,
+        details,
+    )

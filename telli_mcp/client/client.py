@@ -1,0 +1,128 @@
+"""`TelliClient`: the entry point of the async telli API client."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+import anyio
+import httpx2
+from pydantic import SecretStr
+
+from telli_mcp.client._http import HTTPCore, mask_key
+from telli_mcp.client.errors import AuthenticationError, MissingAPIKeyError
+from telli_mcp.client.resources import Agents, Calls, Contacts, ContactsV1, PhoneNumbers, Properties
+from telli_mcp.config import DEFAULT_BASE_URL, Settings
+
+__all__ = ["TelliClient"]
+
+
+class TelliClient:
+    """Async client for telli's REST API (v1 and v2).
+
+    ```python
+    async with TelliClient(api_key) as telli:
+        contact = await telli.contacts.get(contact_id)
+        async for call in telli.calls.iterate(contact_id=contact.id):
+            ...
+    ```
+
+    Requests that are safe to repeat are retried on 429/502/503/504 and connection failures; POSTs that
+    create or dial never are. `sleep` and `rng` are injectable so tests never wait on the wall clock.
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        retry_deadline: float = 60.0,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        secret = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
+        if not secret.get_secret_value().strip():
+            raise MissingAPIKeyError()
+        self._masked_key = mask_key(secret.get_secret_value())
+        self._http = HTTPCore(
+            api_key=secret,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_deadline=retry_deadline,
+            transport=transport,
+            sleep=sleep or anyio.sleep,
+            rng=rng or random.Random(),
+        )
+        self.contacts = Contacts(self._http)
+        """v2 contacts."""
+        self.contacts_v1 = ContactsV1(self._http)
+        """v1 contacts: dialer status fields and batch endpoints."""
+        self.properties = Properties(self._http)
+        """v2 contact property definitions."""
+        self.calls = Calls(self._http)
+        """Auto-dialer and calls (v1)."""
+        self.agents = Agents(self._http)
+        """v2 agents."""
+        self.phone_numbers = PhoneNumbers(self._http)
+        """The account's phone numbers (v1)."""
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
+    ) -> TelliClient:
+        """A client configured from `Settings`.
+
+        Raises:
+            MissingAPIKeyError: `settings.api_key` is not set.
+        """
+        if settings.api_key is None:
+            raise MissingAPIKeyError()
+        return cls(
+            settings.api_key,
+            base_url=settings.api_base_url,
+            timeout=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+            retry_deadline=settings.retry_deadline_seconds,
+            transport=transport,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL, without a trailing slash."""
+        return self._http.base_url
+
+    @property
+    def masked_key(self) -> str:
+        """The API key in a form safe to show: first 3 + "…" + last 4 characters, or "****" if short."""
+        return self._masked_key
+
+    async def verify_api_key(self) -> bool:
+        """True if telli accepts the key, False on 401; other failures raise."""
+        try:
+            await self._http.request("GET", "/v1/verify-api-key")
+        except AuthenticationError:
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        """Close the underlying connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> TelliClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"TelliClient(base_url={self.base_url!r}, api_key={self.masked_key!r})"

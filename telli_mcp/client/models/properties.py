@@ -1,0 +1,100 @@
+"""Contact property definitions (v2, camelCase on the wire)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from telli_mcp.client.models.common import Timestamp, V2RequestModel, V2ResponseModel
+from telli_mcp.client.types import PropertyKey
+
+__all__ = [
+    "PropertyCreate",
+    "PropertyDataType",
+    "PropertyDefinition",
+    "PropertyOption",
+    "PropertySource",
+    "PropertyUpdate",
+]
+
+
+class PropertyDataType(StrEnum):
+    """Type of a contact property's value."""
+
+    STRING = "string"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    SELECT = "select"
+    MULTI_SELECT = "multi_select"
+    PHONE_NUMBER = "phone_number"
+    EMAIL = "email"
+
+
+class PropertySource(StrEnum):
+    """Who defined a contact property."""
+
+    SYSTEM = "system"
+    USER = "user"
+    INTEGRATION = "integration"
+
+
+class PropertyOption(V2ResponseModel):
+    """One allowed value of a `select` or `multi_select` property (read from telli, sent back as is)."""
+
+    value: str
+    """The stored value."""
+    label: str | None = None
+    """Display label."""
+    description: str | None = None
+    """Optional explanation shown to users."""
+
+
+class PropertyDefinition(V2ResponseModel):
+    """A contact property: its key, type and, for selects, its options."""
+
+    key: str
+    """Unique key, used in contacts' `properties`."""
+    data_type: Annotated[PropertyDataType | str, Field(union_mode="left_to_right")]
+    """Value type; a type telli adds later is kept as a plain string."""
+    label: str | None = None
+    """Display label."""
+    source: Annotated[PropertySource | str | None, Field(union_mode="left_to_right")] = None
+    """`system`, `user` or `integration`."""
+    description: str | None = None
+    """Optional explanation."""
+    options: list[PropertyOption] = Field(default_factory=list)
+    """Allowed values (select and multi_select only)."""
+    created_at: Timestamp | None = None
+    """When the property was created."""
+    updated_at: Timestamp | None = None
+    """When the property was last changed."""
+
+
+class PropertyCreate(V2RequestModel):
+    """Body of `POST /v2/properties/contacts`."""
+
+    key: PropertyKey
+    """Unique key (1–64 characters: letters, digits, `_`, `-`; starts with a letter or digit)."""
+    data_type: PropertyDataType
+    """Value type."""
+    label: str = Field(min_length=1)
+    """Display label."""
+    description: str | None = None
+    """Optional explanation."""
+    options: list[PropertyOption] | None = None
+    """Allowed values; only for select and multi_select."""
+
+
+class PropertyUpdate(V2RequestModel):
+    """Body of `PATCH /v2/properties/contacts/{key}`; key and data type cannot change."""
+
+    label: str | None = Field(default=None, min_length=1)
+    """New display label."""
+    description: str | None = None
+    """New explanation; None clears it."""
+    options: list[PropertyOption] | None = None
+    """New options; replaces the whole list."""

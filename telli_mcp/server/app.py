@@ -1,0 +1,107 @@
+"""`build_server`: assemble the MCP server from settings, a telli client factory and the toolsets."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+
+import anyio
+from mcp.server.mcpserver import MCPServer, RequestStateSecurity
+
+from telli_mcp._version import __version__
+from telli_mcp.client import TelliClient
+from telli_mcp.config import Settings
+from telli_mcp.server.completions import register_completions
+from telli_mcp.server.confirm import TokenSigner
+from telli_mcp.server.deps import ClientProvider, SandboxControl, ServerDeps
+from telli_mcp.server.instructions import instructions_for
+from telli_mcp.server.prompts import register_prompts
+from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.resources import register_resources
+from telli_mcp.server.tools import register_all_tools
+from telli_mcp.server.toolsets import resolve_toolsets
+
+__all__ = ["ClientFactory", "build_server", "default_client_factory"]
+
+ClientFactory = Callable[[str], TelliClient]
+
+CAMPAIGN_TOOLS = False
+"""The campaign tools are not wired in yet; until they are, nothing mentions them."""
+
+
+def default_client_factory(settings: Settings) -> ClientFactory:
+    def make(api_key: str) -> TelliClient:
+        return TelliClient(
+            api_key,
+            base_url=settings.api_base_url,
+            timeout=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+            retry_deadline=settings.retry_deadline_seconds,
+        )
+
+    return make
+
+
+def _secret(settings: Settings) -> bytes:
+    if settings.state_secret is not None:
+        return settings.state_secret.get_secret_value().encode()
+    return secrets.token_bytes(32)
+
+
+def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsyncContextManager[ServerDeps]]:
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[ServerDeps]) -> AsyncIterator[ServerDeps]:
+        async with anyio.create_task_group() as background:
+            if deps.sandbox is not None:
+                background.start_soon(deps.sandbox.run_clock)
+            try:
+                yield deps
+            finally:
+                background.cancel_scope.cancel()
+                await deps.clients.aclose()
+
+    return lifespan
+
+
+def build_server(
+    settings: Settings,
+    *,
+    client_factory: ClientFactory | None = None,
+    sandbox: SandboxControl | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> MCPServer[ServerDeps]:
+    """The telli MCP server; raises `UnknownToolsetError` for a bad toolset name (fail at startup)."""
+    toolsets = resolve_toolsets(settings.toolsets) | ({"sandbox"} if sandbox else set())
+    campaigns = CAMPAIGN_TOOLS and "campaigns" in toolsets and not settings.read_only
+    secret = _secret(settings)
+    deps = ServerDeps(
+        settings=settings,
+        clients=ClientProvider(
+            factory=client_factory or default_client_factory(settings),
+            default_key=None if settings.api_key is None else settings.api_key.get_secret_value(),
+        ),
+        signer=TokenSigner(secret=secret),
+        toolsets=toolsets,
+        sandbox=sandbox,
+        now=now or (lambda: datetime.now(UTC)),
+    )
+    server: MCPServer[ServerDeps] = MCPServer(
+        "telli-mcp",
+        title="telli" + (" (sandbox)" if sandbox else ""),
+        description="Operate telli, the AI voice-agent platform: contacts, auto-dialer, calls and transcripts.",
+        instructions=instructions_for(campaigns=campaigns, read_only=settings.read_only, sandbox=sandbox is not None),
+        website_url="https://github.com/telli-mcp/telli-mcp",
+        version=__version__,
+        lifespan=_lifespan(deps),
+        request_state_security=RequestStateSecurity(keys=[secret]),
+        log_level="WARNING",
+    )
+    registry = ToolRegistry(server, toolsets=toolsets, read_only=settings.read_only)
+    register_all_tools(registry, deps)
+    register_resources(server, deps)
+    register_prompts(server, campaigns=campaigns)
+    register_completions(server, deps)
+    server.telli_registry = registry  # type: ignore[attr-defined]
+    return server

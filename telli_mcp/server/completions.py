@@ -1,0 +1,41 @@
+"""Completions for ids in prompts and resource templates, where they are cheap to list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import Completion, CompletionArgument, PromptReference, ResourceTemplateReference
+
+from telli_mcp.client import TelliError
+from telli_mcp.server.deps import ServerDeps
+
+__all__ = ["register_completions"]
+
+MAX_VALUES = 20
+
+
+def register_completions(server: MCPServer[Any], deps: ServerDeps) -> None:
+    async def ids(argument: CompletionArgument) -> list[str]:
+        # Completion requests carry no request context, so they use the server's own key.
+        if deps.clients.default_key is None:
+            return []
+        client = deps.clients.client_for_key(deps.clients.default_key)
+        if argument.name == "agent_id":
+            return [agent.id for agent in (await client.agents.list(limit=100)).items]
+        if argument.name == "call_id":
+            return [call.call_id for call in (await client.calls.list(limit=MAX_VALUES)).items]
+        if argument.name == "contact_id":
+            return [contact.id for contact in (await client.contacts.list(limit=MAX_VALUES)).items]
+        return []
+
+    @server.completion()  # type: ignore[no-untyped-call, untyped-decorator]
+    async def complete(
+        ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument, context: object
+    ) -> Completion | None:
+        try:
+            values = await ids(argument)
+        except TelliError:
+            return None
+        matching = [value for value in values if value.startswith(argument.value)]
+        return Completion(values=matching[:MAX_VALUES], has_more=len(matching) > MAX_VALUES)

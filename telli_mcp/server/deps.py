@@ -1,0 +1,118 @@
+"""What every tool needs at call time: the telli client for this request, the settings and the guards.
+
+In stdio mode there is one telli key (from the environment). In HTTP mode a request may bring its own telli
+key as `Authorization: Bearer <key>`, so one deployment can serve many users; each key gets its own client
+(cached, bounded) and its own confirmation-token tenant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+
+from telli_mcp.client import TelliClient
+from telli_mcp.config import Settings
+from telli_mcp.server.confirm import TokenSigner
+
+__all__ = ["ClientProvider", "SandboxControl", "ServerDeps", "key_fingerprint"]
+
+MAX_CACHED_CLIENTS = 64
+
+
+def key_fingerprint(api_key: str) -> str:
+    """A stable, non-reversible tenant label for a key (never the key itself)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+def _bearer(ctx: Context) -> str | None:
+    headers = ctx.headers
+    if not headers:
+        return None
+    value = headers.get("authorization") or headers.get("Authorization")
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+@dataclass
+class ClientProvider:
+    """Hands out the `TelliClient` for the current request, creating clients lazily."""
+
+    factory: Callable[[str], TelliClient]
+    default_key: str | None
+    _clients: OrderedDict[str, TelliClient] = field(default_factory=OrderedDict)
+
+    def key_for(self, ctx: Context) -> str:
+        key = _bearer(ctx) or self.default_key
+        if not key:
+            raise ToolError(
+                "No telli API key is configured. Set TELLI_API_KEY in the MCP client's environment "
+                "(telli app: Settings > API & Webhooks), or send 'Authorization: Bearer <telli key>' over HTTP."
+            )
+        return key
+
+    def client_for(self, ctx: Context) -> TelliClient:
+        return self.client_for_key(self.key_for(ctx))
+
+    def client_for_key(self, key: str) -> TelliClient:
+        tenant = key_fingerprint(key)
+        client = self._clients.get(tenant)
+        if client is None:
+            client = self.factory(key)
+            self._clients[tenant] = client
+            self._evict()
+        self._clients.move_to_end(tenant)
+        return client
+
+    def tenant_for(self, ctx: Context) -> str:
+        return key_fingerprint(self.key_for(ctx))
+
+    def _evict(self) -> None:
+        # Evicted clients are not closed here (a request may still use one); the GC closes their pools.
+        while len(self._clients) > MAX_CACHED_CLIENTS:
+            self._clients.popitem(last=False)
+
+    async def aclose(self) -> None:
+        clients = list(self._clients.values())
+        self._clients.clear()
+        for client in clients:
+            await client.aclose()
+
+
+class SandboxControl(Protocol):
+    """Hooks that only exist in sandbox mode (the simulated dialer clock)."""
+
+    async def advance(self, minutes: float) -> str:
+        """Move the simulated clock forward; return the new simulated time (ISO)."""
+        ...
+
+    async def run_clock(self) -> None:
+        """Keep the simulated clock moving in the background while the server runs."""
+        ...
+
+
+@dataclass
+class ServerDeps:
+    settings: Settings
+    clients: ClientProvider
+    signer: TokenSigner
+    toolsets: frozenset[str]
+    sandbox: SandboxControl | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """Wall clock for the waking-hours check (the simulator's clock in sandbox mode and tests)."""
+    default_timezone: str = "Europe/Berlin"
+    """Timezone assumed for contacts without one (telli falls back to the account's timezone)."""
+
+    def client(self, ctx: Context) -> TelliClient:
+        return self.clients.client_for(ctx)
+
+    def tenant(self, ctx: Context) -> str:
+        return self.clients.tenant_for(ctx)

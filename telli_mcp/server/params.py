@@ -1,0 +1,140 @@
+"""Tool argument types: each validates before any request and says where a valid value comes from.
+
+Validation errors reach the model as `isError` results naming the argument (the SDK validates arguments
+before the tool body runs), so no HTTP request is ever sent for a malformed id, number, date or timezone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import AfterValidator, Field
+
+__all__ = [
+    "AgentIdArg",
+    "CallIdArg",
+    "ConfirmationTokenArg",
+    "ContactIdArg",
+    "CursorArg",
+    "IsoDateTimeArg",
+    "OptionalAgentIdArg",
+    "OptionalContactIdArg",
+    "OptionalPhoneArg",
+    "OptionalTimezoneArg",
+    "PhoneArg",
+    "TimezoneArg",
+    "check_agent_id",
+    "check_call_id",
+    "check_contact_id",
+    "check_e164",
+    "check_timezone",
+]
+
+
+def _check_uuid(value: str, what: str, source: str) -> str:
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a {what} (a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a); "
+                         f"get one from {source}") from None
+
+
+def check_contact_id(value: str) -> str:
+    return _check_uuid(value, "telli contact id", "list_contacts, get_contact or create_contact")
+
+
+def check_call_id(value: str) -> str:
+    return _check_uuid(value, "telli call id", "list_calls")
+
+
+def check_agent_id(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 128 or not all(c.isalnum() or c in "-_" for c in value):
+        raise ValueError(f"{value!r} is not a telli agent id; get one from list_agents")
+    return value
+
+
+def check_e164(value: str) -> str:
+    """A phone number in E.164 (+ country code and number, no spaces), checked with `phonenumbers`."""
+    raw = value.strip()
+    if not raw.startswith("+"):
+        raise ValueError(f"{value!r} must be in E.164 format with country code, e.g. +4915112345678")
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(f"{value!r} is not a phone number in E.164 format, e.g. +4915112345678") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"{value!r} is not a possible phone number for its country code")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA timezone name such as Europe/Berlin or America/New_York") \
+            from None
+    return value
+
+
+def _optional(check: Callable[[str], str]) -> Callable[[str | None], str | None]:
+    def check_optional(value: str | None) -> str | None:
+        return None if value is None else check(value)
+
+    return check_optional
+
+
+def _check_offset(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("the date-time needs a UTC offset, e.g. 2026-03-02T14:00:00+01:00")
+    return value
+
+
+ContactIdArg = Annotated[
+    str,
+    AfterValidator(check_contact_id),
+    Field(description="Contact id (from list_contacts/get_contact)"),
+]
+CallIdArg = Annotated[str, AfterValidator(check_call_id), Field(description="Call id (from list_calls)")]
+AgentIdArg = Annotated[str, AfterValidator(check_agent_id), Field(description="Agent id (from list_agents)")]
+PhoneArg = Annotated[
+    str, AfterValidator(check_e164), Field(description="E.164 phone number, e.g. +4915112345678")
+]
+TimezoneArg = Annotated[
+    str, AfterValidator(check_timezone), Field(description="IANA timezone, e.g. Europe/Berlin")
+]
+IsoDateTimeArg = Annotated[
+    datetime, AfterValidator(_check_offset), Field(description="ISO 8601 date-time with UTC offset")
+]
+CursorArg = Annotated[
+    str | None, Field(description="next_cursor of the previous page", max_length=2048)
+]
+ConfirmationTokenArg = Annotated[
+    str | None,
+    Field(
+        description="Token from a confirmation preview; only once the user agreed. Never invent one.",
+        max_length=256,
+    ),
+]
+
+OptionalContactIdArg = Annotated[
+    str | None,
+    AfterValidator(_optional(check_contact_id)),
+    Field(description="Contact id (from list_contacts/get_contact)"),
+]
+OptionalAgentIdArg = Annotated[
+    str | None, AfterValidator(_optional(check_agent_id)), Field(description="Agent id (from list_agents)")
+]
+OptionalPhoneArg = Annotated[
+    str | None,
+    AfterValidator(_optional(check_e164)),
+    Field(description="E.164 phone number, e.g. +4915112345678"),
+]
+OptionalTimezoneArg = Annotated[
+    str | None, AfterValidator(_optional(check_timezone)), Field(description="IANA timezone, e.g. Europe/Berlin")
+]

@@ -1,0 +1,86 @@
+"""Check custom property values against the account's property schema before anything is written.
+
+telli would answer 422 for an unknown key or a wrong value; checking first lets us name the key, the
+expected type and the allowed values, and send nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+from telli_mcp.client import PropertyDefinition, TelliClient
+from telli_mcp.server.params import check_e164
+
+__all__ = ["check_property_values", "property_value_problem"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _is_iso_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str) and len(value) == 10
+
+
+def _is_iso_datetime(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def _is_phone(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and bool(check_e164(value))
+    except ValueError:
+        return False
+
+
+def property_value_problem(definition: PropertyDefinition, value: Any) -> str | None:
+    """Why `value` is not valid for this property, or None when it is."""
+    options = [option.value for option in definition.options or []]
+    kind = str(definition.data_type)
+    checks: dict[str, tuple[bool, str]] = {
+        "string": (isinstance(value, str), "a text value"),
+        "number": (isinstance(value, int | float) and not isinstance(value, bool), "a number"),
+        "boolean": (isinstance(value, bool), "true or false"),
+        "date": (_is_iso_date(value), "a date like 2026-03-31"),
+        "datetime": (_is_iso_datetime(value), "a date-time with offset like 2026-03-31T14:00:00+02:00"),
+        "select": (value in options, f"one of {options}"),
+        "multi_select": (isinstance(value, list) and all(v in options for v in value), f"a list from {options}"),
+        "phone_number": (_is_phone(value), "an E.164 phone number like +4915112345678"),
+        "email": (isinstance(value, str) and bool(_EMAIL.match(value)), "an email address"),
+    }
+    ok, expected = checks.get(kind, (True, ""))
+    return None if ok else f"property {definition.key!r} ({kind}) must be {expected}, got {value!r}"
+
+
+async def check_property_values(
+    client: TelliClient, properties: Mapping[str, Any] | None, *, clearing_allowed: bool
+) -> None:
+    """Raise `ToolError` naming the first bad key or value; send nothing when all is well but the read."""
+    if not properties:
+        return
+    schema = {definition.key: definition for definition in await client.properties.list()}
+    custom = sorted(key for key, d in schema.items() if str(d.source) != "system")
+    for key, value in properties.items():
+        definition = schema.get(key)
+        if definition is None:
+            raise ToolError(f"Unknown property key {key!r}. Valid custom keys: {', '.join(custom) or 'none'}. "
+                            "Create new ones with create_contact_property.")
+        if str(definition.source) == "system":
+            raise ToolError(f"{key!r} is a built-in field; pass it as its own argument, not in properties.")
+        if value is None:
+            if clearing_allowed:
+                continue
+            raise ToolError(f"property {key!r}: null is only meaningful in update_contact (it clears a value).")
+        problem = property_value_problem(definition, value)
+        if problem:
+            raise ToolError(f"Invalid {problem}. Nothing was sent.")

@@ -1,0 +1,60 @@
+"""Registration of tools: filtering by toolset and read-only mode, annotations, error translation.
+
+Filtering happens once, at registration: a tool that is off does not exist for the client at all.
+Read-only wins over everything.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from telli_mcp.server.errors import translating
+from telli_mcp.server.risk import Risk, ToolSpec, annotations_for
+from telli_mcp.server.schema_compact import compact_input_schema, compact_schema
+
+__all__ = ["ToolRegistry"]
+
+
+class ToolRegistry:
+    """Adds tools to an `MCPServer` according to the active toolsets and read-only mode."""
+
+    def __init__(self, server: MCPServer[Any], *, toolsets: frozenset[str], read_only: bool) -> None:
+        self._server = server
+        self._toolsets = toolsets
+        self._read_only = read_only
+        self.specs: list[ToolSpec] = []
+        """Every spec offered to the registry, enabled or not (for docs and manifests)."""
+        self.enabled: list[ToolSpec] = []
+
+    def is_enabled(self, spec: ToolSpec) -> bool:
+        if self._read_only and spec.risk is not Risk.READ:
+            return False
+        return spec.toolset in self._toolsets
+
+    def add(self, spec: ToolSpec, fn: Callable[..., Awaitable[Any]]) -> None:
+        self.specs.append(spec)
+        if not self.is_enabled(spec):
+            return
+        self.enabled.append(spec)
+        self._server.add_tool(
+            translating(fn, writes=spec.risk is not Risk.READ),
+            name=spec.name,
+            title=spec.title,
+            description=inspect.cleandoc(fn.__doc__ or ""),
+            annotations=annotations_for(spec),
+            structured_output=True,
+        )
+        self._compact(spec.name)
+
+    def _compact(self, name: str) -> None:
+        # The SDK offers no public hook for schema generation; this reaches its tool manager in one place,
+        # and the catalogue snapshot test fails loudly if the SDK changes shape.
+        tool = self._server._tool_manager.get_tool(name)
+        assert tool is not None
+        tool.parameters = compact_input_schema(tool.parameters)
+        if tool.fn_metadata.output_schema is not None:
+            tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema, keep_descriptions=False)

@@ -1,0 +1,136 @@
+"""Agents and phone numbers: what the account calls with and from; admin changes to numbers are opt-in."""
+
+from typing import Annotated, Any
+
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from telli_mcp.client import PhoneNumber, TelliClient
+from telli_mcp.server.confirm import (
+    Approval,
+    ConfirmationRequest,
+    ConfirmForm,
+    PendingAction,
+    approval_from,
+    gate,
+)
+from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.errors import translating
+from telli_mcp.server.params import ConfirmationTokenArg, CursorArg
+from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.views import AgentView, PhoneNumberView, agent_view, phone_number_view
+
+__all__ = ["AgentList", "PhoneNumberChangeResult", "PhoneNumberList", "register"]
+
+PhoneNumberIdArg = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+               description="phone_number_id from list_phone_numbers")
+]
+
+
+class AgentList(BaseModel):
+    agents: list[AgentView]
+    next_cursor: str | None = Field(description="Pass as cursor to get the next page; null at the end")
+
+
+class PhoneNumberList(BaseModel):
+    phone_numbers: list[PhoneNumberView]
+
+
+class PhoneNumberChangeResult(BaseModel):
+    done: bool
+    phone_number_id: str
+    details: dict[str, Any] | None = None
+    confirmation_required: ConfirmationRequest | None = None
+
+
+async def _find_number(client: TelliClient, phone_number_id: str) -> PhoneNumber:
+    for number in await client.phone_numbers.list():
+        if number.id == phone_number_id:
+            return number
+    raise ToolError(f"phone_number_id: no active number with id {phone_number_id}; see list_phone_numbers.")
+
+
+def register(registry: ToolRegistry, deps: ServerDeps) -> None:
+    async def list_agents(
+        ctx: Context,
+        limit: Annotated[int, Field(ge=1, le=100, description="Page size")] = 50,
+        cursor: CursorArg = None,
+    ) -> AgentList:
+        """List the account's AI voice agents (id, title, language). Use an agent_id for schedule_calls."""
+        page = await deps.client(ctx).agents.list(limit=limit, cursor=cursor)
+        return AgentList(agents=[agent_view(agent) for agent in page.items], next_cursor=page.next_cursor)
+
+    async def list_phone_numbers(ctx: Context) -> PhoneNumberList:
+        """List the account's active phone numbers (caller ids). Use one as from_number when scheduling."""
+        numbers = await deps.client(ctx).phone_numbers.list()
+        return PhoneNumberList(phone_numbers=[phone_number_view(number) for number in numbers])
+
+    def decide(ctx: Context, action: PendingAction, token: str | None) -> Approval | Elicit[ConfirmForm]:
+        return gate(ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(ctx),
+                    action=action, token=token)
+
+    async def confirm_replace(
+        phone_number_id: str, confirmation_token: str | None, ctx: Context
+    ) -> Approval | Elicit[ConfirmForm]:
+        number = await _find_number(deps.client(ctx), phone_number_id)
+        question = (f"Replace the phone number {number.phone_number} with a new number? Outbound calls will "
+                    "use the new number; the old one stays active for callbacks for 30 days.")
+        return decide(ctx, PendingAction("replace_phone_number", {"phone_number_id": phone_number_id}, question),
+                      confirmation_token)
+
+    async def replace_phone_number(
+        phone_number_id: PhoneNumberIdArg,
+        ctx: Context,
+        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_replace, writes=False))],
+        confirmation_token: ConfirmationTokenArg = None,
+    ) -> PhoneNumberChangeResult:
+        """Swap one of the account's phone numbers for a new one (the old one keeps callbacks 30 days).
+
+        Asks the user first. If the result has confirmation_required, nothing happened yet.
+        """
+        approval = approval_from(answer, what="the phone number was not replaced.")
+        if not approval.granted:
+            return PhoneNumberChangeResult(done=False, phone_number_id=phone_number_id,
+                                           confirmation_required=approval.request)
+        change = await deps.client(ctx).phone_numbers.replace(phone_number_id)
+        return PhoneNumberChangeResult(done=True, phone_number_id=phone_number_id,
+                                       details=change.model_dump(mode="json", exclude_none=True))
+
+    async def confirm_delete_number(
+        phone_number_id: str, confirmation_token: str | None, ctx: Context
+    ) -> Approval | Elicit[ConfirmForm]:
+        number = await _find_number(deps.client(ctx), phone_number_id)
+        question = (f"Delete the phone number {number.phone_number} from the account? It stops being used for "
+                    "outbound calls and stays active for callbacks for 30 days, then it is gone.")
+        return decide(ctx, PendingAction("delete_phone_number", {"phone_number_id": phone_number_id}, question),
+                      confirmation_token)
+
+    async def delete_phone_number(
+        phone_number_id: PhoneNumberIdArg,
+        ctx: Context,
+        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_delete_number, writes=False))],
+        confirmation_token: ConfirmationTokenArg = None,
+    ) -> PhoneNumberChangeResult:
+        """Schedule one of the account's phone numbers for deletion (callbacks still work for 30 days).
+
+        Asks the user first. If the result has confirmation_required, nothing happened yet.
+        """
+        approval = approval_from(answer, what="the phone number was not deleted.")
+        if not approval.granted:
+            return PhoneNumberChangeResult(done=False, phone_number_id=phone_number_id,
+                                           confirmation_required=approval.request)
+        await deps.client(ctx).phone_numbers.delete(phone_number_id)
+        return PhoneNumberChangeResult(done=True, phone_number_id=phone_number_id)
+
+    registry.add(ToolSpec("list_agents", "List agents", "agents", Risk.READ, idempotent=True), list_agents)
+    registry.add(ToolSpec("list_phone_numbers", "List phone numbers", "agents", Risk.READ, idempotent=True),
+                 list_phone_numbers)
+    admin = "phone_numbers_admin"
+    registry.add(ToolSpec("replace_phone_number", "Replace phone number", admin, Risk.DESTRUCTIVE,
+                          idempotent=False), replace_phone_number)
+    registry.add(ToolSpec("delete_phone_number", "Delete phone number", admin, Risk.DESTRUCTIVE,
+                          idempotent=True), delete_phone_number)

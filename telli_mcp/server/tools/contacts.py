@@ -1,0 +1,228 @@
+"""Contact tools: create, get (merged with the dialer state), list, update, delete (confirmed)."""
+
+# No `from __future__ import annotations`: the SDK evaluates resolver annotations of these closures.
+
+from typing import Annotated, Any
+
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from telli_mcp.client import ContactCreate, ContactUpdate, NotFoundError, PropertyValueInput, TelliClient
+from telli_mcp.server.budget import fit_to_budget
+from telli_mcp.server.confirm import (
+    Approval,
+    ConfirmationRequest,
+    ConfirmForm,
+    PendingAction,
+    approval_from,
+    gate,
+)
+from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.errors import translating
+from telli_mcp.server.params import (
+    ConfirmationTokenArg,
+    ContactIdArg,
+    CursorArg,
+    OptionalContactIdArg,
+    OptionalPhoneArg,
+    OptionalTimezoneArg,
+    PhoneArg,
+)
+from telli_mcp.server.properties_check import check_property_values
+from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.views import (
+    ContactDetail,
+    ContactSaved,
+    ContactSummary,
+    contact_detail,
+    contact_saved,
+    contact_summary,
+)
+
+__all__ = ["ContactList", "DeleteContactResult", "register"]
+
+CONTACTS = "contacts"
+
+OptionalName = Annotated[str | None, Field(min_length=1, max_length=50)]
+
+
+class ContactList(BaseModel):
+    contacts: list[ContactSummary]
+    next_cursor: str | None = Field(description="Pass as cursor to get the next page; null at the end")
+    note: str | None = None
+
+
+class DeleteContactResult(BaseModel):
+    deleted: bool
+    contact_id: str
+    confirmation_required: ConfirmationRequest | None = None
+
+
+async def _lookup(client: TelliClient, contact_id: str | None, external_id: str | None) -> ContactDetail:
+    if (contact_id is None) == (external_id is None):
+        raise ToolError("Pass exactly one of contact_id or external_id.")
+    if contact_id is not None:
+        contact = await client.contacts.get(contact_id)
+    else:
+        assert external_id is not None
+        contact = await client.contacts.get_by_external_id(external_id)
+    try:
+        dialer = await client.contacts_v1.get(contact.id)
+    except NotFoundError:
+        dialer = None
+    return contact_detail(contact, dialer)
+
+
+def _property_inputs(properties: dict[str, Any] | None) -> list[PropertyValueInput] | None:
+    if properties is None:
+        return None
+    return [PropertyValueInput(key=key, value=value) for key, value in properties.items()]
+
+
+def register(registry: ToolRegistry, deps: ServerDeps) -> None:
+    async def create_contact(
+        first_name: Annotated[str, Field(min_length=1, max_length=50, description="First name")],
+        last_name: Annotated[str, Field(min_length=1, max_length=50, description="Last name")],
+        phone_number: PhoneArg,
+        ctx: Context,
+        external_id: Annotated[
+            str | None, Field(min_length=1, max_length=255, description="Your CRM id; must be unique")
+        ] = None,
+        email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = None,
+        timezone: OptionalTimezoneArg = None,
+        salutation: Annotated[str | None, Field(max_length=50, description="e.g. Herr, Frau, Mr., Ms.")] = None,
+        external_url: Annotated[str | None, Field(max_length=2048, description="Link to the CRM record")] = None,
+        properties: Annotated[
+            dict[str, Any] | None,
+            Field(description="Custom property values by key; keys and allowed values from list_contact_properties"),
+        ] = None,
+    ) -> ContactSaved:
+        """Create a contact (nobody is called). Check list_contact_properties before setting properties.
+
+        A duplicate external_id fails (409): use get_contact(external_id=...). To call them: schedule_calls.
+        """
+        client = deps.client(ctx)
+        await check_property_values(client, properties, clearing_allowed=False)
+        contact = await client.contacts.create(
+            ContactCreate(
+                first_name=first_name,
+                last_name=last_name,
+                phone_number=phone_number,
+                external_id=external_id,
+                email=email,
+                timezone_iana=timezone,
+                salutation=salutation,
+                external_url=external_url,
+                properties=_property_inputs(properties) or [],
+            )
+        )
+        return contact_saved(contact)
+
+    async def get_contact(
+        ctx: Context,
+        contact_id: OptionalContactIdArg = None,
+        external_id: Annotated[
+            str | None, Field(min_length=1, max_length=255, description="Your CRM id, instead of contact_id")
+        ] = None,
+    ) -> ContactDetail:
+        """Get one contact by contact_id or by your external_id, with its auto-dialer state.
+
+        dialer.status: new (never called), pending (in the dialer; see next_call_at), reached (had a
+        conversation), closed (dialer gave up). Their calls: list_calls(contact_id=...).
+        """
+        return await _lookup(deps.client(ctx), contact_id, external_id)
+
+    async def list_contacts(
+        ctx: Context,
+        limit: Annotated[int, Field(ge=1, le=100, description="Page size")] = 20,
+        cursor: CursorArg = None,
+    ) -> ContactList:
+        """List contacts as compact summaries, one page per call (limit + cursor).
+
+        For details and dialer state use get_contact; to find someone by CRM id, get_contact(external_id=...).
+        """
+        page = await deps.client(ctx).contacts.list(limit=limit, cursor=cursor)
+        summaries, left_out = fit_to_budget([contact_summary(c) for c in page.items])
+        if left_out:
+            return ContactList(contacts=summaries, next_cursor=page.next_cursor,
+                               note=f"{left_out} contacts of this page were left out to stay small; use a "
+                                    "smaller limit to see them.")
+        return ContactList(contacts=summaries, next_cursor=page.next_cursor)
+
+    async def update_contact(
+        contact_id: ContactIdArg,
+        ctx: Context,
+        first_name: OptionalName = None,
+        last_name: OptionalName = None,
+        phone_number: OptionalPhoneArg = None,
+        email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = None,
+        timezone: OptionalTimezoneArg = None,
+        salutation: Annotated[str | None, Field(max_length=50)] = None,
+        external_id: Annotated[str | None, Field(min_length=1, max_length=255)] = None,
+        external_url: Annotated[str | None, Field(max_length=2048)] = None,
+        properties: Annotated[
+            dict[str, Any] | None,
+            Field(description="Property values to change by key; an explicit null clears that property. "
+                              "Keys not mentioned stay as they are."),
+        ] = None,
+    ) -> ContactSaved:
+        """Change some fields of a contact (merge): only the fields you pass change. Nobody is called.
+
+        Check list_contact_properties for valid property keys and values first.
+        """
+        client = deps.client(ctx)
+        await check_property_values(client, properties, clearing_allowed=True)
+        changes: dict[str, Any] = {
+            "first_name": first_name, "last_name": last_name, "phone_number": phone_number, "email": email,
+            "timezone_iana": timezone, "salutation": salutation, "external_id": external_id,
+            "external_url": external_url,
+        }
+        fields = {key: value for key, value in changes.items() if value is not None}
+        if properties is not None:
+            fields["properties"] = _property_inputs(properties)
+        if not fields:
+            raise ToolError("Nothing to update: pass at least one field to change.")
+        contact = await client.contacts.update(contact_id, ContactUpdate(**fields))
+        return contact_saved(contact)
+
+    async def confirm_delete(
+        contact_id: str, confirmation_token: str | None, ctx: Context
+    ) -> Approval | Elicit[ConfirmForm]:
+        contact = await deps.client(ctx).contacts.get(contact_id)
+        question = (
+            f"Permanently delete the contact {contact.first_name} {contact.last_name} ({contact.phone_number}, "
+            f"contact id {contact.id})? telli erases their personal data; this cannot be undone."
+        )
+        action = PendingAction("delete_contact", {"contact_id": contact_id}, question)
+        return gate(ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(ctx),
+                    action=action, token=confirmation_token)
+
+    async def delete_contact(
+        contact_id: ContactIdArg,
+        ctx: Context,
+        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_delete, writes=False))],
+        confirmation_token: ConfirmationTokenArg = None,
+    ) -> DeleteContactResult:
+        """Permanently delete a contact and erase their personal data. Asks the user first.
+
+        Cannot be undone; to stop calling someone use cancel_scheduled_calls. If the result has
+        confirmation_required, nothing happened yet: show its summary, retry with the token only if they agree.
+        """
+        approval = approval_from(answer, what=f"contact {contact_id} was not deleted.")
+        if not approval.granted:
+            return DeleteContactResult(deleted=False, contact_id=contact_id,
+                                       confirmation_required=approval.request)
+        await deps.client(ctx).contacts.delete(contact_id)
+        return DeleteContactResult(deleted=True, contact_id=contact_id)
+
+    registry.add(ToolSpec("create_contact", "Create contact", CONTACTS, Risk.WRITE, idempotent=False),
+                 create_contact)
+    registry.add(ToolSpec("get_contact", "Get contact", CONTACTS, Risk.READ, idempotent=True), get_contact)
+    registry.add(ToolSpec("list_contacts", "List contacts", CONTACTS, Risk.READ, idempotent=True), list_contacts)
+    registry.add(ToolSpec("update_contact", "Update contact", CONTACTS, Risk.WRITE, idempotent=True),
+                 update_contact)
+    registry.add(ToolSpec("delete_contact", "Delete contact", CONTACTS, Risk.DESTRUCTIVE, idempotent=True),
+                 delete_contact)

@@ -1,0 +1,96 @@
+"""Contact property tools: the typed schema of custom contact fields."""
+
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from telli_mcp.client import PropertyCreate, PropertyOption, PropertyUpdate
+from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.views import PropertyView, property_view
+
+__all__ = ["PropertyList", "register"]
+
+PROPERTIES = "properties"
+
+DataType = Literal[
+    "string", "number", "boolean", "date", "datetime", "select", "multi_select", "phone_number", "email"
+]
+PropertyKeyArg = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$",
+          description="Property key, lowercase snake_case recommended, e.g. lead_source"),
+]
+OptionsArg = Annotated[
+    list[str] | None,
+    Field(description="Allowed values; only for select and multi_select. On update this replaces the list.",
+          max_length=200),
+]
+
+
+class PropertyList(BaseModel):
+    properties: list[PropertyView]
+
+
+def _options(values: list[str] | None) -> list[PropertyOption] | None:
+    if values is None:
+        return None
+    return [PropertyOption(value=value, label=value) for value in values]
+
+
+def register(registry: ToolRegistry, deps: ServerDeps) -> None:
+    async def list_contact_properties(ctx: Context) -> PropertyList:
+        """The contact property schema: keys, data types and allowed options. Read before writing properties.
+
+        Built-in fields (source=system) are set through their own arguments, not properties.
+        """
+        definitions = await deps.client(ctx).properties.list()
+        return PropertyList(properties=[property_view(d) for d in definitions])
+
+    async def create_contact_property(
+        key: PropertyKeyArg,
+        data_type: Annotated[DataType, Field(description="Type of the values")],
+        label: Annotated[str, Field(min_length=1, max_length=100, description="Display name")],
+        ctx: Context,
+        description: Annotated[str | None, Field(max_length=500)] = None,
+        options: OptionsArg = None,
+    ) -> PropertyView:
+        """Define a new custom contact property (a typed field). It cannot be deleted via the API.
+
+        select and multi_select need options.
+        """
+        if data_type in ("select", "multi_select") and not options:
+            raise ToolError(f"options: a {data_type} property needs at least one option.")
+        if options and data_type not in ("select", "multi_select"):
+            raise ToolError("options: only select and multi_select properties have options.")
+        created = await deps.client(ctx).properties.create(
+            PropertyCreate(key=key, data_type=data_type, label=label, description=description,
+                           options=_options(options))
+        )
+        return property_view(created)
+
+    async def update_contact_property(
+        key: PropertyKeyArg,
+        ctx: Context,
+        label: Annotated[str | None, Field(min_length=1, max_length=100)] = None,
+        description: Annotated[str | None, Field(max_length=500)] = None,
+        options: OptionsArg = None,
+    ) -> PropertyView:
+        """Change a property's label, description or options (options replaces the whole list)."""
+        if label is None and description is None and options is None:
+            raise ToolError("Nothing to update: pass label, description or options.")
+        fields: dict[str, object] = {"label": label, "description": description, "options": _options(options)}
+        updated = await deps.client(ctx).properties.update(
+            key, PropertyUpdate(**{name: value for name, value in fields.items() if value is not None})
+        )
+        return property_view(updated)
+
+    registry.add(ToolSpec("list_contact_properties", "List contact properties", PROPERTIES, Risk.READ,
+                          idempotent=True), list_contact_properties)
+    registry.add(ToolSpec("create_contact_property", "Create contact property", PROPERTIES, Risk.WRITE,
+                          idempotent=False), create_contact_property)
+    registry.add(ToolSpec("update_contact_property", "Update contact property", PROPERTIES, Risk.WRITE,
+                          idempotent=True), update_contact_property)

@@ -1,0 +1,52 @@
+"""Toolsets: named groups of tools an operator switches on with `--toolsets` / `TELLI_MCP_TOOLSETS`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["TOOLSETS", "Toolset", "UnknownToolsetError", "resolve_toolsets"]
+
+
+@dataclass(frozen=True)
+class Toolset:
+    name: str
+    description: str
+    default: bool
+
+
+TOOLSETS: tuple[Toolset, ...] = (
+    Toolset("status", "get_status: which telli account, key and guardrails are in effect.", default=True),
+    Toolset("contacts", "Create, read, update and delete contacts.", default=True),
+    Toolset("properties", "Read and define the typed contact properties (the contact schema).", default=True),
+    Toolset("calls", "Schedule calls through the auto-dialer, call now, cancel, and read calls and transcripts.",
+            default=True),
+    Toolset("agents", "List the AI agents and the account's phone numbers.", default=True),
+    Toolset("campaigns", "Launch, track and stop bulk call campaigns with a local ledger.", default=True),
+    Toolset("phone_numbers_admin", "Replace or delete the account's phone numbers (opt-in).", default=False),
+)
+
+_SPECIAL = ("default", "all")
+
+
+class UnknownToolsetError(ValueError):
+    """A toolset name that does not exist; the message lists the valid ones."""
+
+
+def resolve_toolsets(requested: Iterable[str]) -> frozenset[str]:
+    """Expand `default`/`all` and validate names; raise `UnknownToolsetError` naming the valid choices."""
+    known = {toolset.name for toolset in TOOLSETS}
+    selected: set[str] = set()
+    for raw in requested:
+        name = raw.strip().lower()
+        if name == "default":
+            selected |= {t.name for t in TOOLSETS if t.default}
+        elif name == "all":
+            selected |= known
+        elif name in known:
+            selected.add(name)
+        else:
+            valid = ", ".join((*_SPECIAL, *sorted(known)))
+            raise UnknownToolsetError(f"Unknown toolset {raw!r}. Valid toolsets: {valid}.")
+    # get_status is how a user finds out what is switched on, so it is always present.
+    return frozenset(selected | {"status"})

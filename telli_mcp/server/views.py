@@ -1,0 +1,287 @@
+"""Compact, model-facing result shapes (the tools' output schemas) and their builders from client models.
+
+These are deliberately not the wire models: they are snake_case, small, cleaned of invisible characters,
+and free text from third parties is fenced (see `sanitize`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from telli_mcp.client import Agent, Call, Contact, ContactV1, PhoneNumber, PropertyDefinition
+from telli_mcp.server.sanitize import clean, fence
+from telli_mcp.server.transcripts import render_transcript
+
+__all__ = [
+    "AgentView",
+    "CallDetail",
+    "CallSummary",
+    "ContactDetail",
+    "ContactSaved",
+    "ContactSummary",
+    "DialerState",
+    "PhoneNumberView",
+    "PropertyView",
+    "agent_view",
+    "call_detail",
+    "call_summary",
+    "contact_detail",
+    "contact_saved",
+    "contact_summary",
+    "phone_number_view",
+    "property_view",
+]
+
+SUMMARY_PREVIEW_CHARS = 240
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else clean(str(value))
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [_clean_value(item) for item in value]
+    if isinstance(value, dict):
+        return {clean(str(k)): _clean_value(v) for k, v in value.items()}
+    return value
+
+
+class DialerState(BaseModel):
+    """Where the contact is in telli's auto-dialer (from the v1 contact record)."""
+
+    status: str | None = Field(description="new (never called), pending (in the dialer), reached, closed")
+    call_attempts: int | None = None
+    next_call_at: datetime | None = None
+    reached_at: datetime | None = None
+    in_call_since: datetime | None = None
+
+
+class ContactSummary(BaseModel):
+    contact_id: str
+    name: str
+    phone_number: str
+    external_id: str | None = None
+    timezone: str | None = None
+
+
+class ContactSaved(BaseModel):
+    contact_id: str
+    name: str
+    phone_number: str
+    external_id: str | None = None
+    timezone: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class ContactDetail(BaseModel):
+    contact_id: str
+    first_name: str
+    last_name: str
+    phone_number: str
+    external_id: str | None = None
+    external_url: str | None = None
+    salutation: str | None = None
+    email: str | None = None
+    timezone: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict, description="Custom property values by key")
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    dialer: DialerState | None = Field(default=None, description="Auto-dialer state; null if unavailable")
+
+
+class PropertyView(BaseModel):
+    key: str
+    data_type: str
+    label: str
+    source: str | None = None
+    description: str | None = None
+    options: list[str] | None = Field(default=None, description="Allowed values (select / multi_select)")
+
+
+class CallSummary(BaseModel):
+    call_id: str
+    contact_id: str | None = None
+    agent_id: str | None = None
+    attempt: int | None = None
+    status: str | None = Field(default=None, description="COMPLETED, ANSWERED, NOT_REACHED, VOICEMAIL, ERROR")
+    started_at: datetime | None = None
+    duration_min: float | None = None
+    summary_preview: str | None = Field(default=None, description="Start of the AI summary (untrusted text)")
+
+
+class AnalysisValue(BaseModel):
+    value: Any = None
+    details: Any = None
+
+
+class CallDetail(BaseModel):
+    call_id: str
+    contact_id: str | None = None
+    agent_id: str | None = None
+    attempt: int | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    status: str | None = None
+    ended_reason: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_min: float | None = None
+    summary: str | None = Field(default=None, description="AI summary of the call, fenced as untrusted text")
+    analysis: dict[str, AnalysisValue] = Field(default_factory=dict)
+    outcome: dict[str, Any] = Field(default_factory=dict, description="Custom call outcomes defined on the agent")
+    collected_data: dict[str, Any] | None = None
+    booked_slot_for: str | None = None
+    recording_url: str | None = None
+    transcript_chars: int = Field(0, description="Length of the transcript; read it with get_call_transcript")
+    transcript: str | None = Field(default=None, description="Only with include_transcript=true; fenced")
+    transcript_next_offset: int | None = Field(
+        default=None, description="Set when the transcript was cut; continue with get_call_transcript(offset=...)"
+    )
+
+
+class AgentView(BaseModel):
+    agent_id: str
+    title: str
+    language: str | None = None
+    created_at: datetime | None = None
+
+
+class PhoneNumberView(BaseModel):
+    phone_number_id: str
+    phone_number: str
+    in_outbound_pool: bool | None = None
+    type: str | None = None
+
+
+def contact_summary(contact: Contact) -> ContactSummary:
+    return ContactSummary(
+        contact_id=contact.id,
+        name=clean(f"{contact.first_name or ''} {contact.last_name or ''}".strip()),
+        phone_number=contact.phone_number,
+        external_id=_text(contact.external_id),
+        timezone=contact.timezone_iana,
+    )
+
+
+def contact_saved(contact: Contact) -> ContactSaved:
+    summary = contact_summary(contact)
+    properties = {item.key: _clean_value(item.value) for item in contact.properties}
+    return ContactSaved(**summary.model_dump(), properties=properties)
+
+
+def dialer_state(record: ContactV1) -> DialerState:
+    return DialerState(
+        status=None if record.status is None else str(record.status),
+        call_attempts=record.call_attempts,
+        next_call_at=record.next_call_at,
+        reached_at=record.reached_at,
+        in_call_since=record.in_call_since,
+    )
+
+
+def contact_detail(contact: Contact, dialer: ContactV1 | None) -> ContactDetail:
+    return ContactDetail(
+        contact_id=contact.id,
+        first_name=clean(contact.first_name or ""),
+        last_name=clean(contact.last_name or ""),
+        phone_number=contact.phone_number,
+        external_id=_text(contact.external_id),
+        external_url=_text(contact.external_url),
+        salutation=_text(contact.salutation),
+        email=_text(contact.email),
+        timezone=contact.timezone_iana,
+        properties={item.key: _clean_value(item.value) for item in contact.properties},
+        created_at=contact.created_at,
+        updated_at=contact.updated_at,
+        dialer=None if dialer is None else dialer_state(dialer),
+    )
+
+
+def property_view(definition: PropertyDefinition) -> PropertyView:
+    options = [option.value for option in definition.options] if definition.options else None
+    return PropertyView(
+        key=definition.key,
+        data_type=str(definition.data_type),
+        label=clean(definition.label or definition.key),
+        source=None if definition.source is None else str(definition.source),
+        description=_text(definition.description),
+        options=options,
+    )
+
+
+def _summary_text(call: Call) -> str | None:
+    item = call.call_analysis.get("summary")
+    if item is None or item.details is None:
+        return None
+    return str(item.details)
+
+
+def call_summary(call: Call) -> CallSummary:
+    summary = _summary_text(call)
+    preview = None
+    if summary:
+        cut = clean(summary)
+        preview = cut if len(cut) <= SUMMARY_PREVIEW_CHARS else cut[:SUMMARY_PREVIEW_CHARS] + "…"
+    return CallSummary(
+        call_id=call.call_id,
+        contact_id=call.contact_id,
+        agent_id=call.agent_id,
+        attempt=call.attempt,
+        status=None if call.call_status is None else str(call.call_status),
+        started_at=call.started_at or call.triggered_at,
+        duration_min=call.call_length_min,
+        summary_preview=preview,
+    )
+
+
+def call_detail(call: Call) -> CallDetail:
+    summary = _summary_text(call)
+    analysis = {
+        clean(key): AnalysisValue(value=_clean_value(item.value), details=_clean_value(item.details))
+        for key, item in call.call_analysis.items()
+        if key != "summary"
+    }
+    return CallDetail(
+        call_id=call.call_id,
+        contact_id=call.contact_id,
+        agent_id=call.agent_id,
+        attempt=call.attempt,
+        from_number=call.from_number,
+        to_number=call.to_number,
+        status=None if call.call_status is None else str(call.call_status),
+        ended_reason=call.ended_reason,
+        started_at=call.started_at or call.triggered_at,
+        ended_at=call.ended_at,
+        duration_min=call.call_length_min,
+        summary=None if summary is None else fence(summary, source="call summary"),
+        analysis=analysis,
+        outcome=_clean_value(call.call_outcome or {}),
+        collected_data=_clean_value(call.collected_data) if call.collected_data else None,
+        booked_slot_for=_text(call.booked_slot_for),
+        recording_url=call.recording_url,
+        transcript_chars=len(render_transcript(call)),
+    )
+
+
+def agent_view(agent: Agent) -> AgentView:
+    return AgentView(
+        agent_id=agent.id,
+        title=clean(agent.title or "Untitled Agent"),
+        language=agent.language,
+        created_at=agent.created_at,
+    )
+
+
+def phone_number_view(number: PhoneNumber) -> PhoneNumberView:
+    return PhoneNumberView(
+        phone_number_id=number.id,
+        phone_number=number.phone_number,
+        in_outbound_pool=number.in_outbound_pool,
+        type=None if number.phone_number_type is None else str(number.phone_number_type),
+    )

@@ -1,0 +1,130 @@
+"""TelliSimulator: the simulated telli API as a Starlette app, with clock, dialer, faults and request log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import time, timedelta
+
+import httpx2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp
+
+from . import (
+    control,
+    routes_v1_contacts,
+    routes_v1_dialer,
+    routes_v1_phone_numbers,
+    routes_v2_agents,
+    routes_v2_contacts,
+    routes_v2_properties,
+)
+from .accounts import AccountRegistry
+from .clock import SimClock
+from .dialer import Dialer
+from .endpoint import Backend
+from .errors import ApiError
+from .fault_layer import FaultMiddleware, FaultTransport
+from .faults import Fault, FaultQueue
+from .request_log import LoggedRequest, RequestLog
+from .seed import seed_demo
+from .store import Account
+from .windows import DialerWindow
+
+__all__ = ["DEMO_API_KEY", "TEST_API_KEY", "TelliSimulator"]
+
+DEMO_API_KEY = "telli-sandbox-demo-key"
+"""The seeded account used by `telli-mcp --sandbox`."""
+TEST_API_KEY = "sim-test-key"
+
+
+class TelliSimulator:
+    """A deterministic, in-memory telli API. Every API key is its own account (tenant).
+
+    Use `transport()` with an httpx2 client in-process, or serve `app` over HTTP (see `serve.py`).
+    Simulated time only moves through `advance`, which plays the auto-dialer's events in order.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_keys: Sequence[str] = (TEST_API_KEY,),
+        seed_demo: bool = False,
+        clock: SimClock | None = None,
+        dialer_window: tuple[time, time] = (time(8), time(20)),
+        dialer_weekdays_only: bool = True,
+        rng_seed: int = 0,
+    ) -> None:
+        self.clock = clock or SimClock()
+        self._registry = AccountRegistry(self.clock, rng_seed=rng_seed)
+        self._dialer = Dialer(self.clock, DialerWindow(dialer_window[0], dialer_window[1], dialer_weekdays_only))
+        self._faults = FaultQueue()
+        self._log = RequestLog(self._registry.label_for_authorization)
+        self.request_log: list[LoggedRequest] = self._log.entries
+        self.app: ASGIApp = FaultMiddleware(self._build_api(), self._faults, self._log)
+        for api_key in api_keys:
+            self.add_account(api_key, seed_demo=seed_demo)
+
+    def __repr__(self) -> str:
+        return f"TelliSimulator(now={self.clock.now().isoformat()}, accounts={len(self._registry.all())})"
+
+    def transport(self) -> httpx2.AsyncBaseTransport:
+        """An in-process transport: ASGITransport wrapped by the transport-level fault layer."""
+        return FaultTransport(self.app, self._faults, self._log)
+
+    async def advance(self, delta: timedelta | float) -> None:
+        """Move simulated time forward, running every dialer event due until then, in time order."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        if step < timedelta(0):
+            raise ValueError("cannot advance by a negative duration")
+        self._dialer.run_until(self.clock.now() + step)
+
+    def inject(self, fault: Fault) -> None:
+        self._faults.add(fault)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def pending_faults(self) -> list[Fault]:
+        return self._faults.pending()
+
+    def requests_to(self, method: str, path_prefix: str) -> list[LoggedRequest]:
+        return [
+            entry for entry in self.request_log if entry.method == method.upper() and entry.path.startswith(path_prefix)
+        ]
+
+    def account(self, api_key: str) -> Account:
+        """The account behind an API key, for direct state access in assertions and test setup."""
+        return self._registry.get(api_key)
+
+    def add_account(self, api_key: str, *, seed_demo: bool = False) -> Account:
+        account = self._registry.add(api_key)
+        if seed_demo:
+            _seed(account, self._dialer)
+        return account
+
+    def _build_api(self) -> Starlette:
+        backend = Backend(self._registry, self._dialer, self.clock)
+        api_routes = [
+            *routes_v1_contacts.routes(backend),
+            *routes_v1_dialer.routes(backend),
+            *routes_v1_phone_numbers.routes(backend),
+            *routes_v2_contacts.routes(backend),
+            *routes_v2_properties.routes(backend),
+            *routes_v2_agents.routes(backend),
+            *control.routes(self),
+        ]
+        return Starlette(routes=api_routes, exception_handlers={HTTPException: _http_error})
+
+
+_seed = seed_demo  # the constructor's `seed_demo` flag shadows the function's name
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown routes and wrong methods answer in the API version's error shape."""
+    assert isinstance(exc, HTTPException)
+    error = ApiError(exc.status_code, exc.detail)
+    body = error.v2_body() if request.url.path.startswith("/v2/") else error.v1_body()
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)

@@ -1,0 +1,205 @@
+"""Where faults happen and requests get logged: an ASGI middleware (HTTP-level faults, also over real HTTP)
+and an httpx2 transport around ASGITransport (timeouts and connection errors, in-process only)."""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from http import HTTPStatus
+from typing import Any
+
+import anyio
+import httpx2
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import default_code
+from .faults import HTTP_KINDS, TRANSPORT_KINDS, Fault, FaultQueue
+from .request_log import RequestLog
+
+__all__ = ["CONTROL_PREFIX", "FaultMiddleware", "FaultTransport"]
+
+CONTROL_PREFIX = "/_sim/"
+MALFORMED_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+_transport_fault: ContextVar[str | None] = ContextVar("telli_sim_transport_fault", default=None)
+"""Set by FaultTransport around a `timeout_after` request so the middleware logs it as faulted."""
+
+
+async def _sleep(seconds: float) -> None:
+    """Module-level so tests can replace the wall-clock wait of `latency` faults."""
+    await anyio.sleep(seconds)
+
+
+class FaultMiddleware:
+    """Applies HTTP-level faults and records every API request (control endpoints are not logged)."""
+
+    def __init__(self, app: ASGIApp, faults: FaultQueue, log: RequestLog) -> None:
+        self.app = app
+        self._faults = faults
+        self._log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        fault = self._faults.take(scope["method"], scope["path"], HTTP_KINDS)
+        recorder = _StatusRecorder(send)
+        try:
+            await self._answer(scope, _replay(body, receive), recorder, fault)
+        finally:
+            outer = _transport_fault.get()
+            headers = dict(scope["headers"])
+            self._log.record(
+                method=scope["method"],
+                path=scope["path"],
+                query_string=scope.get("query_string", b""),
+                authorization=_header(headers, b"authorization"),
+                body=body,
+                status=None if outer else recorder.status,
+                fault=outer or (fault.kind if fault else None),
+            )
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, fault: Fault | None) -> None:
+        extra = _retry_after(fault)
+        if fault is None:
+            await self.app(scope, receive, send)
+        elif fault.kind == "status":
+            assert fault.status is not None
+            await _send(send, fault.status, _error_body(scope["path"], fault.status), extra)
+        elif fault.kind == "malformed_json":
+            await _send(send, 200, MALFORMED_BODY, extra)
+        elif fault.kind == "truncated":
+            status, headers, full = await _capture(self.app, scope, receive)
+            await _send(send, status, full[: len(full) // 2], extra, headers)
+        else:  # latency
+            await _sleep(fault.latency)
+            await self.app(scope, receive, send)
+
+
+class FaultTransport(httpx2.AsyncBaseTransport):
+    """httpx2 transport for in-process use: ASGITransport plus timeout and connection faults."""
+
+    def __init__(self, app: ASGIApp, faults: FaultQueue, log: RequestLog) -> None:
+        self._inner = httpx2.ASGITransport(app=app)
+        self._faults = faults
+        self._log = log
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        fault = self._faults.take(request.method, request.url.path, TRANSPORT_KINDS)
+        if fault is None:
+            return await self._inner.handle_async_request(request)
+        if fault.kind == "timeout_after":
+            token = _transport_fault.set(fault.kind)
+            try:
+                response = await self._inner.handle_async_request(request)
+                await response.aread()
+            finally:
+                _transport_fault.reset(token)
+            raise httpx2.ReadTimeout("Simulated read timeout (the request was processed)", request=request)
+        self._log.record(
+            method=request.method,
+            path=request.url.path,
+            query_string=request.url.query,
+            authorization=request.headers.get("authorization"),
+            body=await request.aread(),
+            status=None,
+            fault=fault.kind,
+        )
+        if fault.kind == "connect_error":
+            raise httpx2.ConnectError("Simulated connection failure", request=request)
+        raise httpx2.ReadTimeout("Simulated read timeout (the request was not processed)", request=request)
+
+
+class _StatusRecorder:
+    """Passes messages through and remembers the response status."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.status: int | None = None
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self._send(message)
+
+
+def _error_body(path: str, status: int) -> bytes:
+    try:
+        message = HTTPStatus(status).phrase
+    except ValueError:
+        message = "Error"
+    body: dict[str, Any] = {"message": message}
+    if path.startswith("/v2/"):
+        body = {"code": default_code(status), "message": message}
+    return json.dumps(body).encode()
+
+
+def _retry_after(fault: Fault | None) -> list[tuple[bytes, bytes]]:
+    if fault is None or fault.retry_after is None:
+        return []
+    seconds = fault.retry_after
+    text = str(int(seconds)) if seconds == int(seconds) else str(seconds)
+    return [(b"retry-after", text.encode())]
+
+
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    extra: list[tuple[bytes, bytes]],
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    base = [(name, value) for name, value in headers or [] if name.lower() != b"content-length"]
+    if headers is None:
+        base = [(b"content-type", b"application/json")]
+    base += [(b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": base})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    status = 500
+    headers: list[tuple[bytes, bytes]] = []
+    chunks: list[bytes] = []
+
+    async def collect(message: Message) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status, headers = message["status"], list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, collect)
+    return status, headers, b"".join(chunks)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive callable that hands the already-read body to the app once, then defers to the original."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")

@@ -1,0 +1,51 @@
+"""Run the simulator as a real HTTP server, with simulated time following the wall clock (× speed)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import anyio
+
+from .app import DEMO_API_KEY, TelliSimulator
+
+__all__ = ["drive_clock", "run_simulator"]
+
+
+async def drive_clock(sim: TelliSimulator, *, speed: float, tick: float = 0.25) -> None:
+    """Advance `sim` by real elapsed time × `speed`, every `tick` seconds, until cancelled."""
+    if speed <= 0 or tick <= 0:
+        raise ValueError("speed and tick must be positive")
+    last = time.monotonic()
+    while True:
+        await anyio.sleep(tick)
+        now = time.monotonic()
+        await sim.advance((now - last) * speed)
+        last = now
+
+
+def run_simulator(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    speed: float = 60.0,
+    seed_demo: bool = True,
+    api_keys: Sequence[str] = (DEMO_API_KEY,),
+) -> None:
+    """Serve the simulator with uvicorn until interrupted; calls complete while you watch."""
+    import uvicorn  # lazily: keeps `import telli_mcp.simulator` fast
+
+    sim = TelliSimulator(api_keys=api_keys, seed_demo=seed_demo)
+    server = uvicorn.Server(uvicorn.Config(sim.app, host=host, port=port, log_level="warning"))
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(lambda: drive_clock(sim, speed=speed))
+            await server.serve()
+            tasks.cancel_scope.cancel()
+
+    anyio.run(main)
+
+
+if __name__ == "__main__":
+    run_simulator()

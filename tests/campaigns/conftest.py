@@ -1,0 +1,101 @@
+"""Fixtures shared by the campaign-engine tests: a property schema, the simulator, a client, an engine."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pydantic import JsonValue
+
+from telli_mcp.campaigns import CampaignEngine, Ledger
+from telli_mcp.campaigns.values import PropertyOption, PropertySpec
+from telli_mcp.client import TelliClient
+from telli_mcp.simulator import TEST_API_KEY, Account, TelliSimulator
+
+SCHEDULE_PATH = "/v1/schedule-calls-batch"
+ADD_PATH = "/v1/add-contacts-batch"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _options(*values: str) -> tuple[PropertyOption, ...]:
+    return tuple(PropertyOption(value=value, label=value.replace("_", " ").title()) for value in values)
+
+
+@pytest.fixture
+def schema() -> list[PropertySpec]:
+    """A property schema like the simulator's demo account."""
+    return [
+        PropertySpec(key="plan", data_type="select", options=_options("gold", "silver", "bronze")),
+        PropertySpec(key="lead_source", data_type="string"),
+        PropertySpec(key="budget_eur", data_type="number"),
+        PropertySpec(key="newsletter_opt_in", data_type="boolean"),
+        PropertySpec(key="follow_up_date", data_type="date"),
+        PropertySpec(key="last_contacted_at", data_type="datetime"),
+        PropertySpec(key="interests", data_type="multi_select", options=_options("solar", "heat_pump", "ev")),
+        PropertySpec(key="assistant_phone", data_type="phone_number"),
+        PropertySpec(key="billing_email", data_type="email"),
+    ]
+
+
+async def no_sleep(seconds: float) -> None:
+    """The client's retry back-off, without waiting on the wall clock."""
+
+
+@pytest.fixture
+def sim() -> TelliSimulator:
+    return TelliSimulator(seed_demo=True)
+
+
+@pytest.fixture
+def account(sim: TelliSimulator) -> Account:
+    return sim.account(TEST_API_KEY)
+
+
+@pytest.fixture
+def agent_id(account: Account) -> str:
+    return next(agent.id for agent in account.agents.values() if agent.title == "Sales Agent (DE)")
+
+
+@pytest.fixture
+async def client(sim: TelliSimulator) -> AsyncIterator[TelliClient]:
+    async with TelliClient(TEST_API_KEY, transport=sim.transport(), sleep=no_sleep) as opened:
+        yield opened
+
+
+@pytest.fixture
+def ledger_path(tmp_path: Path) -> Path:
+    return tmp_path / "campaigns.sqlite3"
+
+
+@pytest.fixture
+def engine(client: TelliClient, ledger_path: Path) -> CampaignEngine:
+    return CampaignEngine(client, Ledger(ledger_path))
+
+
+def make_leads(count: int, *, first: int = 0) -> list[dict[str, JsonValue]]:
+    """`count` valid leads with fictional Berlin numbers (+49 30 1xxxxxxx)."""
+    return [
+        {"first_name": f"Lead{index}", "last_name": "Test", "phone": f"+4930{10000000 + index}", "plan": "gold"}
+        for index in range(first, first + count)
+    ]
+
+
+def scheduled_ids(sim: TelliSimulator, *, processed_only: bool = False) -> Counter[str]:
+    """How many schedule-calls-batch requests named each contact id (optionally only ones telli applied)."""
+    counts: Counter[str] = Counter()
+    for entry in sim.requests_to("POST", SCHEDULE_PATH):
+        applied = entry.status == 200 or entry.fault == "timeout_after"
+        if processed_only and not applied:
+            continue
+        counts.update(item["contact_id"] for item in entry.body["contacts"])
+    return counts
+
+
+def loops_per_contact(account: Account) -> Counter[str]:
+    return Counter(loop.contact_id for loop in account.loops.values())

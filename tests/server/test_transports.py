@@ -1,0 +1,80 @@
+"""The installed `telli-mcp` command: stdio sandbox and streamable HTTP, in subprocesses on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+from server_helpers import Answers, ok
+
+pytestmark = pytest.mark.anyio
+
+COMMAND = shutil.which("telli-mcp", path=str(Path(sys.executable).parent)) or "telli-mcp"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
+    return {**env, **extra}
+
+
+async def test_stdio_sandbox_lists_tools_and_runs_a_scheduled_call_to_the_end() -> None:
+    params = StdioServerParameters(command=COMMAND, args=["--sandbox"], env=_env())
+    async with Client(params, elicitation_callback=Answers("accept")) as client:
+        assert client.server_info.title == "telli (sandbox)"
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        created = await ok(client, "create_contact", {"first_name": "Ida", "last_name": "Roth",
+                                                      "phone_number": "+4930901820" + "42"})
+        agent_id = (await ok(client, "list_agents"))["agents"][0]["agent_id"]
+        await ok(client, "schedule_calls", {"contact_ids": [created["contact_id"]], "agent_id": agent_id})
+        await ok(client, "advance_sandbox_clock", {"minutes": 60 * 24})
+        calls = await ok(client, "list_calls", {"contact_id": created["contact_id"]})
+        transcript = await ok(client, "get_call_transcript", {"call_id": calls["calls"][-1]["call_id"]})
+    assert {"schedule_calls", "advance_sandbox_clock", "get_status"} <= names
+    assert calls["calls"] and transcript["total_chars"] >= 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def http_sandbox() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen([COMMAND, "--sandbox", "--transport", "http", "--port", str(port)], env=_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def _wait_for_port(url: str) -> None:
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    with anyio.fail_after(20):
+        while True:
+            try:
+                stream = await anyio.connect_tcp("127.0.0.1", port)
+            except OSError:
+                await anyio.sleep(0.1)
+                continue
+            await stream.aclose()
+            return
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_streamable_http_serves_both_protocol_eras(http_sandbox: str, mode: str) -> None:
+    await _wait_for_port(http_sandbox)
+    async with Client(http_sandbox, mode=mode) as client:
+        status = await ok(client, "get_status")
+    assert status["sandbox"] is True and status["key_valid"] is True

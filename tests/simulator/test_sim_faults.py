@@ -1,0 +1,133 @@
+"""Fault injection at the transport and HTTP level, and the request log around it."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+from sim_helpers import contact_body
+
+from telli_mcp.simulator import Account, Fault, TelliSimulator, fault_layer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_status_fault_answers_the_v1_error_shape_with_retry_after(
+    client: httpx2.AsyncClient, sim: TelliSimulator
+) -> None:
+    sim.inject(Fault(path="/v1/list-calls", status=429, retry_after=2))
+    response = await client.get("/v1/list-calls")
+    assert response.status_code == 429
+    assert response.json() == {"message": "Too Many Requests"}
+    assert response.headers["retry-after"] == "2"
+    assert (await client.get("/v1/list-calls")).status_code == 200  # times=1: used up
+
+
+async def test_a_status_fault_on_v2_answers_a_code_and_does_not_process_the_request(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account
+) -> None:
+    sim.inject(Fault(method="POST", path="/v2/contacts*", status=503))
+    response = await client.post("/v2/contacts", json=contact_body())
+    assert response.status_code == 503
+    assert response.json() == {"code": "SERVICE_UNAVAILABLE", "message": "Service Unavailable"}
+    assert account.contacts == {}
+    assert sim.request_log[-1].fault == "status" and sim.request_log[-1].status == 503
+
+
+async def test_faults_match_by_method_and_path_prefix(client: httpx2.AsyncClient, sim: TelliSimulator) -> None:
+    sim.inject(Fault(method="POST", path="/v2/contacts*", status=500, times=-1))
+    assert (await client.get("/v2/contacts")).status_code == 200
+    assert (await client.get("/v1/list-calls")).status_code == 200
+    for _ in range(3):
+        assert (await client.post("/v2/contacts", json=contact_body())).status_code == 500
+    sim.clear_faults()
+    assert (await client.post("/v2/contacts", json=contact_body())).status_code == 201
+
+
+async def test_timeout_before_raises_and_changes_nothing(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account
+) -> None:
+    sim.inject(Fault(kind="timeout_before", path="/v2/contacts"))
+    with pytest.raises(httpx2.ReadTimeout):
+        await client.post("/v2/contacts", json=contact_body())
+    assert account.contacts == {}
+    entry = sim.request_log[-1]
+    assert (entry.method, entry.path, entry.status, entry.fault) == ("POST", "/v2/contacts", None, "timeout_before")
+    assert entry.body == contact_body() and entry.account == "acct-1"
+
+
+async def test_timeout_after_processes_the_request_but_loses_the_response(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account
+) -> None:
+    sim.inject(Fault(kind="timeout_after", path="/v2/contacts"))
+    with pytest.raises(httpx2.ReadTimeout):
+        await client.post("/v2/contacts", json=contact_body(externalId="crm-lost"))
+    assert len(account.contacts) == 1  # the POST went through
+    assert (sim.request_log[-1].status, sim.request_log[-1].fault) == (None, "timeout_after")
+    retry = await client.post("/v2/contacts", json=contact_body(externalId="crm-lost"))
+    assert retry.status_code == 409
+
+
+async def test_connect_error_raises_before_anything_happens(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account
+) -> None:
+    sim.inject(Fault(kind="connect_error"))
+    with pytest.raises(httpx2.ConnectError):
+        await client.post("/v2/contacts", json=contact_body())
+    assert account.contacts == {}
+    assert sim.request_log[-1].fault == "connect_error"
+
+
+async def test_malformed_json_is_a_200_whose_body_does_not_parse(
+    client: httpx2.AsyncClient, sim: TelliSimulator
+) -> None:
+    sim.inject(Fault(kind="malformed_json"))
+    response = await client.get("/v2/contacts")
+    assert response.status_code == 200
+    with pytest.raises(ValueError):  # noqa: PT011 - json.JSONDecodeError is a ValueError
+        response.json()
+
+
+async def test_truncated_processes_the_request_and_cuts_the_body_in_half(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account
+) -> None:
+    full = (await client.post("/v2/contacts", json=contact_body(externalId="a"))).content
+    sim.inject(Fault(kind="truncated"))
+    response = await client.post("/v2/contacts", json=contact_body(externalId="b"))
+    assert response.status_code == 201
+    assert len(response.content) == len(full) // 2
+    assert response.headers["content-length"] == str(len(response.content))
+    with pytest.raises(ValueError):  # noqa: PT011
+        response.json()
+    assert len(account.contacts) == 2
+
+
+async def test_latency_delays_then_answers_normally(
+    client: httpx2.AsyncClient, sim: TelliSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waited: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(fault_layer, "_sleep", fake_sleep)
+    sim.inject(Fault(kind="latency", latency=1.5))
+    response = await client.get("/v1/verify-api-key")
+    assert response.status_code == 200
+    assert waited == [1.5]
+    assert sim.request_log[-1].fault == "latency"
+
+
+async def test_the_log_records_every_request_in_order(client: httpx2.AsyncClient, sim: TelliSimulator) -> None:
+    await client.get("/v2/contacts", params={"limit": 5})
+    await client.post("/v1/add-contact", json={})
+    assert [(e.method, e.path, e.status) for e in sim.request_log] == [
+        ("GET", "/v2/contacts", 200),
+        ("POST", "/v1/add-contact", 400),
+    ]
+    assert sim.request_log[0].query == {"limit": "5"}
+    assert sim.requests_to("post", "/v1/") == [sim.request_log[1]]
+
+
+def test_a_status_fault_needs_a_status() -> None:
+    with pytest.raises(ValueError, match="status"):
+        Fault(kind="status")
