@@ -6,17 +6,38 @@ Read-only wins over everything.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
 
 from telli_mcp.server.errors import translating
 from telli_mcp.server.risk import Risk, ToolSpec, annotations_for
 from telli_mcp.server.schema_compact import compact_input_schema, compact_schema
 
-__all__ = ["ToolRegistry"]
+__all__ = ["ToolRegistry", "compact_output"]
+
+
+def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Return structured content as is, and its text copy as compact JSON without nulls.
+
+    The SDK would add an indented JSON dump of the result as the text block, roughly doubling what a model
+    that reads text pays for every call.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = await fn(*args, **kwargs)
+        if not isinstance(result, BaseModel):
+            return result
+        text = TextContent(type="text", text=result.model_dump_json(exclude_none=True))
+        return CallToolResult(content=[text], structured_content=result.model_dump(mode="json"))
+
+    return wrapper
 
 
 class ToolRegistry:
@@ -41,7 +62,7 @@ class ToolRegistry:
             return
         self.enabled.append(spec)
         self._server.add_tool(
-            translating(fn, writes=spec.risk is not Risk.READ),
+            compact_output(translating(fn, writes=spec.risk is not Risk.READ)),
             name=spec.name,
             title=spec.title,
             description=inspect.cleandoc(fn.__doc__ or ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ def parse_limit(raw: str | None) -> int:
 def paginate(
     items: Sequence[T], *, scope: str, position: Callable[[T], list[Any]], limit: int, cursor: str | None
 ) -> Page[T]:
-    """Slice `items` (already in listing order) after the cursor's position.
+    """Slice `items` (sorted by `position`) after the cursor's position.
 
     A cursor records the sort key of the last item returned, so deletions between pages neither skip nor
     repeat items. `scope` ties a cursor to one listing: reusing it elsewhere is a 400.
@@ -51,7 +52,10 @@ def paginate(
     start = 0
     if cursor is not None:
         after = _decode(cursor, scope)
-        start = next((i for i, item in enumerate(items) if position(item) > after), len(items))
+        try:
+            start = bisect.bisect_right(items, after, key=position)
+        except TypeError:  # a well-formed cursor whose key has the wrong types
+            raise bad_request("Invalid cursor", field_name="cursor") from None
     chunk = list(items[start : start + limit])
     has_more = start + limit < len(items)
     next_cursor = _encode(scope, position(chunk[-1])) if has_more and chunk else None

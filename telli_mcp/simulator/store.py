@@ -28,7 +28,7 @@ __all__ = ["DEFAULT_MAX_RETRY_DAYS", "DEFAULT_TIMEZONE", "SYSTEM_PROPERTIES", "A
 
 DEFAULT_TIMEZONE = "Europe/Berlin"  # [I] account timezone, used when a contact has none
 DEFAULT_MAX_RETRY_DAYS = 3  # [I] the account's max retry days (the 2025-05 n8n node defaulted to 3)
-FALLBACK_FROM_NUMBER = "+15550100"  # [I] caller id when an account has no outbound number
+FALLBACK_FROM_NUMBER = "+15550100199"  # [I] caller id when an account has no outbound number
 
 _SYSTEM_CREATED_AT = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -78,3 +78,23 @@ async def test_streamable_http_serves_both_protocol_eras(http_sandbox: str, mode
     async with Client(http_sandbox, mode=mode) as client:
         status = await ok(client, "get_status")
     assert status["sandbox"] is True and status["key_valid"] is True
+
+
+async def test_http_requests_can_bring_their_own_telli_key_as_a_bearer_token(http_sandbox: str) -> None:
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    await _wait_for_port(http_sandbox)
+    statuses = {}
+    for key in ("telli-sandbox-demo-key", "someone-elses-key-0000"):
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http,
+            Client(streamable_http_client(http_sandbox, http_client=http)) as client,
+        ):
+            statuses[key] = await ok(client, "get_status")
+            agents = await client.call_tool("list_agents", {})
+        statuses[key]["agents_error"] = agents.is_error
+    demo, other = statuses["telli-sandbox-demo-key"], statuses["someone-elses-key-0000"]
+    assert demo["key_valid"] is True and demo["agents_error"] is False
+    assert other["key_valid"] is False and other["agents_error"] is True
+    assert other["api_key"] != demo["api_key"] and "someone-elses-key-0000" not in str(other)
