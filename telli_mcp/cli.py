@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument("--speed", type=float, default=60.0,
                            help="simulated seconds per real second (default 60)")
     simulator.add_argument("--no-demo-data", action="store_true", help="start with an empty account")
+    doctor = commands.add_parser("doctor", help="check Python, the key, the connection, toolsets and the data "
+                                 "dir, and print the Claude Desktop config block")
+    # SUPPRESS: `telli-mcp --sandbox doctor` keeps working (a subparser default would overwrite the flag).
+    doctor.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS,
+                        help="check against the built-in simulator (works offline)")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    from telli_mcp.campaign_cli import add_campaign_parser
+
+    add_campaign_parser(commands)
     return parser
 
 
@@ -92,10 +101,22 @@ def _simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from telli_mcp.doctor import run_doctor
+
+    return run_doctor(lambda: _settings(args), as_json=args.json)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "simulator":
         return _simulator(args)
+    if args.command == "doctor":
+        return _doctor(args)
+    if args.command == "campaign":
+        from telli_mcp.campaign_cli import run_campaign_command
+
+        return run_campaign_command(args)
     return _serve(args)
 
 

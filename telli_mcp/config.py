@@ -1,18 +1,37 @@
 """Settings for telli-mcp, read from the environment (never from argv for the API key).
 
-Every setting has one environment variable; the CLI may override the non-secret ones. Nothing here is read
-at import time: call `Settings()` (or `load_settings()`) when the process starts.
+Every setting has one environment variable; the CLI may override the non-secret ones (`CLI_FLAGS`). Nothing
+here is read at import time: call `Settings()` when the process starts. The attribute docstrings below are the
+settings' descriptions: the README configuration table is generated from them (`python -m telli_mcp.docs`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Final
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+__all__ = [
+    "CLI_FLAGS",
+    "DEFAULT_BASE_URL",
+    "ConfirmMode",
+    "Settings",
+    "Transport",
+    "default_data_dir",
+    "env_var",
+    "looks_like_placeholder",
+    "resolve_data_dir",
+    "unsubstituted_placeholders",
+]
+
 DEFAULT_BASE_URL = "https://api.telli.com"
+APP_NAME = "telli-mcp"
 
 
 class ConfirmMode(StrEnum):
@@ -36,7 +55,9 @@ class Transport(StrEnum):
 class Settings(BaseSettings):
     """Runtime configuration of telli-mcp."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False, populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, populate_by_name=True, use_attribute_docstrings=True
+    )
 
     api_key: SecretStr | None = Field(default=None, validation_alias="TELLI_API_KEY")
     """telli API key (Settings > API & Webhooks in the telli app)."""
@@ -68,10 +89,11 @@ class Settings(BaseSettings):
     """Run against the built-in telli simulator with demo data instead of the real API."""
 
     state_secret: SecretStr | None = Field(default=None, validation_alias="TELLI_MCP_STATE_SECRET")
-    """Shared secret for confirmation tokens and sealed request state; set the same value on every replica."""
+    """Shared secret for confirmation tokens and sealed request state; set the same value on every replica.
+    Default: a random secret per process."""
 
     data_dir: str | None = Field(default=None, validation_alias="TELLI_MCP_DATA_DIR")
-    """Where the campaign ledger lives; default: the platform's user data directory."""
+    """Where the campaign ledger lives. Default: the platform's user data directory for telli-mcp."""
 
     log_level: str = Field(default="WARNING", validation_alias="TELLI_MCP_LOG_LEVEL")
     """Log level for stderr logging (DEBUG, INFO, WARNING, ERROR)."""
@@ -82,3 +104,67 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+
+CLI_FLAGS: Final[Mapping[str, str]] = MappingProxyType({
+    "read_only": "--read-only",
+    "toolsets": "--toolsets",
+    "confirm": "--confirm",
+    "log_level": "--log-level",
+    "sandbox": "--sandbox",
+})
+"""The command-line flag that overrides each setting; secrets (the API key) deliberately have none."""
+
+
+def env_var(field_name: str) -> str:
+    """The environment variable of a setting, e.g. `TELLI_API_KEY` for `api_key`."""
+    alias = Settings.model_fields[field_name].validation_alias
+    if isinstance(alias, AliasChoices):
+        alias = alias.choices[0]
+    if not isinstance(alias, str):
+        raise TypeError(f"setting {field_name!r} has no single environment variable")
+    return alias
+
+
+_PLACEHOLDER = re.compile(r"^\s*(\$\{[^}]*\}|\{\{[^}]*\}\}|\$[A-Z_][A-Z0-9_]*)\s*$")
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """True for `${...}`, `{{...}}` or `$NAME` left unsubstituted by an MCP client's config."""
+    return bool(_PLACEHOLDER.match(value))
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, tuple | list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def unsubstituted_placeholders(settings: Settings) -> list[str]:
+    """Environment variable names of the string settings whose value is an unsubstituted placeholder.
+
+    Names only, never values: one of them may be the API key.
+    """
+    return [
+        env_var(name)
+        for name in type(settings).model_fields
+        if any(looks_like_placeholder(text) for text in _strings(getattr(settings, name)))
+    ]
+
+
+def default_data_dir() -> Path:
+    """The platform's user data directory for telli-mcp (not created here)."""
+    from platformdirs import user_data_path  # lazily: only the doctor and the campaign ledger need it
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def resolve_data_dir(settings: Settings) -> Path:
+    """`TELLI_MCP_DATA_DIR` when set (with `~` expanded), else the platform's user data directory."""
+    if settings.data_dir:
+        return Path(settings.data_dir).expanduser()
+    return default_data_dir()

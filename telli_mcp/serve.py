@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Literal
 
-from telli_mcp.config import Settings
+from telli_mcp.config import Settings, looks_like_placeholder
 
 __all__ = ["looks_like_placeholder", "run_server"]
 
 logger = logging.getLogger("telli_mcp")
-
-_PLACEHOLDER = re.compile(r"^\s*(\$\{[^}]*\}|\{\{[^}]*\}\}|\$[A-Z_][A-Z0-9_]*)\s*$")
-
-
-def looks_like_placeholder(value: str) -> bool:
-    """True for `${...}`, `{{...}}` or `$NAME` left unsubstituted by an MCP client's config."""
-    return bool(_PLACEHOLDER.match(value))
-
 
 def _warn_about_key(settings: Settings) -> None:
     if settings.api_key is None:
@@ -40,10 +31,11 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
         sandbox = Sandbox()
         settings = settings.model_copy(update={"api_key": SecretStr(DEMO_API_KEY)})
         logger.warning("SANDBOX MODE: simulated telli with demo data; no real calls are placed.")
-        server = build_server(settings, client_factory=sandbox.client_factory, sandbox=sandbox, now=sandbox.now)
+        server = build_server(settings, client_factory=sandbox.client_factory, sandbox=sandbox, now=sandbox.now,
+                              remote=transport == "http")
     else:
         _warn_about_key(settings)
-        server = build_server(settings)
+        server = build_server(settings, remote=transport == "http")
     if transport == "stdio":
         server.run("stdio")
     else:

@@ -366,7 +366,8 @@ def _migrate(connection: sqlite3.Connection, path: str) -> None:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+    # Fixed width, so stored timestamps compare correctly as text in SQL.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _parse_cursor(cursor: str | None) -> int:

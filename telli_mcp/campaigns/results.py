@@ -110,8 +110,9 @@ class CampaignPlan(_Result):
     blocking_reasons: list[str] = Field(default_factory=list)
     """Why the plan cannot start (validation, agent, caller id, a stopped campaign)."""
     dialer_note: str = DIALER_NOTE
-    request: CampaignRequest
-    """The request, with `campaign_id` filled in, to pass back to `start`."""
+    request: CampaignRequest = Field(exclude=True)
+    """The request with `campaign_id` filled in; `start(plan)` uses it. Left out of `model_dump()` because
+    inline leads can be thousands of rows: keep the plan object, or call `start` with the same request."""
 
 
 class RequestCounts(_Result):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from telli_mcp.campaigns.concurrency import single_errors
 from telli_mcp.campaigns.contact_state import was_scheduled
 from telli_mcp.campaigns.ledger import LeadRecord, LeadUpdate
 from telli_mcp.campaigns.models import LeadState
@@ -98,9 +99,10 @@ async def _schedule(run: RunContext, ready: Sequence[LeadRecord]) -> BatchReport
         )
         for record in ready
     ]
-    report = await run.client.calls.schedule_batch(
-        items, concurrency=run.options.schedule_concurrency, on_chunk=on_chunk, stop_on_error=True
-    )
+    with single_errors():
+        report = await run.client.calls.schedule_batch(
+            items, concurrency=run.options.schedule_concurrency, on_chunk=on_chunk, stop_on_error=True
+        )
     run.stats.requests.schedule_batches += report.requests_sent
     run.record(_results(report.items, by_contact))
     return report

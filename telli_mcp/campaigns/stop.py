@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field
 
+from telli_mcp.campaigns.concurrency import single_errors
 from telli_mcp.campaigns.contact_state import in_dialer
 from telli_mcp.campaigns.errors import CampaignNotFoundError
 from telli_mcp.campaigns.ledger import LeadRecord, LeadUpdate, Ledger
@@ -128,9 +129,10 @@ async def _remove(
                 )
             )
 
-    report = await client.calls.remove_from_dialer_batch(
-        list(by_contact), concurrency=concurrency, on_chunk=on_chunk, stop_on_error=False
-    )
+    with single_errors():
+        report = await client.calls.remove_from_dialer_batch(
+            list(by_contact), concurrency=concurrency, on_chunk=on_chunk, stop_on_error=False
+        )
     tally.requests_sent += report.requests_sent
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telli_mcp.campaigns.concurrency import map_limited
+from telli_mcp.campaigns.concurrency import map_limited, single_errors
 from telli_mcp.campaigns.ledger import LeadRecord, LeadUpdate
 from telli_mcp.campaigns.models import Lead, LeadState
 from telli_mcp.campaigns.run import RunContext
@@ -73,9 +73,10 @@ async def _create(run: RunContext, todo: Sequence[LeadRecord]) -> list[LeadRecor
         await run.progress("contacts", handled, len(todo), f"Contacts: chunk {done}/{chunks} sent")
 
     contacts = [to_contact(run.leads[record.row]) for record in todo]
-    report = await run.client.contacts_v1.add_batch(
-        contacts, concurrency=run.options.contact_concurrency, on_chunk=on_chunk, stop_on_error=False
-    )
+    with single_errors():
+        report = await run.client.contacts_v1.add_batch(
+            contacts, concurrency=run.options.contact_concurrency, on_chunk=on_chunk, stop_on_error=False
+        )
     run.stats.requests.contact_batches += report.requests_sent
     return existing
 

@@ -4,7 +4,8 @@ Retry policy: only requests that are safe to repeat are retried (GET, PUT, PATCH
 `POST /v1/get-contacts-batch`), on 429/502/503/504, connection errors and timeouts. telli documents no
 idempotency key, so a POST that creates or dials is never repeated: repeating `schedule-call` after a timeout
 could phone a person twice. Delays use exponential backoff with full jitter unless telli sent Retry-After, and
-all attempts of one request stay within `retry_deadline` seconds.
+all attempts of one request stay within `retry_deadline` seconds. A retried DELETE that gets 404 after an attempt
+whose answer was lost (timeout, 5xx) is a success: that attempt deleted it.
 """
 
 from __future__ import annotations
@@ -148,10 +149,16 @@ class HTTPCore:
         started = time.monotonic()
         slept = 0.0
         attempt = 0
+        maybe_done = False
         while True:
             try:
                 return await self._attempt(method, path, params, json)
             except (TelliAPIError, TelliConnectionError) as error:
+                if maybe_done and method == "DELETE" and isinstance(error, TelliAPIError) and error.status_code == 404:
+                    # An earlier attempt may have deleted it and lost the answer; gone is what DELETE wanted.
+                    logger.info("Retried %s %s answered 404: the earlier attempt deleted it", method, path)
+                    return APIResponse(204, None, method, path)
+                maybe_done = maybe_done or _maybe_processed(error)
                 # With an injected fake sleep the clock does not move, so the time slept also counts.
                 elapsed = max(time.monotonic() - started, slept)
                 delay = self._retry_delay(error, attempt, elapsed) if retry_safe else None
@@ -255,6 +262,13 @@ class HTTPCore:
         if isinstance(value, list):
             return [self._scrub_any(v) for v in value]
         return value
+
+
+def _maybe_processed(error: TelliAPIError | TelliConnectionError) -> bool:
+    """Whether telli may have acted on a request that failed this way (a lost answer or a 5xx)."""
+    if isinstance(error, TelliConnectionError):
+        return error.maybe_processed
+    return error.status_code >= 500
 
 
 def _json_or_none(response: httpx2.Response) -> Any:

@@ -13,6 +13,7 @@ from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from telli_mcp._version import __version__
 from telli_mcp.client import TelliClient
 from telli_mcp.config import Settings
+from telli_mcp.server.campaign_store import CampaignStore, ledger_path
 from telli_mcp.server.completions import register_completions
 from telli_mcp.server.confirm import TokenSigner
 from telli_mcp.server.deps import ClientProvider, SandboxControl, ServerDeps
@@ -27,8 +28,7 @@ __all__ = ["ClientFactory", "build_server", "default_client_factory"]
 
 ClientFactory = Callable[[str], TelliClient]
 
-CAMPAIGN_TOOLS = False
-"""The campaign tools are not wired in yet; until they are, nothing mentions them."""
+
 
 
 def default_client_factory(settings: Settings) -> ClientFactory:
@@ -50,7 +50,9 @@ def _secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
-def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsyncContextManager[ServerDeps]]:
+def _lifespan(
+    deps: ServerDeps, store: CampaignStore
+) -> Callable[[MCPServer[ServerDeps]], AbstractAsyncContextManager[ServerDeps]]:
     @asynccontextmanager
     async def lifespan(_server: MCPServer[ServerDeps]) -> AsyncIterator[ServerDeps]:
         async with anyio.create_task_group() as background:
@@ -61,6 +63,7 @@ def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsy
             finally:
                 background.cancel_scope.cancel()
                 await deps.clients.aclose()
+                store.close()
 
     return lifespan
 
@@ -71,10 +74,11 @@ def build_server(
     client_factory: ClientFactory | None = None,
     sandbox: SandboxControl | None = None,
     now: Callable[[], datetime] | None = None,
+    remote: bool = False,
 ) -> MCPServer[ServerDeps]:
     """The telli MCP server; raises `UnknownToolsetError` for a bad toolset name (fail at startup)."""
     toolsets = resolve_toolsets(settings.toolsets) | ({"sandbox"} if sandbox else set())
-    campaigns = CAMPAIGN_TOOLS and "campaigns" in toolsets and not settings.read_only
+    campaigns = "campaigns" in toolsets and not settings.read_only
     secret = _secret(settings)
     deps = ServerDeps(
         settings=settings,
@@ -86,7 +90,9 @@ def build_server(
         toolsets=toolsets,
         sandbox=sandbox,
         now=now or (lambda: datetime.now(UTC)),
+        remote=remote,
     )
+    store = CampaignStore(ledger_path(settings))
     server: MCPServer[ServerDeps] = MCPServer(
         "telli-mcp",
         title="telli" + (" (sandbox)" if sandbox else ""),
@@ -94,12 +100,12 @@ def build_server(
         instructions=instructions_for(campaigns=campaigns, read_only=settings.read_only, sandbox=sandbox is not None),
         website_url="https://github.com/telli-mcp/telli-mcp",
         version=__version__,
-        lifespan=_lifespan(deps),
+        lifespan=_lifespan(deps, store),
         request_state_security=RequestStateSecurity(keys=[secret]),
         log_level="WARNING",
     )
     registry = ToolRegistry(server, toolsets=toolsets, read_only=settings.read_only)
-    register_all_tools(registry, deps)
+    register_all_tools(registry, deps, store)
     register_resources(server, deps)
     register_prompts(server, campaigns=campaigns)
     register_completions(server, deps)

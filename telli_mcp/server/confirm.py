@@ -22,7 +22,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit
@@ -31,10 +31,12 @@ from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
 from telli_mcp.config import ConfirmMode
+from telli_mcp.server.results import ToolResult
 
 __all__ = [
     "Approval",
     "ConfirmForm",
+    "Confirmable",
     "ConfirmationRequest",
     "PendingAction",
     "TokenSigner",
@@ -60,6 +62,20 @@ class ConfirmationRequest(BaseModel):
     confirmation_token: str
     """Pass this back, with otherwise identical arguments, once the user has agreed."""
     instructions: str
+
+
+class Confirmable(ToolResult):
+    """Fields every guarded tool result has: set only when nothing was done and the user must confirm."""
+
+    confirmation_required: str | None = None
+    """What will happen and how to confirm; show the first part to the user word for word."""
+    confirmation_token: str | None = None
+
+    def awaiting(self, request: ConfirmationRequest | None) -> Self:
+        if request is not None:
+            self.confirmation_required = f"{request.summary}\n\n{request.instructions}"
+            self.confirmation_token = request.confirmation_token
+        return self
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,8 @@ class ServerDeps:
     """Wall clock for the waking-hours check (the simulator's clock in sandbox mode and tests)."""
     default_timezone: str = "Europe/Berlin"
     """Timezone assumed for contacts without one (telli falls back to the account's timezone)."""
+    remote: bool = False
+    """Served over HTTP: tools must not read the server's files on a caller's behalf."""
 
     def client(self, ctx: Context) -> TelliClient:
         return self.clients.client_for(ctx)

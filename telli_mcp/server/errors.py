@@ -22,6 +22,7 @@ from telli_mcp.client.errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseDecodeError,
     ServerError,
     TelliAPIError,
     TelliConnectionError,
@@ -82,6 +83,13 @@ def describe(err: TelliError, *, writes: bool) -> str:
         if writes and err.maybe_processed:
             return f"telli did not answer in time; {_MAY_HAVE_HAPPENED}"
         return "Could not reach telli (network or timeout). Nothing was changed; retry shortly."
+    if isinstance(err, ResponseDecodeError):
+        # A 2xx whose body cannot be read: telli accepted the request, so a write may well have happened.
+        what = f"telli answered but its response could not be read ({str(err).rstrip('.')})"
+        if writes and err.method != "GET":
+            return f"{what}; {_MAY_HAVE_HAPPENED}"
+        return (f"{what}. Nothing was changed; retry shortly. "
+                "If it persists, check that TELLI_API_BASE_URL points at the telli API.")
     return f"telli request failed: {err}"
 
 

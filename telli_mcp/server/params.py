@@ -6,6 +6,7 @@ before the tool body runs), so no HTTP request is ever sent for a malformed id, 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import AfterValidator, Field
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 __all__ = [
     "AgentIdArg",
@@ -24,6 +27,7 @@ __all__ = [
     "IsoDateTimeArg",
     "OptionalAgentIdArg",
     "OptionalContactIdArg",
+    "OptionalEmailArg",
     "OptionalPhoneArg",
     "OptionalTimezoneArg",
     "PhoneArg",
@@ -89,6 +93,18 @@ def _optional(check: Callable[[str], str]) -> Callable[[str | None], str | None]
     return check_optional
 
 
+def check_email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+def _check_cursor(value: str) -> str:
+    if len(value) > 2048:
+        raise ValueError("cursor is too long; pass next_cursor exactly as returned")
+    return value
+
+
 def _check_offset(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("the date-time needs a UTC offset, e.g. 2026-03-02T14:00:00+01:00")
@@ -103,7 +119,7 @@ ContactIdArg = Annotated[
 CallIdArg = Annotated[str, AfterValidator(check_call_id), Field(description="Call id (from list_calls)")]
 AgentIdArg = Annotated[str, AfterValidator(check_agent_id), Field(description="Agent id (from list_agents)")]
 PhoneArg = Annotated[
-    str, AfterValidator(check_e164), Field(description="E.164 phone number, e.g. +4915112345678")
+    str, AfterValidator(check_e164), Field(description="E.164, e.g. +4915112345678")
 ]
 TimezoneArg = Annotated[
     str, AfterValidator(check_timezone), Field(description="IANA timezone, e.g. Europe/Berlin")
@@ -112,12 +128,12 @@ IsoDateTimeArg = Annotated[
     datetime, AfterValidator(_check_offset), Field(description="ISO 8601 date-time with UTC offset")
 ]
 CursorArg = Annotated[
-    str | None, Field(description="next_cursor of the previous page", max_length=2048)
+    str | None, AfterValidator(_optional(_check_cursor)), Field(description="next_cursor of the last page")
 ]
 ConfirmationTokenArg = Annotated[
     str | None,
     Field(
-        description="Token from a confirmation preview; only once the user agreed. Never invent one.",
+        description="From confirmation_required, only after the user agreed",
         max_length=256,
     ),
 ]
@@ -133,8 +149,9 @@ OptionalAgentIdArg = Annotated[
 OptionalPhoneArg = Annotated[
     str | None,
     AfterValidator(_optional(check_e164)),
-    Field(description="E.164 phone number, e.g. +4915112345678"),
+    Field(description="E.164, e.g. +4915112345678"),
 ]
 OptionalTimezoneArg = Annotated[
     str | None, AfterValidator(_optional(check_timezone)), Field(description="IANA timezone, e.g. Europe/Berlin")
 ]
+OptionalEmailArg = Annotated[str | None, AfterValidator(_optional(check_email)), Field()]

@@ -17,13 +17,13 @@ from pydantic import BaseModel
 
 from telli_mcp.server.errors import translating
 from telli_mcp.server.risk import Risk, ToolSpec, annotations_for
-from telli_mcp.server.schema_compact import compact_input_schema, compact_schema
+from telli_mcp.server.schema_compact import compact_input_schema, compact_output_schema
 
 __all__ = ["ToolRegistry", "compact_output"]
 
 
 def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """Return structured content as is, and its text copy as compact JSON without nulls.
+    """Return structured content as is, and its text copy as compact JSON.
 
     The SDK would add an indented JSON dump of the result as the text block, roughly doubling what a model
     that reads text pays for every call.
@@ -34,7 +34,7 @@ def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
         result = await fn(*args, **kwargs)
         if not isinstance(result, BaseModel):
             return result
-        text = TextContent(type="text", text=result.model_dump_json(exclude_none=True))
+        text = TextContent(type="text", text=result.model_dump_json())
         return CallToolResult(content=[text], structured_content=result.model_dump(mode="json"))
 
     return wrapper
@@ -78,4 +78,4 @@ class ToolRegistry:
         assert tool is not None
         tool.parameters = compact_input_schema(tool.parameters)
         if tool.fn_metadata.output_schema is not None:
-            tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema, keep_descriptions=False)
+            tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)

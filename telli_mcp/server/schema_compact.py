@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["compact_input_schema", "compact_schema"]
+__all__ = ["compact_input_schema", "compact_output_schema", "compact_schema"]
 
 _SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
@@ -51,6 +51,10 @@ def compact_schema(node: Any, *, keep_descriptions: bool = True) -> Any:
             out[key] = compact_schema(value, keep_descriptions=keep_descriptions)
         else:
             out[key] = value
+    items = out.get("items")
+    if "description" in out and isinstance(items, dict):
+        # The array's own description already says what its items are.
+        items.pop("description", None)
     options = out.get("anyOf")
     if isinstance(options, list):
         merged = _merge_nullable(options)
@@ -60,6 +64,22 @@ def compact_schema(node: Any, *, keep_descriptions: bool = True) -> Any:
     return out
 
 
+def _drop_null_arm_of_optionals(node: dict[str, Any]) -> None:
+    required = set(node.get("required", ()))
+    properties = node.get("properties", {})
+    for name, prop in list(properties.items()):
+        if name in required:
+            continue
+        kind = prop.get("type")
+        if isinstance(kind, list) and len(kind) == 2 and "null" in kind:
+            prop["type"] = next(k for k in kind if k != "null")
+        options = prop.get("anyOf")
+        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+            other = options[0] if options[1] == {"type": "null"} else options[1]
+            rest = {k: v for k, v in prop.items() if k != "anyOf"}
+            properties[name] = {**other, **rest}
+
+
 def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Like `compact_schema`, and an optional argument is advertised without its `null` arm.
 
@@ -67,9 +87,55 @@ def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     arguments more reliably from a single type.
     """
     compact: dict[str, Any] = compact_schema(schema)
-    required = set(compact.get("required", ()))
-    for name, prop in compact.get("properties", {}).items():
-        kind = prop.get("type")
-        if name not in required and isinstance(kind, list) and len(kind) == 2 and "null" in kind:
-            prop["type"] = next(k for k in kind if k != "null")
+    _drop_null_arm_of_optionals(compact)
     return compact
+
+
+def _refs(node: Any, counts: dict[str, int]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            counts[ref] = counts.get(ref, 0) + 1
+        for value in node.values():
+            _refs(value, counts)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, counts)
+
+
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_inline(value, definitions) for value in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref in definitions:
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        return {**_inline(definitions[ref], definitions), **rest}
+    return {key: _inline(value, definitions) for key, value in node.items()}
+
+
+def inline_single_use_definitions(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace `$ref`s to definitions used exactly once by the definition itself (same meaning, fewer bytes)."""
+    definitions = schema.get("$defs")
+    if not isinstance(definitions, dict):
+        return schema
+    counts: dict[str, int] = {}
+    _refs(schema, counts)
+    single = {f"#/$defs/{name}": body for name, body in definitions.items() if counts.get(f"#/$defs/{name}") == 1}
+    body = {k: v for k, v in schema.items() if k != "$defs"}
+    kept = {name: d for name, d in definitions.items() if f"#/$defs/{name}" not in single}
+    result: dict[str, Any] = _inline(body, single)
+    if kept:
+        result["$defs"] = _inline(kept, single)
+    return result
+
+
+def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Like `compact_schema` without descriptions; optional fields lose their `null` arm because results
+    leave empty optional fields out (`results.ToolResult`); single-use definitions are inlined."""
+    compact: dict[str, Any] = compact_schema(schema, keep_descriptions=False)
+    _drop_null_arm_of_optionals(compact)
+    for definition in compact.get("$defs", {}).values():
+        _drop_null_arm_of_optionals(definition)
+    return inline_single_use_definitions(compact)

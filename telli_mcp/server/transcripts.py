@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telli_mcp.client import Call
 from telli_mcp.server.budget import page_text
+from telli_mcp.server.results import ToolResult
 from telli_mcp.server.sanitize import clean, fence
 
 __all__ = ["TranscriptPage", "render_transcript", "transcript_page"]
@@ -13,7 +14,7 @@ __all__ = ["TranscriptPage", "render_transcript", "transcript_page"]
 _SPEAKERS = {"agent": "Agent", "user": "Contact", "contact": "Contact"}
 
 
-class TranscriptPage(BaseModel):
+class TranscriptPage(ToolResult):
     call_id: str
     text: str = Field(description="This page of the transcript, fenced as untrusted third-party content")
     offset: int

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telli_mcp.client import Agent, Call, Contact, ContactV1, PhoneNumber, PropertyDefinition
+from telli_mcp.server.results import ToolResult
 from telli_mcp.server.sanitize import clean, fence
 from telli_mcp.server.transcripts import render_transcript
 
@@ -52,7 +53,7 @@ def _clean_value(value: Any) -> Any:
     return value
 
 
-class DialerState(BaseModel):
+class DialerState(ToolResult):
     """Where the contact is in telli's auto-dialer (from the v1 contact record)."""
 
     status: str | None = Field(description="new (never called), pending (in the dialer), reached, closed")
@@ -62,7 +63,7 @@ class DialerState(BaseModel):
     in_call_since: datetime | None = None
 
 
-class ContactSummary(BaseModel):
+class ContactSummary(ToolResult):
     contact_id: str
     name: str
     phone_number: str
@@ -70,7 +71,7 @@ class ContactSummary(BaseModel):
     timezone: str | None = None
 
 
-class ContactSaved(BaseModel):
+class ContactSaved(ToolResult):
     contact_id: str
     name: str
     phone_number: str
@@ -79,7 +80,7 @@ class ContactSaved(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
-class ContactDetail(BaseModel):
+class ContactDetail(ToolResult):
     contact_id: str
     first_name: str
     last_name: str
@@ -91,11 +92,14 @@ class ContactDetail(BaseModel):
     timezone: str | None = None
     properties: dict[str, Any] = Field(default_factory=dict, description="Custom property values by key")
     created_at: datetime | None = None
-    updated_at: datetime | None = None
-    dialer: DialerState | None = Field(default=None, description="Auto-dialer state; null if unavailable")
+    dialer_status: str | None = Field(default=None, description="new, pending, reached or closed")
+    call_attempts: int | None = None
+    next_call_at: datetime | None = None
+    reached_at: datetime | None = None
+    in_call_since: datetime | None = None
 
 
-class PropertyView(BaseModel):
+class PropertyView(ToolResult):
     key: str
     data_type: str
     label: str
@@ -104,7 +108,7 @@ class PropertyView(BaseModel):
     options: list[str] | None = Field(default=None, description="Allowed values (select / multi_select)")
 
 
-class CallSummary(BaseModel):
+class CallSummary(ToolResult):
     call_id: str
     contact_id: str | None = None
     agent_id: str | None = None
@@ -115,12 +119,7 @@ class CallSummary(BaseModel):
     summary_preview: str | None = Field(default=None, description="Start of the AI summary (untrusted text)")
 
 
-class AnalysisValue(BaseModel):
-    value: Any = None
-    details: Any = None
-
-
-class CallDetail(BaseModel):
+class CallDetail(ToolResult):
     call_id: str
     contact_id: str | None = None
     agent_id: str | None = None
@@ -133,7 +132,7 @@ class CallDetail(BaseModel):
     ended_at: datetime | None = None
     duration_min: float | None = None
     summary: str | None = Field(default=None, description="AI summary of the call, fenced as untrusted text")
-    analysis: dict[str, AnalysisValue] = Field(default_factory=dict)
+    analysis: dict[str, Any] = Field(default_factory=dict, description="System analysis: {value, details}")
     outcome: dict[str, Any] = Field(default_factory=dict, description="Custom call outcomes defined on the agent")
     collected_data: dict[str, Any] | None = None
     booked_slot_for: str | None = None
@@ -145,14 +144,14 @@ class CallDetail(BaseModel):
     )
 
 
-class AgentView(BaseModel):
+class AgentView(ToolResult):
     agent_id: str
     title: str
     language: str | None = None
     created_at: datetime | None = None
 
 
-class PhoneNumberView(BaseModel):
+class PhoneNumberView(ToolResult):
     phone_number_id: str
     phone_number: str
     in_outbound_pool: bool | None = None
@@ -186,7 +185,11 @@ def dialer_state(record: ContactV1) -> DialerState:
 
 
 def contact_detail(contact: Contact, dialer: ContactV1 | None) -> ContactDetail:
+    state = {} if dialer is None else dialer_state(dialer).model_dump()
+    if "status" in state:
+        state["dialer_status"] = state.pop("status")
     return ContactDetail(
+        **state,
         contact_id=contact.id,
         first_name=clean(contact.first_name or ""),
         last_name=clean(contact.last_name or ""),
@@ -198,8 +201,6 @@ def contact_detail(contact: Contact, dialer: ContactV1 | None) -> ContactDetail:
         timezone=contact.timezone_iana,
         properties={item.key: _clean_value(item.value) for item in contact.properties},
         created_at=contact.created_at,
-        updated_at=contact.updated_at,
-        dialer=None if dialer is None else dialer_state(dialer),
     )
 
 
@@ -243,7 +244,7 @@ def call_summary(call: Call) -> CallSummary:
 def call_detail(call: Call) -> CallDetail:
     summary = _summary_text(call)
     analysis = {
-        clean(key): AnalysisValue(value=_clean_value(item.value), details=_clean_value(item.details))
+        clean(key): {"value": _clean_value(item.value), "details": _clean_value(item.details)}
         for key, item in call.call_analysis.items()
         if key != "summary"
     }

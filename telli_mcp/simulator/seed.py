@@ -94,7 +94,7 @@ _CONTACTS: tuple[_ContactSeed, ...] = (
         "crm-1002",
         "Jane",
         "Doe",
-        "+15550101",
+        "+12125550101",
         timezone="America/New_York",
         email="jane.doe@example.com",
         custom={"plan": "bronze", "lead_source": "website"},
@@ -110,7 +110,7 @@ _CONTACTS: tuple[_ContactSeed, ...] = (
         "crm-1003",
         "John",
         "Smith",
-        "+15550102",
+        "+12125550102",
         timezone="America/New_York",
         agent="sales-us",
         custom={"lead_source": "webinar", "interests": ["crm_integration"]},
@@ -145,7 +145,7 @@ _CONTACTS: tuple[_ContactSeed, ...] = (
         "crm-1007",
         "Emily",
         "Johnson",
-        "+15550103",
+        "+12125550103",
         timezone="America/Los_Angeles",
         agent="setter",
         email="emily.johnson@example.com",
@@ -155,7 +155,7 @@ _CONTACTS: tuple[_ContactSeed, ...] = (
         "crm-1008",
         "Michael",
         "Brown",
-        "+15550104",
+        "+12125550104",
         timezone="America/Chicago",
         agent="sales-us",
         custom={"plan": "silver"},
@@ -168,7 +168,7 @@ _AGENTS = (
     ("sales-us", "Sales Agent (US)", "en"),
     ("setter", "Appointment Setter", "en"),
 )
-_NUMBERS = ("+493090182900", "+15550199")
+_NUMBERS = ("+493090182900", "+12125550199")
 _PLAN = (
     PropertyOption("gold", "Gold", "Top tier"),
     PropertyOption("silver", "Silver"),

@@ -51,10 +51,10 @@ async def test_client_without_elicitation_gets_a_preview_and_token_and_the_token
         args = await _schedule_args(client)
         preview = await ok(client, "schedule_calls", args)
         assert writes(sim) == []
-        request = preview["confirmation_required"]
-        assert preview["status"] == "confirmation_required" and "Max Mustermann" in request["summary"]
-        done = await ok(client, "schedule_calls", {**args, "confirmation_token": request["confirmation_token"]})
-        reused = await fails(client, "schedule_calls", {**args, "confirmation_token": request["confirmation_token"]})
+        token = preview["confirmation_token"]
+        assert preview["status"] == "confirmation_required" and "Max Mustermann" in preview["confirmation_required"]
+        done = await ok(client, "schedule_calls", {**args, "confirmation_token": token})
+        reused = await fails(client, "schedule_calls", {**args, "confirmation_token": token})
     assert done["status"] == "scheduled"
     assert "already used" in reused
     assert writes(sim) == ["POST /v1/schedule-calls-batch"]
@@ -65,7 +65,7 @@ async def test_a_token_does_not_work_for_other_arguments_or_another_tool(
 ) -> None:
     async with connect(make_server(), mode) as client:
         args = await _schedule_args(client)
-        token = (await ok(client, "schedule_calls", args))["confirmation_required"]["confirmation_token"]
+        token = (await ok(client, "schedule_calls", args))["confirmation_token"]
         other = await contact_id_of(client, "crm-1001")
         other_args = {**args, "contact_ids": [other], "confirmation_token": token}
         wrong_args = await fails(client, "schedule_calls", other_args)
@@ -79,7 +79,7 @@ async def test_a_token_does_not_work_for_other_arguments_or_another_tool(
 async def test_a_token_from_another_server_secret_is_refused(make_server: ServerFactory, sim: TelliSimulator) -> None:
     async with connect(make_server(), "auto") as client:
         args = await _schedule_args(client)
-        token = (await ok(client, "schedule_calls", args))["confirmation_required"]["confirmation_token"]
+        token = (await ok(client, "schedule_calls", args))["confirmation_token"]
     async with connect(make_server(), "auto") as client:
         error = await fails(client, "schedule_calls", {**args, "confirmation_token": token})
     assert "does not match" in error

@@ -20,8 +20,8 @@ async def test_created_contact_can_be_read_back_with_its_dialer_state(make_serve
     assert created["phone_number"] == "+4930901820" + "55"
     assert fetched["contact_id"] == created["contact_id"]
     assert fetched["properties"]["plan"] == "gold"
-    assert fetched["dialer"]["status"] == "new"
-    assert fetched["dialer"]["call_attempts"] == 0
+    assert fetched["dialer_status"] == "new"
+    assert fetched["call_attempts"] == 0
 
 
 async def test_invalid_phone_number_is_rejected_naming_the_field_and_nothing_is_sent(

@@ -24,7 +24,7 @@ async def test_contact_resource_has_properties_and_dialer_state(make_server: Ser
     async with connect(make_server(), mode) as client:
         contact_id = await contact_id_of(client, "crm-123")
         body = json.loads(_text(await client.read_resource(f"telli://contacts/{contact_id}")))
-    assert body["contact_id"] == contact_id and body["dialer"]["status"] in {"new", "pending", "reached", "closed"}
+    assert body["contact_id"] == contact_id and body["dialer_status"] in {"new", "pending", "reached", "closed"}
 
 
 async def test_transcript_resource_is_markdown_marked_as_untrusted(make_server: ServerFactory, mode: str) -> None:

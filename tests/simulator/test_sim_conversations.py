@@ -44,7 +44,7 @@ def test_each_outcome_has_its_status_and_analysis(outcome: str, status: CallStat
         loop_id="l",
         outcome=outcome,  # type: ignore[arg-type]
         triggered_at=NOW,
-        from_number="+15550199",
+        from_number="+12125550199",
     )
     assert call.call_status is status
     assert set(call.call_analysis) == keys
@@ -67,6 +67,6 @@ def test_german_agents_speak_german() -> None:
         loop_id=None,
         outcome="COMPLETED",
         triggered_at=NOW,
-        from_number="+15550199",
+        from_number="+12125550199",
     )
     assert call.transcript[0].content.startswith("Hallo Lena")

@@ -56,7 +56,7 @@ def test_the_seed_has_the_documented_agents_numbers_and_property_types(demo: Tel
         ("Sales Agent (US)", "en"),
     ]
     assert sorted(number.phone_number for number in account.active_phone_numbers()) == [
-        "+15550199",
+        "+12125550199",
         "+493090182900",
     ]
     user_types = {d.data_type for d in account.properties.values() if account.user_property(d.key)}

@@ -5,12 +5,12 @@ from typing import Annotated, Any
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telli_mcp.client import PhoneNumber, TelliClient
 from telli_mcp.server.confirm import (
     Approval,
-    ConfirmationRequest,
+    Confirmable,
     ConfirmForm,
     PendingAction,
     approval_from,
@@ -20,6 +20,7 @@ from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.errors import translating
 from telli_mcp.server.params import ConfirmationTokenArg, CursorArg
 from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.views import AgentView, PhoneNumberView, agent_view, phone_number_view
 
@@ -31,20 +32,19 @@ PhoneNumberIdArg = Annotated[
 ]
 
 
-class AgentList(BaseModel):
+class AgentList(ToolResult):
     agents: list[AgentView]
     next_cursor: str | None = Field(description="Pass as cursor to get the next page; null at the end")
 
 
-class PhoneNumberList(BaseModel):
+class PhoneNumberList(ToolResult):
     phone_numbers: list[PhoneNumberView]
 
 
-class PhoneNumberChangeResult(BaseModel):
+class PhoneNumberChangeResult(Confirmable):
     done: bool
     phone_number_id: str
     details: dict[str, Any] | None = None
-    confirmation_required: ConfirmationRequest | None = None
 
 
 async def _find_number(client: TelliClient, phone_number_id: str) -> PhoneNumber:
@@ -57,7 +57,7 @@ async def _find_number(client: TelliClient, phone_number_id: str) -> PhoneNumber
 def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     async def list_agents(
         ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=100, description="Page size")] = 50,
+        limit: Annotated[int, Field(ge=1, le=100)] = 50,
         cursor: CursorArg = None,
     ) -> AgentList:
         """List the account's AI voice agents (id, title, language). Use an agent_id for schedule_calls."""
@@ -88,14 +88,10 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_replace, writes=False))],
         confirmation_token: ConfirmationTokenArg = None,
     ) -> PhoneNumberChangeResult:
-        """Swap one of the account's phone numbers for a new one (the old one keeps callbacks 30 days).
-
-        Asks the user first. If the result has confirmation_required, nothing happened yet.
-        """
+        """Swap an account phone number for a new one (the old one keeps callbacks 30 days). Asks the user."""
         approval = approval_from(answer, what="the phone number was not replaced.")
         if not approval.granted:
-            return PhoneNumberChangeResult(done=False, phone_number_id=phone_number_id,
-                                           confirmation_required=approval.request)
+            return PhoneNumberChangeResult(done=False, phone_number_id=phone_number_id).awaiting(approval.request)
         change = await deps.client(ctx).phone_numbers.replace(phone_number_id)
         return PhoneNumberChangeResult(done=True, phone_number_id=phone_number_id,
                                        details=change.model_dump(mode="json", exclude_none=True))
@@ -115,14 +111,10 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_delete_number, writes=False))],
         confirmation_token: ConfirmationTokenArg = None,
     ) -> PhoneNumberChangeResult:
-        """Schedule one of the account's phone numbers for deletion (callbacks still work for 30 days).
-
-        Asks the user first. If the result has confirmation_required, nothing happened yet.
-        """
+        """Schedule an account phone number for deletion (callbacks work 30 more days). Asks the user."""
         approval = approval_from(answer, what="the phone number was not deleted.")
         if not approval.granted:
-            return PhoneNumberChangeResult(done=False, phone_number_id=phone_number_id,
-                                           confirmation_required=approval.request)
+            return PhoneNumberChangeResult(done=False, phone_number_id=phone_number_id).awaiting(approval.request)
         await deps.client(ctx).phone_numbers.delete(phone_number_id)
         return PhoneNumberChangeResult(done=True, phone_number_id=phone_number_id)
 

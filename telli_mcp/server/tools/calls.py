@@ -6,13 +6,13 @@ from typing import Annotated, Any, Literal
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
 from telli_mcp.client import BatchReport, CallDetails, InitiateCall, NotFoundError, ScheduleCall, TelliClient
 from telli_mcp.server.budget import fit_to_budget
 from telli_mcp.server.confirm import (
     Approval,
-    ConfirmationRequest,
+    Confirmable,
     ConfirmForm,
     PendingAction,
     approval_from,
@@ -40,6 +40,7 @@ from telli_mcp.server.previews import (
     schedule_question,
 )
 from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.transcripts import TranscriptPage, transcript_page
 from telli_mcp.server.views import CallDetail, CallSummary, call_detail, call_summary
@@ -70,39 +71,37 @@ ContactIdsArg = Annotated[
     Field(min_length=1, max_length=1000, description="telli contact ids (from list_contacts/get_contact)"),
 ]
 RetryDaysArg = Annotated[
-    int | None, Field(ge=1, le=60, description="Days the dialer keeps retrying; default: the account setting")
+    int | None, Field(ge=1, le=60, description="Days to keep retrying (default: account setting)")
 ]
 
 
-class ItemProblem(BaseModel):
+class ItemProblem(ToolResult):
     contact_id: str
     status: Literal["error", "unknown", "not_sent"]
     error: str | None = None
 
 
-class ScheduleCallsResult(BaseModel):
+class ScheduleCallsResult(Confirmable):
     status: Literal["scheduled", "partially_scheduled", "not_scheduled", "confirmation_required"]
     scheduled_count: int = 0
     problems: list[ItemProblem] = Field(default_factory=list, description="Contacts not (surely) scheduled")
     note: str | None = None
-    confirmation_required: ConfirmationRequest | None = None
 
 
-class CallNowResult(BaseModel):
+class CallNowResult(Confirmable):
     started: bool
     contact_id: str
     call_id: str | None = None
     note: str | None = None
-    confirmation_required: ConfirmationRequest | None = None
 
 
-class CancelResult(BaseModel):
+class CancelResult(ToolResult):
     removed: list[str] = Field(description="Contacts taken out of the auto-dialer")
     not_in_dialer: list[str] = Field(default_factory=list, description="Were not in the dialer (nothing to do)")
     problems: list[ItemProblem] = Field(default_factory=list)
 
 
-class CallList(BaseModel):
+class CallList(ToolResult):
     calls: list[CallSummary]
     next_cursor: str | None = Field(description="Pass as cursor to get the next page; null at the end")
     note: str | None = None
@@ -170,15 +169,13 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         from_number: OptionalPhoneArg = None,
         confirmation_token: ConfirmationTokenArg = None,
     ) -> ScheduleCallsResult:
-        """Put contacts into telli's auto-dialer so an agent calls them (the normal way to call). Asks the user.
+        """Put contacts into telli's auto-dialer: the normal way to have an agent call them. Asks the user first.
 
-        The dialer calls inside the account's dialer window in each contact's timezone and retries unreached
-        contacts. Each call rings a real person and costs money. If the result has confirmation_required,
-        nothing happened yet: show its summary and call again with the token only if the user agrees.
+        The dialer calls inside the dialer window in each contact's timezone and retries unreached contacts.
         """
         approval = approval_from(answer, what="no calls were scheduled.")
         if not approval.granted:
-            return ScheduleCallsResult(status="confirmation_required", confirmation_required=approval.request)
+            return ScheduleCallsResult(status="confirmation_required").awaiting(approval.request)
 
         async def progress(done: int, total: int, _chunk: BatchReport) -> None:
             await ctx.report_progress(done, total, f"scheduled batch {done} of {total}")
@@ -212,18 +209,17 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_call_now, writes=False))],
         from_number: OptionalPhoneArg = None,
         allow_outside_hours: Annotated[
-            bool, Field(description="Only if the user explicitly wants a call outside 08:00-21:00 local time")
+            bool, Field(description="Only if the user explicitly wants a call at night")
         ] = False,
         confirmation_token: ConfirmationTokenArg = None,
     ) -> CallNowResult:
-        """Phone one contact right now with an AI agent. Asks the user. Prefer schedule_calls.
+        """Phone one contact right now with an agent. Asks the user first. Prefer schedule_calls.
 
-        Refused outside 08:00-21:00 in the contact's timezone unless allow_outside_hours=true. If the result
-        has confirmation_required, proceed as for schedule_calls. The call appears in list_calls when done.
+        Refused outside 08:00-21:00 contact time unless allow_outside_hours. Appears in list_calls when done.
         """
         approval = approval_from(answer, what="no call was placed.")
         if not approval.granted:
-            return CallNowResult(started=False, contact_id=contact_id, confirmation_required=approval.request)
+            return CallNowResult(started=False, contact_id=contact_id).awaiting(approval.request)
         result = await deps.client(ctx).calls.initiate(
             InitiateCall(contact_id=contact_id, agent_id=agent_id, override_from_number=from_number)
         )
@@ -234,10 +230,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         )
 
     async def cancel_scheduled_calls(contact_ids: ContactIdsArg, ctx: Context) -> CancelResult:
-        """Stop the auto-dialer from calling these contacts (their data stays). Safe to repeat.
-
-        Use this for "stop calling X". Contacts that were not in the dialer are reported as not_in_dialer.
-        """
+        """Stop the auto-dialer from calling these contacts ("stop calling X"); their data stays."""
         report = await deps.client(ctx).calls.remove_from_dialer_batch(contact_ids)
         removed = [item.ref for item in report.items if item.status == "success"]
         idle = [item.ref for item in report.items if item.status == "error" and _is_not_in_dialer(item.error)]
@@ -248,7 +241,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         ctx: Context,
         contact_id: OptionalContactIdArg = None,
         agent_id: OptionalAgentIdArg = None,
-        limit: Annotated[int, Field(ge=1, le=100, description="Page size")] = 10,
+        limit: Annotated[int, Field(ge=1, le=100)] = 10,
         cursor: CursorArg = None,
     ) -> CallList:
         """List finished calls, newest first, for one contact or one agent (not both) or all.

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telli_mcp.client import ContactCreate, ContactUpdate, NotFoundError, PropertyValueInput, TelliClient
 from telli_mcp.server.budget import fit_to_budget
 from telli_mcp.server.confirm import (
     Approval,
-    ConfirmationRequest,
+    Confirmable,
     ConfirmForm,
     PendingAction,
     approval_from,
@@ -26,12 +26,14 @@ from telli_mcp.server.params import (
     ContactIdArg,
     CursorArg,
     OptionalContactIdArg,
+    OptionalEmailArg,
     OptionalPhoneArg,
     OptionalTimezoneArg,
     PhoneArg,
 )
 from telli_mcp.server.properties_check import check_property_values
 from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.views import (
     ContactDetail,
@@ -49,16 +51,15 @@ CONTACTS = "contacts"
 OptionalName = Annotated[str | None, Field(min_length=1, max_length=50)]
 
 
-class ContactList(BaseModel):
+class ContactList(ToolResult):
     contacts: list[ContactSummary]
     next_cursor: str | None = Field(description="Pass as cursor to get the next page; null at the end")
     note: str | None = None
 
 
-class DeleteContactResult(BaseModel):
+class DeleteContactResult(Confirmable):
     deleted: bool
     contact_id: str
-    confirmation_required: ConfirmationRequest | None = None
 
 
 async def _lookup(client: TelliClient, contact_id: str | None, external_id: str | None) -> ContactDetail:
@@ -84,20 +85,20 @@ def _property_inputs(properties: dict[str, Any] | None) -> list[PropertyValueInp
 
 def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     async def create_contact(
-        first_name: Annotated[str, Field(min_length=1, max_length=50, description="First name")],
-        last_name: Annotated[str, Field(min_length=1, max_length=50, description="Last name")],
+        first_name: Annotated[str, Field(min_length=1, max_length=50)],
+        last_name: Annotated[str, Field(min_length=1, max_length=50)],
         phone_number: PhoneArg,
         ctx: Context,
         external_id: Annotated[
             str | None, Field(min_length=1, max_length=255, description="Your CRM id; must be unique")
         ] = None,
-        email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = None,
+        email: OptionalEmailArg = None,
         timezone: OptionalTimezoneArg = None,
         salutation: Annotated[str | None, Field(max_length=50, description="e.g. Herr, Frau, Mr., Ms.")] = None,
         external_url: Annotated[str | None, Field(max_length=2048, description="Link to the CRM record")] = None,
         properties: Annotated[
             dict[str, Any] | None,
-            Field(description="Custom property values by key; keys and allowed values from list_contact_properties"),
+            Field(description="Custom properties by key (see list_contact_properties)"),
         ] = None,
     ) -> ContactSaved:
         """Create a contact (nobody is called). Check list_contact_properties before setting properties.
@@ -137,7 +138,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
 
     async def list_contacts(
         ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=100, description="Page size")] = 20,
+        limit: Annotated[int, Field(ge=1, le=100)] = 20,
         cursor: CursorArg = None,
     ) -> ContactList:
         """List contacts as compact summaries, one page per call (limit + cursor).
@@ -158,15 +159,14 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         first_name: OptionalName = None,
         last_name: OptionalName = None,
         phone_number: OptionalPhoneArg = None,
-        email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = None,
+        email: OptionalEmailArg = None,
         timezone: OptionalTimezoneArg = None,
         salutation: Annotated[str | None, Field(max_length=50)] = None,
         external_id: Annotated[str | None, Field(min_length=1, max_length=255)] = None,
         external_url: Annotated[str | None, Field(max_length=2048)] = None,
         properties: Annotated[
             dict[str, Any] | None,
-            Field(description="Property values to change by key; an explicit null clears that property. "
-                              "Keys not mentioned stay as they are."),
+            Field(description="Properties to change by key; null clears one, others stay"),
         ] = None,
     ) -> ContactSaved:
         """Change some fields of a contact (merge): only the fields you pass change. Nobody is called.
@@ -208,13 +208,11 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     ) -> DeleteContactResult:
         """Permanently delete a contact and erase their personal data. Asks the user first.
 
-        Cannot be undone; to stop calling someone use cancel_scheduled_calls. If the result has
-        confirmation_required, nothing happened yet: show its summary, retry with the token only if they agree.
+        Cannot be undone. To stop calling someone use cancel_scheduled_calls instead.
         """
         approval = approval_from(answer, what=f"contact {contact_id} was not deleted.")
         if not approval.granted:
-            return DeleteContactResult(deleted=False, contact_id=contact_id,
-                                       confirmation_required=approval.request)
+            return DeleteContactResult(deleted=False, contact_id=contact_id).awaiting(approval.request)
         await deps.client(ctx).contacts.delete(contact_id)
         return DeleteContactResult(deleted=True, contact_id=contact_id)
 

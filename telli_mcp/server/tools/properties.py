@@ -4,11 +4,12 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telli_mcp.client import PropertyCreate, PropertyOption, PropertyUpdate
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.views import PropertyView, property_view
 
@@ -31,7 +32,7 @@ OptionsArg = Annotated[
 ]
 
 
-class PropertyList(BaseModel):
+class PropertyList(ToolResult):
     properties: list[PropertyView]
 
 
@@ -52,8 +53,8 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
 
     async def create_contact_property(
         key: PropertyKeyArg,
-        data_type: Annotated[DataType, Field(description="Type of the values")],
-        label: Annotated[str, Field(min_length=1, max_length=100, description="Display name")],
+        data_type: DataType,
+        label: Annotated[str, Field(min_length=1, max_length=100)],
         ctx: Context,
         description: Annotated[str | None, Field(max_length=500)] = None,
         options: OptionsArg = None,

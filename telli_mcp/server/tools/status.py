@@ -1,33 +1,36 @@
 """get_status: which telli account this server talks to and which guardrails are in effect."""
 
+import logging
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from telli_mcp._version import __version__
 from telli_mcp.client import TelliError
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 
 __all__ = ["SandboxClockResult", "StatusResult", "register", "register_sandbox"]
 
+logger = logging.getLogger(__name__)
 
-class StatusResult(BaseModel):
+
+class StatusResult(ToolResult):
     server_version: str
     base_url: str
     sandbox: bool = Field(description="True when talking to the built-in simulator, not the real telli")
     api_key: str = Field(description="Masked key, or 'missing'")
     key_valid: bool | None = Field(description="Result of telli's verify-api-key; null if it could not be checked")
-    key_check_error: str | None = None
     read_only: bool
     confirm_mode: str = Field(description="auto | elicit | token | off")
     toolsets: list[str]
     tools: list[str]
 
 
-class SandboxClockResult(BaseModel):
+class SandboxClockResult(ToolResult):
     simulated_now: str
     note: str
 
@@ -37,14 +40,14 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         """Which telli URL and key this server uses, whether the key works, and which guardrails are on."""
         client = deps.client(ctx)
         valid: bool | None
-        error = None
         try:
             valid = await client.verify_api_key()
         except TelliError as err:
-            valid, error = None, type(err).__name__
+            valid = None
+            logger.warning("verify-api-key failed: %s", type(err).__name__)
         return StatusResult(
             server_version=__version__, base_url=client.base_url, sandbox=deps.sandbox is not None,
-            api_key=client.masked_key, key_valid=valid, key_check_error=error,
+            api_key=client.masked_key, key_valid=valid,
             read_only=deps.settings.read_only, confirm_mode=str(deps.settings.confirm),
             toolsets=sorted(deps.toolsets), tools=[spec.name for spec in registry.enabled],
         )

@@ -1,0 +1,153 @@
+"""`telli-mcp campaign start|status|stop|list`: run call campaigns from a terminal or cron.
+
+It shares the campaign engine and the ledger with the MCP tools, so a campaign started here can be checked
+from Claude and vice versa. Starting asks for a typed "yes" on a terminal; without one (cron, CI) it needs
+`--yes`, because every lead is a real phone call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import anyio
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from telli_mcp.campaigns import CampaignEngine, CampaignPlan, CampaignProgress
+    from telli_mcp.config import Settings
+
+__all__ = ["add_campaign_parser", "run_campaign_command"]
+
+
+def add_campaign_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    campaign = commands.add_parser("campaign", help="start, check, stop or list call campaigns")
+    campaign.add_argument("--sandbox", action="store_true", help="use the built-in simulator (in-memory ledger)")
+    campaign.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    actions = campaign.add_subparsers(dest="action", required=True)
+    start = actions.add_parser("start", help="validate a lead file and schedule its calls")
+    start.add_argument("leads_file", type=Path, help="CSV (comma or semicolon) or JSON file of leads")
+    start.add_argument("--agent-id", required=True, help="agent to call with (see list_agents)")
+    start.add_argument("--name")
+    start.add_argument("--campaign-id", help="default: derived from agent and file, so a re-run resumes")
+    start.add_argument("--max-retry-days", type=int)
+    start.add_argument("--from-number", help="caller id: one of the account's numbers, E.164")
+    start.add_argument("--default-region", help="country for national numbers, e.g. DE or US")
+    start.add_argument("--ignore-unknown-columns", action="store_true")
+    start.add_argument("--dry-run", action="store_true", help="only validate; send nothing")
+    start.add_argument("--yes", action="store_true", help="do not ask (required without a terminal)")
+    status = actions.add_parser("status", help="live progress of a campaign")
+    status.add_argument("campaign_id")
+    status.add_argument("--limit", type=int, default=20)
+    stop = actions.add_parser("stop", help="take a campaign's pending contacts out of the auto-dialer")
+    stop.add_argument("campaign_id")
+    actions.add_parser("list", help="campaigns in the local ledger")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from telli_mcp.config import Settings
+
+    return Settings().model_copy(update={"sandbox": True} if args.sandbox else {})
+
+
+def _print(model: BaseModel, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        print(model.model_dump_json(indent=2), file=out)
+        return
+    for key, value in model.model_dump(mode="json", exclude_none=True).items():
+        if value not in ([], {}, ""):
+            print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}", file=out)
+
+
+def _confirmed(plan: CampaignPlan, args: argparse.Namespace) -> bool:
+    print(f"Campaign {plan.name!r} ({plan.campaign_id}): {plan.to_schedule} contacts to call with agent "
+          f"{plan.agent_name or plan.agent_id}; {plan.validation.invalid_leads_count} invalid leads skipped.",
+          file=sys.stderr)
+    print(plan.dialer_note, file=sys.stderr)
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        print("Not a terminal: pass --yes to start (every lead is a real phone call).", file=sys.stderr)
+        return False
+    return input("Type yes to start calling: ").strip().lower() == "yes"
+
+
+def _progress_bar(event: CampaignProgress) -> None:
+    if not sys.stderr.isatty() or event.total <= 0:
+        return
+    filled = int(30 * event.done / event.total)
+    sys.stderr.write(f"\r{event.phase:>9} [{'#' * filled}{'.' * (30 - filled)}] {event.done}/{event.total}")
+    if event.done >= event.total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+async def _start(engine: CampaignEngine, args: argparse.Namespace) -> int:
+    from telli_mcp.campaigns import CampaignRequest
+    from telli_mcp.campaigns.ids import default_campaign_id
+
+    request = CampaignRequest(
+        agent_id=args.agent_id, leads_file=args.leads_file, name=args.name, from_number=args.from_number,
+        campaign_id=args.campaign_id or default_campaign_id(args.agent_id, None, args.leads_file),
+        max_retry_days=args.max_retry_days, default_region=args.default_region,
+        ignore_unknown_columns=args.ignore_unknown_columns,
+    )
+    plan = await engine.plan(request)
+    if args.dry_run or not plan.launchable:
+        _print(plan, args.json, sys.stdout)
+        return 0 if plan.launchable else 1
+    if not _confirmed(plan, args):
+        print("Not started; nothing was sent.", file=sys.stderr)
+        return 1
+
+    async def progress(event: CampaignProgress) -> None:
+        _progress_bar(event)
+
+    result = await engine.start(plan, on_progress=progress)
+    _print(result, args.json, sys.stdout)
+    return 0 if result.failed == 0 and result.unknown == 0 else 1
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from telli_mcp.campaigns import CampaignError
+    from telli_mcp.client import TelliClient
+    from telli_mcp.server.campaign_store import CampaignStore, ledger_path
+    from telli_mcp.server.deps import key_fingerprint
+
+    settings = _settings(args)
+    if args.sandbox:
+        from telli_mcp.sandbox import DEMO_API_KEY, Sandbox
+
+        key, client = DEMO_API_KEY, Sandbox(speed=0).client_factory(DEMO_API_KEY)
+    elif settings.api_key is None:
+        print("TELLI_API_KEY is not set (or use --sandbox).", file=sys.stderr)
+        return 2
+    else:
+        key = settings.api_key.get_secret_value()
+        client = TelliClient.from_settings(settings)
+    store = CampaignStore(ledger_path(settings))
+    try:
+        async with client:
+            engine: CampaignEngine = store.engine(client, key_fingerprint(key))
+            if args.action == "start":
+                return await _start(engine, args)
+            if args.action == "status":
+                _print(await engine.status(args.campaign_id, limit=args.limit), args.json, sys.stdout)
+            elif args.action == "stop":
+                _print(await engine.stop(args.campaign_id), args.json, sys.stdout)
+            else:
+                _print(engine.list(limit=100), args.json, sys.stdout)
+            return 0
+    except CampaignError as err:
+        print(f"telli-mcp campaign: {err}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+
+
+def run_campaign_command(args: argparse.Namespace) -> int:
+    return anyio.run(_run, args)

@@ -1,0 +1,110 @@
+"""`telli-mcp doctor`: check the installation, the settings and the connection to telli, then print the
+Claude Desktop config block for this machine.
+
+Each check is a small function returning a `Check`; `diagnose` gathers them and `render` prints them, so the
+logic is testable without parsing output. The API key never appears in the report, only its masked form.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+import anyio
+
+from telli_mcp.client import TelliClient
+from telli_mcp.config import Settings, resolve_data_dir
+from telli_mcp.doctor.claude import claude_desktop
+from telli_mcp.doctor.connection import check_connection, skipped_connection
+from telli_mcp.doctor.render import render_json, render_text
+from telli_mcp.doctor.results import Check, DoctorReport, Status
+from telli_mcp.doctor.settings_checks import (
+    check_base_url,
+    check_env_placeholders,
+    check_key,
+    check_log_level,
+    check_mode,
+    check_placeholders,
+    check_toolsets,
+    load_settings,
+)
+from telli_mcp.doctor.system import check_data_dir, check_package, check_python
+
+__all__ = ["Check", "DoctorReport", "Status", "diagnose", "main", "run_doctor"]
+
+ClientFactory = Callable[[str], TelliClient]
+
+
+def _real_client(settings: Settings) -> ClientFactory:
+    # No retries: the doctor wants one honest, timed answer, not a minute of backoff against a dead host.
+    def make(key: str) -> TelliClient:
+        return TelliClient(key, base_url=settings.api_base_url, timeout=settings.timeout_seconds, max_retries=0)
+
+    return make
+
+
+async def _connection(settings: Settings, client_factory: ClientFactory | None) -> list[Check]:
+    if settings.sandbox:
+        from telli_mcp.sandbox import DEMO_API_KEY, Sandbox
+
+        factory, key, where = client_factory or Sandbox().client_factory, DEMO_API_KEY, "the sandbox simulator"
+    else:
+        factory, where = client_factory or _real_client(settings), settings.api_base_url
+        key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    async with factory(key) as client:
+        return await check_connection(client, where=where)
+
+
+def _settings_checks(settings: Settings) -> list[Check]:
+    return [check_placeholders(settings), check_key(settings), check_base_url(settings),
+            check_toolsets(settings), check_mode(settings), check_log_level(settings),
+            check_data_dir(resolve_data_dir(settings))]
+
+
+async def diagnose(
+    load: Callable[[], Settings] = Settings, *, client_factory: ClientFactory | None = None
+) -> DoctorReport:
+    """Run every check. `load` builds the settings as the CLI would; `client_factory` replaces the network."""
+    settings, loaded = load_settings(load)
+    checks = [check_python(), check_package(), loaded]
+    if settings is None:
+        checks += [check_env_placeholders(), *skipped_connection("the settings did not load")]
+        return DoctorReport(checks=checks, claude_desktop=claude_desktop(Settings.model_construct()))
+    checks += _settings_checks(settings)
+    key_check = next(check for check in checks if check.name == "API key")
+    url_check = next(check for check in checks if check.name == "base URL")
+    if Status.FAIL in (key_check.status, url_check.status):
+        checks += skipped_connection("no usable API key or base URL")
+    else:
+        checks += await _connection(settings, client_factory)
+    return DoctorReport(checks=checks, claude_desktop=claude_desktop(settings))
+
+
+def run_doctor(
+    load: Callable[[], Settings] = Settings,
+    *,
+    as_json: bool = False,
+    out: TextIO | None = None,
+    client_factory: ClientFactory | None = None,
+) -> int:
+    """Diagnose, print, and return the exit code: 1 if any check failed, else 0."""
+    report = anyio.run(lambda: diagnose(load, client_factory=client_factory))
+    (out or sys.stdout).write(render_json(report) if as_json else render_text(report))
+    return 0 if report.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m telli_mcp.doctor [--sandbox] [--json]` (the CLI's `telli-mcp doctor` does the same)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="telli-mcp doctor", description="Check telli-mcp's setup.")
+    parser.add_argument("--sandbox", action="store_true", help="check against the built-in simulator (offline)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+
+    def load() -> Settings:
+        settings = Settings()
+        return settings.model_copy(update={"sandbox": True}) if args.sandbox else settings
+
+    return run_doctor(load, as_json=args.json)

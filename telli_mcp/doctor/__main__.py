@@ -1,0 +1,5 @@
+import sys
+
+from telli_mcp.doctor import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+"""Where campaign ledgers live for the MCP server: one SQLite file, one view per telli account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from telli_mcp.campaigns import CampaignEngine, Ledger
+from telli_mcp.client import TelliClient
+from telli_mcp.config import Settings
+
+__all__ = ["CampaignStore", "ledger_path"]
+
+LEDGER_FILE = "campaigns.sqlite3"
+
+
+def ledger_path(settings: Settings) -> str:
+    """`TELLI_MCP_DATA_DIR` if set; in-memory in the sandbox; else the platform's user data directory."""
+    if settings.data_dir:
+        return str(Path(settings.data_dir).expanduser() / LEDGER_FILE)
+    if settings.sandbox:
+        return ":memory:"
+    import platformdirs
+
+    return str(Path(platformdirs.user_data_dir("telli-mcp", appauthor=False)) / LEDGER_FILE)
+
+
+class CampaignStore:
+    """Opens the ledger on first use (so start-up stays fast and a server that never runs a campaign
+    never touches the disk) and hands out a `CampaignEngine` per telli account."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._ledger: Ledger | None = None
+
+    def _root(self) -> Ledger:
+        if self._ledger is None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._ledger = Ledger(self.path)
+        return self._ledger
+
+    def engine(self, client: TelliClient, tenant: str) -> CampaignEngine:
+        return CampaignEngine(client, self._root().for_tenant(tenant))
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None

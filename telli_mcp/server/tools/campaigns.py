@@ -1,0 +1,279 @@
+"""Campaign tools: bulk call campaigns from a lead list, with a local ledger that makes them resumable."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from mcp.server.elicitation import ElicitationResult
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from telli_mcp.campaigns import (
+    CampaignEngine,
+    CampaignError,
+    CampaignPlan,
+    CampaignProgress,
+    CampaignRequest,
+    CampaignRunResult,
+)
+from telli_mcp.campaigns.ids import default_campaign_id
+from telli_mcp.server.campaign_store import CampaignStore
+from telli_mcp.server.confirm import (
+    Approval,
+    Confirmable,
+    ConfirmForm,
+    PendingAction,
+    approval_from,
+    gate,
+)
+from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.errors import translating
+from telli_mcp.server.params import AgentIdArg, ConfirmationTokenArg, CursorArg, OptionalPhoneArg
+from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.results import ToolResult
+from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.sanitize import clean
+
+__all__ = ["register"]
+
+CAMPAIGNS = "campaigns"
+ISSUES_SHOWN = 20
+
+CampaignIdArg = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class StartCampaignResult(Confirmable):
+    status: str = Field(description="dry_run, not_launchable, confirmation_required, or the run's state")
+    campaign_id: str
+    valid_leads: int
+    invalid_leads: int
+    invalid: list[str] = Field(description="'row N: reason', first 20")
+    blocking_reasons: list[str]
+    scheduled_now: int = 0
+    scheduled_total: int = 0
+    failed: int = 0
+    unknown: int = 0
+    message: str
+
+
+class NotableItem(ToolResult):
+    kind: str
+    name: str | None = None
+    phone_number: str
+    detail: str | None = None
+
+
+class CampaignStatusResult(ToolResult):
+    campaign_id: str
+    name: str
+    status: str
+    progress_percent: float
+    contacts: dict[str, int]
+    outcomes: dict[str, int]
+    notable: list[NotableItem]
+    next_cursor: str | None
+    note: str | None = None
+
+
+class CampaignListItem(ToolResult):
+    campaign_id: str
+    name: str
+    status: str
+    leads: int
+    created_at: str
+
+
+class CampaignList(ToolResult):
+    campaigns: list[CampaignListItem]
+    next_cursor: str | None
+
+
+class StopCampaignResult(ToolResult):
+    campaign_id: str
+    status: str
+    removed_now: int
+    already_stopped: int
+    failed: int
+    message: str
+
+
+def _request(args: dict[str, Any]) -> CampaignRequest:
+    """The engine request; without a campaign_id the id is derived from agent and leads, so a re-run resumes."""
+    leads, leads_file = args["leads"], args["leads_file"]
+    if (leads is None) == (leads_file is None):
+        raise ToolError("Pass exactly one of leads (a list of objects) or leads_file (a CSV or JSON path).")
+    try:
+        campaign_id = args["campaign_id"] or default_campaign_id(args["agent_id"], leads, leads_file)
+    except CampaignError as err:
+        raise ToolError(f"leads_file: {err}") from None
+    fields = {k: v for k, v in args.items() if k not in ("leads_file", "campaign_id") and v is not None}
+    try:
+        return CampaignRequest(**fields, campaign_id=campaign_id,
+                               leads_file=Path(leads_file) if leads_file else None)
+    except ValueError as err:
+        raise ToolError(f"Invalid campaign input: {err}") from None
+
+
+def _issues(plan_or_run: CampaignPlan | CampaignRunResult) -> list[str]:
+    report = plan_or_run.validation
+    return [clean(f"row {p.row}: {p.field}: {p.reason}" if p.field else f"row {p.row}: {p.reason}")
+            for p in report.invalid[:ISSUES_SHOWN]]
+
+
+def _plan_result(plan: CampaignPlan, status: str, message: str) -> StartCampaignResult:
+    report = plan.validation
+    return StartCampaignResult(
+        status=status, campaign_id=plan.campaign_id, valid_leads=report.contacts_count,
+        invalid_leads=report.invalid_leads_count, invalid=_issues(plan), blocking_reasons=plan.blocking_reasons,
+        message=message,
+    )
+
+
+def _question(plan: CampaignPlan) -> str:
+    report = plan.validation
+    agent = f'agent "{clean(plan.agent_name or plan.agent_id)}" ({plan.agent_id})'
+    caller = f"from {plan.from_number}" if plan.from_number else "from the account's outbound number pool"
+    skipped = f" ({report.invalid_leads_count} invalid leads will be skipped)" if report.invalid_leads_count else ""
+    resume = f" It resumes an existing campaign; {plan.already_scheduled} are already scheduled." \
+        if plan.resumes_existing else ""
+    retry = f"up to {plan.max_retry_days} days" if plan.max_retry_days else "the account's default number of days"
+    return (
+        f'Start the call campaign "{clean(plan.name)}" ({plan.campaign_id}): schedule real phone calls to '
+        f"{plan.to_schedule} contacts{skipped} with {agent}, {caller}, retrying unreached people for {retry}."
+        f"{resume} telli's auto-dialer calls each at the earliest opportunity inside the account's dialer window "
+        "in their own timezone. Every call rings a real person and costs money. Go ahead?"
+    )
+
+
+def _run_result(run: CampaignRunResult) -> StartCampaignResult:
+    report = run.validation
+    return StartCampaignResult(
+        status=str(run.status), campaign_id=run.campaign_id, valid_leads=report.contacts_count,
+        invalid_leads=report.invalid_leads_count, invalid=_issues(run), blocking_reasons=[],
+        scheduled_now=run.scheduled_now, scheduled_total=run.scheduled_total, failed=run.failed,
+        unknown=run.unknown, message=f"{run.message} {run.dialer_note}",
+    )
+
+
+def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> None:
+    def engine(ctx: Context) -> CampaignEngine:
+        return store.engine(deps.client(ctx), deps.tenant(ctx))
+
+    async def plan_for(ctx: Context, args: dict[str, Any]) -> CampaignPlan:
+        if args["leads_file"] is not None and deps.remote:
+            raise ToolError("leads_file is not available over HTTP; send the leads inline as a list.")
+        try:
+            return await engine(ctx).plan(_request(args))
+        except CampaignError as err:
+            raise ToolError(str(err)) from None
+
+    async def confirm_campaign(
+        agent_id: str, leads: list[dict[str, Any]] | None, leads_file: str | None, name: str | None,
+        campaign_id: str | None, max_retry_days: int | None, from_number: str | None, default_region: str | None,
+        ignore_unknown_columns: bool, dry_run: bool, confirmation_token: str | None, ctx: Context,
+    ) -> Approval | Elicit[ConfirmForm]:
+        args = {"agent_id": agent_id, "leads": leads, "leads_file": leads_file, "name": name,
+                "campaign_id": campaign_id, "max_retry_days": max_retry_days, "from_number": from_number,
+                "default_region": default_region, "ignore_unknown_columns": ignore_unknown_columns}
+        plan = await plan_for(ctx, args)
+        if dry_run or not plan.launchable:
+            return Approval(granted=True, via="off")
+        bound = {"campaign_id": plan.campaign_id, "agent_id": agent_id, "source_sha256": plan.source_sha256,
+                 "from_number": from_number, "max_retry_days": max_retry_days, "to_schedule": plan.to_schedule}
+        action = PendingAction("start_campaign", bound, _question(plan))
+        return gate(ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(ctx), action=action,
+                    token=confirmation_token)
+
+    async def start_campaign(
+        agent_id: AgentIdArg,
+        ctx: Context,
+        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_campaign, writes=False))],
+        leads: Annotated[list[dict[str, Any]] | None, Field(
+            max_length=10000, description="Objects: phone_number, first_name, last_name; optional email, "
+            "external_id, timezone, property keys")] = None,
+        leads_file: Annotated[str | None, Field(description="Or a CSV/JSON file path")] = None,
+        name: Annotated[str | None, Field(max_length=100)] = None,
+        campaign_id: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+                                                 description="Set to resume a campaign")] = None,
+        max_retry_days: Annotated[int | None, Field(ge=1, le=60)] = None,
+        from_number: OptionalPhoneArg = None,
+        default_region: Annotated[str | None, Field(pattern=r"^[A-Za-z]{2}$",
+                                                    description="For national numbers, e.g. DE")] = None,
+        ignore_unknown_columns: bool = False,
+        dry_run: Annotated[bool, Field(description="Only validate and report; sends nothing")] = False,
+        confirmation_token: ConfirmationTokenArg = None,
+    ) -> StartCampaignResult:
+        """Call many leads: create or find their contacts and schedule them in the auto-dialer. Asks the user.
+
+        Use dry_run=true first and show the report. Re-running the same leads resumes; nobody is called twice.
+        """
+        args = {"agent_id": agent_id, "leads": leads, "leads_file": leads_file, "name": name,
+                "campaign_id": campaign_id, "max_retry_days": max_retry_days, "from_number": from_number,
+                "default_region": default_region, "ignore_unknown_columns": ignore_unknown_columns}
+        plan = await plan_for(ctx, args)
+        if dry_run:
+            return _plan_result(plan, "dry_run", "Validation only; nothing was sent. " + plan.dialer_note)
+        if not plan.launchable:
+            return _plan_result(plan, "not_launchable", "Nothing was sent: " + "; ".join(plan.blocking_reasons))
+        approval = approval_from(answer, what="the campaign was not started.")
+        if not approval.granted:
+            return _plan_result(plan, "confirmation_required", "Nothing was sent yet.").awaiting(approval.request)
+
+        async def progress(event: CampaignProgress) -> None:
+            await ctx.report_progress(event.done, event.total, f"{event.phase}: {event.message}")
+
+        try:
+            run = await engine(ctx).start(plan, on_progress=progress)
+        except CampaignError as err:
+            raise ToolError(str(err)) from None
+        return _run_result(run)
+
+    async def get_campaign(
+        campaign_id: CampaignIdArg,
+        ctx: Context,
+        limit: Annotated[int, Field(ge=1, le=50, description="Notable leads per page")] = 10,
+        cursor: CursorArg = None,
+    ) -> CampaignStatusResult:
+        """Live progress of a campaign: contact statuses, outcomes, and notable leads (reached, callbacks,
+        appointments, failures), paged."""
+        try:
+            report = await engine(ctx).status(campaign_id, limit=limit, cursor=cursor)
+        except CampaignError as err:
+            raise ToolError(str(err)) from None
+        notable = [NotableItem(kind=str(n.kind), name=clean(n.name) if n.name else None,
+                               phone_number=n.phone_number, detail=clean(n.detail) if n.detail else None)
+                   for n in report.notable]
+        return CampaignStatusResult(
+            campaign_id=report.campaign.campaign_id, name=clean(report.campaign.name),
+            status=str(report.campaign.status), progress_percent=report.progress_percent,
+            contacts=report.contacts.model_dump(), outcomes=report.outcomes.model_dump(), notable=notable,
+            next_cursor=report.next_cursor, note=report.note,
+        )
+
+    async def list_campaigns(
+        ctx: Context,
+        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+        cursor: CursorArg = None,
+    ) -> CampaignList:
+        """Campaigns started from this machine (newest first), from the local ledger."""
+        page = engine(ctx).list(limit=limit, cursor=cursor)
+        items = [CampaignListItem(campaign_id=c.campaign_id, name=clean(c.name), status=str(c.status),
+                                  leads=c.leads_count, created_at=c.created_at.isoformat()) for c in page.items]
+        return CampaignList(campaigns=items, next_cursor=page.next_cursor)
+
+    async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaignResult:
+        """Stop a campaign: take all its still-pending contacts out of the auto-dialer. Safe to repeat."""
+        try:
+            result = await engine(ctx).stop(campaign_id)
+        except CampaignError as err:
+            raise ToolError(str(err)) from None
+        return StopCampaignResult(campaign_id=result.campaign_id, status=str(result.status),
+                                  removed_now=result.removed_now, already_stopped=result.already_stopped,
+                                  failed=result.failed + result.unknown, message=result.message)
+
+    registry.add(ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True),
+                 start_campaign)
+    registry.add(ToolSpec("get_campaign", "Campaign status", CAMPAIGNS, Risk.READ, idempotent=True), get_campaign)
+    registry.add(ToolSpec("list_campaigns", "List campaigns", CAMPAIGNS, Risk.READ, idempotent=True,
+                          open_world=False), list_campaigns)
+    registry.add(ToolSpec("stop_campaign", "Stop campaign", CAMPAIGNS, Risk.WRITE, idempotent=True), stop_campaign)

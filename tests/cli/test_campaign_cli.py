@@ -1,0 +1,96 @@
+"""`telli-mcp campaign ...` as a user runs it: separate processes sharing a ledger, against an HTTP simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+COMMAND = shutil.which("telli-mcp", path=str(Path(sys.executable).parent)) or "telli-mcp"
+LEADS = Path(__file__).parents[2] / "examples" / "leads.csv"
+KEY = "telli-sandbox-demo-key"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_listening(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)  # readiness of a subprocess, bounded; no assertion depends on timing
+    raise TimeoutError(f"simulator did not listen on {port}")
+
+
+@pytest.fixture
+def simulator_url() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen([COMMAND, "simulator", "--port", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_listening(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _run(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
+    env |= {"TELLI_API_BASE_URL": url, "TELLI_API_KEY": KEY, "TELLI_MCP_DATA_DIR": str(data_dir)}
+    return subprocess.run([COMMAND, "campaign", "--json", *args], env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+
+
+def _agent_id(url: str) -> str:
+    agents = httpx2.get(f"{url}/v2/agents", headers={"Authorization": f"Bearer {KEY}"}).json()
+    return str(agents["data"][0]["id"])
+
+
+def _schedule_requests(url: str) -> list[dict[str, Any]]:
+    log = httpx2.get(f"{url}/_sim/requests").json()
+    entries = log if isinstance(log, list) else log.get("requests", [])
+    return [entry for entry in entries if entry["path"] == "/v1/schedule-calls-batch"]
+
+
+def test_start_needs_yes_without_a_terminal_and_sends_nothing(simulator_url: str, tmp_path: Path) -> None:
+    result = _run(simulator_url, tmp_path, "start", str(LEADS), "--agent-id", _agent_id(simulator_url),
+                  "--default-region", "US")
+    assert result.returncode == 1 and "--yes" in result.stderr
+    assert _schedule_requests(simulator_url) == []
+
+
+def test_campaign_started_in_one_process_is_listed_checked_and_stopped_from_others(
+    simulator_url: str, tmp_path: Path
+) -> None:
+    agent_id = _agent_id(simulator_url)
+    started = _run(simulator_url, tmp_path, "start", str(LEADS), "--agent-id", agent_id, "--default-region", "US",
+                   "--name", "Spring", "--yes")
+    assert started.returncode == 0, started.stderr
+    run = json.loads(started.stdout)
+    listed = json.loads(_run(simulator_url, tmp_path, "list").stdout)
+    status = json.loads(_run(simulator_url, tmp_path, "status", run["campaign_id"]).stdout)
+    rerun = json.loads(_run(simulator_url, tmp_path, "start", str(LEADS), "--agent-id", agent_id,
+                            "--default-region", "US", "--yes").stdout)
+    stopped = json.loads(_run(simulator_url, tmp_path, "stop", run["campaign_id"]).stdout)
+    assert run["scheduled_total"] == 12 and run["name"] == "Spring"
+    assert [item["campaign_id"] for item in listed["items"]] == [run["campaign_id"]]
+    assert status["campaign"]["campaign_id"] == run["campaign_id"]
+    assert rerun["campaign_id"] == run["campaign_id"] and rerun["scheduled_now"] == 0
+    assert stopped["status"] == "stopped"
+    assert sum(len(r["body"]["contacts"]) for r in _schedule_requests(simulator_url)) == 12
