@@ -106,7 +106,7 @@ def build_server(
     )
     registry = ToolRegistry(server, toolsets=toolsets, read_only=settings.read_only)
     register_all_tools(registry, deps, store)
-    register_resources(server, deps)
+    register_resources(server, deps, store)
     register_prompts(server, campaigns=campaigns)
     register_completions(server, deps)
     server.telli_registry = registry  # type: ignore[attr-defined]

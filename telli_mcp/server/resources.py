@@ -6,7 +6,9 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from pydantic import BaseModel
 
+from telli_mcp.campaigns import CampaignError, CampaignNotFoundError
 from telli_mcp.client import NotFoundError, TelliError
+from telli_mcp.server.campaign_store import CampaignStore
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.params import check_call_id, check_contact_id
 from telli_mcp.server.tools.properties import PropertyList
@@ -27,7 +29,7 @@ def _valid(check: object, value: str, uri: str) -> str:
         raise ResourceNotFoundError(f"{uri}: {err}") from None
 
 
-def register_resources(server: MCPServer[Any], deps: ServerDeps) -> None:
+def register_resources(server: MCPServer[Any], deps: ServerDeps, store: CampaignStore) -> None:
     @server.resource("telli://contacts/{contact_id}", title="Contact", mime_type="application/json")
     async def contact_resource(contact_id: str, ctx: Context) -> str:
         """A contact with its properties and auto-dialer state (third-party data)."""
@@ -67,6 +69,18 @@ def register_resources(server: MCPServer[Any], deps: ServerDeps) -> None:
         except TelliError as err:
             raise ResourceError(f"telli request failed: {type(err).__name__}") from None
         return _json(agent_view(agent))
+
+    @server.resource("telli://campaigns/{campaign_id}", title="Campaign", mime_type="application/json")
+    async def campaign_resource(campaign_id: str, ctx: Context) -> str:
+        """A campaign's live status: contact statuses, outcomes and the first notable leads."""
+        engine = store.engine(deps.client(ctx), deps.tenant(ctx))
+        try:
+            report = await engine.status(campaign_id, limit=20)
+        except CampaignNotFoundError:
+            raise ResourceNotFoundError(f"No campaign {campaign_id} in this server's ledger") from None
+        except (CampaignError, TelliError) as err:
+            raise ResourceError(f"campaign status failed: {type(err).__name__}") from None
+        return report.model_dump_json(indent=2, exclude_none=True)
 
     @server.resource("telli://properties", title="Contact property schema", mime_type="application/json")
     async def properties_resource() -> str:

@@ -124,3 +124,18 @@ async def test_unknown_campaign_is_a_clear_error(make: ServerFactory) -> None:
     async with connect(make(), "auto") as client:
         error = await fails(client, "get_campaign", {"campaign_id": "no-such-campaign"})
     assert "no-such-campaign" in error
+
+
+async def test_campaign_resource_shows_the_live_status(make: ServerFactory) -> None:
+    import json
+
+    from mcp.types import TextResourceContents
+
+    async with connect(make(confirm="off"), "auto") as client:
+        run = await ok(client, "start_campaign", {"agent_id": await first_agent_id(client), "leads": _leads(3)})
+        contents = (await client.read_resource(f"telli://campaigns/{run['campaign_id']}")).contents
+        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+    assert isinstance(contents[0], TextResourceContents)
+    body = json.loads(contents[0].text)
+    assert body["campaign"]["campaign_id"] == run["campaign_id"] and sum(body["contacts"].values()) == 3
+    assert "telli://campaigns/{campaign_id}" in templates

@@ -107,3 +107,14 @@ async def test_rate_limit_becomes_advice_with_the_wait_time_and_no_key(
         error = await fails(client, "list_agents")
     assert "429" in error and "30" in error
     assert TEST_API_KEY not in error
+
+
+async def test_launch_campaign_prompt_walks_through_dry_run_confirm_and_status(make_server: ServerFactory) -> None:
+    async with connect(make_server(), "auto") as client:
+        prompt = await client.get_prompt("launch_campaign", {"source": "leads.csv"})
+    async with connect(make_server(read_only=True), "auto") as client:
+        read_only_names = {p.name for p in (await client.list_prompts()).prompts}
+    text = prompt.messages[0].content
+    assert isinstance(text, TextContent)
+    assert "dry_run=true" in text.text and "get_campaign" in text.text and "stop_campaign" in text.text
+    assert "launch_campaign" not in read_only_names
