@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 
 from telli_mcp.client import TelliClient
 from telli_mcp.config import Settings
-from telli_mcp.server.confirm import TokenSigner
+from telli_mcp.server.confirm import Approval, ConfirmForm, PendingAction, TokenSigner, gate
 
 __all__ = ["ClientProvider", "SandboxControl", "ServerDeps", "key_fingerprint"]
 
@@ -118,3 +118,8 @@ class ServerDeps:
 
     def tenant(self, ctx: Context) -> str:
         return self.clients.tenant_for(ctx)
+
+    def confirm(self, ctx: Context, action: PendingAction, token: str | None) -> Approval | Elicit[ConfirmForm]:
+        """Get (or check) the human's yes for `action`; call from a tool's confirmation resolver."""
+        return gate(ctx, mode=self.settings.confirm, signer=self.signer, tenant=self.tenant(ctx), action=action,
+                    token=token)

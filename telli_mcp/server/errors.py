@@ -34,10 +34,18 @@ __all__ = ["describe", "translating"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
+_READ_POSTS = frozenset({"/v1/get-contacts-batch"})
+"""Reads telli takes as POST (the client retries them like GETs)."""
+
 _MAY_HAVE_HAPPENED = (
     "telli may or may not have processed it. Do not simply retry: check first (get_contact shows the "
     "dialer status, list_calls shows calls), because a blind retry could call a person twice."
 )
+
+
+def _failed_a_write(err: TelliAPIError | TelliConnectionError | ResponseDecodeError, writes: bool) -> bool:
+    """Whether the request that failed could have changed something (a tool's preview reads cannot)."""
+    return writes and err.method != "GET" and err.path not in _READ_POSTS
 
 
 def _api_error(err: TelliAPIError, writes: bool) -> str:
@@ -60,7 +68,7 @@ def _api_error(err: TelliAPIError, writes: bool) -> str:
         wait = f" Retry after {err.retry_after:g} seconds." if err.retry_after else " Wait a little and retry."
         return f"telli is rate limiting requests (429).{wait}"
     if isinstance(err, ServerError):
-        if writes:
+        if _failed_a_write(err, writes):
             return f"telli had a server error ({err.status_code}); {_MAY_HAVE_HAPPENED}"
         return f"telli had a server error ({err.status_code}). Retry in a minute.{detail}"
     return f"telli answered {err.status_code}.{detail}"
@@ -80,13 +88,13 @@ def describe(err: TelliError, *, writes: bool) -> str:
     if isinstance(err, TelliAPIError):
         return _api_error(err, writes)
     if isinstance(err, TelliConnectionError):
-        if writes and err.maybe_processed:
+        if err.maybe_processed and _failed_a_write(err, writes):
             return f"telli did not answer in time; {_MAY_HAVE_HAPPENED}"
         return "Could not reach telli (network or timeout). Nothing was changed; retry shortly."
     if isinstance(err, ResponseDecodeError):
         # A 2xx whose body cannot be read: telli accepted the request, so a write may well have happened.
         what = f"telli answered but its response could not be read ({str(err).rstrip('.')})"
-        if writes and err.method != "GET":
+        if _failed_a_write(err, writes):
             return f"{what}; {_MAY_HAVE_HAPPENED}"
         return (f"{what}. Nothing was changed; retry shortly. "
                 "If it persists, check that TELLI_API_BASE_URL points at the telli API.")

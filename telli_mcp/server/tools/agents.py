@@ -14,7 +14,6 @@ from telli_mcp.server.confirm import (
     ConfirmForm,
     PendingAction,
     approval_from,
-    gate,
 )
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.errors import translating
@@ -69,17 +68,13 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         numbers = await deps.client(ctx).phone_numbers.list()
         return PhoneNumberList(phone_numbers=[phone_number_view(number) for number in numbers])
 
-    def decide(ctx: Context, action: PendingAction, token: str | None) -> Approval | Elicit[ConfirmForm]:
-        return gate(ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(ctx),
-                    action=action, token=token)
-
     async def confirm_replace(
         phone_number_id: str, confirmation_token: str | None, ctx: Context
     ) -> Approval | Elicit[ConfirmForm]:
         number = await _find_number(deps.client(ctx), phone_number_id)
         question = (f"Replace the phone number {number.phone_number} with a new number? Outbound calls will "
                     "use the new number; the old one stays active for callbacks for 30 days.")
-        return decide(ctx, PendingAction("replace_phone_number", {"phone_number_id": phone_number_id}, question),
+        return deps.confirm(ctx, PendingAction("replace_phone_number", {"phone_number_id": phone_number_id}, question),
                       confirmation_token)
 
     async def replace_phone_number(
@@ -102,7 +97,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         number = await _find_number(deps.client(ctx), phone_number_id)
         question = (f"Delete the phone number {number.phone_number} from the account? It stops being used for "
                     "outbound calls and stays active for callbacks for 30 days, then it is gone.")
-        return decide(ctx, PendingAction("delete_phone_number", {"phone_number_id": phone_number_id}, question),
+        return deps.confirm(ctx, PendingAction("delete_phone_number", {"phone_number_id": phone_number_id}, question),
                       confirmation_token)
 
     async def delete_phone_number(

@@ -16,7 +16,6 @@ from telli_mcp.server.confirm import (
     ConfirmForm,
     PendingAction,
     approval_from,
-    gate,
 )
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.errors import translating
@@ -142,10 +141,6 @@ def _is_not_in_dialer(error: str | None) -> bool:
 
 
 def register(registry: ToolRegistry, deps: ServerDeps) -> None:
-    def decide(ctx: Context, action: PendingAction, token: str | None) -> Approval | Elicit[ConfirmForm]:
-        return gate(ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(ctx),
-                    action=action, token=token)
-
     async def confirm_schedule(
         contact_ids: list[str], agent_id: str, max_retry_days: int | None, from_number: str | None,
         confirmation_token: str | None, ctx: Context,
@@ -158,7 +153,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         arguments = {"contact_ids": contact_ids, "agent_id": agent_id, "max_retry_days": max_retry_days,
                      "from_number": from_number}
         question = schedule_question(len(contact_ids), shown, agent, from_number, max_retry_days)
-        return decide(ctx, PendingAction("schedule_calls", arguments, question), confirmation_token)
+        return deps.confirm(ctx, PendingAction("schedule_calls", arguments, question), confirmation_token)
 
     async def schedule_calls(
         contact_ids: ContactIdsArg,
@@ -200,7 +195,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         arguments = {"contact_id": contact_id, "agent_id": agent_id, "from_number": from_number,
                      "allow_outside_hours": allow_outside_hours}
         question = call_now_question(contact, agent, from_number)
-        return decide(ctx, PendingAction("call_now", arguments, question), confirmation_token)
+        return deps.confirm(ctx, PendingAction("call_now", arguments, question), confirmation_token)
 
     async def call_now(
         contact_id: ContactIdArg,

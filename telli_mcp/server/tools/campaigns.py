@@ -24,7 +24,6 @@ from telli_mcp.server.confirm import (
     ConfirmForm,
     PendingAction,
     approval_from,
-    gate,
 )
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.errors import translating
@@ -159,35 +158,39 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
     def engine(ctx: Context) -> CampaignEngine:
         return store.engine(deps.client(ctx), deps.tenant(ctx))
 
-    async def plan_for(ctx: Context, args: dict[str, Any]) -> CampaignPlan:
-        if args["leads_file"] is not None and deps.remote:
+    async def plan_campaign(
+        agent_id: str, leads: list[dict[str, Any]] | None, leads_file: str | None, name: str | None,
+        campaign_id: str | None, max_retry_days: int | None, from_number: str | None, default_region: str | None,
+        ignore_unknown_columns: bool, ctx: Context,
+    ) -> CampaignPlan:
+        """The dry run, shared by the confirmation question and the tool body (run once per call)."""
+        if leads_file is not None and deps.remote:
             raise ToolError("leads_file is not available over HTTP; send the leads inline as a list.")
+        args = {"agent_id": agent_id, "leads": leads, "leads_file": leads_file, "name": name,
+                "campaign_id": campaign_id, "max_retry_days": max_retry_days, "from_number": from_number,
+                "default_region": default_region, "ignore_unknown_columns": ignore_unknown_columns}
         try:
             return await engine(ctx).plan(_request(args))
         except CampaignError as err:
             raise ToolError(str(err)) from None
 
+    planned = Resolve(translating(plan_campaign, writes=False))
+
     async def confirm_campaign(
-        agent_id: str, leads: list[dict[str, Any]] | None, leads_file: str | None, name: str | None,
-        campaign_id: str | None, max_retry_days: int | None, from_number: str | None, default_region: str | None,
-        ignore_unknown_columns: bool, dry_run: bool, confirmation_token: str | None, ctx: Context,
+        plan: Annotated[CampaignPlan, planned], dry_run: bool, confirmation_token: str | None, ctx: Context,
     ) -> Approval | Elicit[ConfirmForm]:
-        args = {"agent_id": agent_id, "leads": leads, "leads_file": leads_file, "name": name,
-                "campaign_id": campaign_id, "max_retry_days": max_retry_days, "from_number": from_number,
-                "default_region": default_region, "ignore_unknown_columns": ignore_unknown_columns}
-        plan = await plan_for(ctx, args)
         if dry_run or not plan.launchable:
             return Approval(granted=True, via="off")
-        bound = {"campaign_id": plan.campaign_id, "agent_id": agent_id, "source_sha256": plan.source_sha256,
-                 "from_number": from_number, "max_retry_days": max_retry_days, "to_schedule": plan.to_schedule}
-        action = PendingAction("start_campaign", bound, _question(plan))
-        return gate(ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(ctx), action=action,
-                    token=confirmation_token)
+        bound = {"campaign_id": plan.campaign_id, "agent_id": plan.agent_id, "source_sha256": plan.source_sha256,
+                 "from_number": plan.from_number, "max_retry_days": plan.max_retry_days,
+                 "to_schedule": plan.to_schedule}
+        return deps.confirm(ctx, PendingAction("start_campaign", bound, _question(plan)), confirmation_token)
 
     async def start_campaign(
         agent_id: AgentIdArg,
         ctx: Context,
-        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_campaign, writes=False))],
+        plan: Annotated[CampaignPlan, planned],
+        answer: Annotated[ElicitationResult[Any], Resolve(confirm_campaign)],
         leads: Annotated[list[dict[str, Any]] | None, Field(
             max_length=10000, description="Objects: phone_number, first_name, last_name; optional email, "
             "external_id, timezone, property keys")] = None,
@@ -207,10 +210,6 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
 
         Use dry_run=true first and show the report. Re-running the same leads resumes; nobody is called twice.
         """
-        args = {"agent_id": agent_id, "leads": leads, "leads_file": leads_file, "name": name,
-                "campaign_id": campaign_id, "max_retry_days": max_retry_days, "from_number": from_number,
-                "default_region": default_region, "ignore_unknown_columns": ignore_unknown_columns}
-        plan = await plan_for(ctx, args)
         if dry_run:
             return _plan_result(plan, "dry_run", "Validation only; nothing was sent. " + plan.dialer_note)
         if not plan.launchable:

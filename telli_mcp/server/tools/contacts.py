@@ -17,7 +17,6 @@ from telli_mcp.server.confirm import (
     ConfirmForm,
     PendingAction,
     approval_from,
-    gate,
 )
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.errors import translating
@@ -197,8 +196,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
             f"contact id {contact.id})? telli erases their personal data; this cannot be undone."
         )
         action = PendingAction("delete_contact", {"contact_id": contact_id}, question)
-        return gate(ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(ctx),
-                    action=action, token=confirmation_token)
+        return deps.confirm(ctx, action, confirmation_token)
 
     async def delete_contact(
         contact_id: ContactIdArg,
