@@ -98,7 +98,16 @@ class Settings(BaseSettings):
     log_level: str = Field(default="WARNING", validation_alias="TELLI_MCP_LOG_LEVEL")
     """Log level for stderr logging (DEBUG, INFO, WARNING, ERROR)."""
 
-    @field_validator("toolsets", mode="before")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(default=(), validation_alias="TELLI_MCP_ALLOWED_HOSTS")
+    """HTTP mode: extra Host header values to accept besides loopback (e.g. `mcp.example.com`, `mcp.example.com:*`),
+    comma separated; `*` switches the DNS-rebinding protection off."""
+
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias="TELLI_MCP_ALLOWED_ORIGINS"
+    )
+    """HTTP mode: extra Origin header values to accept besides loopback (e.g. `https://app.example.com`)."""
+
+    @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _split_toolsets(cls, value: object) -> object:
         if isinstance(value, str):

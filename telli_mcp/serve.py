@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from telli_mcp.config import Settings, looks_like_placeholder
+from telli_mcp.config import Settings, looks_like_placeholder, unsubstituted_placeholders
 
-__all__ = ["looks_like_placeholder", "run_server"]
+if TYPE_CHECKING:
+    from mcp.server.transport_security import TransportSecuritySettings
+
+__all__ = ["looks_like_placeholder", "run_server", "transport_security"]
 
 logger = logging.getLogger("telli_mcp")
 
 def _warn_about_key(settings: Settings) -> None:
+    others = [name for name in unsubstituted_placeholders(settings) if name != "TELLI_API_KEY"]
+    if others:
+        logger.error("%s look like unsubstituted placeholders: your MCP client did not fill them in "
+                     "(run `telli-mcp doctor`).", ", ".join(others))
     if settings.api_key is None:
         logger.warning("TELLI_API_KEY is not set: tools will answer with an error until it is "
                        "(or run with --sandbox to try the demo account).")
@@ -39,4 +46,28 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
     if transport == "stdio":
         server.run("stdio")
     else:
-        server.run("streamable-http", host=host, port=port)
+        server.run("streamable-http", host=host, port=port, transport_security=transport_security(settings, host))
+
+
+LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+
+def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:
+    """DNS-rebinding protection is always on (the SDK only enables it for a loopback bind by default).
+
+    Loopback names are always accepted; a real hostname must be listed in TELLI_MCP_ALLOWED_HOSTS, and
+    `*` there is the explicit way to switch the check off (e.g. behind a proxy that validates Host itself).
+    """
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    if "*" in settings.allowed_hosts:
+        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.allowed_hosts:
+        logger.warning("Listening on %s, but only requests addressed to localhost are accepted. Set "
+                       "TELLI_MCP_ALLOWED_HOSTS to the hostname clients use (e.g. mcp.example.com:*).", host)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[*LOOPBACK_HOSTS, *settings.allowed_hosts],
+        allowed_origins=[*LOOPBACK_ORIGINS, *settings.allowed_origins],
+    )

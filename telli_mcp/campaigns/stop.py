@@ -141,7 +141,8 @@ def _removal(record: LeadRecord, item: BatchItemResult, tally: _Tally) -> LeadUp
     if item.status == "success":
         tally.removed_now += 1
         return LeadUpdate(row=record.row, state=LeadState.REMOVED)
-    if item.status == "error" and _NOTHING_TO_REMOVE.search(item.error or ""):
+    # Only telli's own per-contact answer counts; a whole request failing with 404 (error_code set) proves nothing.
+    if item.status == "error" and item.error_code is None and _NOTHING_TO_REMOVE.search(item.error or ""):
         tally.already_stopped += 1
         return LeadUpdate(row=record.row, state=LeadState.REMOVED, last_error=_NOT_IN_DIALER)
     if item.status == "error":

@@ -56,10 +56,13 @@ async def _connection(settings: Settings, client_factory: ClientFactory | None) 
         return await check_connection(client, where=where)
 
 
-def _settings_checks(settings: Settings) -> list[Check]:
-    return [check_placeholders(settings), check_key(settings), check_base_url(settings),
-            check_toolsets(settings), check_mode(settings), check_log_level(settings),
-            check_data_dir(resolve_data_dir(settings))]
+async def _settings_and_connection(settings: Settings, client_factory: ClientFactory | None) -> list[Check]:
+    key, url = check_key(settings), check_base_url(settings)
+    checks = [check_placeholders(settings), key, url, check_toolsets(settings), check_mode(settings),
+              check_log_level(settings), check_data_dir(resolve_data_dir(settings))]
+    if Status.FAIL in (key.status, url.status):
+        return checks + skipped_connection("no usable API key or base URL")
+    return checks + await _connection(settings, client_factory)
 
 
 async def diagnose(
@@ -71,13 +74,7 @@ async def diagnose(
     if settings is None:
         checks += [check_env_placeholders(), *skipped_connection("the settings did not load")]
         return DoctorReport(checks=checks, claude_desktop=claude_desktop(Settings.model_construct()))
-    checks += _settings_checks(settings)
-    key_check = next(check for check in checks if check.name == "API key")
-    url_check = next(check for check in checks if check.name == "base URL")
-    if Status.FAIL in (key_check.status, url_check.status):
-        checks += skipped_connection("no usable API key or base URL")
-    else:
-        checks += await _connection(settings, client_factory)
+    checks += await _settings_and_connection(settings, client_factory)
     return DoctorReport(checks=checks, claude_desktop=claude_desktop(settings))
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from telli_mcp.campaigns import CampaignEngine, Ledger
 from telli_mcp.client import TelliClient
-from telli_mcp.config import Settings
+from telli_mcp.config import Settings, resolve_data_dir
 
 __all__ = ["CampaignStore", "ledger_path"]
 
@@ -15,13 +15,9 @@ LEDGER_FILE = "campaigns.sqlite3"
 
 def ledger_path(settings: Settings) -> str:
     """`TELLI_MCP_DATA_DIR` if set; in-memory in the sandbox; else the platform's user data directory."""
-    if settings.data_dir:
-        return str(Path(settings.data_dir).expanduser() / LEDGER_FILE)
-    if settings.sandbox:
+    if settings.sandbox and not settings.data_dir:
         return ":memory:"
-    import platformdirs
-
-    return str(Path(platformdirs.user_data_dir("telli-mcp", appauthor=False)) / LEDGER_FILE)
+    return str(resolve_data_dir(settings) / LEDGER_FILE)
 
 
 class CampaignStore:

@@ -98,3 +98,16 @@ async def test_http_requests_can_bring_their_own_telli_key_as_a_bearer_token(htt
     assert demo["key_valid"] is True and demo["agents_error"] is False
     assert other["key_valid"] is False and other["agents_error"] is True
     assert other["api_key"] != demo["api_key"] and "someone-elses-key-0000" not in str(other)
+
+
+def test_dns_rebinding_protection_is_on_for_every_bind_and_takes_configured_hosts() -> None:
+    from telli_mcp.config import Settings
+    from telli_mcp.serve import transport_security
+
+    public = transport_security(Settings(), "0.0.0.0")
+    listed = transport_security(Settings(allowed_hosts="mcp.example.com:*", allowed_origins="https://app.example.com"),
+                                "0.0.0.0")
+    off = transport_security(Settings(allowed_hosts="*"), "0.0.0.0")
+    assert public.enable_dns_rebinding_protection and "localhost:*" in public.allowed_hosts
+    assert "mcp.example.com:*" in listed.allowed_hosts and "https://app.example.com" in listed.allowed_origins
+    assert off.enable_dns_rebinding_protection is False
