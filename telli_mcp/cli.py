@@ -47,7 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument("--port", type=int, default=8787)
     simulator.add_argument("--speed", type=float, default=60.0,
                            help="simulated seconds per real second (default 60)")
-    simulator.add_argument("--no-demo-data", action="store_true", help="start with an empty account")
+    simulator.add_argument("--no-demo-data", action="store_true", help="start with empty accounts")
+    simulator.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
+                           help="accept this key as one account (repeatable; each key is its own tenant); "
+                                "default: the demo key telli-sandbox-demo-key")
     doctor = commands.add_parser("doctor", help="check Python, the key, the connection, toolsets and the data "
                                  "dir, and print the Claude Desktop config block")
     # SUPPRESS: `telli-mcp --sandbox doctor` keeps working (a subparser default would overwrite the flag).
@@ -94,10 +97,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _simulator(args: argparse.Namespace) -> int:
+    from telli_mcp.simulator import DEMO_API_KEY
     from telli_mcp.simulator.serve import run_simulator
 
-    print(f"telli simulator on http://{args.host}:{args.port} (demo key: see README)", file=sys.stderr)
-    run_simulator(host=args.host, port=args.port, speed=args.speed, seed_demo=not args.no_demo_data)
+    keys = tuple(args.api_keys or (DEMO_API_KEY,))
+    print(f"telli simulator on http://{args.host}:{args.port} with {len(keys)} account(s)", file=sys.stderr)
+    run_simulator(host=args.host, port=args.port, speed=args.speed, seed_demo=not args.no_demo_data, api_keys=keys)
     return 0
 
 

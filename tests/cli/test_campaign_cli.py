@@ -4,46 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+from cli_helpers import COMMAND, free_port, wait_until_listening
 
-COMMAND = shutil.which("telli-mcp", path=str(Path(sys.executable).parent)) or "telli-mcp"
 LEADS = Path(__file__).parents[2] / "examples" / "leads.csv"
 KEY = "telli-sandbox-demo-key"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_listening(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)  # readiness of a subprocess, bounded; no assertion depends on timing
-    raise TimeoutError(f"simulator did not listen on {port}")
-
-
 @pytest.fixture
 def simulator_url() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([COMMAND, "simulator", "--port", str(port)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        _wait_until_listening(port)
+        wait_until_listening(port)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
