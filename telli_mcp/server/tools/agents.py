@@ -74,8 +74,8 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         number = await _find_number(deps.client(ctx), phone_number_id)
         question = (f"Replace the phone number {number.phone_number} with a new number? Outbound calls will "
                     "use the new number; the old one stays active for callbacks for 30 days.")
-        return deps.confirm(ctx, PendingAction("replace_phone_number", {"phone_number_id": phone_number_id}, question),
-                      confirmation_token)
+        action = PendingAction("replace_phone_number", {"phone_number_id": phone_number_id}, question)
+        return deps.confirm(ctx, action, confirmation_token)
 
     async def replace_phone_number(
         phone_number_id: PhoneNumberIdArg,
@@ -97,8 +97,8 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         number = await _find_number(deps.client(ctx), phone_number_id)
         question = (f"Delete the phone number {number.phone_number} from the account? It stops being used for "
                     "outbound calls and stays active for callbacks for 30 days, then it is gone.")
-        return deps.confirm(ctx, PendingAction("delete_phone_number", {"phone_number_id": phone_number_id}, question),
-                      confirmation_token)
+        action = PendingAction("delete_phone_number", {"phone_number_id": phone_number_id}, question)
+        return deps.confirm(ctx, action, confirmation_token)
 
     async def delete_phone_number(
         phone_number_id: PhoneNumberIdArg,
