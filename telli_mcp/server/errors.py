@@ -84,7 +84,7 @@ def _details(err: TelliAPIError) -> str:
 def describe(err: TelliError, *, writes: bool) -> str:
     """One actionable sentence or two for the model."""
     if isinstance(err, InputError):
-        return f"Invalid {err.field}: {err.message}. Nothing was sent to telli."
+        return f"Invalid {err.field}: {err.reason}. Nothing was sent to telli."
     if isinstance(err, TelliAPIError):
         return _api_error(err, writes)
     if isinstance(err, TelliConnectionError):

@@ -6,12 +6,13 @@ before the tool body runs), so no HTTP request is ever sent for a malformed id, 
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 import phonenumbers
 from pydantic import AfterValidator, Field
@@ -77,12 +78,15 @@ def check_e164(value: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    # available_timezones() excludes tzdata housekeeping files such as "localtime", "posixrules" and "Factory".
+    return frozenset(available_timezones())
+
+
 def check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA timezone name such as Europe/Berlin or America/New_York") \
-            from None
+    if value not in _iana_zones():
+        raise ValueError(f"{value!r} is not an IANA timezone name such as Europe/Berlin or America/New_York")
     return value
 
 

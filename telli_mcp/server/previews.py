@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -99,11 +99,19 @@ def call_now_question(contact: ContactV1, agent: Agent, from_number: str | None)
     )
 
 
+def _zone(name: str | None, fallback: str) -> ZoneInfo:
+    """The contact's zone; telli data we cannot interpret falls back to the account default, never crashes."""
+    try:
+        return ZoneInfo(name or fallback)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(fallback)
+
+
 def check_waking_hours(contact: ContactV1, now: datetime, *, override: bool, default_timezone: str) -> None:
     """Refuse an immediate call outside 08:00-21:00 in the contact's timezone unless overridden."""
     if override:
         return
-    zone = ZoneInfo(contact.timezone or default_timezone)
+    zone = _zone(contact.timezone, default_timezone)
     local = now.astimezone(zone)
     if QUIET_END <= local.time() < QUIET_START:
         return
