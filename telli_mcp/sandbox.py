@@ -15,7 +15,10 @@ from telli_mcp.client import TelliClient
 from telli_mcp.simulator import DEMO_API_KEY, TelliSimulator
 from telli_mcp.simulator.serve import drive_clock
 
-__all__ = ["DEMO_API_KEY", "Sandbox"]
+__all__ = ["DEMO_API_KEY", "SANDBOX_LOG_LIMIT", "Sandbox"]
+
+SANDBOX_LOG_LIMIT = 10_000
+"""Requests the sandbox remembers; it runs for as long as the MCP client keeps it open."""
 
 
 class Sandbox:
@@ -27,6 +30,7 @@ class Sandbox:
             seed_demo=True,
             dialer_window=(time(0, 0), time(23, 59, 59)),
             dialer_weekdays_only=False,
+            request_log_limit=SANDBOX_LOG_LIMIT,
         )
         self.speed = speed
         self._lock = anyio.Lock()

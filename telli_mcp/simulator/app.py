@@ -56,12 +56,13 @@ class TelliSimulator:
         dialer_window: tuple[time, time] = (time(8), time(20)),
         dialer_weekdays_only: bool = True,
         rng_seed: int = 0,
+        request_log_limit: int | None = None,
     ) -> None:
         self.clock = clock or SimClock()
         self._registry = AccountRegistry(self.clock, rng_seed=rng_seed)
         self._dialer = Dialer(self.clock, DialerWindow(dialer_window[0], dialer_window[1], dialer_weekdays_only))
         self._faults = FaultQueue()
-        self._log = RequestLog(self._registry.label_for_authorization)
+        self._log = RequestLog(self._registry.label_for_authorization, limit=request_log_limit)
         self.request_log: list[LoggedRequest] = self._log.entries
         self.app: ASGIApp = FaultMiddleware(self._build_api(), self._faults, self._log)
         for api_key in api_keys:

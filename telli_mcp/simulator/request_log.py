@@ -52,9 +52,11 @@ def redact(value: Any) -> Any:
 class RequestLog:
     """Builds and stores LoggedRequests; resolves API keys to account labels without storing them."""
 
-    def __init__(self, label_for_key: Callable[[str | None], str | None]) -> None:
+    def __init__(self, label_for_key: Callable[[str | None], str | None], *, limit: int | None = None) -> None:
         self.entries: list[LoggedRequest] = []
         self._label_for_key = label_for_key
+        self._limit = limit
+        """Keep only the newest `limit` entries (a long-running sandbox must not grow without bound)."""
 
     def record(
         self,
@@ -77,6 +79,9 @@ class RequestLog:
             fault=fault,
         )
         self.entries.append(entry)
+        if self._limit is not None and len(self.entries) > self._limit:
+            # Trimmed in place: callers hold a reference to this very list.
+            del self.entries[: len(self.entries) - self._limit]
         return entry
 
 

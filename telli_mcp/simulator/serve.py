@@ -11,6 +11,9 @@ from .app import DEMO_API_KEY, TelliSimulator
 
 __all__ = ["drive_clock", "run_simulator"]
 
+SERVED_LOG_LIMIT = 10_000
+"""A served simulator keeps the newest requests only (it may run for days)."""
+
 
 async def drive_clock(sim: TelliSimulator, *, speed: float, tick: float = 0.25) -> None:
     """Advance `sim` by real elapsed time × `speed`, every `tick` seconds, until cancelled."""
@@ -35,7 +38,7 @@ def run_simulator(
     """Serve the simulator with uvicorn until interrupted; calls complete while you watch."""
     import uvicorn  # lazily: keeps `import telli_mcp.simulator` fast
 
-    sim = TelliSimulator(api_keys=api_keys, seed_demo=seed_demo)
+    sim = TelliSimulator(api_keys=api_keys, seed_demo=seed_demo, request_log_limit=SERVED_LOG_LIMIT)
     server = uvicorn.Server(uvicorn.Config(sim.app, host=host, port=port, log_level="warning"))
 
     async def main() -> None:

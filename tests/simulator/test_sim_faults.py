@@ -131,3 +131,17 @@ async def test_the_log_records_every_request_in_order(client: httpx2.AsyncClient
 def test_a_status_fault_needs_a_status() -> None:
     with pytest.raises(ValueError, match="status"):
         Fault(kind="status")
+
+
+async def test_a_limited_request_log_keeps_only_the_newest_entries() -> None:
+    import httpx2
+
+    from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
+
+    sim = TelliSimulator(request_log_limit=3)
+    log = sim.request_log
+    async with httpx2.AsyncClient(transport=sim.transport(), base_url="https://api.telli.com") as client:
+        for limit in range(1, 6):
+            await client.get("/v2/agents", params={"limit": limit}, headers={"Authorization": TEST_API_KEY})
+    assert sim.request_log is log
+    assert [entry.query["limit"] for entry in sim.request_log] == ["3", "4", "5"]
