@@ -10,7 +10,6 @@ import functools
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated
 from zoneinfo import available_timezones
 
@@ -25,7 +24,6 @@ __all__ = [
     "ConfirmationTokenArg",
     "ContactIdArg",
     "CursorArg",
-    "IsoDateTimeArg",
     "OptionalAgentIdArg",
     "OptionalContactIdArg",
     "OptionalEmailArg",
@@ -109,12 +107,6 @@ def _check_cursor(value: str) -> str:
     return value
 
 
-def _check_offset(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("the date-time needs a UTC offset, e.g. 2026-03-02T14:00:00+01:00")
-    return value
-
-
 ContactIdArg = Annotated[
     str,
     AfterValidator(check_contact_id),
@@ -127,9 +119,6 @@ PhoneArg = Annotated[
 ]
 TimezoneArg = Annotated[
     str, AfterValidator(check_timezone), Field(description="IANA timezone, e.g. Europe/Berlin")
-]
-IsoDateTimeArg = Annotated[
-    datetime, AfterValidator(_check_offset), Field(description="ISO 8601 date-time with UTC offset")
 ]
 CursorArg = Annotated[
     str | None, AfterValidator(_optional(_check_cursor)), Field(description="next_cursor of the last page")

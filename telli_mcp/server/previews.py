@@ -22,7 +22,6 @@ __all__ = [
     "call_now_question",
     "check_from_number",
     "check_waking_hours",
-    "fetch_agent",
     "fetch_dialer_contacts",
     "fetch_shown_contacts",
     "schedule_question",
@@ -40,10 +39,6 @@ def _who(contact: ContactV1) -> str:
 
 def _agent_label(agent: Agent) -> str:
     return f'agent "{clean(agent.title or "Untitled Agent")}" ({agent.id})'
-
-
-async def fetch_agent(client: TelliClient, agent_id: str) -> Agent:
-    return await client.agents.get(agent_id)
 
 
 async def fetch_dialer_contacts(client: TelliClient, contact_ids: Sequence[str]) -> list[ContactV1]:

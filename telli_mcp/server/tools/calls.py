@@ -33,7 +33,6 @@ from telli_mcp.server.previews import (
     call_now_question,
     check_from_number,
     check_waking_hours,
-    fetch_agent,
     fetch_dialer_contacts,
     fetch_shown_contacts,
     schedule_question,
@@ -146,7 +145,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         confirmation_token: str | None, ctx: Context,
     ) -> Approval | Elicit[ConfirmForm]:
         client = deps.client(ctx)
-        agent = await fetch_agent(client, agent_id)
+        agent = await client.agents.get(agent_id)
         await check_from_number(client, from_number)
         await fetch_dialer_contacts(client, contact_ids)
         shown = await fetch_shown_contacts(client, contact_ids)
@@ -185,7 +184,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         confirmation_token: str | None, ctx: Context,
     ) -> Approval | Elicit[ConfirmForm]:
         client = deps.client(ctx)
-        agent = await fetch_agent(client, agent_id)
+        agent = await client.agents.get(agent_id)
         await check_from_number(client, from_number)
         contact = await client.contacts_v1.get(contact_id)
         if contact.in_call_since is not None:
