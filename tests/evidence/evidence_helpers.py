@@ -5,8 +5,7 @@ Everything runs in-process against `TelliSimulator` except where a test starts `
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,8 @@ import anyio
 import httpx2
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, ElicitRequestFormParams, ElicitResult, TextContent
+from mcp.types import CallToolResult, TextContent
+from mcp_helpers import connect
 
 from telli_mcp.client import TelliClient
 from telli_mcp.config import Settings
@@ -59,31 +59,6 @@ def make_server(sim: TelliSimulator, *, api_key: str = API_KEY, **overrides: Any
         client_factory=lambda key: TelliClient(key, transport=sim.transport(), sleep=no_sleep),
         now=sim.clock.now,
     )
-
-
-class Answers:
-    """An elicitation callback answering with a fixed action; records every question it was asked."""
-
-    def __init__(self, action: str = "accept", confirm: bool = True) -> None:
-        self.action = action
-        self.confirm = confirm
-        self.questions: list[str] = []
-
-    async def __call__(self, _context: Any, params: Any) -> ElicitResult:
-        assert isinstance(params, ElicitRequestFormParams)
-        self.questions.append(params.message)
-        if self.action == "accept":
-            return ElicitResult(action="accept", content={"confirm": self.confirm})
-        return ElicitResult(action=self.action)  # type: ignore[arg-type]
-
-
-@asynccontextmanager
-async def connect(server: MCPServer[Any], mode: str, answers: Answers | None = None) -> AsyncIterator[Client]:
-    kwargs: dict[str, Any] = {"mode": mode, "cache": None}
-    if answers is not None:
-        kwargs["elicitation_callback"] = answers
-    async with Client(server, **kwargs) as client:
-        yield client
 
 
 def text_of(result: CallToolResult) -> str:

@@ -27,11 +27,9 @@ from evidence_helpers import (
     API_KEY,
     CAMPAIGN_LEADS,
     MODES,
-    Answers,
     DemoIds,
     SimSwitch,
     assert_no_key,
-    connect,
     creating_posts,
     is_write,
     listed_tool_schemas,
@@ -44,6 +42,7 @@ from evidence_helpers import (
 )
 from mcp import Client
 from mcp.types import CallToolResult
+from mcp_helpers import Answers, connect
 
 from telli_mcp.simulator import Fault, TelliSimulator
 

@@ -25,11 +25,9 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from evidence_helpers import (
     MODES,
     STARTED_CAMPAIGN,
-    Answers,
     DemoIds,
     SimSwitch,
     assert_no_key,
-    connect,
     is_write,
     listed_tool_schemas,
     our_message,
@@ -41,6 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 from mcp.types import CallToolResult
+from mcp_helpers import Answers, connect
 
 from telli_mcp.simulator import TelliSimulator
 

@@ -36,7 +36,6 @@ from evidence_helpers import (
     MODES,
     DemoIds,
     assert_no_key,
-    connect,
     make_server,
     new_sim,
     our_message,
@@ -46,6 +45,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextResourceContents
+from mcp_helpers import connect
 
 from telli_mcp.client import TelliClient
 from telli_mcp.config import Settings

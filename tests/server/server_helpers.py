@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
-from mcp.types import CallToolResult, ElicitRequestFormParams, ElicitResult, TextContent
+from mcp.types import CallToolResult, TextContent
+from mcp_helpers import Answers, connect
 
 from telli_mcp.simulator import TelliSimulator
+
+__all__ = ["Answers", "ServerFactory", "completed_call_id", "connect", "contact_id_of", "fails", "first_agent_id",
+           "ok", "text_of", "writes"]
 
 ServerFactory = Callable[..., MCPServer[Any]]
 
@@ -46,31 +49,6 @@ async def completed_call_id(client: Client) -> str:
 
 async def first_agent_id(client: Client) -> str:
     return str((await ok(client, "list_agents"))["agents"][0]["agent_id"])
-
-
-class Answers:
-    """An elicitation callback that answers with a fixed action and records the questions it saw."""
-
-    def __init__(self, action: str, confirm: bool = True) -> None:
-        self.action = action
-        self.confirm = confirm
-        self.questions: list[str] = []
-
-    async def __call__(self, _context: Any, params: Any) -> ElicitResult:
-        assert isinstance(params, ElicitRequestFormParams)
-        self.questions.append(params.message)
-        if self.action == "accept":
-            return ElicitResult(action="accept", content={"confirm": self.confirm})
-        return ElicitResult(action=self.action)  # type: ignore[arg-type]
-
-
-@asynccontextmanager
-async def connect(server: MCPServer[Any], mode: str, answers: Answers | None = None) -> AsyncIterator[Client]:
-    kwargs: dict[str, Any] = {"mode": mode, "cache": None}
-    if answers is not None:
-        kwargs["elicitation_callback"] = answers
-    async with Client(server, **kwargs) as client:
-        yield client
 
 
 def writes(sim: TelliSimulator) -> list[str]:
