@@ -29,8 +29,6 @@ __all__ = ["ClientFactory", "build_server", "default_client_factory"]
 ClientFactory = Callable[[str], TelliClient]
 
 
-
-
 def default_client_factory(settings: Settings) -> ClientFactory:
     def make(api_key: str) -> TelliClient:
         return TelliClient(

@@ -11,6 +11,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pydantic_core
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
@@ -34,8 +35,9 @@ def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
         result = await fn(*args, **kwargs)
         if not isinstance(result, BaseModel):
             return result
-        text = TextContent(type="text", text=result.model_dump_json())
-        return CallToolResult(content=[text], structured_content=result.model_dump(mode="json"))
+        structured = result.model_dump(mode="json")
+        text = TextContent(type="text", text=pydantic_core.to_json(structured).decode())
+        return CallToolResult(content=[text], structured_content=structured)
 
     return wrapper
 

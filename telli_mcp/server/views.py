@@ -23,7 +23,6 @@ __all__ = [
     "ContactDetail",
     "ContactSaved",
     "ContactSummary",
-    "DialerState",
     "PhoneNumberView",
     "PropertyView",
     "agent_view",
@@ -51,16 +50,6 @@ def _clean_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {clean(str(k)): _clean_value(v) for k, v in value.items()}
     return value
-
-
-class DialerState(ToolResult):
-    """Where the contact is in telli's auto-dialer (from the v1 contact record)."""
-
-    status: str | None = Field(description="new (never called), pending (in the dialer), reached, closed")
-    call_attempts: int | None = None
-    next_call_at: datetime | None = None
-    reached_at: datetime | None = None
-    in_call_since: datetime | None = None
 
 
 class ContactSummary(ToolResult):
@@ -174,22 +163,22 @@ def contact_saved(contact: Contact) -> ContactSaved:
     return ContactSaved(**summary.model_dump(), properties=properties)
 
 
-def dialer_state(record: ContactV1) -> DialerState:
-    return DialerState(
-        status=None if record.status is None else str(record.status),
-        call_attempts=record.call_attempts,
-        next_call_at=record.next_call_at,
-        reached_at=record.reached_at,
-        in_call_since=record.in_call_since,
-    )
+def _dialer_fields(record: ContactV1 | None) -> dict[str, Any]:
+    """Where the contact is in telli's auto-dialer, from the v1 record (v2 contacts do not say)."""
+    if record is None:
+        return {}
+    return {
+        "dialer_status": None if record.status is None else str(record.status),
+        "call_attempts": record.call_attempts,
+        "next_call_at": record.next_call_at,
+        "reached_at": record.reached_at,
+        "in_call_since": record.in_call_since,
+    }
 
 
 def contact_detail(contact: Contact, dialer: ContactV1 | None) -> ContactDetail:
-    state = {} if dialer is None else dialer_state(dialer).model_dump()
-    if "status" in state:
-        state["dialer_status"] = state.pop("status")
     return ContactDetail(
-        **state,
+        **_dialer_fields(dialer),
         contact_id=contact.id,
         first_name=clean(contact.first_name or ""),
         last_name=clean(contact.last_name or ""),

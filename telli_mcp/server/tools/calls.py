@@ -130,7 +130,7 @@ async def _finished_call(client: TelliClient, call_id: str) -> CallDetails:
     except NotFoundError:
         raise ToolError(
             f"call_id: no finished call {call_id}. Calls appear once they have ended and been analysed (a few "
-            "minutes after they start); while one runs, get_contact shows dialer.in_call_since. Ids come from "
+            "minutes after they start); while one runs, get_contact shows in_call_since. Ids come from "
             "list_calls."
         ) from None
 
@@ -219,7 +219,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         )
         return CallNowResult(
             started=True, contact_id=contact_id, call_id=result.call_id,
-            note="The call is starting. While it runs, get_contact shows dialer.in_call_since; once finished and "
+            note="The call is starting. While it runs, get_contact shows in_call_since; once finished and "
                  "analysed (usually a few minutes) it appears in list_calls(contact_id=...) and get_call.",
         )
 

@@ -130,7 +130,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     ) -> ContactDetail:
         """Get one contact by contact_id or by your external_id, with its auto-dialer state.
 
-        dialer.status: new (never called), pending (in the dialer; see next_call_at), reached (had a
+        dialer_status: new (never called), pending (in the dialer; see next_call_at), reached (had a
         conversation), closed (dialer gave up). Their calls: list_calls(contact_id=...).
         """
         return await _lookup(deps.client(ctx), contact_id, external_id)
