@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .app import DEMO_API_KEY, TEST_API_KEY, TelliSimulator
 from .clock import SimClock
-from .faults import Fault, FaultKind
+from .faults import BodyEdit, Fault, FaultKind
 from .records import (
     Agent,
     Call,
@@ -30,6 +30,7 @@ __all__ = [
     "TEST_API_KEY",
     "Account",
     "Agent",
+    "BodyEdit",
     "Call",
     "CallStatus",
     "Contact",

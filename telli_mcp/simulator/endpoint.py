@@ -11,10 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from telli_mcp.contract import check_request
+
 from .accounts import AccountRegistry, key_from_authorization
 from .clock import SimClock
 from .dialer import Dialer
-from .errors import ApiError
+from .errors import ApiError, contract_error
 from .store import Account
 from .validation import BodyReader
 
@@ -76,11 +78,32 @@ def make_route(path: str, method: str, handler: Handler, *, version: Version, ba
     async def endpoint(request: Request) -> Response:
         try:
             account = _authenticate(request, backend.registry)
+            await _enforce_contract(request)
             return await handler(ApiRequest(request, account, backend))
         except ApiError as error:
             return error_response(error, version)
 
     return Route(path, endpoint, methods=[method])
+
+
+async def _enforce_contract(request: Request) -> None:
+    """Reject a request that breaks telli's documented contract before any state changes.
+
+    The violations are also left on the request's state, so the request log can tell a contract rejection
+    from a 400 that telli would give for a valid request (such as removing a contact that is not in the dialer).
+    """
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    check = check_request(
+        request.method,
+        raw_path.split(b"?", 1)[0].decode("latin-1"),
+        request.query_params.multi_items(),
+        request.headers.get("content-type"),
+        await request.body(),
+    )
+    if check.ok:
+        return
+    request.state.contract_violations = check.violations
+    raise contract_error(check.violations)
 
 
 def _authenticate(request: Request, registry: AccountRegistry) -> Account:

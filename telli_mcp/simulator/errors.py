@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ApiError", "bad_request", "default_code", "not_found"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from telli_mcp.contract import Violation
+
+__all__ = ["ApiError", "bad_request", "contract_error", "default_code", "not_found"]
 
 
 @dataclass
@@ -51,3 +56,12 @@ def not_found(what: str, code: str = "NOT_FOUND") -> ApiError:
 def bad_request(message: str, *, field_name: str | None = None) -> ApiError:
     """[I] v2 validation errors carry the offending field as `data.field`."""
     return ApiError(400, message, "VALIDATION_ERROR", {"field": field_name} if field_name else {})
+
+
+def contract_error(violations: Sequence[Violation]) -> ApiError:
+    """[I] A request that breaks the contract: 400, the first problem in the message, all of them in `data`."""
+    first = violations[0]
+    more = len(violations) - 1
+    message = first.message if not more else f"{first.message} (and {more} more problem{'s' if more > 1 else ''})"
+    errors = [{"field": v.field, "in": v.location, "message": v.message} for v in violations]
+    return ApiError(400, message, "VALIDATION_ERROR", {"field": first.field, "errors": errors})

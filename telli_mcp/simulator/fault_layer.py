@@ -13,7 +13,7 @@ import httpx2
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import default_code
-from .faults import HTTP_KINDS, TRANSPORT_KINDS, Fault, FaultQueue
+from .faults import BODY_KINDS, HTTP_KINDS, TRANSPORT_KINDS, Fault, FaultQueue
 from .request_log import RequestLog
 
 __all__ = ["CONTROL_PREFIX", "FaultMiddleware", "FaultTransport"]
@@ -58,6 +58,7 @@ class FaultMiddleware:
                 body=body,
                 status=None if outer else recorder.status,
                 fault=outer or (fault.kind if fault else None),
+                violations=_violations(scope),
             )
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send, fault: Fault | None) -> None:
@@ -69,9 +70,13 @@ class FaultMiddleware:
             await _send(send, fault.status, _error_body(scope["path"], fault.status), extra)
         elif fault.kind == "malformed_json":
             await _send(send, 200, MALFORMED_BODY, extra)
-        elif fault.kind == "truncated":
+        elif fault.kind in BODY_KINDS:
             status, headers, full = await _capture(self.app, scope, receive)
-            await _send(send, status, full[: len(full) // 2], extra, headers)
+            body, content_type = _changed_body(fault, full)
+            if content_type is not None:
+                headers = [(name, value) for name, value in headers if name.lower() != b"content-type"]
+                headers.append((b"content-type", content_type))
+            await _send(send, status, body, extra, headers)
         else:  # latency
             await _sleep(fault.latency)
             await self.app(scope, receive, send)
@@ -133,6 +138,23 @@ def _error_body(path: str, status: int) -> bytes:
     if path.startswith("/v2/"):
         body = {"code": default_code(status), "message": message}
     return json.dumps(body).encode()
+
+
+def _changed_body(fault: Fault, full: bytes) -> tuple[bytes, bytes | None]:
+    """The answer body a body fault sends instead of `full`, and its new content type (None: unchanged)."""
+    if fault.kind == "truncated":
+        return full[: len(full) // 2], None
+    if fault.kind == "empty_body":
+        return b"", None
+    if fault.kind == "text_body":
+        return b"OK", b"text/plain; charset=utf-8"
+    try:
+        parsed = json.loads(full)
+    except ValueError:
+        return full, None
+    for edit in fault.edits:
+        parsed = edit.apply(parsed)
+    return json.dumps(parsed).encode(), None
 
 
 def _retry_after(fault: Fault | None) -> list[tuple[bytes, bytes]]:
@@ -198,6 +220,12 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+def _violations(scope: Scope) -> tuple[str, ...]:
+    """The contract violations the endpoint found (it leaves them on the request state), as `field: message`."""
+    found = scope.get("state", {}).get("contract_violations", ())
+    return tuple(f"{violation.field}: {violation.message}" for violation in found)
 
 
 def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:

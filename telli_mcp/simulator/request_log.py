@@ -27,6 +27,8 @@ class LoggedRequest:
     """None when a transport fault replaced the response."""
     account: str | None
     fault: str | None
+    violations: tuple[str, ...] = ()
+    """How the request broke telli's documented contract (`field: message`); empty when it did not."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class LoggedRequest:
             "status": self.status,
             "account": self.account,
             "fault": self.fault,
+            "violations": list(self.violations),
         }
 
 
@@ -68,6 +71,7 @@ class RequestLog:
         body: bytes,
         status: int | None,
         fault: str | None,
+        violations: tuple[str, ...] = (),
     ) -> LoggedRequest:
         entry = LoggedRequest(
             method=method.upper(),
@@ -77,6 +81,7 @@ class RequestLog:
             status=status,
             account=self._label_for_key(authorization),
             fault=fault,
+            violations=violations,
         )
         self.entries.append(entry)
         if self._limit is not None and len(self.entries) > self._limit:

@@ -7,6 +7,8 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from telli_mcp.contract.formats import FORMAT_CHECKER
+
 from .endpoint import ApiRequest, Backend, json_response, make_route
 from .errors import ApiError, bad_request
 from .pagination import paginate, parse_limit
@@ -115,8 +117,8 @@ async def remove_batch(req: ApiRequest) -> Response:
     results: list[dict[str, Any]] = []
     for contact_id in _batch(await req.body(), "contact_ids"):
         try:
-            if not isinstance(contact_id, str) or not contact_id:
-                raise ApiError(400, "Invalid contact_id")
+            if not FORMAT_CHECKER.conforms(contact_id, "uuid"):
+                raise ApiError(400, "Invalid contact_id")  # documented as a per-item error
             req.backend.dialer.remove(req.account, _find_contact(req.account, contact_id))
         except ApiError as error:
             results.append({"contact_id": contact_id, "status": "error", "error": error.message})

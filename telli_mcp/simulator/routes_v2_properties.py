@@ -56,9 +56,6 @@ async def create(req: ApiRequest) -> Response:
 async def update(req: ApiRequest) -> Response:
     definition = _definition(req)
     body = await req.body()
-    for fixed in ("key", "dataType"):
-        if body.has(fixed) and body.data[fixed] != getattr(definition, _ATTRIBUTE[fixed]):
-            raise bad_request(f"{fixed} cannot be updated", field_name=fixed)
     if definition.source is PropertySource.SYSTEM:
         raise bad_request("System properties cannot be updated", field_name="key")  # [I]
     if body.has("label"):
@@ -66,12 +63,9 @@ async def update(req: ApiRequest) -> Response:
     if body.has("description"):
         definition.description = body.optional_str("description")
     if body.has("options"):
-        definition.options = _options(body, definition.data_type)
+        definition.options = _kept_options(definition, _options(body, definition.data_type))
     definition.updated_at = req.backend.clock.now()
     return json_response(property_definition_v2(definition))
-
-
-_ATTRIBUTE = {"key": "key", "dataType": "data_type"}
 
 
 def _definition(req: ApiRequest) -> PropertyDefinition:
@@ -90,8 +84,19 @@ def _data_type(raw: str) -> DataType:
         raise bad_request(f"dataType must be one of {allowed}", field_name="dataType") from None
 
 
+def _kept_options(definition: PropertyDefinition, options: list[PropertyOption]) -> list[PropertyOption]:
+    """The V2 migration guide: "You cannot change the data type or remove existing options"."""
+    given = {option.value for option in options}
+    removed = [value for value in definition.option_values() if value not in given]
+    if removed:
+        raise bad_request(
+            f"options cannot be removed; the list must still include: {', '.join(removed)}", field_name="options"
+        )
+    return options
+
+
 def _options(body: BodyReader, data_type: DataType) -> list[PropertyOption]:
-    """The options list (replaced as a whole on update); only select and multi_select have options."""
+    """The options list (sent whole on update); only select and multi_select have options."""
     raw = body.required_list("options")
     if data_type not in _SELECT_TYPES:
         raise bad_request("options are only applicable for select and multi_select", field_name="options")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from sim_helpers import BASE_URL, create_contact
+from sim_helpers import BASE_URL, contact_body, create_contact
 
 from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
 
@@ -49,7 +49,7 @@ async def test_one_keys_contacts_are_invisible_to_another_key() -> None:
         assert (await b.get("/v2/external/contacts/shared-ext")).status_code == 404
         assert (await b.get("/v2/contacts")).json()["data"] == []
         # The same external id is free in the other tenant.
-        assert (await b.post("/v2/contacts", json={**created, "properties": []})).status_code == 201
+        assert (await b.post("/v2/contacts", json=contact_body(externalId="shared-ext"))).status_code == 201
 
 
 async def test_the_request_log_labels_accounts_and_never_stores_the_key(sim: TelliSimulator) -> None:

@@ -252,22 +252,32 @@ async def test_schedule_calls_batch_reports_loop_ids_and_numeric_error_codes(
     client: httpx2.AsyncClient, agent: Agent
 ) -> None:
     contact = await create_contact(client)
-    items = [{"contact_id": contact["id"], "agent_id": agent.id}, {"contact_id": "nope", "agent_id": agent.id}]
+    unknown = "00000000-0000-4000-8000-000000000000"
+    items = [{"contact_id": contact["id"], "agent_id": agent.id}, {"contact_id": unknown, "agent_id": agent.id}]
     body = (await client.post("/v1/schedule-calls-batch", json={"contacts": items})).json()
     assert set(body[0]) == {"contact_id", "status", "loop_id"} and body[0]["status"] == "success"
-    assert body[1] == {"contact_id": "nope", "status": "error", "error_message": "Contact not found", "error_code": 400}
+    assert body[1] == {"contact_id": unknown, "status": "error", "error_message": "Contact not found", "error_code": 400}
+
+
+async def test_a_malformed_contact_id_rejects_the_whole_schedule_batch(client: httpx2.AsyncClient, agent: Agent) -> None:
+    contact = await create_contact(client)
+    items = [{"contact_id": contact["id"], "agent_id": agent.id}, {"contact_id": "nope", "agent_id": agent.id}]
+    response = await client.post("/v1/schedule-calls-batch", json={"contacts": items})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("contacts[1].contact_id must be a UUID")
+    assert (await client.get(f"/v1/get-contact/{contact['id']}")).json()["status"] == "new"
 
 
 async def test_remove_from_dialer_batch_reports_per_contact(client: httpx2.AsyncClient, agent: Agent) -> None:
     looping, idle = await create_contact(client), await create_contact(client)
     await schedule(client, looping["id"], agent.id)
     body = (
-        await client.post("/v1/remove-from-auto-dialer-batch", json={"contact_ids": [looping["id"], idle["id"], 7]})
+        await client.post("/v1/remove-from-auto-dialer-batch", json={"contact_ids": [looping["id"], idle["id"], "7"]})
     ).json()
     assert body == [
         {"contact_id": looping["id"], "status": "success"},
         {"contact_id": idle["id"], "status": "error", "error": "Contact is not in a dialer queue"},
-        {"contact_id": 7, "status": "error", "error": "Invalid contact_id"},
+        {"contact_id": "7", "status": "error", "error": "Invalid contact_id"},
     ]
 
 

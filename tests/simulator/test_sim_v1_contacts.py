@@ -97,16 +97,23 @@ async def test_add_contacts_batch_reports_a_summary_and_per_item_results(client:
     contacts = [
         v1_contact_body(external_contact_id="new-1"),
         v1_contact_body(external_contact_id="taken"),
-        v1_contact_body(external_contact_id="bad-phone", phone_number="12345"),
         v1_contact_body(external_contact_id="new-1"),
     ]
     body = (await client.post("/v1/add-contacts-batch", json={"contacts": contacts})).json()
-    assert (body["total_processed"], body["total_success"], body["total_failed"]) == (4, 1, 3)
+    assert (body["total_processed"], body["total_success"], body["total_failed"]) == (3, 1, 2)
     ok, *failed = body["result"]
     assert set(ok) == {"external_contact_id", "status", "contact_id"} and ok["status"] == "success"
     assert all(set(item) == {"external_contact_id", "status", "error"} for item in failed)
-    assert failed[0]["error"] == "External ID already exists, must be unique"
-    assert [item["external_contact_id"] for item in failed] == ["taken", "bad-phone", "new-1"]
+    assert [item["error"] for item in failed] == ["External ID already exists, must be unique"] * 2
+    assert [item["external_contact_id"] for item in failed] == ["taken", "new-1"]
+
+
+async def test_one_off_contract_item_rejects_the_whole_add_batch(client: httpx2.AsyncClient) -> None:
+    contacts = [v1_contact_body(external_contact_id="ok-1"), v1_contact_body(external_contact_id="bad", phone_number="12345")]
+    response = await client.post("/v1/add-contacts-batch", json={"contacts": contacts})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("contacts[1].phone_number must be an E.164 phone number")
+    assert (await client.get("/v1/get-contact-by-external-id/ok-1")).status_code == 404
 
 
 async def test_get_contacts_batch_uses_camel_case_contact_id_on_failures(client: httpx2.AsyncClient) -> None:
@@ -130,8 +137,11 @@ async def test_update_contact_changes_only_given_fields_and_replaces_details(cli
 
 
 async def test_update_contact_of_an_unknown_id_is_404_and_without_id_400(client: httpx2.AsyncClient) -> None:
-    unknown = await client.patch("/v1/update-contact", json={"contact_id": "nope", "first_name": "X"})
+    unknown_id = "00000000-0000-4000-8000-000000000000"
+    unknown = await client.patch("/v1/update-contact", json={"contact_id": unknown_id, "first_name": "X"})
     assert unknown.status_code == 404
+    malformed = await client.patch("/v1/update-contact", json={"contact_id": "nope", "first_name": "X"})
+    assert malformed.status_code == 400 and malformed.json()["message"].startswith("contact_id must be a UUID")
     assert (await client.patch("/v1/update-contact", json={"first_name": "X"})).json() == {
         "message": "contact_id is required"
     }
@@ -139,11 +149,12 @@ async def test_update_contact_of_an_unknown_id_is_404_and_without_id_400(client:
 
 async def test_update_contacts_batch_reports_per_item(client: httpx2.AsyncClient) -> None:
     contact_id = await add(client)
-    items = [{"contact_id": contact_id, "last_name": "Byron"}, {"contact_id": "nope", "last_name": "X"}]
+    unknown = "00000000-0000-4000-8000-000000000000"
+    items = [{"contact_id": contact_id, "last_name": "Byron"}, {"contact_id": unknown, "last_name": "X"}]
     body = (await client.patch("/v1/update-contacts-batch", json={"contacts": items})).json()
     assert body == [
         {"contact_id": contact_id, "status": "success"},
-        {"contact_id": "nope", "status": "error", "error": "Contact not found"},
+        {"contact_id": unknown, "status": "error", "error": "Contact not found"},
     ]
 
 

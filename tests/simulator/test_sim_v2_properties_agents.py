@@ -85,24 +85,35 @@ async def test_an_invalid_definition_is_400(client: httpx2.AsyncClient, override
     assert response.json()["code"] == "VALIDATION_ERROR"
 
 
-async def test_patch_replaces_the_options_list(client: httpx2.AsyncClient) -> None:
-    await client.post("/v2/properties/contacts", json=select_property())
-    new_options = [{"value": v, "label": v.upper()} for v in ("x", "y", "z")]
-    response = await client.patch("/v2/properties/contacts/tier", json={"label": "Level", "options": new_options})
+async def test_patch_adds_options_to_the_existing_ones(client: httpx2.AsyncClient) -> None:
+    created = (await client.post("/v2/properties/contacts", json=select_property())).json()
+    options = [*created["options"], {"value": "c", "label": "C"}]
+    response = await client.patch("/v2/properties/contacts/tier", json={"label": "Level", "options": options})
     assert response.status_code == 200
-    assert [option["value"] for option in response.json()["options"]] == ["x", "y", "z"]
+    assert [option["value"] for option in response.json()["options"]] == ["a", "b", "c"]
     assert response.json()["label"] == "Level"
+
+
+async def test_patch_cannot_remove_an_existing_option(client: httpx2.AsyncClient) -> None:
+    await client.post("/v2/properties/contacts", json=select_property())
+    new_options = [{"value": v, "label": v.upper()} for v in ("a", "x")]
+    response = await client.patch("/v2/properties/contacts/tier", json={"options": new_options})
+    assert response.status_code == 400
+    assert response.json()["data"]["field"] == "options" and "b" in response.json()["message"]
+    kept = (await client.get("/v2/properties/contacts/tier")).json()["options"]
+    assert [option["value"] for option in kept] == ["a", "b"]
 
 
 @pytest.mark.parametrize("change", [{"dataType": "string"}, {"key": "other"}])
 async def test_key_and_data_type_cannot_be_updated(client: httpx2.AsyncClient, change: dict[str, str]) -> None:
     await client.post("/v2/properties/contacts", json=select_property())
-    assert (await client.patch("/v2/properties/contacts/tier", json=change)).status_code == 400
+    response = await client.patch("/v2/properties/contacts/tier", json=change)
+    assert response.status_code == 400 and response.json()["data"]["field"] == next(iter(change))
 
 
 async def test_an_unknown_property_is_404(client: httpx2.AsyncClient) -> None:
-    for method in ("GET", "PATCH"):
-        response = await client.request(method, "/v2/properties/contacts/nope", json={"label": "x"})
+    for method, body in (("GET", None), ("PATCH", {"label": "x"})):
+        response = await client.request(method, "/v2/properties/contacts/nope", json=body)
         assert response.status_code == 404
         assert response.json()["code"] == "PROPERTY_NOT_FOUND"
 
