@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -89,10 +90,14 @@ class RawLeads(BaseModel):
 
 
 def normalise_key(name: str) -> str:
-    """`First Name`, `first-name`, `firstName` → `first_name`."""
+    """`First Name`, `first-name`, `firstName` → `first_name`; `Größe` → `grosse`.
+
+    telli wants custom variable names in lowercase ASCII snake_case, so accents are dropped and `ß` spelled out.
+    """
     text = name.strip().lstrip("\ufeff")
     text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
-    return re.sub(r"[\W_]+", "_", text.lower()).strip("_")
+    ascii_text = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss")).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
 
 
 def canonical_key(name: str) -> str:

@@ -12,6 +12,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from telli_mcp.client.types import AgentId
+
 __all__ = [
     "CAMPAIGN_ID_PATTERN",
     "DIALER_NOTE",
@@ -75,8 +77,8 @@ class CampaignRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    agent_id: Annotated[str, Field(min_length=1, max_length=128)]
-    """The telli agent that makes the calls."""
+    agent_id: AgentId
+    """The telli agent that makes the calls (a UUID)."""
     leads: list[dict[str, JsonValue]] | None = None
     """Inline leads: one object per lead (keys as in the CSV header)."""
     leads_file: Path | None = None

@@ -127,7 +127,7 @@ async def _agent_name(client: TelliClient, agent_id: str, blocking: list[str]) -
 
 
 async def _check_caller_id(client: TelliClient, from_number: str, blocking: list[str]) -> None:
-    numbers = await client.phone_numbers.list()
+    numbers = (await client.phone_numbers.list()).items
     if all(number.phone_number != from_number for number in numbers):
         blocking.append(f"from_number {from_number} is not a phone number of this telli account")
 

@@ -23,4 +23,4 @@ def to_specs(definitions: list[PropertyDefinition]) -> list[PropertySpec]:
 
 async def fetch_property_specs(client: TelliClient) -> list[PropertySpec]:
     """One request: `GET /v2/properties/contacts`."""
-    return to_specs(await client.properties.list())
+    return to_specs((await client.properties.list()).items)

@@ -34,6 +34,7 @@ from telli_mcp.client.models import (
     Call,
     CallDetails,
     CallStatus,
+    ClearableContactField,
     Contact,
     ContactBatchResult,
     ContactCreate,
@@ -45,6 +46,7 @@ from telli_mcp.client.models import (
     ContactV1Update,
     InitiateCall,
     InitiateResult,
+    InvalidItem,
     Page,
     PhoneNumber,
     PhoneNumberChange,
@@ -60,6 +62,7 @@ from telli_mcp.client.models import (
     ScheduleResult,
     TranscriptTurn,
 )
+from telli_mcp.client.pagination import InvalidItemCallback
 from telli_mcp.client.resources import Agents, Calls, Contacts, ContactsV1, PhoneNumbers, Properties
 from telli_mcp.client.types import (
     AgentId,
@@ -87,6 +90,7 @@ __all__ = [
     "CallStatus",
     "Calls",
     "ChunkCallback",
+    "ClearableContactField",
     "ConflictError",
     "Contact",
     "ContactBatchResult",
@@ -105,6 +109,8 @@ __all__ = [
     "InitiateCall",
     "InitiateResult",
     "InputError",
+    "InvalidItem",
+    "InvalidItemCallback",
     "InvalidRequestError",
     "MissingAPIKeyError",
     "NotFoundError",

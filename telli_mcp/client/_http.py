@@ -6,6 +6,12 @@ idempotency key, so a POST that creates or dials is never repeated: repeating `s
 could phone a person twice. Delays use exponential backoff with full jitter unless telli sent Retry-After, and
 all attempts of one request stay within `retry_deadline` seconds. A retried DELETE that gets 404 after an attempt
 whose answer was lost (timeout, 5xx) is a success: that attempt deleted it.
+
+Bodies: a 2xx answer must be empty or JSON, else it is ResponseDecodeError (telli may have acted). Where telli
+documents no body (`undocumented_body=True`), the status is the answer: an empty body, a plain-text body (such
+as "OK") and JSON that is not an object all read as success with no data, and the caller reports what it sent.
+A body that claims another type but does not parse as JSON (an HTML page from a proxy or a wrong base URL, a
+cut-off answer) is still ResponseDecodeError there: it is not an answer telli would send.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from telli_mcp.client.errors import (
     TelliTimeoutError,
     make_status_error,
 )
+from telli_mcp.client.models.common import validation_summary
 
 __all__ = ["APIResponse", "HTTPCore", "Sleep", "mask_key", "parse_retry_after"]
 
@@ -94,11 +101,9 @@ class APIResponse:
         try:
             return model.model_validate(self.data)
         except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            where = ".".join(str(part) for part in first["loc"]) or "body"
             raise ResponseDecodeError(
                 f"telli's response to {self.method} {self.path} did not have the expected shape "
-                f"({exc.error_count()} problem(s); first at {where}: {first['msg']}).",
+                f"({validation_summary(exc)}).",
                 status_code=self.status_code,
                 method=self.method,
                 path=self.path,
@@ -142,9 +147,19 @@ class HTTPCore:
         await self._client.aclose()
 
     async def request(
-        self, method: str, path: str, *, params: QueryParams | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: QueryParams | None = None,
+        json: Any = None,
+        undocumented_body: bool = False,
     ) -> APIResponse:
-        """Send one logical request, retrying it when the policy allows, and return the decoded 2xx body."""
+        """Send one logical request, retrying it when the policy allows, and return the decoded 2xx body.
+
+        `undocumented_body`: telli documents no response body for this endpoint, so a 2xx with an empty or
+        plain-text body is success, and a body is read only when it is a JSON object (`data` is None otherwise).
+        """
         retry_safe = method in SAFE_METHODS or (method == "POST" and path in READ_ONLY_POSTS)
         started = time.monotonic()
         slept = 0.0
@@ -152,7 +167,7 @@ class HTTPCore:
         maybe_done = False
         while True:
             try:
-                return await self._attempt(method, path, params, json)
+                return await self._attempt(method, path, params, json, undocumented_body)
             except (TelliAPIError, TelliConnectionError) as error:
                 if maybe_done and method == "DELETE" and isinstance(error, TelliAPIError) and error.status_code == 404:
                     # An earlier attempt may have deleted it and lost the answer; gone is what DELETE wanted.
@@ -164,16 +179,12 @@ class HTTPCore:
                 delay = self._retry_delay(error, attempt, elapsed) if retry_safe else None
                 if delay is None:
                     raise
-                logger.info(
-                    "Retrying %s %s in %.2f s (retry %d): %s", method, path, delay, attempt + 1, error
-                )
+                logger.info("Retrying %s %s in %.2f s (retry %d): %s", method, path, delay, attempt + 1, error)
                 await self._sleep(delay)
                 slept += delay
                 attempt += 1
 
-    def _retry_delay(
-        self, error: TelliAPIError | TelliConnectionError, attempt: int, elapsed: float
-    ) -> float | None:
+    def _retry_delay(self, error: TelliAPIError | TelliConnectionError, attempt: int, elapsed: float) -> float | None:
         if attempt >= self._max_retries:
             return None
         retry_after: float | None = None
@@ -187,7 +198,9 @@ class HTTPCore:
     def _backoff(self, attempt: int) -> float:
         return self._rng.uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
 
-    async def _attempt(self, method: str, path: str, params: QueryParams | None, json: Any) -> APIResponse:
+    async def _attempt(
+        self, method: str, path: str, params: QueryParams | None, json: Any, undocumented_body: bool
+    ) -> APIResponse:
         started = time.monotonic()
         response = await self._send(method, path, params, json)
         logger.debug(
@@ -199,7 +212,7 @@ class HTTPCore:
         )
         if not response.is_success:
             raise self._status_error(response, method, path)
-        return self._decode(response, method, path)
+        return self._decode(response, method, path, undocumented_body)
 
     async def _send(self, method: str, path: str, params: QueryParams | None, json: Any) -> httpx2.Response:
         try:
@@ -236,8 +249,11 @@ class HTTPCore:
         )
 
     @staticmethod
-    def _decode(response: httpx2.Response, method: str, path: str) -> APIResponse:
+    def _decode(response: httpx2.Response, method: str, path: str, undocumented_body: bool) -> APIResponse:
         if response.status_code == 204 or not response.content.strip():
+            return APIResponse(response.status_code, None, method, path)
+        if undocumented_body and _is_plain_text(response):
+            # Such as "OK": telli documents no body here, so the 2xx status is the whole answer.
             return APIResponse(response.status_code, None, method, path)
         try:
             data = response.json()
@@ -248,6 +264,8 @@ class HTTPCore:
                 method=method,
                 path=path,
             ) from None
+        if undocumented_body and not isinstance(data, dict):
+            data = None
         return APIResponse(response.status_code, data, method, path)
 
     def _scrub(self, text: str) -> str:
@@ -262,6 +280,11 @@ class HTTPCore:
         if isinstance(value, list):
             return [self._scrub_any(v) for v in value]
         return value
+
+
+def _is_plain_text(response: httpx2.Response) -> bool:
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media_type in ("", "text/plain")
 
 
 def _maybe_processed(error: TelliAPIError | TelliConnectionError) -> bool:

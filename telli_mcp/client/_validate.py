@@ -34,8 +34,8 @@ def uuid_id(value: Any, field: str) -> str:
 
 
 def agent_id(value: Any, field: str = "agent_id") -> str:
-    """An agent id (letters, digits, `_`, `-`)."""
-    return _check(_AGENT_ID, value, field, "a valid agent id")
+    """An agent id: a UUID, in canonical form."""
+    return _check(_AGENT_ID, value, field, "an agent id (a UUID; list_agents shows them)")
 
 
 def property_key(value: Any, field: str = "key") -> str:

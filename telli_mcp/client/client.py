@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
+from typing import Any
 
 import anyio
 import httpx2
 from pydantic import SecretStr
 
-from telli_mcp.client._http import HTTPCore, mask_key
+from telli_mcp.client._http import APIResponse, HTTPCore, mask_key
 from telli_mcp.client.errors import AuthenticationError, MissingAPIKeyError
 from telli_mcp.client.resources import Agents, Calls, Contacts, ContactsV1, PhoneNumbers, Properties
 from telli_mcp.config import DEFAULT_BASE_URL, Settings
@@ -72,9 +73,7 @@ class TelliClient:
         """The account's phone numbers (v1)."""
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
-    ) -> TelliClient:
+    def from_settings(cls, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> TelliClient:
         """A client configured from `Settings`.
 
         Raises:
@@ -102,12 +101,25 @@ class TelliClient:
         return self._masked_key
 
     async def verify_api_key(self) -> bool:
-        """True if telli accepts the key, False on 401; other failures raise."""
+        """True if telli accepts the key (a 2xx, even with an empty or plain-text body), False on 401; other failures
+        raise."""
         try:
-            await self._http.request("GET", "/v1/verify-api-key")
+            await self._http.request("GET", "/v1/verify-api-key", undocumented_body=True)
         except AuthenticationError:
             return False
         return True
+
+    async def fetch_raw(
+        self, method: str, path: str, *, params: Mapping[str, str | int] | None = None, json: Any = None
+    ) -> APIResponse:
+        """Diagnostics escape hatch: one request under the usual retry policy, its JSON body left unparsed.
+
+        For `telli-mcp doctor --deep`, which compares telli's answers with the contract and so must see them
+        before a model hides or rejects a drifted field. Everything else uses the typed resources. `path` is
+        sent as given (percent-encode path segments). Raises the usual `TelliError`s, including
+        ResponseDecodeError for a 2xx body that is not JSON.
+        """
+        return await self._http.request(method.upper(), path, params=params, json=json)
 
     async def aclose(self) -> None:
         """Close the underlying connection pool."""

@@ -11,7 +11,7 @@ import zoneinfo
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field
 
 __all__ = [
     "AgentId",
@@ -23,7 +23,6 @@ __all__ = [
     "normalize_e164",
 ]
 
-AGENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 PROPERTY_KEY_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
 
 
@@ -91,8 +90,8 @@ ContactId = Annotated[str, AfterValidator(_canonical_uuid)]
 CallId = Annotated[str, AfterValidator(_canonical_uuid)]
 """A telli call id: a UUID, returned in canonical lowercase form."""
 
-AgentId = Annotated[str, StringConstraints(pattern=AGENT_ID_PATTERN)]
-"""A telli agent id (a UUID in practice; letters, digits, `_` and `-`, 1–128 characters)."""
+AgentId = Annotated[str, AfterValidator(_canonical_uuid)]
+"""A telli agent id: a UUID, returned in canonical lowercase form."""
 
 PropertyKey = Annotated[str, Field(min_length=1, max_length=64, pattern=PROPERTY_KEY_PATTERN)]
 """A contact property key: 1–64 letters, digits, `_` or `-`, starting with a letter or digit."""

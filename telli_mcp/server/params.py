@@ -56,10 +56,7 @@ def check_call_id(value: str) -> str:
 
 
 def check_agent_id(value: str) -> str:
-    value = value.strip()
-    if not value or len(value) > 128 or not all(c.isalnum() or c in "-_" for c in value):
-        raise ValueError(f"{value!r} is not a telli agent id; get one from list_agents")
-    return value
+    return _check_uuid(value, "telli agent id", "list_agents")
 
 
 def check_e164(value: str) -> str:

@@ -53,7 +53,7 @@ async def fetch_dialer_contacts(client: TelliClient, contact_ids: Sequence[str])
 async def check_from_number(client: TelliClient, from_number: str | None) -> None:
     if from_number is None:
         return
-    numbers = {number.phone_number for number in await client.phone_numbers.list()}
+    numbers = {number.phone_number for number in (await client.phone_numbers.list()).items}
     if from_number not in numbers:
         raise ToolError(f"from_number: {from_number} is not one of this account's numbers "
                         f"({', '.join(sorted(numbers)) or 'none'}); see list_phone_numbers.")

@@ -68,10 +68,16 @@ async def check_property_values(
     """Raise `ToolError` naming the first bad key or value; send nothing when all is well but the read."""
     if not properties:
         return
-    schema = {definition.key: definition for definition in await client.properties.list()}
+    page = await client.properties.list()
+    schema = {definition.key: definition for definition in page.items}
+    unreadable = {item.id: item.problem for item in page.invalid_items if item.id}
     custom = sorted(key for key, d in schema.items() if str(d.source) != "system")
     for key, value in properties.items():
         definition = schema.get(key)
+        if definition is None and key in unreadable:
+            # It exists, but its type and options are unknown: refuse rather than send an unchecked value.
+            raise ToolError(f"telli's definition of property {key!r} could not be read ({unreadable[key]}), "
+                            "so its value cannot be checked. Nothing was sent.")
         if definition is None:
             raise ToolError(f"Unknown property key {key!r}. Valid custom keys: {', '.join(custom) or 'none'}. "
                             "Create new ones with create_contact_property.")

@@ -13,7 +13,7 @@ from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.params import check_call_id, check_contact_id
 from telli_mcp.server.tools.properties import PropertyList
 from telli_mcp.server.transcripts import render_transcript
-from telli_mcp.server.views import agent_view, contact_detail, property_view
+from telli_mcp.server.views import agent_view, contact_detail, property_view, skipped_note
 
 __all__ = ["register_resources"]
 
@@ -90,7 +90,11 @@ def register_resources(server: MCPServer[Any], deps: ServerDeps, store: Campaign
             raise ResourceError("No default telli key; use the list_contact_properties tool instead.")
         client = deps.clients.client_for_key(deps.clients.default_key)
         try:
-            definitions = await client.properties.list()
+            page = await client.properties.list()
         except TelliError as err:
             raise ResourceError(f"telli request failed: {type(err).__name__}") from None
-        return _json(PropertyList(properties=[property_view(d) for d in definitions]))
+        return _json(
+            PropertyList(
+                properties=[property_view(d) for d in page.items], note=skipped_note(page.invalid_items, "properties")
+            )
+        )

@@ -6,12 +6,13 @@ and free text from third parties is fenced (see `sanitize`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
-from telli_mcp.client import Agent, Call, Contact, ContactV1, PhoneNumber, PropertyDefinition
+from telli_mcp.client import Agent, Call, Contact, ContactV1, InvalidItem, PhoneNumber, PropertyDefinition
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.sanitize import clean, fence
 from telli_mcp.server.transcripts import render_transcript
@@ -31,11 +32,15 @@ __all__ = [
     "contact_detail",
     "contact_saved",
     "contact_summary",
+    "join_notes",
     "phone_number_view",
     "property_view",
+    "skipped_note",
 ]
 
 SUMMARY_PREVIEW_CHARS = 240
+SKIPPED_IDS_SHOWN = 10
+SKIPPED_ID_CHARS = 64
 
 
 def _text(value: object) -> str | None:
@@ -275,3 +280,26 @@ def phone_number_view(number: PhoneNumber) -> PhoneNumberView:
         in_outbound_pool=number.in_outbound_pool,
         type=None if number.phone_number_type is None else str(number.phone_number_type),
     )
+
+
+def _skipped_id(item: InvalidItem) -> str:
+    return clean(item.id)[:SKIPPED_ID_CHARS] if item.id else f"(no id, item {item.index})"
+
+
+def skipped_note(invalid: Sequence[InvalidItem], noun: str) -> str | None:
+    """A sentence telling the model which rows telli sent but could not be read, so a short list is not
+    mistaken for the whole list; None when every row was read."""
+    if not invalid:
+        return None
+    ids = ", ".join(_skipped_id(item) for item in invalid[:SKIPPED_IDS_SHOWN])
+    more = f" and {len(invalid) - SKIPPED_IDS_SHOWN} more" if len(invalid) > SKIPPED_IDS_SHOWN else ""
+    return (
+        f"{len(invalid)} {noun} telli sent could not be read and are not shown: {ids}{more} "
+        f"({clean(invalid[0].problem)})."
+    )
+
+
+def join_notes(*notes: str | None) -> str | None:
+    """The given notes as one text; None when there are none."""
+    text = " ".join(note for note in notes if note)
+    return text or None

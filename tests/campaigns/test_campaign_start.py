@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from telli_mcp.campaigns import (
     CampaignConflictError,
@@ -67,12 +68,14 @@ async def test_blocking_problems_refuse_the_start_before_any_write(
     engine: CampaignEngine, sim: TelliSimulator, agent_id: str
 ) -> None:
     messy = CampaignRequest(agent_id=agent_id, leads_file=FIXTURES / "messy_leads.csv", default_region="DE")
-    unknown_agent = CampaignRequest(agent_id="no-such-agent", leads=make_leads(2))
+    unknown_agent = CampaignRequest(agent_id="00000000-0000-4000-8000-0000000000a1", leads=make_leads(2))
 
     with pytest.raises(CampaignNotLaunchableError, match="Lieblingsfarbe") as refused:
         await engine.start(messy)
-    with pytest.raises(CampaignNotLaunchableError, match="agent 'no-such-agent' does not exist"):
+    with pytest.raises(CampaignNotLaunchableError, match="agent '00000000-0000-4000-8000-0000000000a1' does not exist"):
         await engine.start(unknown_agent)
+    with pytest.raises(ValidationError, match="agent_id"):
+        CampaignRequest(agent_id="no-such-agent", leads=make_leads(2))
 
     assert refused.value.report.invalid_leads_count == 5
     assert {entry.method for entry in sim.request_log} == {"GET"}

@@ -30,9 +30,7 @@ async def test_a_created_contact_can_be_read_back_by_id_and_by_external_id(telli
     assert (await telli.contacts.get_by_external_id("crm-1")).id == created.id
 
 
-async def test_create_sends_camel_case_fields_and_telli_answers_201(
-    telli: TelliClient, sim: TelliSimulator
-) -> None:
+async def test_create_sends_camel_case_fields_and_telli_answers_201(telli: TelliClient, sim: TelliSimulator) -> None:
     await telli.contacts.create(contact_params(1))
     [request] = sim.requests_to("POST", "/v2/contacts")
     assert request.status == 201
@@ -49,10 +47,14 @@ async def test_an_external_id_with_slashes_and_spaces_is_url_encoded(telli: Tell
     assert (await telli.contacts.get_by_external_id("crm/42 a?b")).id == created.id
 
 
-async def test_update_changes_only_the_given_fields_and_none_clears_a_field(telli: TelliClient) -> None:
+async def test_update_changes_only_the_given_fields_none_leaves_a_field_and_clear_empties_one(
+    telli: TelliClient,
+) -> None:
     created = await telli.contacts.create(contact_params(1, email="erika@example.com", salutation="Frau"))
-    updated = await telli.contacts.update(created.id, ContactUpdate(last_name="Neu", email=None))
-    assert (updated.last_name, updated.email, updated.salutation) == ("Neu", None, "Frau")
+    updated = await telli.contacts.update(
+        created.id, ContactUpdate(last_name="Neu", email=None, clear=frozenset({"salutation"}))
+    )
+    assert (updated.last_name, updated.email, updated.salutation) == ("Neu", "erika@example.com", None)
 
 
 async def test_replace_overwrites_the_whole_contact(telli: TelliClient) -> None:
@@ -77,14 +79,10 @@ async def test_a_duplicate_external_id_is_a_conflict(telli: TelliClient) -> None
 
 async def test_properties_are_set_and_an_unknown_property_key_is_unprocessable(telli: TelliClient) -> None:
     await telli.properties.create(PropertyCreate(key="plan", data_type=PropertyDataType.STRING, label="Plan"))
-    created = await telli.contacts.create(
-        contact_params(1, properties=[PropertyValueInput(key="plan", value="gold")])
-    )
+    created = await telli.contacts.create(contact_params(1, properties=[PropertyValueInput(key="plan", value="gold")]))
     assert [(p.key, p.value) for p in created.properties if p.key == "plan"] == [("plan", "gold")]
     with pytest.raises(UnprocessableEntityError):
-        await telli.contacts.update(
-            created.id, ContactUpdate(properties=[PropertyValueInput(key="nope", value="x")])
-        )
+        await telli.contacts.update(created.id, ContactUpdate(properties=[PropertyValueInput(key="nope", value="x")]))
 
 
 async def test_listing_walks_several_pages_until_the_last(telli: TelliClient, sim: TelliSimulator) -> None:

@@ -144,7 +144,7 @@ async def _collect_errors(sim: TelliSimulator, key: str) -> list[BaseException]:
                     external_contact_id="e", first_name="A", last_name="B", phone_number="+493012345678"
                 )
             ),
-            telli.calls.schedule(ScheduleCall(contact_id=UNKNOWN_ID, agent_id="agent")),
+            telli.calls.schedule(ScheduleCall(contact_id=UNKNOWN_ID, agent_id=UNKNOWN_ID)),
             telli.verify_api_key(),
         ):
             try:

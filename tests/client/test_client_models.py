@@ -20,6 +20,7 @@ from telli_mcp.client import (
     PhoneNumberImport,
     PropertyDataType,
     PropertyDefinition,
+    PropertyOption,
     PropertyValueInput,
     ScheduleCall,
 )
@@ -137,13 +138,10 @@ def test_a_v1_calls_page_reads_calls_and_next_cursor() -> None:
     assert page.items[0].call_id == CALL_EXAMPLE["call_id"]
 
 
-def test_a_contact_update_sends_only_the_fields_that_were_set_so_none_clears_a_field() -> None:
-    update = ContactUpdate(
-        first_name="Erika", email=None, properties=[PropertyValueInput(key="plan", value=None)]
-    )
+def test_a_contact_update_leaves_out_none_fields_but_sends_a_null_property_value() -> None:
+    update = ContactUpdate(first_name="Erika", email=None, properties=[PropertyValueInput(key="plan", value=None)])
     assert update.to_wire() == {
         "firstName": "Erika",
-        "email": None,
         "properties": [{"key": "plan", "value": None}],
     }
 
@@ -166,3 +164,14 @@ def test_the_sip_password_is_hidden_in_reprs_but_sent_on_the_wire() -> None:
     assert "hunter2-secret" not in params.model_dump_json()
     assert params.to_wire()["authPassword"] == "hunter2-secret"
     assert params.to_wire()["phoneNumber"] == "+12025550103"
+
+
+def test_an_option_read_from_telli_is_sent_back_with_only_its_documented_fields() -> None:
+    option = PropertyOption.model_validate({"value": "gold", "label": "Gold", "description": None, "color": "#fc0"})
+    assert option.to_wire() == {"value": "gold", "label": "Gold"}
+
+
+def test_a_call_with_null_lists_and_objects_reads_them_as_empty() -> None:
+    nulls = dict.fromkeys(("transcriptObject", "call_analysis", "call_outcome", "collected_data"))
+    call = Call.model_validate({**CALL_EXAMPLE, **nulls})
+    assert (call.transcript_object, call.call_analysis, call.call_outcome, call.collected_data) == ([], {}, {}, {})

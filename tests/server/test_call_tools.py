@@ -80,7 +80,8 @@ async def test_list_calls_refuses_two_filters(make_server: ServerFactory, sim: T
     async with connect(make_server(), "auto") as client:
         contact_id = await contact_id_of(client, "crm-123")
         sim.request_log.clear()
-        error = await fails(client, "list_calls", {"contact_id": contact_id, "agent_id": "agent-1"})
+        agent_id = "d8931604-92ad-45cf-9071-d9cd2afbad0c"
+        error = await fails(client, "list_calls", {"contact_id": contact_id, "agent_id": agent_id})
     assert "not both" in error and sim.request_log == []
 
 

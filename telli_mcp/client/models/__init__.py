@@ -13,8 +13,9 @@ from telli_mcp.client.models.calls import (
     ScheduleResult,
     TranscriptTurn,
 )
-from telli_mcp.client.models.common import Page
+from telli_mcp.client.models.common import InvalidItem, Page
 from telli_mcp.client.models.contacts import (
+    ClearableContactField,
     Contact,
     ContactCreate,
     ContactPropertyValue,
@@ -44,6 +45,7 @@ __all__ = [
     "Call",
     "CallDetails",
     "CallStatus",
+    "ClearableContactField",
     "Contact",
     "ContactBatchResult",
     "ContactCreate",
@@ -55,6 +57,7 @@ __all__ = [
     "ContactV1Update",
     "InitiateCall",
     "InitiateResult",
+    "InvalidItem",
     "Page",
     "PhoneNumber",
     "PhoneNumberChange",

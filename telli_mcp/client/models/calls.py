@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from telli_mcp.client.models.common import EpochMillis, RequestModel, ResponseModel
+from telli_mcp.client.models.common import EpochMillis, NullAsDefault, RequestModel, ResponseModel
 from telli_mcp.client.models.contacts import ContactV1
 from telli_mcp.client.types import AgentId, ContactId, E164Phone
 
@@ -103,16 +103,18 @@ class Call(ResponseModel):
     """COMPLETED, ANSWERED, NOT_REACHED, VOICEMAIL or ERROR."""
     transcript: str | None = None
     """Plain-text transcript."""
-    transcript_object: list[TranscriptTurn] = Field(default_factory=list, alias="transcriptObject")
-    """Transcript as turns (wire key `transcriptObject`)."""
-    call_analysis: Annotated[dict[str, AnalysisItem], BeforeValidator(_wrap_analysis)] = Field(
+    transcript_object: Annotated[list[TranscriptTurn], NullAsDefault] = Field(
+        default_factory=list, alias="transcriptObject"
+    )
+    """Transcript as turns (wire key `transcriptObject`); empty when telli sends none or null."""
+    call_analysis: Annotated[dict[str, AnalysisItem], BeforeValidator(_wrap_analysis), NullAsDefault] = Field(
         default_factory=dict
     )
-    """System analysis, e.g. `summary`, `appointment`, `interest`."""
-    call_outcome: dict[str, Any] = Field(default_factory=dict)
-    """Custom call outcomes defined on the agent."""
-    collected_data: dict[str, Any] | None = None
-    """Data collected by the agent during the call."""
+    """System analysis, e.g. `summary`, `appointment`, `interest`; empty when telli sends none or null."""
+    call_outcome: Annotated[dict[str, Any], NullAsDefault] = Field(default_factory=dict)
+    """Custom call outcomes defined on the agent; empty when telli sends none or null."""
+    collected_data: Annotated[dict[str, Any], NullAsDefault] = Field(default_factory=dict)
+    """Data collected by the agent during the call; empty when telli sends none or null."""
     booked_slot_for: str | None = None
     """Booked appointment time (ISO), if any."""
     recording_url: str | None = None
@@ -145,7 +147,7 @@ class ScheduleCall(RequestModel):
     agent_id: AgentId
     """Agent that makes the call."""
     max_retry_days: int | None = Field(default=None, ge=0)
-    """Days the dialer keeps retrying; the account default when unset."""
+    """Days the dialer keeps retrying; left out of the request (the account default applies) when None."""
     override_from_number: E164Phone | None = None
     """Caller id to use; must be a number of the account."""
 
@@ -169,17 +171,20 @@ class InitiateCall(RequestModel):
     agent_id: AgentId | None = None
     """Agent that makes the call; the account default when unset."""
     max_retry_days: int | None = Field(default=None, ge=0)
-    """Days the dialer keeps retrying."""
+    """Days the dialer keeps retrying; left out of the request when None."""
     override_from_number: E164Phone | None = None
     """Caller id to use; must be a number of the account."""
 
 
 class InitiateResult(ResponseModel):
-    """Response of initiate-call. Its shape is undocumented: every field is optional and extras are kept."""
+    """Response of initiate-call. Its shape is undocumented: every field is optional and extras are kept.
+
+    An empty or plain-text answer reads as success; `contact_id` is then the id that was sent.
+    """
 
     status: str | None = None
-    """Usually `success`."""
+    """Usually `success`; None when telli's answer had no body."""
     contact_id: str | None = None
-    """The contact called."""
+    """The contact called (the id that was sent, when telli does not echo it)."""
     call_id: str | None = None
     """The call started, when telli returns it."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from telli_mcp.client.models.common import (
+    NullAsDefault,
     RequestModel,
     ResponseModel,
     Timestamp,
@@ -15,9 +16,11 @@ from telli_mcp.client.models.common import (
     V2ResponseModel,
 )
 from telli_mcp.client.models.properties import PropertyDataType, PropertyOption
+from telli_mcp.client.models.wire import Clears, SendsNull
 from telli_mcp.client.types import ContactId, E164Phone, IanaTimezone, PropertyKey
 
 __all__ = [
+    "ClearableContactField",
     "Contact",
     "ContactCreate",
     "ContactPropertyValue",
@@ -54,8 +57,8 @@ class ContactPropertyValue(V2ResponseModel):
     """Value type (absent in older API versions)."""
     label: str | None = None
     """Display label of the property."""
-    options: list[PropertyOption] = Field(default_factory=list)
-    """Allowed values for select properties."""
+    options: Annotated[list[PropertyOption], NullAsDefault] = Field(default_factory=list)
+    """Allowed values for select properties; empty when telli sends none or null."""
 
 
 class Contact(V2ResponseModel):
@@ -83,23 +86,31 @@ class Contact(V2ResponseModel):
     """When the contact was created."""
     updated_at: Timestamp | None = None
     """When the contact was last changed."""
-    properties: list[ContactPropertyValue] = Field(default_factory=list)
-    """Typed custom properties."""
+    properties: Annotated[list[ContactPropertyValue], NullAsDefault] = Field(default_factory=list)
+    """Typed custom properties; empty when telli sends none or null."""
     auto_dialer_status: str | None = None
     """`in_dialer` or `not_in_dialer` where telli sends it."""
 
 
 class PropertyValueInput(V2RequestModel):
-    """A property value to set on a v2 contact; `value=None` clears the property (PATCH)."""
+    """A property value to set on a v2 contact; `value=None` is sent as `"value": null`, which clears the
+    property on PATCH."""
 
     key: PropertyKey
     """Key of an existing property definition."""
-    value: Any
-    """The value, matching the property's data type."""
+    value: Annotated[Any, SendsNull]
+    """The value, matching the property's data type; None clears it."""
+
+
+ClearableContactField = Literal["external_id", "external_url", "salutation", "timezone_iana", "email"]
+"""The v2 contact fields telli documents as nullable, which `ContactUpdate.clear` can empty."""
 
 
 class ContactCreate(V2RequestModel):
-    """Body of `POST /v2/contacts` and `PUT /v2/contacts/{id}` (a full replacement)."""
+    """Body of `POST /v2/contacts` and `PUT /v2/contacts/{id}` (a full replacement).
+
+    Fields left None are not sent (on PUT that leaves them empty, as the replacement does not carry them).
+    """
 
     first_name: str = Field(min_length=1, max_length=50)
     """First name."""
@@ -122,7 +133,11 @@ class ContactCreate(V2RequestModel):
 
 
 class ContactUpdate(V2RequestModel):
-    """Body of `PATCH /v2/contacts/{id}`: only fields that were set are sent; None clears a nullable field."""
+    """Body of `PATCH /v2/contacts/{id}`: only fields with a value are sent; None leaves a field unchanged.
+
+    To empty a nullable field, name it in `clear` (it is then sent as null). Setting a field and clearing it
+    at once is a validation error naming the field.
+    """
 
     first_name: str | None = Field(default=None, min_length=1, max_length=50)
     """First name."""
@@ -142,6 +157,8 @@ class ContactUpdate(V2RequestModel):
     """E-mail address."""
     properties: list[PropertyValueInput] | None = None
     """Property values to merge into the contact's; a None value clears that property."""
+    clear: Annotated[frozenset[ClearableContactField], Clears()] = frozenset()
+    """Fields to empty, by attribute name (e.g. `{"email"}`); each is sent as null, this set itself is not."""
 
 
 class ContactV1(ResponseModel):
@@ -168,8 +185,8 @@ class ContactV1(ResponseModel):
     """Form of address."""
     timezone: str | None = None
     """IANA time zone."""
-    contact_details: dict[str, Any] = Field(default_factory=dict)
-    """Custom variables passed to the AI agent."""
+    contact_details: Annotated[dict[str, Any], NullAsDefault] = Field(default_factory=dict)
+    """Custom variables passed to the AI agent; empty when telli sends none or null."""
     created_at: Timestamp | None = None
     """When the contact was created."""
     status: Annotated[ContactStatus | str | None, Field(union_mode="left_to_right")] = None
@@ -185,7 +202,7 @@ class ContactV1(ResponseModel):
 
 
 class ContactV1Create(RequestModel):
-    """Body of `POST /v1/add-contact` and one item of `POST /v1/add-contacts-batch`."""
+    """Body of `POST /v1/add-contact` and one item of `POST /v1/add-contacts-batch`; None fields are not sent."""
 
     external_contact_id: str = Field(min_length=1)
     """Your own unique id for the contact (required, must be unique)."""
@@ -208,7 +225,10 @@ class ContactV1Create(RequestModel):
 
 
 class ContactV1Update(RequestModel):
-    """Body of `PATCH /v1/update-contact` and one item of `PATCH /v1/update-contacts-batch`."""
+    """Body of `PATCH /v1/update-contact` and one item of `PATCH /v1/update-contacts-batch`.
+
+    None fields are not sent (left unchanged); v1 has no way to empty a field.
+    """
 
     contact_id: ContactId
     """telli contact id of the contact to change."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import SecretStr
 
 from telli_mcp.client.models.common import Timestamp, V2RequestModel, V2ResponseModel
@@ -28,8 +26,13 @@ class PhoneNumber(V2ResponseModel):
 
 
 class PhoneNumberChange(V2ResponseModel):
-    """Response of replacing a phone number. Its shape is undocumented: all fields optional, extras kept."""
+    """Response of replacing a phone number. Its shape is undocumented: all fields optional, extras kept.
 
+    An empty or plain-text answer reads as success with only `replaced_id` known.
+    """
+
+    replaced_id: str | None = None
+    """Id of the number that was replaced (the id passed to `replace`), filled in by the client."""
     id: str | None = None
     """Id of the resulting phone number, when telli returns one."""
     phone_number: str | None = None
@@ -48,10 +51,4 @@ class PhoneNumberImport(V2RequestModel):
     auth_username: str
     """SIP auth user name."""
     auth_password: SecretStr
-    """SIP auth password; never shown in reprs or logs."""
-
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON body, with the password revealed (only here, for the request itself)."""
-        body = super().to_wire()
-        body["authPassword"] = self.auth_password.get_secret_value()
-        return body
+    """SIP auth password; never shown in reprs or logs, revealed only in the request body."""

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from telli_mcp.client.models.common import Timestamp, V2RequestModel, V2ResponseModel
+from telli_mcp.client.models.common import NullAsDefault, Timestamp, V2RequestModel, V2ResponseModel
+from telli_mcp.client.models.wire import Clears, LocalOnly
 from telli_mcp.client.types import PropertyKey
 
 __all__ = [
@@ -43,7 +44,8 @@ class PropertySource(StrEnum):
 
 
 class PropertyOption(V2ResponseModel):
-    """One allowed value of a `select` or `multi_select` property (read from telli, sent back as is)."""
+    """One allowed value of a `select` or `multi_select` property (read from telli, and sent when creating a
+    property or adding options; only `value`, `label` and `description` are sent)."""
 
     value: str
     """The stored value."""
@@ -66,8 +68,8 @@ class PropertyDefinition(V2ResponseModel):
     """`system`, `user` or `integration`."""
     description: str | None = None
     """Optional explanation."""
-    options: list[PropertyOption] = Field(default_factory=list)
-    """Allowed values (select and multi_select only)."""
+    options: Annotated[list[PropertyOption], NullAsDefault] = Field(default_factory=list)
+    """Allowed values (select and multi_select only); empty when telli sends none or null."""
     created_at: Timestamp | None = None
     """When the property was created."""
     updated_at: Timestamp | None = None
@@ -90,11 +92,17 @@ class PropertyCreate(V2RequestModel):
 
 
 class PropertyUpdate(V2RequestModel):
-    """Body of `PATCH /v2/properties/contacts/{key}`; key and data type cannot change."""
+    """What to change on a property (`PATCH /v2/properties/contacts/{key}`); key and data type cannot change.
+
+    None leaves a field unchanged. telli lets options be added but never removed, so there is no way to send
+    a new options list: `add_options` is appended to the existing options by `Properties.update`.
+    """
 
     label: str | None = Field(default=None, min_length=1)
     """New display label."""
     description: str | None = None
-    """New explanation; None clears it."""
-    options: list[PropertyOption] | None = None
-    """New options; replaces the whole list."""
+    """New explanation."""
+    clear_description: Annotated[bool, Clears("description")] = False
+    """Empty the explanation (sent as `"description": null`); cannot be combined with `description`."""
+    add_options: Annotated[list[PropertyOption] | None, LocalOnly] = None
+    """Options to add to a select or multi_select property; their values must be new."""

@@ -17,7 +17,7 @@ from telli_mcp.client.models.calls import (
     ScheduleResult,
 )
 from telli_mcp.client.models.common import Page
-from telli_mcp.client.pagination import iterate_pages
+from telli_mcp.client.pagination import InvalidItemCallback, iterate_pages
 from telli_mcp.client.resources._base import Resource
 
 __all__ = ["Calls"]
@@ -55,14 +55,25 @@ class Calls(Resource):
         )
 
     async def initiate(self, params: InitiateCall) -> InitiateResult:
-        """Call a contact immediately (telli recommends `schedule` instead)."""
-        response = await self._http.request("POST", "/v1/initiate-call", json=params.to_wire())
-        return response.parse(InitiateResult) if response.data is not None else InitiateResult()
+        """Call a contact immediately (telli recommends `schedule` instead).
+
+        telli documents no response body: a 2xx with an empty, plain-text or JSON body is success.
+        `contact_id` is the id sent when telli's answer does not carry it (`status` and `call_id` are None
+        then).
+        """
+        response = await self._http.request("POST", "/v1/initiate-call", json=params.to_wire(), undocumented_body=True)
+        result = response.parse(InitiateResult) if response.data is not None else InitiateResult()
+        if result.contact_id is None:
+            result.contact_id = params.contact_id
+        return result
 
     async def remove_from_dialer(self, contact_id: str) -> None:
-        """Stop the auto-dialer for a contact; BadRequestError (400) when it is not in a dialer queue."""
+        """Stop the auto-dialer for a contact; BadRequestError (400) when it is not in a dialer queue.
+
+        telli documents no response body: a 2xx with an empty, plain-text or JSON body is success.
+        """
         body = {"contact_id": _validate.uuid_id(contact_id, "contact_id")}
-        await self._http.request("POST", "/v1/remove-from-auto-dialer", json=body)
+        await self._http.request("POST", "/v1/remove-from-auto-dialer", json=body, undocumented_body=True)
 
     async def remove_from_dialer_batch(
         self,
@@ -97,7 +108,10 @@ class Calls(Resource):
         limit: int = 50,
         cursor: str | None = None,
     ) -> Page[Call]:
-        """One page of calls, newest first, optionally for one contact or one agent (not both)."""
+        """One page of calls, newest first, optionally for one contact or one agent (not both).
+
+        A call in an unreadable shape is left out of `items` and listed in `invalid_items`.
+        """
         params: dict[str, str | int] = {"limit": _validate.page_limit(limit)}
         if contact_id is not None and agent_id is not None:
             raise InputError("agent_id", "filter by contact_id or by agent_id, not both")
@@ -110,12 +124,21 @@ class Calls(Resource):
         return (await self._http.request("GET", "/v1/list-calls", params=params)).parse(Page[Call])
 
     def iterate(
-        self, *, contact_id: str | None = None, agent_id: str | None = None, page_size: int = 100
+        self,
+        *,
+        contact_id: str | None = None,
+        agent_id: str | None = None,
+        page_size: int = 100,
+        on_invalid: InvalidItemCallback | None = None,
     ) -> AsyncIterator[Call]:
-        """Every matching call, newest first, fetching pages of `page_size` as needed."""
+        """Every matching call, newest first, fetching pages of `page_size` as needed.
+
+        Calls telli sent in an unreadable shape are skipped and passed to `on_invalid` (logged when None).
+        """
         _validate.page_limit(page_size, "page_size")
         if contact_id is not None and agent_id is not None:
             raise InputError("agent_id", "filter by contact_id or by agent_id, not both")
         return iterate_pages(
-            lambda cursor: self.list(contact_id=contact_id, agent_id=agent_id, limit=page_size, cursor=cursor)
+            lambda cursor: self.list(contact_id=contact_id, agent_id=agent_id, limit=page_size, cursor=cursor),
+            on_invalid=on_invalid,
         )

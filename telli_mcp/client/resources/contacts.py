@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from telli_mcp.client import _validate
 from telli_mcp.client.models.common import Page
 from telli_mcp.client.models.contacts import Contact, ContactCreate, ContactUpdate
-from telli_mcp.client.pagination import iterate_pages
+from telli_mcp.client.pagination import InvalidItemCallback, iterate_pages
 from telli_mcp.client.resources._base import Resource
 
 __all__ = ["Contacts"]
@@ -37,10 +37,13 @@ class Contacts(Resource):
             params["cursor"] = cursor
         return (await self._http.request("GET", "/v2/contacts", params=params)).parse(Page[Contact])
 
-    def iterate(self, *, page_size: int = 100) -> AsyncIterator[Contact]:
-        """Every contact, fetching pages of `page_size` as needed."""
+    def iterate(self, *, page_size: int = 100, on_invalid: InvalidItemCallback | None = None) -> AsyncIterator[Contact]:
+        """Every contact, fetching pages of `page_size` as needed.
+
+        Contacts telli sent in an unreadable shape are skipped and passed to `on_invalid` (logged when None).
+        """
         _validate.page_limit(page_size, "page_size")
-        return iterate_pages(lambda cursor: self.list(limit=page_size, cursor=cursor))
+        return iterate_pages(lambda cursor: self.list(limit=page_size, cursor=cursor), on_invalid=on_invalid)
 
     async def update(self, contact_id: str, params: ContactUpdate) -> Contact:
         """Change the fields set on `params` (`PATCH`); properties are merged, a None value clears one."""

@@ -70,10 +70,12 @@ class ContactsV1(Resource):
         return response.parse(_ContactIdResponse).contact_id
 
     async def delete(self, contact_id: str) -> None:
-        """Permanently delete a contact and its personal data."""
-        await self._http.request(
-            "DELETE", f"/v1/delete-contact/{_validate.uuid_id(contact_id, 'contact_id')}"
-        )
+        """Permanently delete a contact and its personal data.
+
+        telli documents no response body: a 2xx with an empty, plain-text or JSON body is success.
+        """
+        path = f"/v1/delete-contact/{_validate.uuid_id(contact_id, 'contact_id')}"
+        await self._http.request("DELETE", path, undocumented_body=True)
 
     async def add_batch(
         self,
@@ -147,6 +149,4 @@ def _merge_get_batch(result: ContactBatchResult, chunk: Sequence[str], rows: lis
             result.found.append(found[contact_id])
         else:
             reason = errors.get(contact_id) or "telli did not return this contact"
-            result.missing.append(
-                BatchItemResult(ref=contact_id, status="error", contact_id=contact_id, error=reason)
-            )
+            result.missing.append(BatchItemResult(ref=contact_id, status="error", contact_id=contact_id, error=reason))

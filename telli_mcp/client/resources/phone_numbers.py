@@ -13,9 +13,12 @@ __all__ = ["PhoneNumbers"]
 class PhoneNumbers(Resource):
     """The account's phone numbers."""
 
-    async def list(self) -> list[PhoneNumber]:
-        """All active phone numbers (a single, unpaginated list)."""
-        return (await self._http.request("GET", "/v1/phone-numbers")).parse(Page[PhoneNumber]).items
+    async def list(self) -> Page[PhoneNumber]:
+        """All active phone numbers (a single, unpaginated page: `next_cursor` is always None).
+
+        A number in an unreadable shape is left out of `items` and listed in `invalid_items`.
+        """
+        return (await self._http.request("GET", "/v1/phone-numbers")).parse(Page[PhoneNumber])
 
     async def import_sip(self, params: PhoneNumberImport) -> PhoneNumber:
         """Import a number reached through your SIP trunk. Never retried automatically."""
@@ -23,12 +26,24 @@ class PhoneNumbers(Resource):
         return response.parse(PhoneNumber)
 
     async def replace(self, phone_number_id: str) -> PhoneNumberChange:
-        """Swap a number for a new one; the old one keeps receiving callbacks for 30 days."""
-        path = f"/v1/phone-numbers/{_validate.uuid_id(phone_number_id, 'phone_number_id')}/replace"
-        response = await self._http.request("POST", path, json={})
-        return response.parse(PhoneNumberChange) if response.data is not None else PhoneNumberChange()
+        """Swap a number for a new one; the old one keeps receiving callbacks for 30 days.
+
+        telli documents no response body: a 2xx with an empty, plain-text or JSON body is success.
+        `replaced_id` is always the id passed here; the other fields are filled only when telli's answer
+        carries them.
+        """
+        number_id = _validate.uuid_id(phone_number_id, "phone_number_id")
+        response = await self._http.request(
+            "POST", f"/v1/phone-numbers/{number_id}/replace", json={}, undocumented_body=True
+        )
+        change = response.parse(PhoneNumberChange) if response.data is not None else PhoneNumberChange()
+        change.replaced_id = number_id
+        return change
 
     async def delete(self, phone_number_id: str) -> None:
-        """Schedule a number for deletion; it keeps receiving callbacks for 30 days."""
+        """Schedule a number for deletion; it keeps receiving callbacks for 30 days.
+
+        telli documents no response body: a 2xx with an empty, plain-text or JSON body is success.
+        """
         path = f"/v1/phone-numbers/{_validate.uuid_id(phone_number_id, 'phone_number_id')}"
-        await self._http.request("DELETE", path)
+        await self._http.request("DELETE", path, undocumented_body=True)

@@ -21,7 +21,7 @@ from telli_mcp.server.params import ConfirmationTokenArg, CursorArg
 from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
-from telli_mcp.server.views import AgentView, PhoneNumberView, agent_view, phone_number_view
+from telli_mcp.server.views import AgentView, PhoneNumberView, agent_view, phone_number_view, skipped_note
 
 __all__ = ["AgentList", "PhoneNumberChangeResult", "PhoneNumberList", "register"]
 
@@ -34,10 +34,12 @@ PhoneNumberIdArg = Annotated[
 class AgentList(ToolResult):
     agents: list[AgentView]
     next_cursor: str | None = Field(description="Pass as cursor to get the next page; null at the end")
+    note: str | None = None
 
 
 class PhoneNumberList(ToolResult):
     phone_numbers: list[PhoneNumberView]
+    note: str | None = None
 
 
 class PhoneNumberChangeResult(Confirmable):
@@ -47,7 +49,7 @@ class PhoneNumberChangeResult(Confirmable):
 
 
 async def _find_number(client: TelliClient, phone_number_id: str) -> PhoneNumber:
-    for number in await client.phone_numbers.list():
+    for number in (await client.phone_numbers.list()).items:
         if number.id == phone_number_id:
             return number
     raise ToolError(f"phone_number_id: no active number with id {phone_number_id}; see list_phone_numbers.")
@@ -61,12 +63,14 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     ) -> AgentList:
         """List the account's AI voice agents (id, title, language). Use an agent_id for schedule_calls."""
         page = await deps.client(ctx).agents.list(limit=limit, cursor=cursor)
-        return AgentList(agents=[agent_view(agent) for agent in page.items], next_cursor=page.next_cursor)
+        return AgentList(agents=[agent_view(agent) for agent in page.items], next_cursor=page.next_cursor,
+                         note=skipped_note(page.invalid_items, "agents"))
 
     async def list_phone_numbers(ctx: Context) -> PhoneNumberList:
         """List the account's active phone numbers (caller ids). Use one as from_number when scheduling."""
-        numbers = await deps.client(ctx).phone_numbers.list()
-        return PhoneNumberList(phone_numbers=[phone_number_view(number) for number in numbers])
+        page = await deps.client(ctx).phone_numbers.list()
+        return PhoneNumberList(phone_numbers=[phone_number_view(number) for number in page.items],
+                               note=skipped_note(page.invalid_items, "phone numbers"))
 
     async def confirm_replace(
         phone_number_id: str, confirmation_token: str | None, ctx: Context

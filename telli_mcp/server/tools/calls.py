@@ -41,7 +41,7 @@ from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.transcripts import TranscriptPage, transcript_page
-from telli_mcp.server.views import CallDetail, CallSummary, call_detail, call_summary
+from telli_mcp.server.views import CallDetail, CallSummary, call_detail, call_summary, join_notes, skipped_note
 
 __all__ = ["CallList", "CallNowResult", "CancelResult", "ItemProblem", "ScheduleCallsResult", "register"]
 
@@ -248,7 +248,8 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
                                                  cursor=cursor)
         calls, left_out = fit_to_budget([call_summary(call) for call in page.items])
         note = f"{left_out} calls of this page were left out to stay small; use a smaller limit." if left_out else None
-        return CallList(calls=calls, next_cursor=page.next_cursor, note=note)
+        return CallList(calls=calls, next_cursor=page.next_cursor,
+                        note=join_notes(skipped_note(page.invalid_items, "calls"), note))
 
     async def get_call(
         call_id: CallIdArg,

@@ -41,6 +41,8 @@ from telli_mcp.server.views import (
     contact_detail,
     contact_saved,
     contact_summary,
+    join_notes,
+    skipped_note,
 )
 
 __all__ = ["ContactList", "DeleteContactResult", "register"]
@@ -146,11 +148,10 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         """
         page = await deps.client(ctx).contacts.list(limit=limit, cursor=cursor)
         summaries, left_out = fit_to_budget([contact_summary(c) for c in page.items])
-        if left_out:
-            return ContactList(contacts=summaries, next_cursor=page.next_cursor,
-                               note=f"{left_out} contacts of this page were left out to stay small; use a "
-                                    "smaller limit to see them.")
-        return ContactList(contacts=summaries, next_cursor=page.next_cursor)
+        budget_note = (f"{left_out} contacts of this page were left out to stay small; use a smaller limit to "
+                       "see them.") if left_out else None
+        return ContactList(contacts=summaries, next_cursor=page.next_cursor,
+                           note=join_notes(skipped_note(page.invalid_items, "contacts"), budget_note))
 
     async def update_contact(
         contact_id: ContactIdArg,

@@ -11,7 +11,7 @@ from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
-from telli_mcp.server.views import PropertyView, property_view
+from telli_mcp.server.views import PropertyView, property_view, skipped_note
 
 __all__ = ["PropertyList", "register"]
 
@@ -27,13 +27,17 @@ PropertyKeyArg = Annotated[
 ]
 OptionsArg = Annotated[
     list[str] | None,
-    Field(description="Allowed values; only for select and multi_select. On update this replaces the list.",
-          max_length=200),
+    Field(description="Allowed values; only for select and multi_select", max_length=200),
+]
+AddOptionsArg = Annotated[
+    list[str] | None,
+    Field(description="New values to add (select / multi_select); existing ones stay", max_length=200),
 ]
 
 
 class PropertyList(ToolResult):
     properties: list[PropertyView]
+    note: str | None = None
 
 
 def _options(values: list[str] | None) -> list[PropertyOption] | None:
@@ -48,8 +52,9 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
 
         Built-in fields (source=system) are set through their own arguments, not properties.
         """
-        definitions = await deps.client(ctx).properties.list()
-        return PropertyList(properties=[property_view(d) for d in definitions])
+        page = await deps.client(ctx).properties.list()
+        return PropertyList(properties=[property_view(d) for d in page.items],
+                            note=skipped_note(page.invalid_items, "properties"))
 
     async def create_contact_property(
         key: PropertyKeyArg,
@@ -78,14 +83,13 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         ctx: Context,
         label: Annotated[str | None, Field(min_length=1, max_length=100)] = None,
         description: Annotated[str | None, Field(max_length=500)] = None,
-        options: OptionsArg = None,
+        add_options: AddOptionsArg = None,
     ) -> PropertyView:
-        """Change a property's label, description or options (options replaces the whole list)."""
-        if label is None and description is None and options is None:
-            raise ToolError("Nothing to update: pass label, description or options.")
-        fields: dict[str, object] = {"label": label, "description": description, "options": _options(options)}
+        """Change a property's label or description, or add options. Existing options cannot be removed."""
+        if label is None and description is None and not add_options:
+            raise ToolError("Nothing to update: pass label, description or add_options.")
         updated = await deps.client(ctx).properties.update(
-            key, PropertyUpdate(**{name: value for name, value in fields.items() if value is not None})
+            key, PropertyUpdate(label=label, description=description, add_options=_options(add_options))
         )
         return property_view(updated)
 
