@@ -199,7 +199,7 @@ def _collect_guesses(node: Any, where: str, found: list[Guess]) -> None:
         if isinstance(node.get("x-guess"), str):
             found.append(Guess(where or "/", node["x-guess"]))
         for key, value in node.items():
-            _collect_guesses(value, f"{where}/{key}", found)
+            _collect_guesses(value, f"{where}/{key.replace('~', '~0').replace('/', '~1')}", found)
     elif isinstance(node, list):
         for index, value in enumerate(node):
             _collect_guesses(value, f"{where}/{index}", found)

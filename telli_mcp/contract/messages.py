@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 from jsonschema import ValidationError
 
@@ -67,7 +67,8 @@ def error_field(error: ValidationError) -> str:
 
 def describe_error(error: ValidationError, name: str) -> str:
     """What is wrong, in a sentence that starts with the field's name."""
-    kind, expected, value = str(error.validator), error.validator_value, error.instance
+    # jsonschema types these loosely (with an `Unset` marker that never reaches a raised error).
+    kind, expected, value = str(error.validator), cast(Any, error.validator_value), error.instance
     if kind == "additionalProperties":
         return _unknown_field(error, name)
     if kind == "required":
@@ -79,7 +80,7 @@ def describe_error(error: ValidationError, name: str) -> str:
     if kind == "format":
         return f"{name} must be {FORMAT_NAMES.get(str(expected), f'in the format {expected}')}"
     if kind in ("enum", "const"):
-        allowed = expected if kind == "enum" else [expected]
+        allowed: list[Any] = list(expected) if kind == "enum" else [expected]
         return f"{name} must be one of: {', '.join('null' if item is None else str(item) for item in allowed)}"
     return _limit(kind, name, expected)
 
@@ -106,8 +107,12 @@ def _wrong_type(name: str, expected: Any, value: Any) -> str:
     return f"{name} must be {described}, not {_TYPE_NAMES.get(json_type(value), json_type(value))}"
 
 
+def _schema_of(error: ValidationError) -> dict[str, Any]:
+    return dict(error.schema) if isinstance(error.schema, Mapping) else {}
+
+
 def _unknown_field(error: ValidationError, name: str) -> str:
-    known = sorted(error.schema.get("properties", {}))
+    known = sorted(_schema_of(error).get("properties", {}))
     field = _unexpected(error)[0]
     hint = _spelling_hint(field, known)
     return f"{name} is not a field of this request{hint}; known fields: {', '.join(known)}"
@@ -122,9 +127,10 @@ def _spelling_hint(field: str, known: list[str]) -> str:
 
 
 def _unexpected(error: ValidationError) -> list[str]:
-    instance: dict[str, Any] = error.instance
-    known = set(error.schema.get("properties", {}))
-    patterns = [re.compile(pattern) for pattern in error.schema.get("patternProperties", {})]
+    instance: dict[str, Any] = cast(dict[str, Any], error.instance)
+    schema = _schema_of(error)
+    known = set(schema.get("properties", {}))
+    patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
     extras = [key for key in instance if key not in known and not any(p.search(key) for p in patterns)]
     return sorted(extras) or ["?"]
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from telli_mcp.contract.formats import FORMAT_CHECKER
 
 from .errors import ApiError, bad_request
 from .records import DataType, JsonValue, PropertyDefinition
@@ -20,18 +20,20 @@ __all__ = [
     "validate_property_value",
 ]
 
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PROPERTY_KEY = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _conforms(value: object, format_name: str) -> bool:
+    """The contract's format rules, the one definition of what an E.164 number or a date is."""
+    return isinstance(value, str) and FORMAT_CHECKER.conforms(value, format_name)
 
 
 def is_e164(value: object) -> bool:
-    return isinstance(value, str) and _E164.fullmatch(value) is not None
+    return _conforms(value, "e164")
 
 
 def is_email(value: object) -> bool:
-    return isinstance(value, str) and _EMAIL.fullmatch(value) is not None
+    return _conforms(value, "email")
 
 
 def is_property_key(value: object) -> bool:
@@ -45,12 +47,8 @@ def check_e164(value: str, field_name: str) -> str:
 
 
 def check_timezone(value: str, field_name: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise bad_request(
-            f"{field_name} must be an IANA timezone such as Europe/Berlin", field_name=field_name
-        ) from None
+    if not _conforms(value, "iana-timezone"):
+        raise bad_request(f"{field_name} must be an IANA timezone such as Europe/Berlin", field_name=field_name)
     return value
 
 
@@ -154,9 +152,9 @@ def _value_fits(definition: PropertyDefinition, value: JsonValue) -> bool:
         case DataType.BOOLEAN:
             return isinstance(value, bool)
         case DataType.DATE:
-            return isinstance(value, str) and _DATE.fullmatch(value) is not None and _parses(date, value)
+            return _conforms(value, "date")
         case DataType.DATETIME:
-            return isinstance(value, str) and _is_offset_datetime(value)
+            return _conforms(value, "date-time")
         case DataType.SELECT:
             return isinstance(value, str) and value in definition.option_values()
         case DataType.MULTI_SELECT:
@@ -167,19 +165,3 @@ def _value_fits(definition: PropertyDefinition, value: JsonValue) -> bool:
         case DataType.EMAIL:
             return is_email(value)
     return False
-
-
-def _parses(kind: type[date], value: str) -> bool:
-    try:
-        kind.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_offset_datetime(value: str) -> bool:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return "T" in value and parsed.tzinfo is not None

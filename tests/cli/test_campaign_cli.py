@@ -74,3 +74,21 @@ def test_campaign_started_in_one_process_is_listed_checked_and_stopped_from_othe
     assert rerun["campaign_id"] == run["campaign_id"] and rerun["scheduled_now"] == 0
     assert stopped["status"] == "stopped"
     assert sum(len(r["body"]["contacts"]) for r in _schedule_requests(simulator_url)) == 12
+    assert _violations(simulator_url) == []
+
+
+def _violations(url: str) -> list[str]:
+    entries = httpx2.get(f"{url}/_sim/requests").json()["requests"]
+    return [f"{entry['method']} {entry['path']}: {entry['violations']}" for entry in entries if entry["violations"]]
+
+
+def test_leads_with_only_the_required_columns_import_and_schedule(simulator_url: str, tmp_path: Path) -> None:
+    leads = tmp_path / "minimal.csv"
+    leads.write_text("phone_number,first_name,last_name\n+1 212 555 0131,Ida,Roth\n+1 212 555 0132,Ole,Berg\n")
+    started = _run(simulator_url, tmp_path, "start", str(leads), "--agent-id", _agent_id(simulator_url), "--yes")
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["scheduled_total"] == 2
+    assert _violations(simulator_url) == []
+    imported = [r for r in httpx2.get(f"{simulator_url}/_sim/requests").json()["requests"]
+                if r["path"] == "/v1/add-contacts-batch"]  # fmt: skip
+    assert all(None not in contact.values() for r in imported for contact in r["body"]["contacts"])

@@ -16,6 +16,7 @@ import pytest
 from contract_helpers import UNKNOWN_ID, Req, client_for, rename, seeded, set_path, state_of, valid_requests
 
 from telli_mcp.contract import load_contract
+from telli_mcp.contract.responses import check_response
 
 pytestmark = pytest.mark.anyio
 
@@ -255,3 +256,17 @@ async def test_a_body_on_a_get_is_rejected() -> None:
 async def test_both_call_filters_at_once_are_rejected() -> None:
     both = query(contact_id=UNKNOWN_ID, agent_id=UNKNOWN_ID)
     await assert_rejected(both(valid("list-calls")), "agent_id")
+
+
+@pytest.mark.parametrize("operation_id", ALL_OPERATIONS)
+async def test_every_simulator_answer_has_the_documented_shape(operation_id: str) -> None:
+    """The simulator's answers are checked by the same contract the live drift check uses, so the drift check's
+    "ok" against the sandbox means the two agree, and a drifted real telli shows up as a difference."""
+    sim, _, ids = seeded()
+    async with client_for(sim) as client:
+        response = await valid_requests(ids)[operation_id].send(client)
+    body = response.json() if response.content else None
+    operation = load_contract().operation(operation_id)
+    findings = check_response(operation, response.status_code, body)
+    assert [f for f in findings if f.severity != "info"] == []
+    assert [f for f in findings if f.kind == "unknown"] == []

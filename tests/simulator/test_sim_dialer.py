@@ -256,10 +256,17 @@ async def test_schedule_calls_batch_reports_loop_ids_and_numeric_error_codes(
     items = [{"contact_id": contact["id"], "agent_id": agent.id}, {"contact_id": unknown, "agent_id": agent.id}]
     body = (await client.post("/v1/schedule-calls-batch", json={"contacts": items})).json()
     assert set(body[0]) == {"contact_id", "status", "loop_id"} and body[0]["status"] == "success"
-    assert body[1] == {"contact_id": unknown, "status": "error", "error_message": "Contact not found", "error_code": 400}
+    assert body[1] == {
+        "contact_id": unknown,
+        "status": "error",
+        "error_message": "Contact not found",
+        "error_code": 400,
+    }
 
 
-async def test_a_malformed_contact_id_rejects_the_whole_schedule_batch(client: httpx2.AsyncClient, agent: Agent) -> None:
+async def test_a_malformed_contact_id_rejects_the_whole_schedule_batch(
+    client: httpx2.AsyncClient, agent: Agent
+) -> None:
     contact = await create_contact(client)
     items = [{"contact_id": contact["id"], "agent_id": agent.id}, {"contact_id": "nope", "agent_id": agent.id}]
     response = await client.post("/v1/schedule-calls-batch", json={"contacts": items})

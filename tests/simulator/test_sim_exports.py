@@ -7,9 +7,9 @@ import telli_mcp.simulator as simulator
 
 def test_the_public_names_are_pinned() -> None:
     assert set(simulator.__all__) == {
-        "DEMO_API_KEY", "TEST_API_KEY", "Account", "Agent", "Call", "CallStatus", "Contact", "ContactStatus",
-        "DataType", "DialerLoop", "BodyEdit", "Fault", "FaultKind", "LoggedRequest", "PhoneNumber", "PropertyDefinition",
-        "PropertyOption", "ScriptedOutcome", "SimClock", "TelliSimulator",
+        "DEMO_API_KEY", "TEST_API_KEY", "Account", "Agent", "BodyEdit", "Call", "CallStatus", "Contact",
+        "ContactStatus", "DataType", "DialerLoop", "Fault", "FaultKind", "LoggedRequest", "PhoneNumber",
+        "PropertyDefinition", "PropertyOption", "ScriptedOutcome", "SimClock", "TelliSimulator",
     }  # fmt: skip
     assert all(hasattr(simulator, name) for name in simulator.__all__)
 

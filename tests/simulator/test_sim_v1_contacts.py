@@ -109,7 +109,10 @@ async def test_add_contacts_batch_reports_a_summary_and_per_item_results(client:
 
 
 async def test_one_off_contract_item_rejects_the_whole_add_batch(client: httpx2.AsyncClient) -> None:
-    contacts = [v1_contact_body(external_contact_id="ok-1"), v1_contact_body(external_contact_id="bad", phone_number="12345")]
+    contacts = [
+        v1_contact_body(external_contact_id="ok-1"),
+        v1_contact_body(external_contact_id="bad", phone_number="12345"),
+    ]
     response = await client.post("/v1/add-contacts-batch", json={"contacts": contacts})
     assert response.status_code == 400
     assert response.json()["message"].startswith("contacts[1].phone_number must be an E.164 phone number")
