@@ -17,7 +17,7 @@ from telli_mcp._version import __version__
 if TYPE_CHECKING:
     from telli_mcp.config import Settings
 
-__all__ = ["main"]
+__all__ = ["add_doctor_options", "main"]
 
 DESCRIPTION = "MCP server for telli, the AI voice-agent platform. The API key comes from TELLI_API_KEY."
 
@@ -35,6 +35,16 @@ def _serve_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confirm", choices=["auto", "elicit", "token", "off"],
                         help="how calls and deletes get the user's yes (env TELLI_MCP_CONFIRM)")
     parser.add_argument("--log-level", help="stderr log level (env TELLI_MCP_LOG_LEVEL)")
+
+
+def add_doctor_options(parser: argparse.ArgumentParser) -> None:
+    """`--deep` and `--json [FILE]`, shared with `python -m telli_mcp.doctor` (defined here: importing
+    telli_mcp.doctor would slow every start of the server)."""
+    parser.add_argument("--deep", action="store_true",
+                        help="also compare your telli account's answers with telli-mcp's contract of the API "
+                             "(reads only, at most 20 requests); attach its --json report to bug reports")
+    parser.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
+                        help="print the report as JSON, or with FILE write it there")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     # SUPPRESS: `telli-mcp --sandbox doctor` keeps working (a subparser default would overwrite the flag).
     doctor.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS,
                         help="check against the built-in simulator (works offline)")
-    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_doctor_options(doctor)
     from telli_mcp.campaign_cli import add_campaign_parser
 
     add_campaign_parser(commands)
@@ -107,9 +117,9 @@ def _simulator(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from telli_mcp.doctor import run_doctor
+    from telli_mcp.doctor import run_doctor_command
 
-    return run_doctor(lambda: _settings(args), as_json=args.json)
+    return run_doctor_command(lambda: _settings(args), deep=args.deep, json_target=args.json)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ length only: the answers come from a real account and the report is meant for a 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
@@ -20,10 +20,19 @@ from jsonschema import ValidationError
 from .document import JsonSchema, Operation, compile_schema
 from .messages import json_type
 
-__all__ = ["Finding", "FindingKind", "Severity", "Unparsed", "check_response", "describe_schema"]
+__all__ = ["Finding", "FindingKind", "Severity", "Unparsed", "check_response", "describe_schema", "status_finding"]
 
 FindingKind = Literal[
-    "status", "not_json", "undocumented", "missing", "type", "null", "format", "enum", "constraint", "unknown",
+    "status",
+    "not_json",
+    "undocumented",
+    "missing",
+    "type",
+    "null",
+    "format",
+    "enum",
+    "constraint",
+    "unknown",
     "pagination",
 ]
 Severity = Literal["drift", "info"]
@@ -84,8 +93,6 @@ class _Raw:
 def check_response(operation: Operation, status: int, body: Any) -> list[Finding]:
     """Every difference between one answer and the contract. `body` is the parsed JSON, or an `Unparsed`."""
     raw: list[_Raw] = []
-    if status not in operation.responses:
-        raw.append(_Raw("status", ("status",), _documented_statuses(operation), _Shape(f"HTTP {status}"), "drift"))
     schema = _schema_for(operation, status)
     if status in operation.undocumented_bodies:
         raw.append(_Raw("undocumented", (), "a body telli does not document", _shape(body), "info"))
@@ -98,7 +105,13 @@ def check_response(operation: Operation, status: int, body: Any) -> list[Finding
         raw += _schema_findings(schema, body)
         raw += _unknown_fields(schema, body, ())
         raw += _pagination(schema, body)
-    return _merged(raw)
+    unexpected = [] if status in operation.responses else [status_finding(operation, f"HTTP {status}")]
+    return unexpected + _merged(raw)
+
+
+def status_finding(operation: Operation, seen: str) -> Finding:
+    """The answer came with `seen` (e.g. `HTTP 403`) where the contract documents only its successes."""
+    return Finding(kind="status", field="status", expected=_documented_statuses(operation), seen=seen, severity="drift")
 
 
 def describe_schema(schema: JsonSchema) -> str:
@@ -139,24 +152,34 @@ def _schema_findings(schema: JsonSchema, body: Any) -> list[_Raw]:
 def _from_error(error: ValidationError) -> list[_Raw]:
     path = tuple(error.absolute_path)
     keyword, value = str(error.validator), error.instance
+    schema: JsonSchema = dict(error.schema) if isinstance(error.schema, Mapping) else {}
     if keyword == "additionalProperties":
         return []  # `_unknown_fields` reports these, as info: answers may carry fields the contract lacks
     if keyword == "required":
-        properties = error.schema.get("properties", {})
-        return [
-            _Raw("missing", (*path, name), describe_schema(properties.get(name, {})), _Shape("absent"), "drift")
-            for name in error.validator_value
-            if isinstance(value, dict) and name not in value
-        ]
-    expected = describe_schema(error.schema)
+        return _missing(schema, path, value)
+    expected = describe_schema(schema)
     if value is None and keyword in ("type", "enum", "const"):
         return [_Raw("null", path, expected, _shape(value), "drift")]
-    if keyword in ("type", "format"):
-        return [_Raw(keyword, path, expected, _shape(value), "drift")]
+    if keyword == "type":
+        return [_Raw("type", path, expected, _shape(value), "drift")]
+    if keyword == "format":
+        return [_Raw("format", path, expected, _shape(value), "drift")]
     if keyword in ("enum", "const"):
         return [_Raw("enum", path, expected, _shape(value), "drift")]
-    return [_Raw("constraint", path, f"{expected} with {keyword} {_literal(error.validator_value)}",
-                 _shape(value), "drift")]
+    limit = f"{expected} with {keyword} {_literal(error.validator_value)}"
+    return [_Raw("constraint", path, limit, _shape(value), "drift")]
+
+
+def _missing(schema: JsonSchema, path: tuple[str | int, ...], value: Any) -> list[_Raw]:
+    """Every required field `value` lacks (jsonschema reports each one separately; `_merged` drops repeats)."""
+    if not isinstance(value, dict):
+        return []
+    properties = schema.get("properties", {})
+    return [
+        _Raw("missing", (*path, name), describe_schema(properties.get(name, {})), _Shape("absent"), "drift")
+        for name in schema.get("required", [])
+        if name not in value
+    ]
 
 
 def _unknown_fields(schema: JsonSchema, value: Any, path: tuple[str | int, ...]) -> Iterator[_Raw]:
@@ -202,8 +225,14 @@ def _merged(raw: list[_Raw]) -> list[Finding]:
     for item in dict.fromkeys(raw):  # the same place can fail twice (e.g. a required list and its items)
         groups.setdefault((item.kind, _render(item.path)), []).append(item)
     findings = [
-        Finding(kind=items[0].kind, field=field, expected=items[0].expected, seen=_seen([i.shape for i in items]),
-                severity=items[0].severity, count=len(items))
+        Finding(
+            kind=items[0].kind,
+            field=field,
+            expected=items[0].expected,
+            seen=_seen([i.shape for i in items]),
+            severity=items[0].severity,
+            count=len(items),
+        )
         for (_, field), items in groups.items()
     ]
     return sorted(findings, key=lambda finding: (finding.severity != "drift", finding.field, finding.kind))

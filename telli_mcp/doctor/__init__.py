@@ -7,8 +7,10 @@ logic is testable without parsing output. The API key never appears in the repor
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 import anyio
@@ -31,9 +33,20 @@ from telli_mcp.doctor.settings_checks import (
 )
 from telli_mcp.doctor.system import check_data_dir, check_package, check_python
 
-__all__ = ["Check", "DoctorReport", "Status", "diagnose", "main", "run_doctor"]
+__all__ = [
+    "JSON_TO_STDOUT",
+    "Check",
+    "DoctorReport",
+    "Status",
+    "diagnose",
+    "main",
+    "run_doctor",
+    "run_doctor_command",
+]
 
 ClientFactory = Callable[[str], TelliClient]
+JSON_TO_STDOUT = "-"
+"""`--json` without a file name (the `const` of the option in telli_mcp.cli)."""
 
 
 def _real_client(settings: Settings) -> ClientFactory:
@@ -84,24 +97,39 @@ def run_doctor(
     as_json: bool = False,
     out: TextIO | None = None,
     client_factory: ClientFactory | None = None,
+    json_path: str | None = None,
 ) -> int:
-    """Diagnose, print, and return the exit code: 1 if any check failed, else 0."""
+    """Diagnose, print (and write the JSON report to `json_path`), and return the exit code: 1 if any check
+    failed, else 0."""
     report = anyio.run(lambda: diagnose(load, client_factory=client_factory))
     (out or sys.stdout).write(render_json(report) if as_json else render_text(report))
+    if json_path is not None:
+        Path(json_path).write_text(render_json(report), encoding="utf-8")
     return 0 if report.ok else 1
 
 
+def run_doctor_command(load: Callable[[], Settings], *, deep: bool, json_target: str | None) -> int:
+    """Run the doctor as its options say: `json_target` is None, JSON_TO_STDOUT, or a file to write."""
+    if deep:
+        from telli_mcp.doctor.deep.command import run_deep_doctor
+
+        return run_deep_doctor(load, json_path=json_target)
+    if json_target == JSON_TO_STDOUT:
+        return run_doctor(load, as_json=True)
+    return run_doctor(load, json_path=json_target)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m telli_mcp.doctor [--sandbox] [--json]` (the CLI's `telli-mcp doctor` does the same)."""
-    import argparse
+    """`python -m telli_mcp.doctor [--sandbox] [--deep] [--json [FILE]]` (the same as `telli-mcp doctor`)."""
+    from telli_mcp.cli import add_doctor_options
 
     parser = argparse.ArgumentParser(prog="telli-mcp doctor", description="Check telli-mcp's setup.")
     parser.add_argument("--sandbox", action="store_true", help="check against the built-in simulator (offline)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_doctor_options(parser)
     args = parser.parse_args(argv)
 
     def load() -> Settings:
         settings = Settings()
         return settings.model_copy(update={"sandbox": True}) if args.sandbox else settings
 
-    return run_doctor(load, as_json=args.json)
+    return run_doctor_command(load, deep=args.deep, json_target=args.json)

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from telli_mcp.client import TelliAPIError, TelliClient, TelliConnectionError, TelliError
 from telli_mcp.doctor.results import Check, Status
 
-__all__ = ["REACH", "VALID", "check_connection", "skipped_connection"]
+__all__ = ["REACH", "REJECTED_KEY_ADVICE", "VALID", "check_connection", "skipped_connection"]
 
 REACH = "reachable"
 VALID = "key valid"
+REJECTED_KEY_ADVICE = "copy it again from the telli app, Settings > API & Webhooks"
+"""What to do about a 401, in every doctor report that meets one."""
 
 
 def skipped_connection(reason: str) -> list[Check]:
@@ -38,8 +40,7 @@ async def check_connection(
     reached = Check(name=REACH, status=Status.PASS, detail=f"{where} answered in {_ms(timer() - started)}")
     if not valid:
         return [reached, Check(name=VALID, status=Status.FAIL,
-                               detail=f"telli rejected the key {client.masked_key} (401): copy it again from the "
-                                      "telli app, Settings > API & Webhooks")]
+                               detail=f"telli rejected the key {client.masked_key} (401): {REJECTED_KEY_ADVICE}")]
     return [reached, Check(name=VALID, status=Status.PASS, detail=f"telli accepted the key {client.masked_key}")]
 
 
