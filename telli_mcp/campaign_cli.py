@@ -26,7 +26,9 @@ __all__ = ["add_campaign_parser", "run_campaign_command"]
 
 def add_campaign_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     campaign = commands.add_parser("campaign", help="start, check, stop or list call campaigns")
-    campaign.add_argument("--sandbox", action="store_true", help="use the built-in simulator (in-memory ledger)")
+    # SUPPRESS: `telli-mcp --sandbox campaign ...` keeps the top-level flag (a subparser default would reset it).
+    campaign.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS,
+                          help="use the built-in simulator (in-memory ledger); so does TELLI_MCP_SANDBOX=1")
     campaign.add_argument("--json", action="store_true", help="print machine-readable JSON")
     actions = campaign.add_subparsers(dest="action", required=True)
     start = actions.add_parser("start", help="validate a lead file and schedule its calls")
@@ -51,7 +53,7 @@ def add_campaign_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
 def _settings(args: argparse.Namespace) -> Settings:
     from telli_mcp.config import Settings
 
-    return Settings().model_copy(update={"sandbox": True} if args.sandbox else {})
+    return Settings().model_copy(update={"sandbox": True} if getattr(args, "sandbox", False) else {})
 
 
 def _print(model: BaseModel, as_json: bool, out: TextIO) -> None:
@@ -113,23 +115,20 @@ async def _start(engine: CampaignEngine, args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from telli_mcp.backend import open_backend
     from telli_mcp.campaigns import CampaignError
-    from telli_mcp.client import TelliClient
     from telli_mcp.server.campaign_store import CampaignStore, ledger_path
     from telli_mcp.server.deps import key_fingerprint
 
-    settings = _settings(args)
-    if args.sandbox:
-        from telli_mcp.sandbox import DEMO_API_KEY, Sandbox
-
-        key, client = DEMO_API_KEY, Sandbox(speed=0).client_factory(DEMO_API_KEY)
-    elif settings.api_key is None:
+    backend = open_backend(_settings(args), sandbox_speed=0)
+    if backend.api_key is None:
         print("TELLI_API_KEY is not set (or use --sandbox).", file=sys.stderr)
         return 2
-    else:
-        key = settings.api_key.get_secret_value()
-        client = TelliClient.from_settings(settings)
-    store = CampaignStore(ledger_path(settings))
+    key = backend.api_key.get_secret_value()
+    client = backend.client(key)
+    if backend.sandbox is not None:
+        print("SANDBOX MODE: simulated telli with demo data; no real calls are placed.", file=sys.stderr)
+    store = CampaignStore(ledger_path(backend.settings))
     try:
         async with client:
             engine: CampaignEngine = store.engine(client, key_fingerprint(key))

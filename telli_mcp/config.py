@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Final
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +27,7 @@ __all__ = [
     "default_data_dir",
     "env_var",
     "looks_like_placeholder",
+    "public_url",
     "resolve_data_dir",
     "unsubstituted_placeholders",
 ]
@@ -177,3 +179,11 @@ def resolve_data_dir(settings: Settings) -> Path:
     if settings.data_dir:
         return Path(settings.data_dir).expanduser()
     return default_data_dir()
+
+
+def public_url(url: str) -> str:
+    """`url` without user, password, query or fragment: whatever a proxy URL carries stays out of reports."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")

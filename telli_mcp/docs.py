@@ -119,17 +119,14 @@ class Catalogue:
 
 
 def _catalogue_server(*, sandbox: bool) -> MCPServer[Any]:
+    from telli_mcp.backend import open_backend
     from telli_mcp.server import build_server
 
     # model_construct: the defaults, untouched by the developer's TELLI_* environment, so the README
     # comes out the same on every machine.
-    settings = Settings.model_construct(toolsets=("all",))
-    if not sandbox:
-        return build_server(settings)
-    from telli_mcp.sandbox import Sandbox
-
-    box = Sandbox()
-    return build_server(settings, client_factory=box.client_factory, sandbox=box, now=box.now)
+    backend = open_backend(Settings.model_construct(toolsets=("all",), sandbox=sandbox), sandbox_speed=0)
+    return build_server(backend.settings, client_factory=backend.client_factory(), sandbox=backend.sandbox,
+                        now=backend.now)
 
 
 def _registry(server: MCPServer[Any]) -> ToolRegistry:

@@ -28,21 +28,16 @@ def _warn_about_key(settings: Settings) -> None:
 
 
 def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host: str, port: int) -> None:
+    from telli_mcp.backend import open_backend
     from telli_mcp.server import build_server
 
-    if settings.sandbox:
-        from pydantic import SecretStr
-
-        from telli_mcp.sandbox import DEMO_API_KEY, Sandbox
-
-        sandbox = Sandbox()
-        settings = settings.model_copy(update={"api_key": SecretStr(DEMO_API_KEY)})
+    backend = open_backend(settings)
+    if backend.sandbox is not None:
         logger.warning("SANDBOX MODE: simulated telli with demo data; no real calls are placed.")
-        server = build_server(settings, client_factory=sandbox.client_factory, sandbox=sandbox, now=sandbox.now,
-                              remote=transport == "http")
     else:
         _warn_about_key(settings)
-        server = build_server(settings, remote=transport == "http")
+    server = build_server(backend.settings, client_factory=backend.client_factory(), sandbox=backend.sandbox,
+                          now=backend.now, remote=transport == "http")
     if transport == "stdio":
         server.run("stdio")
     else:

@@ -15,7 +15,7 @@ from typing import TextIO
 
 import anyio
 
-from telli_mcp.client import TelliClient
+from telli_mcp.backend import ClientFactory, open_backend
 from telli_mcp.config import Settings, resolve_data_dir
 from telli_mcp.doctor.claude import claude_desktop
 from telli_mcp.doctor.connection import check_connection, skipped_connection
@@ -44,29 +44,17 @@ __all__ = [
     "run_doctor_command",
 ]
 
-ClientFactory = Callable[[str], TelliClient]
 JSON_TO_STDOUT = "-"
 """`--json` without a file name (the `const` of the option in telli_mcp.cli)."""
 
 
-def _real_client(settings: Settings) -> ClientFactory:
-    # No retries: the doctor wants one honest, timed answer, not a minute of backoff against a dead host.
-    def make(key: str) -> TelliClient:
-        return TelliClient(key, base_url=settings.api_base_url, timeout=settings.timeout_seconds, max_retries=0)
-
-    return make
-
-
 async def _connection(settings: Settings, client_factory: ClientFactory | None) -> list[Check]:
-    if settings.sandbox:
-        from telli_mcp.sandbox import DEMO_API_KEY, Sandbox
-
-        factory, key, where = client_factory or Sandbox().client_factory, DEMO_API_KEY, "the sandbox simulator"
-    else:
-        factory, where = client_factory or _real_client(settings), settings.api_base_url
-        key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    backend = open_backend(settings, sandbox_speed=0)
+    # No retries: the doctor wants one honest, timed answer, not a minute of backoff against a dead host.
+    factory = client_factory or backend.client_factory(max_retries=0)
+    key = backend.api_key.get_secret_value() if backend.api_key is not None else ""
     async with factory(key) as client:
-        return await check_connection(client, where=where)
+        return await check_connection(client, where=backend.label)
 
 
 async def _settings_and_connection(settings: Settings, client_factory: ClientFactory | None) -> list[Check]:

@@ -21,7 +21,7 @@ from telli_mcp.doctor.deep.plan import LIST_LIMIT, run_plan
 from telli_mcp.doctor.deep.probe import ReadOnlyProbe, WriteRefused
 from telli_mcp.doctor.deep.results import DeepReport, EndpointResult, Outcome
 from telli_mcp.doctor.deep.session import Session
-from telli_mcp.doctor.deep.target import Target, public_url, target_for
+from telli_mcp.doctor.deep.target import Target, target_for
 
 __all__ = [
     "LIST_LIMIT",
@@ -36,7 +36,6 @@ __all__ = [
     "WriteRefused",
     "deep_check",
     "not_run",
-    "public_url",
     "target_for",
 ]
 

@@ -9,9 +9,10 @@ from typing import TextIO
 
 import anyio
 
+from telli_mcp.backend import open_backend
 from telli_mcp.config import Settings
 from telli_mcp.doctor import JSON_TO_STDOUT
-from telli_mcp.doctor.deep import Target, deep_check, not_run, public_url, target_for
+from telli_mcp.doctor.deep import Target, deep_check, not_run, target_for
 from telli_mcp.doctor.deep.budget import Sleep
 from telli_mcp.doctor.deep.render import render_json, render_text
 from telli_mcp.doctor.deep.results import DeepReport
@@ -52,8 +53,8 @@ async def _run(load: Callable[[], Settings], target: Target | None, sleep: Sleep
     settings, loaded = load_settings(load)
     if settings is None:
         return await not_run("telli", f"the settings did not load ({loaded.detail})")
-    label = "the sandbox simulator" if settings.sandbox else public_url(settings.api_base_url)
+    backend = open_backend(settings, sandbox_speed=0)
     for check in (check_key(settings), check_base_url(settings)):
         if check.status is Status.FAIL:
-            return await not_run(label, f"{check.name}: {check.detail}")
-    return await deep_check(target_for(settings), sleep=sleep)
+            return await not_run(backend.label, f"{check.name}: {check.detail}")
+    return await deep_check(target_for(backend), sleep=sleep)
