@@ -82,8 +82,10 @@ def test_a_command_in_the_sandbox_never_contacts_the_configured_url(
 ) -> None:
     flag = how == "top-level flag"
     args = ["--sandbox", *ENTRY_POINTS[name]] if flag else ENTRY_POINTS[name]
-    result = subprocess.run([COMMAND, *args], env=sandbox_env(tripwire, tmp_path, flag_only=flag),
-                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)  # fmt: skip
+    env = sandbox_env(tripwire, tmp_path, flag_only=flag)
+    result = subprocess.run(
+        [COMMAND, *args], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "sandbox" in (result.stdout + result.stderr).lower()
     assert tripwire.connections == 0
