@@ -108,10 +108,13 @@ class ServerDeps:
     sandbox: SandboxControl | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Wall clock for the waking-hours check (the simulator's clock in sandbox mode and tests)."""
-    default_timezone: str = "Europe/Berlin"
-    """Timezone assumed for contacts without one (telli falls back to the account's timezone)."""
     remote: bool = False
     """Served over HTTP: tools must not read the server's files on a caller's behalf."""
+
+    @property
+    def default_timezone(self) -> str:
+        """The account's time zone: telli dials contacts without one on this clock (TELLI_ACCOUNT_TIMEZONE)."""
+        return self.settings.account_timezone
 
     def client(self, ctx: Context) -> TelliClient:
         return self.clients.client_for(ctx)
