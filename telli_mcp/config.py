@@ -8,7 +8,6 @@ settings' descriptions: the README configuration table is generated from them (`
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from telli_mcp.zones import check_iana_zone
 
 __all__ = [
     "CLI_FLAGS",
@@ -55,14 +56,6 @@ class Transport(StrEnum):
     HTTP = "http"
 
 
-def _iana_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
-    return value
-
-
 class Settings(BaseSettings):
     """Runtime configuration of telli-mcp."""
 
@@ -85,7 +78,7 @@ class Settings(BaseSettings):
     retry_deadline_seconds: float = Field(default=60.0, gt=0, validation_alias="TELLI_RETRY_DEADLINE_SECONDS")
     """Upper bound on the total time spent on one request including its retries, in seconds."""
 
-    account_timezone: Annotated[str, AfterValidator(_iana_zone)] = Field(
+    account_timezone: Annotated[str, AfterValidator(check_iana_zone)] = Field(
         default="Europe/Berlin", validation_alias="TELLI_ACCOUNT_TIMEZONE"
     )
     """Your telli account's time zone (telli calls contacts without a time zone on this clock; telli's API does not

@@ -18,6 +18,8 @@ from typing import Literal
 import phonenumbers
 from phonenumbers import timezone as phone_timezones
 
+from telli_mcp.zones import is_iana_zone
+
 __all__ = ["CalleeTimezone", "TimezoneSource", "callee_timezone", "number_timezones"]
 
 TimezoneSource = Literal["given", "inferred", "account_default"]
@@ -47,7 +49,7 @@ class CalleeTimezone:
         default, each zone the number could be in (a careful waking-hours check must pass in all of them)."""
         extra = self.candidates if self.source == "account_default" else ()
         zones = dict.fromkeys([self.zone, *extra])
-        return [now.astimezone(zoneinfo.ZoneInfo(zone)) for zone in zones if _known(zone)]
+        return [now.astimezone(zoneinfo.ZoneInfo(zone)) for zone in zones if is_iana_zone(zone)]
 
 
 def number_timezones(phone_number: str) -> tuple[str, ...]:
@@ -57,7 +59,7 @@ def number_timezones(phone_number: str) -> tuple[str, ...]:
     except phonenumbers.NumberParseException:
         return ()
     zones = tuple(zone for zone in phone_timezones.time_zones_for_number(parsed) if zone != _UNKNOWN_ZONE)
-    return tuple(zone for zone in zones if _known(zone))
+    return tuple(zone for zone in zones if is_iana_zone(zone))
 
 
 def callee_timezone(phone_number: str | None, given: str | None, account_default: str) -> CalleeTimezone:
@@ -81,10 +83,3 @@ def callee_timezone(phone_number: str | None, given: str | None, account_default
     why = f"{account_default} (the account's default: no time zone is known for this number)"
     return CalleeTimezone(account_default, "account_default", why, ())
 
-
-def _known(zone: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True

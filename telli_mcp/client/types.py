@@ -7,11 +7,12 @@ form of the phone-number check, for callers that start from national formats.
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from typing import Annotated
 
 import phonenumbers
 from pydantic import AfterValidator, Field
+
+from telli_mcp.zones import check_iana_zone
 
 __all__ = [
     "AgentId",
@@ -73,14 +74,6 @@ def _canonical_uuid(value: str) -> str:
         raise ValueError(f"{value!r} is not a UUID") from None
 
 
-def _iana_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
-    return value
-
-
 E164Phone = Annotated[str, AfterValidator(_strict_e164)]
 """A phone number in strict E.164 form, e.g. `+4930123456`."""
 
@@ -96,5 +89,5 @@ AgentId = Annotated[str, AfterValidator(_canonical_uuid)]
 PropertyKey = Annotated[str, Field(min_length=1, max_length=64, pattern=PROPERTY_KEY_PATTERN)]
 """A contact property key: 1–64 letters, digits, `_` or `-`, starting with a letter or digit."""
 
-IanaTimezone = Annotated[str, AfterValidator(_iana_timezone)]
+IanaTimezone = Annotated[str, AfterValidator(check_iana_zone)]
 """An IANA time zone name such as `Europe/Berlin`."""

@@ -15,7 +15,7 @@ from jsonschema import ValidationError
 
 from .formats import FORMAT_NAMES
 
-__all__ = ["describe_error", "error_field", "field_path", "json_type"]
+__all__ = ["describe_error", "error_field", "field_path", "json_type", "spelling_hint"]
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -114,11 +114,12 @@ def _schema_of(error: ValidationError) -> dict[str, Any]:
 def _unknown_field(error: ValidationError, name: str) -> str:
     known = sorted(_schema_of(error).get("properties", {}))
     field = _unexpected(error)[0]
-    hint = _spelling_hint(field, known)
+    hint = spelling_hint(field, known)
     return f"{name} is not a field of this request{hint}; known fields: {', '.join(known)}"
 
 
-def _spelling_hint(field: str, known: list[str]) -> str:
+def spelling_hint(field: str, known: list[str]) -> str:
+    """` (did you mean external_url?)` when `field` is a known name in another case or with other underscores."""
     folded = field.replace("_", "").lower()
     for candidate in known:
         if candidate.replace("_", "").lower() == folded:

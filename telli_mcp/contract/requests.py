@@ -13,7 +13,7 @@ from typing import Any, Literal
 from jsonschema import ValidationError
 
 from .document import Contract, Operation, Parameter, load_contract
-from .messages import describe_error, error_field, field_path
+from .messages import describe_error, error_field, field_path, spelling_hint
 
 __all__ = ["Location", "RequestCheck", "Violation", "check_request"]
 
@@ -99,7 +99,7 @@ def _unknown_parameter(operation: Operation, name: str) -> str:
     known = sorted(operation.query_params)
     if not known:
         return f"unknown query parameter {name}: {operation.method} {operation.path} takes none"
-    hint = _case_hint(name, known)
+    hint = spelling_hint(name, known)
     return f"unknown query parameter {name}{hint}; known: {', '.join(known)}"
 
 
@@ -144,10 +144,3 @@ def _first_error(errors: Any) -> ValidationError | None:
 def _error_order(error: ValidationError) -> tuple[str, str]:
     return field_path(error.absolute_path), str(error.validator)
 
-
-def _case_hint(name: str, known: list[str]) -> str:
-    folded = name.replace("_", "").lower()
-    for candidate in known:
-        if candidate.replace("_", "").lower() == folded:
-            return f" (did you mean {candidate}?)"
-    return ""
