@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from process_helpers import COMMAND, free_port, running_simulator
 
 from telli_mcp.simulator import DEMO_API_KEY
 
-COMMAND = shutil.which("telli-mcp", path=str(Path(sys.executable).parent)) or "telli-mcp"
 FAKE_KEY = "doctor-cli-fake-key-W7rT2nQ9"
 
 
@@ -38,36 +34,10 @@ def _doctor(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
                           check=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the simulator exited during start-up"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)  # readiness poll of a subprocess, bounded by `limit`
-    raise AssertionError(f"simulator not listening on port {port} after {limit} s")
-
-
 @pytest.fixture(scope="module")
 def simulator_url() -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
-    process = subprocess.Popen([COMMAND, "simulator", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_simulator() as url:
+        yield url
 
 
 def test_doctor_sandbox_passes_offline_and_prints_a_json_report(data_dir: Path) -> None:
@@ -95,7 +65,7 @@ def test_doctor_fails_for_a_key_the_http_simulator_rejects(simulator_url: str, d
 
 
 def test_doctor_fails_when_telli_cannot_be_reached(data_dir: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     result = _doctor(_env(data_dir, TELLI_API_BASE_URL=url, TELLI_API_KEY=FAKE_KEY))
     assert result.returncode == 1
     assert f"FAIL  reachable     could not reach {url}" in result.stdout

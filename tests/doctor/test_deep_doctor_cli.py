@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from process_helpers import COMMAND, running_simulator
 
 from telli_mcp.simulator import DEMO_API_KEY
 
-COMMAND = shutil.which("telli-mcp", path=str(Path(sys.executable).parent)) or "telli-mcp"
 WRONG_KEY = "doctor-deep-cli-wrong-key-P4s8"
 EVERY_READ = 14
 
@@ -40,40 +37,10 @@ def _run(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(argv), env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the simulator exited during start-up"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)  # readiness poll of a subprocess, bounded by `limit`
-    raise AssertionError(f"simulator not listening on port {port} after {limit} s")
-
-
 @pytest.fixture(scope="module")
 def simulator_url() -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
-    process = subprocess.Popen(
-        [COMMAND, "simulator", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_simulator() as url:
+        yield url
 
 
 def _control(url: str, method: str, path: str, body: Any = None) -> Any:
