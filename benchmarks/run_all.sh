@@ -30,6 +30,7 @@ run() {
     run "$PY" benchmarks/call_overhead.py
     run "$PY" benchmarks/context_cost.py
     run "$PY" benchmarks/bulk_campaign.py
+    run "$PY" benchmarks/exactly_once.py
     run "$PY" benchmarks/load.py
     run "$PY" benchmarks/load.py --mode legacy
     exit "$status"

@@ -3,6 +3,12 @@
 It shares the campaign engine and the ledger with the MCP tools, so a campaign started here can be checked
 from Claude and vice versa. Starting asks for a typed "yes" on a terminal; without one (cron, CI) it needs
 `--yes`, because every lead is a real phone call.
+
+Exit codes of `start`: 0 when every valid lead is in telli's auto-dialer (or, with --dry-run, when the plan
+can launch); 1 when the campaign could not start or any valid lead was not scheduled (failed, not confirmed,
+or not sent: stderr says how many and why; running the same command again resumes); 2 without an API key;
+130 when interrupted (leads in flight stay "unknown" and are settled by the next run before anything is
+re-sent).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import anyio
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from telli_mcp.campaigns import CampaignEngine, CampaignPlan, CampaignProgress
+    from telli_mcp.campaigns import CampaignEngine, CampaignPlan, CampaignProgress, CampaignRunResult
     from telli_mcp.config import Settings
 
 __all__ = ["add_campaign_parser", "run_campaign_command"]
@@ -27,8 +33,12 @@ __all__ = ["add_campaign_parser", "run_campaign_command"]
 def add_campaign_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     campaign = commands.add_parser("campaign", help="start, check, stop or list call campaigns")
     # SUPPRESS: `telli-mcp --sandbox campaign ...` keeps the top-level flag (a subparser default would reset it).
-    campaign.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS,
-                          help="use the built-in simulator (in-memory ledger); so does TELLI_MCP_SANDBOX=1")
+    campaign.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the built-in simulator (in-memory ledger); so does TELLI_MCP_SANDBOX=1",
+    )
     campaign.add_argument("--json", action="store_true", help="print machine-readable JSON")
     actions = campaign.add_subparsers(dest="action", required=True)
     start = actions.add_parser("start", help="validate a lead file and schedule its calls")
@@ -65,10 +75,23 @@ def _print(model: BaseModel, as_json: bool, out: TextIO) -> None:
             print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}", file=out)
 
 
+def _zones_line(plan: CampaignPlan) -> str:
+    zones = plan.timezones
+    by_source = ", ".join(f"{source} {count}" for source, count in zones.by_source.items())
+    by_zone = ", ".join(f"{zone} {count}" for zone, count in zones.by_zone.items())
+    more = f", other zones {zones.other_zones}" if zones.other_zones else ""
+    return f"Time zones by source: {by_source}. By zone: {by_zone}{more}."
+
+
 def _confirmed(plan: CampaignPlan, args: argparse.Namespace) -> bool:
-    print(f"Campaign {plan.name!r} ({plan.campaign_id}): {plan.to_schedule} contacts to call with agent "
-          f"{plan.agent_name or plan.agent_id}; {plan.validation.invalid_leads_count} invalid leads skipped.",
-          file=sys.stderr)
+    print(
+        f"Campaign {plan.name!r} ({plan.campaign_id}): {plan.to_schedule} contacts to call with agent "
+        f"{plan.agent_name or plan.agent_id}; {plan.validation.invalid_leads_count} invalid leads skipped.",
+        file=sys.stderr,
+    )
+    print(_zones_line(plan), file=sys.stderr)
+    for warning in plan.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
     print(plan.dialer_note, file=sys.stderr)
     if args.yes:
         return True
@@ -79,6 +102,10 @@ def _confirmed(plan: CampaignPlan, args: argparse.Namespace) -> bool:
 
 
 def _progress_bar(event: CampaignProgress) -> None:
+    if event.phase == "settle":
+        # Said even without a terminal: a silent wait of a minute in a cron log looks like a hang.
+        print(event.message, file=sys.stderr)
+        return
     if not sys.stderr.isatty() or event.total <= 0:
         return
     filled = int(30 * event.done / event.total)
@@ -93,14 +120,20 @@ async def _start(engine: CampaignEngine, args: argparse.Namespace) -> int:
     from telli_mcp.campaigns.ids import default_campaign_id
 
     request = CampaignRequest(
-        agent_id=args.agent_id, leads_file=args.leads_file, name=args.name, from_number=args.from_number,
+        agent_id=args.agent_id,
+        leads_file=args.leads_file,
+        name=args.name,
+        from_number=args.from_number,
         campaign_id=args.campaign_id or default_campaign_id(args.agent_id, None, args.leads_file),
-        max_retry_days=args.max_retry_days, default_region=args.default_region,
+        max_retry_days=args.max_retry_days,
+        default_region=args.default_region,
         ignore_unknown_columns=args.ignore_unknown_columns,
     )
     plan = await engine.plan(request)
     if args.dry_run or not plan.launchable:
         _print(plan, args.json, sys.stdout)
+        for warning in plan.warnings:
+            print(f"WARNING: {warning}", file=sys.stderr)
         return 0 if plan.launchable else 1
     if not _confirmed(plan, args):
         print("Not started; nothing was sent.", file=sys.stderr)
@@ -111,7 +144,24 @@ async def _start(engine: CampaignEngine, args: argparse.Namespace) -> int:
 
     result = await engine.start(plan, on_progress=progress)
     _print(result, args.json, sys.stdout)
-    return 0 if result.failed == 0 and result.unknown == 0 else 1
+    return _outcome(result)
+
+
+def _outcome(result: CampaignRunResult) -> int:
+    """0 only when every valid lead is in the auto-dialer; otherwise say how many are not, and why."""
+    from telli_mcp.campaigns import CampaignState
+
+    if result.not_scheduled == 0 and result.status is CampaignState.COMPLETED:
+        return 0
+    print(
+        f"NOT COMPLETE ({result.status}): {result.not_scheduled} of {result.leads_total} valid leads are not "
+        f"scheduled ({result.failed} failed, {result.unknown} not confirmed yet, {result.pending} not sent).",
+        file=sys.stderr,
+    )
+    for reason in result.not_scheduled_reasons:
+        print(f"  {reason.leads} leads: {reason.reason}", file=sys.stderr)
+    print("Run the same command again to retry them; nobody already scheduled is called twice.", file=sys.stderr)
+    return 1
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -131,7 +181,9 @@ async def _run(args: argparse.Namespace) -> int:
     store = CampaignStore(ledger_path(backend.settings))
     try:
         async with client:
-            engine: CampaignEngine = store.engine(client, key_fingerprint(key))
+            engine: CampaignEngine = store.engine(
+                client, key_fingerprint(key), account_timezone=backend.settings.account_timezone
+            )
             if args.action == "start":
                 return await _start(engine, args)
             if args.action == "status":
@@ -149,4 +201,12 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def run_campaign_command(args: argparse.Namespace) -> int:
-    return anyio.run(_run, args)
+    try:
+        return anyio.run(_run, args)
+    except KeyboardInterrupt:
+        print(
+            "\nInterrupted. Leads whose schedule request was in flight are recorded as not confirmed; run the "
+            "same command again: it waits until telli has settled them, checks them, and sends only the rest.",
+            file=sys.stderr,
+        )
+        return 130

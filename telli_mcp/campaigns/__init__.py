@@ -16,6 +16,7 @@ from telli_mcp.campaigns.errors import (
     CampaignNotLaunchableError,
     CampaignStoppedError,
     LeadSourceError,
+    LeaseLostError,
 )
 from telli_mcp.campaigns.ledger import Ledger
 from telli_mcp.campaigns.listing import list_campaigns
@@ -78,6 +79,7 @@ __all__ = [
     "LeadSourceError",
     "LeadState",
     "LeadStateCounts",
+    "LeaseLostError",
     "Ledger",
     "NotableLead",
     "OutcomeCounts",

@@ -1,7 +1,7 @@
 """`CampaignEngine`: the one object the MCP layer and the CLI hold to run campaigns.
 
 ```python
-engine = CampaignEngine(client, Ledger(path, tenant=key_fingerprint))
+engine = CampaignEngine(client, Ledger(path, tenant=key_fingerprint), account_timezone="Europe/Berlin")
 plan = await engine.plan(CampaignRequest(agent_id=agent, leads_file=Path("leads.csv"), default_region="DE"))
 # ... show plan (counts, sample, plan.validation) to the human, ask for confirmation ...
 result = await engine.start(plan, on_progress=report_progress)
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
+from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.campaigns.ledger import Ledger
 from telli_mcp.campaigns.listing import list_campaigns
 from telli_mcp.campaigns.models import CampaignRequest
@@ -38,14 +39,27 @@ __all__ = ["CampaignEngine"]
 class CampaignEngine:
     """Plan, start/resume, inspect, stop and list campaigns of one telli account."""
 
-    def __init__(self, client: TelliClient, ledger: Ledger, *, options: RunOptions | None = None) -> None:
+    def __init__(
+        self,
+        client: TelliClient,
+        ledger: Ledger,
+        *,
+        options: RunOptions | None = None,
+        account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
+    ) -> None:
+        """`account_timezone`: the clock telli dials contacts without a zone on (`Settings.account_timezone`).
+        Waits for telli (letting lost requests settle) use the client's `sleep` and `timeout`."""
         self.client = client
         self.ledger = ledger
         self.options = options or RunOptions()
+        self.account_timezone = account_timezone
 
     async def plan(self, request: CampaignRequest, *, check_agent: bool = True) -> CampaignPlan:
         """The dry run: validate and describe; reads the property schema (and agent/phone numbers) only."""
-        return (await prepare(self.client, self.ledger, request, check_agent=check_agent)).plan
+        prepared = await prepare(
+            self.client, self.ledger, request, check_agent=check_agent, account_timezone=self.account_timezone
+        )
+        return prepared.plan
 
     @overload
     async def start(
@@ -76,7 +90,14 @@ class CampaignEngine:
         if dry_run:
             request = source.request if isinstance(source, CampaignPlan) else source
             return await self.plan(request)
-        return await start_campaign(self.client, self.ledger, source, on_progress=on_progress, options=self.options)
+        return await start_campaign(
+            self.client,
+            self.ledger,
+            source,
+            on_progress=on_progress,
+            options=self.options,
+            account_timezone=self.account_timezone,
+        )
 
     async def status(
         self,

@@ -7,7 +7,8 @@ CampaignError
 ├── CampaignNotFoundError     no campaign with that id in the ledger
 ├── CampaignConflictError     a re-run does not match the recorded campaign (other leads, agent, ...)
 ├── CampaignStoppedError      the campaign was stopped; it can be inspected but not started again
-└── CampaignBusyError         another run of the same campaign is in progress
+├── CampaignBusyError         another run of the same campaign is in progress
+└── LeaseLostError            this run's lease was taken over by another run; it stopped without writing
 ```
 
 Errors from telli itself (`telli_mcp.client.errors.TelliError`) pass through unchanged when a whole step
@@ -29,6 +30,7 @@ __all__ = [
     "CampaignNotLaunchableError",
     "CampaignStoppedError",
     "LeadSourceError",
+    "LeaseLostError",
 ]
 
 
@@ -74,3 +76,15 @@ class CampaignStoppedError(CampaignError):
 
 class CampaignBusyError(CampaignError):
     """Another process (or task) is running this campaign right now."""
+
+
+class LeaseLostError(CampaignError):
+    """Another run took this campaign over (this one was silent for longer than its lease); this run stops
+    and writes nothing more. Leads whose requests were in flight stay `unknown` for the new holder to settle."""
+
+    def __init__(self, campaign_id: str) -> None:
+        super().__init__(
+            f"This run of campaign {campaign_id!r} lost its lease to another run and stopped without writing "
+            "anything more; the run that holds the campaign now finishes it."
+        )
+        self.campaign_id = campaign_id

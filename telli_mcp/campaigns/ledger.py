@@ -1,22 +1,23 @@
 """The campaign ledger: a small SQLite database that remembers campaigns and where each lead stands.
 
 telli has no campaign object, so this file is the campaign: which leads belong to it, their telli contact ids,
-whether a schedule request was accepted, rejected or lost. It is what makes a re-run resume instead of
-calling people twice. The caller picks the path (the user data dir, `TELLI_MCP_DATA_DIR`, or `:memory:`
-in the sandbox).
+whether a schedule request was accepted, rejected or may still be in flight (and when it will have settled).
+It is what makes a re-run resume instead of calling people twice. The caller picks the path (the user data
+dir, `TELLI_MCP_DATA_DIR`, or `:memory:` in the sandbox).
 
 Why the sqlite3 calls are synchronous inside async code: every statement is a short local write (one
 chunk of at most 1000 rows, committed at once) that takes about a millisecond in WAL mode. A hop to a worker
 thread per statement would cost about as much as the statement, and a connection shared across threads
-needs its own lock; blocking the event loop for a millisecond per chunk is the simpler, honest trade.
+needs its own lock; blocking the event loop for a millisecond per chunk is the simpler, honest trade. It also
+means an anyio cancellation can never land in the middle of a write.
 
-Schema versioning: `PRAGMA user_version` holds `SCHEMA_VERSION`; a newer file is refused rather than
-misread. Campaigns are scoped by `tenant` (e.g. a fingerprint of the API key), so one ledger file can serve
-several telli accounts without mixing their campaigns.
+Campaigns are scoped by `tenant` (e.g. a fingerprint of the API key), so one ledger file can serve several
+telli accounts without mixing their campaigns. The schema and its migrations live in `ledger_schema.py`.
 
-Run lock: a run claims the campaign (`claim_run`) with a random token and refreshes a heartbeat after every
-chunk. A second run of the same campaign is refused while the heartbeat is fresh, so two processes never
-schedule the same leads; a heartbeat older than `stale_after` (a crashed process) can be taken over.
+Run lease: a run claims the campaign (`claim_run`) and gets a `Lease` with a fresh generation number; it
+renews it while it works and gives it back at the end (`release_run`). Every lead write a run makes passes its
+lease and is refused (`LeaseLostError`) once another run took the campaign over. The take-over rules are in
+`lease.py`.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from telli_mcp.campaigns.errors import CampaignConflictError, CampaignError
+from telli_mcp.campaigns.errors import CampaignConflictError, CampaignError, LeaseLostError
+from telli_mcp.campaigns.lease import LEASE_TTL, Holder, Lease, LeaseView
+from telli_mcp.campaigns.ledger_schema import SCHEMA_VERSION, connect
 from telli_mcp.campaigns.models import CampaignState, Lead, LeadState, LeadStateCounts
 
 __all__ = [
-    "DEFAULT_STALE_AFTER",
     "SCHEMA_VERSION",
     "CampaignRecord",
     "LeadRecord",
@@ -42,52 +44,12 @@ __all__ = [
     "NewCampaign",
 ]
 
-SCHEMA_VERSION = 1
-DEFAULT_STALE_AFTER = timedelta(minutes=10)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS campaigns (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    tenant TEXT NOT NULL,
-    id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    agent_id TEXT NOT NULL,
-    from_number TEXT,
-    max_retry_days INTEGER,
-    default_region TEXT,
-    source TEXT NOT NULL,
-    source_sha256 TEXT NOT NULL,
-    leads_count INTEGER NOT NULL,
-    invalid_count INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    run_token TEXT,
-    run_heartbeat TEXT,
-    UNIQUE (tenant, id)
-);
-CREATE TABLE IF NOT EXISTS leads (
-    tenant TEXT NOT NULL,
-    campaign_id TEXT NOT NULL,
-    row INTEGER NOT NULL,
-    external_id TEXT NOT NULL,
-    e164 TEXT NOT NULL,
-    contact_id TEXT,
-    state TEXT NOT NULL,
-    loop_id TEXT,
-    last_error TEXT,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (tenant, campaign_id, row),
-    FOREIGN KEY (tenant, campaign_id) REFERENCES campaigns (tenant, id) ON DELETE CASCADE
-);
-CREATE INDEX IF NOT EXISTS leads_by_state ON leads (tenant, campaign_id, state);
-"""
-
 _CAMPAIGN_COLUMNS = (
     "id, name, agent_id, from_number, max_retry_days, default_region, source, source_sha256, leads_count, "
-    "invalid_count, status, created_at, updated_at, run_token, run_heartbeat, seq"
+    "invalid_count, status, created_at, updated_at, run_token, run_heartbeat, seq, lease_generation, "
+    "lease_expires_at, lease_host, lease_pid, lease_started"
 )
-_LEAD_COLUMNS = "row, external_id, e164, contact_id, state, loop_id, last_error, updated_at"
+_LEAD_COLUMNS = "row, external_id, e164, contact_id, state, loop_id, last_error, updated_at, sent_at, settle_at"
 
 
 class NewCampaign(BaseModel):
@@ -116,12 +78,29 @@ class CampaignRecord(NewCampaign):
     run_token: str | None = None
     run_heartbeat: datetime | None = None
     seq: int = 0
+    lease_generation: int = 0
+    lease_expires_at: datetime | None = None
+    lease_host: str | None = None
+    lease_pid: int | None = None
+    lease_started: str | None = None
 
-    def effective_status(self, now: datetime, stale_after: timedelta = DEFAULT_STALE_AFTER) -> CampaignState:
-        """`RUNNING` only while a run holds a fresh heartbeat; a run that died shows as `INTERRUPTED`."""
+    def lease(self) -> LeaseView:
+        holder = None
+        if self.lease_host is not None and self.lease_pid is not None:
+            holder = Holder(host=self.lease_host, pid=self.lease_pid, started=self.lease_started or "")
+        return LeaseView(
+            token=self.run_token,
+            generation=self.lease_generation,
+            holder=holder,
+            heartbeat=self.run_heartbeat,
+            expires_at=self.lease_expires_at,
+        )
+
+    def effective_status(self, now: datetime, here: Holder | None = None) -> CampaignState:
+        """`RUNNING` only while a run holds a live lease; a run that died shows as `INTERRUPTED`."""
         if self.status is not CampaignState.RUNNING:
             return self.status
-        if self.run_heartbeat is None or now - self.run_heartbeat > stale_after:
+        if self.lease().can_take_over(now, here or Holder.this_process()):
             return CampaignState.INTERRUPTED
         return self.status
 
@@ -137,16 +116,23 @@ class LeadRecord(BaseModel):
     loop_id: str | None = None
     last_error: str | None = None
     updated_at: datetime
+    sent_at: datetime | None = None
+    """When the latest schedule request for this lead was sent."""
+    settle_at: datetime | None = None
+    """For an `unknown` lead: from when telli's view of it can be trusted (see `settle.py`)."""
 
 
 class LeadUpdate(BaseModel):
-    """A change to one lead: `contact_id`/`loop_id` are kept when None; `last_error` is always replaced."""
+    """A change to one lead: `contact_id`, `loop_id`, `sent_at` and `settle_at` are kept when None;
+    `last_error` is always replaced."""
 
     row: int
     state: LeadState
     contact_id: str | None = None
     loop_id: str | None = None
     last_error: str | None = None
+    sent_at: datetime | None = None
+    settle_at: datetime | None = None
 
 
 class Ledger:
@@ -163,7 +149,7 @@ class Ledger:
         self.path = str(path)
         self.tenant = tenant
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self._db = _connection if _connection is not None else _connect(self.path)
+        self._db = _connection if _connection is not None else connect(self.path)
 
     def for_tenant(self, tenant: str) -> Ledger:
         """A view of the same database for another tenant (shares the connection)."""
@@ -202,15 +188,7 @@ class Ledger:
                     "INSERT INTO leads (tenant, campaign_id, row, external_id, e164, state, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (
-                            self.tenant,
-                            record.id,
-                            lead.row,
-                            lead.external_id,
-                            lead.phone_number,
-                            "pending",
-                            now,
-                        )
+                        (self.tenant, record.id, lead.row, lead.external_id, lead.phone_number, "pending", now)
                         for lead in leads
                     ],
                 )
@@ -245,44 +223,84 @@ class Ledger:
                 (status.value, _iso(self.clock()), self.tenant, campaign_id),
             )
 
-    # -- run lock --------------------------------------------------------------------------------------
+    # -- run lease -------------------------------------------------------------------------------------
 
-    def claim_run(self, campaign_id: str, token: str, *, stale_after: timedelta = DEFAULT_STALE_AFTER) -> bool:
-        """Take the run lock unless another run holds a fresh heartbeat; True when taken."""
+    def claim_run(
+        self, campaign_id: str, token: str, *, holder: Holder | None = None, ttl: timedelta = LEASE_TTL
+    ) -> Lease | None:
+        """Take the campaign's lease (see `lease.py` for when a held one may be taken over); None when it
+        is held by a live run or the campaign is stopped or unknown. `holder` names the claiming process
+        (this one by default)."""
+        here = holder or Holder.this_process()
         now = self.clock()
         with self._transaction():
-            cursor = self._db.execute(
-                "UPDATE campaigns SET run_token = ?, run_heartbeat = ?, status = ?, updated_at = ? "
-                "WHERE tenant = ? AND id = ? AND status != 'stopped' "
-                "AND (run_token IS NULL OR run_heartbeat < ?)",
+            record = self.get_campaign(campaign_id)
+            if record is None or record.status is CampaignState.STOPPED:
+                return None
+            if not record.lease().can_take_over(now, here):
+                return None
+            generation = record.lease_generation + 1
+            self._db.execute(
+                "UPDATE campaigns SET run_token = ?, run_heartbeat = ?, lease_generation = ?, lease_expires_at = ?, "
+                "lease_host = ?, lease_pid = ?, lease_started = ?, status = ?, updated_at = ? "
+                "WHERE tenant = ? AND id = ?",
                 (
                     token,
                     _iso(now),
+                    generation,
+                    _iso(now + ttl),
+                    here.host,
+                    here.pid,
+                    here.started,
                     CampaignState.RUNNING.value,
                     _iso(now),
                     self.tenant,
                     campaign_id,
-                    _iso(now - stale_after),
                 ),
             )
-        return cursor.rowcount == 1
+        return Lease(campaign_id=campaign_id, token=token, generation=generation, holder=here)
 
-    def heartbeat(self, campaign_id: str, token: str) -> None:
+    def renew(self, lease: Lease, *, ttl: timedelta = LEASE_TTL) -> None:
+        """Extend the lease to now + `ttl`.
+
+        Raises:
+            LeaseLostError: another run took the campaign over; nothing was written.
+        """
+        now = self.clock()
         with self._transaction():
+            self._check_fence(lease)
             self._db.execute(
-                "UPDATE campaigns SET run_heartbeat = ? WHERE tenant = ? AND id = ? AND run_token = ?",
-                (_iso(self.clock()), self.tenant, campaign_id, token),
+                "UPDATE campaigns SET run_heartbeat = ?, lease_expires_at = ? WHERE tenant = ? AND id = ?",
+                (_iso(now), _iso(now + ttl), self.tenant, lease.campaign_id),
             )
 
-    def release_run(self, campaign_id: str, token: str, status: CampaignState) -> None:
-        """Give the lock back and record how the run ended (a stop recorded meanwhile is kept)."""
+    def release_run(self, lease: Lease, status: CampaignState) -> None:
+        """Give the lease back and record how the run ended (a stop recorded meanwhile is kept). A lease
+        that was already taken over is left to its new holder."""
         with self._transaction():
             self._db.execute(
-                "UPDATE campaigns SET run_token = NULL, run_heartbeat = NULL, updated_at = ?, "
+                "UPDATE campaigns SET run_token = NULL, run_heartbeat = NULL, lease_expires_at = NULL, "
+                "lease_host = NULL, lease_pid = NULL, lease_started = NULL, updated_at = ?, "
                 "status = CASE WHEN status = 'stopped' THEN status ELSE ? END "
-                "WHERE tenant = ? AND id = ? AND run_token = ?",
-                (_iso(self.clock()), status.value, self.tenant, campaign_id, token),
+                "WHERE tenant = ? AND id = ? AND run_token = ? AND lease_generation = ?",
+                (
+                    _iso(self.clock()),
+                    status.value,
+                    self.tenant,
+                    lease.campaign_id,
+                    lease.token,
+                    lease.generation,
+                ),
             )
+
+    def _check_fence(self, lease: Lease) -> None:
+        """Inside a write transaction: the lease must still be the campaign's current one."""
+        row = self._db.execute(
+            "SELECT run_token, lease_generation FROM campaigns WHERE tenant = ? AND id = ?",
+            (self.tenant, lease.campaign_id),
+        ).fetchone()
+        if row is None or tuple(row) != (lease.token, lease.generation):
+            raise LeaseLostError(lease.campaign_id)
 
     # -- leads -----------------------------------------------------------------------------------------
 
@@ -297,8 +315,15 @@ class Ledger:
         rows = self._db.execute(query + " ORDER BY row", params).fetchall()
         return [_lead(row) for row in rows]
 
-    def update_leads(self, campaign_id: str, updates: Iterable[LeadUpdate]) -> None:
-        """Apply `updates` and commit (one transaction per call: call it once per chunk)."""
+    def update_leads(self, campaign_id: str, updates: Iterable[LeadUpdate], *, lease: Lease | None = None) -> None:
+        """Apply `updates` and commit (one transaction per call: call it once per chunk).
+
+        With `lease` (every write a run makes) the write is fenced: it happens only while that lease is
+        the campaign's current one.
+
+        Raises:
+            LeaseLostError: `lease` was taken over; nothing was written.
+        """
         now = _iso(self.clock())
         rows = [
             (
@@ -307,6 +332,8 @@ class Ledger:
                 update.loop_id,
                 update.last_error,
                 now,
+                _iso_or_none(update.sent_at),
+                _iso_or_none(update.settle_at),
                 self.tenant,
                 campaign_id,
                 update.row,
@@ -316,12 +343,61 @@ class Ledger:
         if not rows:
             return
         with self._transaction():
+            if lease is not None:
+                self._check_fence(lease)
             self._db.executemany(
                 "UPDATE leads SET state = ?, contact_id = COALESCE(?, contact_id), "
-                "loop_id = COALESCE(?, loop_id), last_error = ?, updated_at = ? "
+                "loop_id = COALESCE(?, loop_id), last_error = ?, updated_at = ?, "
+                "sent_at = COALESCE(?, sent_at), settle_at = COALESCE(?, settle_at) "
                 "WHERE tenant = ? AND campaign_id = ? AND row = ?",
                 rows,
             )
+
+    def mark_in_flight(
+        self,
+        campaign_id: str,
+        rows: Sequence[int],
+        *,
+        sent_at: datetime,
+        settle_at: datetime,
+        note: str,
+        lease: Lease,
+    ) -> set[int]:
+        """The write-ahead of a schedule request: those of `rows` still `contact_ready` become `unknown`
+        (sent at `sent_at`, settled at `settle_at`) in one fenced transaction; returns them. Leads a stop
+        took meanwhile (now `removed`) are left out, so they are never sent.
+
+        Raises:
+            LeaseLostError: `lease` was taken over; nothing was written.
+        """
+        marks = ", ".join("?" for _ in rows)
+        with self._transaction():
+            self._check_fence(lease)
+            ready = {
+                int(row[0])
+                for row in self._db.execute(
+                    f"SELECT row FROM leads WHERE tenant = ? AND campaign_id = ? AND state = ? AND row IN ({marks})",
+                    (self.tenant, campaign_id, LeadState.CONTACT_READY.value, *rows),
+                )
+            }
+            self._db.executemany(
+                "UPDATE leads SET state = ?, last_error = ?, updated_at = ?, sent_at = ?, settle_at = ? "
+                "WHERE tenant = ? AND campaign_id = ? AND row = ?",
+                [
+                    (
+                        LeadState.UNKNOWN.value,
+                        note,
+                        _iso(sent_at),
+                        _iso(sent_at),
+                        _iso(settle_at),
+                        self.tenant,
+                        campaign_id,
+                        row,
+                    )
+                    for row in sorted(ready)
+                ],
+            )
+        return ready
 
     def state_counts(self, campaign_id: str) -> LeadStateCounts:
         rows = self._db.execute(
@@ -342,32 +418,13 @@ class Ledger:
         self._db.execute("COMMIT")
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = NORMAL")
-    connection.execute("PRAGMA foreign_keys = ON")
-    _migrate(connection, path)
-    return connection
-
-
-def _migrate(connection: sqlite3.Connection, path: str) -> None:
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        connection.close()
-        raise CampaignError(
-            f"The campaign ledger {path} was written by a newer telli-mcp (schema {version}); upgrade telli-mcp."
-        )
-    if version == 0:
-        # IF NOT EXISTS: two processes may both see version 0; the second script then changes nothing.
-        connection.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
-
-
 def _iso(moment: datetime) -> str:
     # Fixed width, so stored timestamps compare correctly as text in SQL.
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else _iso(moment)
 
 
 def _parse_cursor(cursor: str | None) -> int:

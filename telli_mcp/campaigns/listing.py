@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telli_mcp.campaigns.ledger import DEFAULT_STALE_AFTER, CampaignRecord, Ledger
+from telli_mcp.campaigns.ledger import CampaignRecord, Ledger
 from telli_mcp.campaigns.results import CampaignPage, CampaignSummary
 
 __all__ = ["MAX_PAGE_SIZE", "list_campaigns", "summarize"]
@@ -11,14 +11,15 @@ MAX_PAGE_SIZE = 100
 
 
 def summarize(ledger: Ledger, record: CampaignRecord) -> CampaignSummary:
-    """The ledger's view of one campaign, with a crashed run shown as `interrupted`."""
+    """The ledger's view of one campaign, with a crashed run (lapsed lease, or exited process on this
+    machine) shown as `interrupted`."""
     return CampaignSummary(
         campaign_id=record.id,
         name=record.name,
         agent_id=record.agent_id,
         from_number=record.from_number,
         max_retry_days=record.max_retry_days,
-        status=record.effective_status(ledger.clock(), DEFAULT_STALE_AFTER),
+        status=record.effective_status(ledger.clock()),
         source=record.source,
         leads_count=record.leads_count,
         invalid_count=record.invalid_count,

@@ -1,4 +1,5 @@
-"""Build a `CampaignPlan`: read and validate the leads, check agent and caller id, check a resume is sound.
+"""Build a `CampaignPlan`: read and validate the leads, check agent and caller id, check a resume is sound,
+and say which clock telli will call each lead on.
 
 This is the dry run: it sends only reads (the property schema, the agent, and the account's phone numbers
 when a caller id was given) and writes nothing, neither to telli nor to the ledger.
@@ -8,10 +9,17 @@ from __future__ import annotations
 
 import re
 import secrets
-
-from pydantic import BaseModel
+from dataclasses import dataclass
 
 from telli_mcp.campaigns.errors import CampaignConflictError, CampaignStoppedError
+from telli_mcp.campaigns.lead_zones import (
+    DEFAULT_ACCOUNT_TIMEZONE,
+    LeadZones,
+    plan_timezones,
+    resolve_zones,
+    source_of,
+    timezone_warning,
+)
 from telli_mcp.campaigns.leads import RawLeads, load_file, load_inline
 from telli_mcp.campaigns.ledger import CampaignRecord, Ledger
 from telli_mcp.campaigns.models import CampaignRequest, CampaignState, Lead
@@ -20,17 +28,20 @@ from telli_mcp.campaigns.schema import fetch_property_specs
 from telli_mcp.campaigns.validation import validate_leads
 from telli_mcp.campaigns.values import normalise_phone
 from telli_mcp.client import InputError, NotFoundError, TelliClient
+from telli_mcp.client.timezones import CalleeTimezone
 
 __all__ = ["SAMPLE_SIZE", "Prepared", "new_campaign_id", "prepare"]
 
 SAMPLE_SIZE = 5
 
 
-class Prepared(BaseModel):
-    """A plan plus the validated leads a start needs (the leads are not part of the plan: it can be large)."""
+@dataclass(frozen=True)
+class Prepared:
+    """A plan plus what a start needs that is too large for the plan: the validated leads and their zones."""
 
     plan: CampaignPlan
     leads: list[Lead]
+    zones: LeadZones
 
 
 def new_campaign_id(name: str, ledger: Ledger) -> str:
@@ -43,9 +54,15 @@ def new_campaign_id(name: str, ledger: Ledger) -> str:
 
 
 async def prepare(
-    client: TelliClient, ledger: Ledger, request: CampaignRequest, *, check_agent: bool = True
+    client: TelliClient,
+    ledger: Ledger,
+    request: CampaignRequest,
+    *,
+    check_agent: bool = True,
+    account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
 ) -> Prepared:
-    """Validate `request` and describe what a start would do.
+    """Validate `request` and describe what a start would do. `account_timezone` is the clock telli uses
+    for contacts without a zone of their own.
 
     Raises:
         LeadSourceError: the leads could not be read.
@@ -72,6 +89,9 @@ async def prepare(
     if existing is not None:
         _check_resume(existing, request, raw.sha256, from_number)
     already = ledger.state_counts(campaign_id).scheduled if existing else 0
+    zones = resolve_zones(validated.leads, account_timezone)
+    timezones = plan_timezones(validated.leads, zones, account_timezone)
+    warning = timezone_warning(timezones)
     plan = CampaignPlan(
         campaign_id=campaign_id,
         name=existing.name if existing else name,
@@ -82,7 +102,9 @@ async def prepare(
         source=_source(request, raw),
         source_sha256=raw.sha256,
         validation=validated.report,
-        sample=[_preview(lead) for lead in validated.leads[:SAMPLE_SIZE]],
+        sample=[_preview(lead, zones[lead.row]) for lead in validated.leads[:SAMPLE_SIZE]],
+        timezones=timezones,
+        warnings=[warning] if warning else [],
         resumes_existing=existing is not None,
         already_scheduled=already,
         to_schedule=max(0, validated.report.contacts_count - already),
@@ -90,7 +112,7 @@ async def prepare(
         blocking_reasons=blocking,
         request=request.model_copy(update={"campaign_id": campaign_id}),
     )
-    return Prepared(plan=plan, leads=validated.leads)
+    return Prepared(plan=plan, leads=validated.leads, zones=zones)
 
 
 def _load(request: CampaignRequest) -> RawLeads:
@@ -154,11 +176,13 @@ def _check_resume(existing: CampaignRecord, request: CampaignRequest, sha256: st
         )
 
 
-def _preview(lead: Lead) -> LeadPreview:
+def _preview(lead: Lead, zone: CalleeTimezone) -> LeadPreview:
     return LeadPreview(
         row=lead.row,
         first_name=lead.first_name,
         last_name=lead.last_name,
         phone_number=lead.phone_number,
         external_id=lead.external_id,
+        timezone=zone.zone,
+        timezone_source=source_of(zone),
     )

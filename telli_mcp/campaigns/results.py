@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from telli_mcp.campaigns.lead_zones import TimezonePlan, TimezoneSource
 from telli_mcp.campaigns.models import (
     DIALER_NOTE,
     CampaignRequest,
@@ -35,13 +36,14 @@ __all__ = [
     "OutcomeCounts",
     "ProgressCallback",
     "ProgressPhase",
+    "ReasonCount",
     "RequestCounts",
     "StopResult",
 ]
 
 MAX_FAILURES_SHOWN = 50
 
-ProgressPhase = Literal["contacts", "lookup", "verify", "schedule", "remove"]
+ProgressPhase = Literal["contacts", "lookup", "settle", "verify", "schedule", "remove"]
 
 
 class _Result(BaseModel):
@@ -53,7 +55,8 @@ class CampaignProgress(_Result):
 
     campaign_id: str
     phase: ProgressPhase
-    """contacts (create), lookup (find existing), verify (unknown leads), schedule, remove (stop)."""
+    """contacts (create), lookup (find existing), settle (waiting until requests whose answer was lost can no
+    longer land), verify (unknown leads), schedule, remove (stop)."""
     done: int
     """Items of this phase handled so far."""
     total: int
@@ -74,6 +77,10 @@ class LeadPreview(_Result):
     last_name: str
     phone_number: str
     external_id: str
+    timezone: str
+    """The zone telli will evaluate the dialer window in for this lead."""
+    timezone_source: TimezoneSource
+    """column (the lead's own), inferred (the number's only zone; sent with the contact) or account_default."""
 
 
 class LeadFailure(_Result):
@@ -100,6 +107,10 @@ class CampaignPlan(_Result):
     validation: ValidationReport
     sample: list[LeadPreview]
     """The first few valid leads."""
+    timezones: TimezonePlan
+    """Which clock telli will call the leads on: counts per source and zone, and leads on the account default."""
+    warnings: list[str] = Field(default_factory=list)
+    """Things the human should know before confirming (e.g. leads that fall back to the account's time zone)."""
     resumes_existing: bool
     """True when the campaign id exists in the ledger: a start resumes it."""
     already_scheduled: int = 0
@@ -113,6 +124,13 @@ class CampaignPlan(_Result):
     request: CampaignRequest = Field(exclude=True)
     """The request with `campaign_id` filled in; `start(plan)` uses it. Left out of `model_dump()` because
     inline leads can be thousands of rows: keep the plan object, or call `start` with the same request."""
+
+
+class ReasonCount(_Result):
+    """Why some leads are not scheduled, and how many."""
+
+    reason: str
+    leads: int
 
 
 class RequestCounts(_Result):
@@ -153,11 +171,18 @@ class CampaignRunResult(_Result):
     unknown: int = 0
     """Leads whose schedule request may or may not have been applied (a re-run verifies them first)."""
     pending: int = 0
-    """Leads without a telli contact yet (a re-run retries them)."""
+    """Leads not sent to the auto-dialer (no telli contact yet, or not sent because telli kept failing)."""
+    not_scheduled: int = 0
+    """Valid leads that are not in the auto-dialer after this run: failed + unknown + pending."""
+    not_scheduled_reasons: list[ReasonCount] = Field(default_factory=list)
+    """The most common reasons among them, most frequent first (at most 5)."""
     failures: list[LeadFailure] = Field(default_factory=list)
     """Failed leads with reasons, at most 50."""
     failures_truncated: int = 0
     requests: RequestCounts = Field(default_factory=RequestCounts)
+    timezones: TimezonePlan | None = None
+    """Which clock telli calls the leads on (see `CampaignPlan.timezones`)."""
+    warnings: list[str] = Field(default_factory=list)
     dialer_note: str = DIALER_NOTE
     message: str
     """One plain sentence for the human."""

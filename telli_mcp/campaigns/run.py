@@ -1,20 +1,25 @@
-"""The state one run carries through its steps: client, ledger, campaign, options, progress and counters."""
+"""The state one run carries through its steps: client, ledger, lease, campaign, options, progress, counters."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from telli_mcp.campaigns.ledger import DEFAULT_STALE_AFTER, LeadUpdate, Ledger
+from telli_mcp.campaigns.lead_zones import LeadZones
+from telli_mcp.campaigns.lease import HEARTBEAT_INTERVAL, LEASE_TTL, Lease
+from telli_mcp.campaigns.ledger import LeadUpdate, Ledger
 from telli_mcp.campaigns.models import CampaignState, Lead
 from telli_mcp.campaigns.results import CampaignProgress, ProgressCallback, ProgressPhase, RequestCounts
 from telli_mcp.client import TelliClient
 
-__all__ = ["RunContext", "RunOptions", "RunStats", "StopRequested", "canonical_id"]
+__all__ = ["DEFAULT_SETTLE_MARGIN", "RunContext", "RunOptions", "RunStats", "StopRequested", "canonical_id"]
+
+DEFAULT_SETTLE_MARGIN = timedelta(seconds=30)
 
 
 class RunOptions(BaseModel):
@@ -28,8 +33,19 @@ class RunOptions(BaseModel):
     """schedule-calls-batch requests (≤50 contacts each) in flight at once."""
     max_rounds: int = Field(default=3, ge=1, le=10)
     """Passes over leads whose request failed as a whole (re-sent after verification) within one run."""
-    stale_after: timedelta = DEFAULT_STALE_AFTER
-    """How old another run's heartbeat must be before this run may take the campaign over."""
+    settle_margin: timedelta = Field(default=DEFAULT_SETTLE_MARGIN, ge=timedelta(0))
+    """How long after the client's request timeout telli may still apply a request whose answer was lost.
+    Such a lead is verified (and possibly re-sent) only once sent_at + timeout + this margin has passed."""
+    lease_ttl: timedelta = LEASE_TTL
+    """How long a run's lease outlives its last renewal (see `lease.py`)."""
+    heartbeat_interval: timedelta = HEARTBEAT_INTERVAL
+    """How often a run renews its lease while it works."""
+
+    @model_validator(mode="after")
+    def _renewed_before_it_lapses(self) -> Self:
+        if self.heartbeat_interval * 2 > self.lease_ttl:
+            raise ValueError("lease_ttl must cover at least two heartbeat intervals")
+        return self
 
 
 class RunStats(BaseModel):
@@ -58,27 +74,50 @@ class RunContext:
 
     client: TelliClient
     ledger: Ledger
-    campaign_id: str
+    lease: Lease
     agent_id: str
     from_number: str | None
     max_retry_days: int | None
     leads: dict[int, Lead]
-    token: str
+    zones: LeadZones
     options: RunOptions
     on_progress: ProgressCallback | None
     stats: RunStats = field(default_factory=RunStats)
 
+    @property
+    def campaign_id(self) -> str:
+        return self.lease.campaign_id
+
+    @property
+    def sleep(self) -> Callable[[float], Awaitable[None]]:
+        """The client's sleep: waiting for telli is the client's kind of waiting (and tests replace it)."""
+        return self.client.sleep
+
+    @property
+    def settle_after(self) -> timedelta:
+        """How long after sending a request its outcome is settled: the client's timeout plus the margin."""
+        return timedelta(seconds=self.client.timeout) + self.options.settle_margin
+
+    def now(self) -> datetime:
+        return self.ledger.clock()
+
     def record(self, updates: Sequence[LeadUpdate]) -> None:
-        """Write lead changes to the ledger (one commit)."""
-        self.ledger.update_leads(self.campaign_id, updates)
+        """Write lead changes to the ledger (one commit), fenced by this run's lease."""
+        self.ledger.update_leads(self.campaign_id, updates, lease=self.lease)
+
+    def renew(self) -> None:
+        """Extend the lease; raises LeaseLostError when another run took the campaign over."""
+        self.ledger.renew(self.lease, ttl=self.options.lease_ttl)
 
     async def progress(self, phase: ProgressPhase, done: int, total: int, message: str) -> None:
-        """Refresh the run's heartbeat and tell the caller."""
-        self.ledger.heartbeat(self.campaign_id, self.token)
+        """Renew the lease and tell the caller."""
+        self.renew()
         if self.on_progress is not None:
             event = CampaignProgress(campaign_id=self.campaign_id, phase=phase, done=done, total=total, message=message)
             await self.on_progress(event)
 
-    def stop_requested(self) -> bool:
+    def check_stop(self) -> None:
+        """Raise StopRequested when the campaign was stopped meanwhile (from this or another process)."""
         campaign = self.ledger.get_campaign(self.campaign_id)
-        return campaign is not None and campaign.status is CampaignState.STOPPED
+        if campaign is not None and campaign.status is CampaignState.STOPPED:
+            raise StopRequested

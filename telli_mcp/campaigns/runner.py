@@ -1,30 +1,41 @@
-"""Start or resume a campaign: validate, record in the ledger, create contacts, schedule calls.
+"""Start or resume a campaign: plan, record in the ledger, take the lease, create contacts, schedule calls.
 
 A campaign id is the unit of resumption. Starting an id the ledger knows resumes it: the same leads (same
 source checksum and options, else `CampaignConflictError`), only leads not yet scheduled are sent, and
-leads whose earlier request may have been applied are verified first (see `scheduling.py`). Leads that
-telli definitely rejected are retried by a re-run. A stopped campaign cannot be started again.
+leads whose earlier request may have been applied are settled and verified first (see `settle.py`). Leads
+that telli definitely rejected are retried by a re-run. A stopped campaign cannot be started again.
+
+While it works the run holds the campaign's lease (see `lease.py`) and renews it in the background; losing
+it to another run aborts this one with `LeaseLostError`, and every ledger write it makes is fenced by it.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections import Counter
+from datetime import datetime
 
+import anyio
+
+from telli_mcp.campaigns.concurrency import single_errors
 from telli_mcp.campaigns.errors import (
     CampaignBusyError,
     CampaignConflictError,
     CampaignNotLaunchableError,
     CampaignStoppedError,
 )
-from telli_mcp.campaigns.ledger import CampaignRecord, LeadUpdate, Ledger, NewCampaign
+from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
+from telli_mcp.campaigns.lease import Lease
+from telli_mcp.campaigns.ledger import CampaignRecord, LeadRecord, LeadUpdate, Ledger, NewCampaign
 from telli_mcp.campaigns.models import CampaignRequest, CampaignState, Lead, LeadState, LeadStateCounts
-from telli_mcp.campaigns.planning import prepare
+from telli_mcp.campaigns.planning import Prepared, prepare
 from telli_mcp.campaigns.results import (
     MAX_FAILURES_SHOWN,
     CampaignPlan,
     CampaignRunResult,
     LeadFailure,
     ProgressCallback,
+    ReasonCount,
 )
 from telli_mcp.campaigns.run import RunContext, RunOptions, StopRequested
 from telli_mcp.campaigns.scheduling import schedule_all
@@ -34,6 +45,9 @@ from telli_mcp.client import TelliClient
 
 __all__ = ["start_campaign"]
 
+MAX_REASONS_SHOWN = 5
+_OPEN_STATES = (LeadState.FAILED, LeadState.UNKNOWN, LeadState.CONTACT_READY, LeadState.PENDING)
+
 
 async def start_campaign(
     client: TelliClient,
@@ -42,6 +56,7 @@ async def start_campaign(
     *,
     on_progress: ProgressCallback | None = None,
     options: RunOptions | None = None,
+    account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
 ) -> CampaignRunResult:
     """Run (or resume) a campaign until every lead is scheduled, failed, or unverifiable for now.
 
@@ -52,31 +67,21 @@ async def start_campaign(
         CampaignNotLaunchableError: validation, agent or caller id block the launch.
         CampaignConflictError: the id exists with other leads/options, or the leads changed since the plan.
         CampaignStoppedError: the campaign was stopped.
-        CampaignBusyError: another run of this campaign is in progress.
+        CampaignBusyError: another run of this campaign holds its lease.
+        LeaseLostError: another run took the campaign over while this one ran.
         LeadSourceError: the leads could not be read.
         TelliError: a step failed as a whole (e.g. the property schema could not be read).
     """
+    options = options or RunOptions()
     request = source.request if isinstance(source, CampaignPlan) else source
-    prepared = await prepare(client, ledger, request)
+    prepared = await prepare(client, ledger, request, account_timezone=account_timezone)
     plan = prepared.plan
     if isinstance(source, CampaignPlan) and source.source_sha256 != plan.source_sha256:
         raise CampaignConflictError("The leads changed since the plan was confirmed; plan the campaign again.")
     if not plan.launchable:
         raise CampaignNotLaunchableError(plan.validation, plan.blocking_reasons)
     record, resumed = _open(ledger, plan, prepared.leads)
-    run = RunContext(
-        client=client,
-        ledger=ledger,
-        campaign_id=record.id,
-        agent_id=record.agent_id,
-        from_number=record.from_number,
-        max_retry_days=record.max_retry_days,
-        leads={lead.row: lead for lead in prepared.leads},
-        token=secrets.token_hex(8),
-        options=options or RunOptions(),
-        on_progress=on_progress,
-    )
-    _claim(ledger, run)
+    run = _context(client, ledger, record, prepared, _claim(ledger, record.id, options), options, on_progress)
     before = ledger.state_counts(record.id)
     reused = sum(1 for lead in ledger.leads(record.id) if lead.contact_id)
     final = await _execute(run)
@@ -114,32 +119,83 @@ def _new_record(plan: CampaignPlan, leads_count: int) -> NewCampaign:
     )
 
 
-def _claim(ledger: Ledger, run: RunContext) -> None:
-    if ledger.claim_run(run.campaign_id, run.token, stale_after=run.options.stale_after):
-        return
-    current = ledger.get_campaign(run.campaign_id)
+def _context(
+    client: TelliClient,
+    ledger: Ledger,
+    record: CampaignRecord,
+    prepared: Prepared,
+    lease: Lease,
+    options: RunOptions,
+    on_progress: ProgressCallback | None,
+) -> RunContext:
+    return RunContext(
+        client=client,
+        ledger=ledger,
+        lease=lease,
+        agent_id=record.agent_id,
+        from_number=record.from_number,
+        max_retry_days=record.max_retry_days,
+        leads={lead.row: lead for lead in prepared.leads},
+        zones=prepared.zones,
+        options=options,
+        on_progress=on_progress,
+    )
+
+
+def _claim(ledger: Ledger, campaign_id: str, options: RunOptions) -> Lease:
+    lease = ledger.claim_run(campaign_id, secrets.token_hex(8), ttl=options.lease_ttl)
+    if lease is not None:
+        return lease
+    current = ledger.get_campaign(campaign_id)
     if current is not None and current.status is CampaignState.STOPPED:
-        raise CampaignStoppedError(run.campaign_id)
-    raise CampaignBusyError(
-        f"Campaign {run.campaign_id!r} is being run right now (last activity "
-        f"{current.run_heartbeat if current else 'unknown'}). Wait for it to finish; if that process died, "
-        f"it can be resumed once it has been silent for {run.options.stale_after}."
+        raise CampaignStoppedError(campaign_id)
+    raise CampaignBusyError(_busy_message(campaign_id, current, ledger.clock()))
+
+
+def _busy_message(campaign_id: str, current: CampaignRecord | None, now: datetime) -> str:
+    view = current.lease() if current is not None else None
+    who = view.holder.describe() if view is not None and view.holder is not None else "another run"
+    silent = f"{(now - view.heartbeat).total_seconds():.0f} s ago" if view and view.heartbeat else "unknown"
+    wait = view.wait_before_take_over(now).total_seconds() if view is not None else 0.0
+    return (
+        f"Campaign {campaign_id!r} is being run right now by {who} (last heartbeat {silent}). Wait for it to "
+        f"finish. If that run is stuck or its machine is gone, the campaign can be taken over in {wait:.0f} s "
+        "(when its lease lapses); a crashed run on this machine is taken over at once. A take-over never "
+        "re-sends leads whose requests may still be in flight before telli has settled them."
     )
 
 
 async def _execute(run: RunContext) -> CampaignState:
+    """Do the work while a background task keeps the lease; release it however the run ends."""
     final = CampaignState.INTERRUPTED
+    try:
+        with single_errors():
+            async with anyio.create_task_group() as group:
+                group.start_soon(_keep_lease, run)
+                final = await _work(run)
+                group.cancel_scope.cancel()
+    finally:
+        # Fenced: a run that lost its lease leaves the campaign to its new holder.
+        run.ledger.release_run(run.lease, final)
+    return final
+
+
+async def _keep_lease(run: RunContext) -> None:
+    # The wall clock on purpose: the lease says whether this process is alive, whatever clock tests inject.
+    while True:
+        await anyio.sleep(run.options.heartbeat_interval.total_seconds())
+        run.renew()
+
+
+async def _work(run: RunContext) -> CampaignState:
     try:
         _retry_failed(run)
         await ensure_contacts(run)
         await schedule_all(run)
-        counts = run.ledger.state_counts(run.campaign_id)
-        final = CampaignState.COMPLETED if counts.scheduled == counts.total else CampaignState.INCOMPLETE
     except StopRequested:
-        final = CampaignState.STOPPED
-    finally:
-        run.ledger.release_run(run.campaign_id, run.token, final)
-    return final
+        return CampaignState.STOPPED
+    counts = run.ledger.state_counts(run.campaign_id)
+    return CampaignState.COMPLETED if counts.scheduled == counts.total else CampaignState.INCOMPLETE
 
 
 def _retry_failed(run: RunContext) -> None:
@@ -165,6 +221,7 @@ def _result(
     campaign = run.ledger.get_campaign(record.id)
     status = campaign.status if campaign is not None else CampaignState.INTERRUPTED
     failed = run.ledger.leads(record.id, [LeadState.FAILED])
+    reasons = _reasons(run.ledger.leads(record.id, _OPEN_STATES))
     failures = [
         LeadFailure(row=lead.row, external_id=lead.external_id, phone_number=lead.e164, reason=lead.last_error or "")
         for lead in failed[:MAX_FAILURES_SHOWN]
@@ -187,14 +244,40 @@ def _result(
         failed=counts.failed,
         unknown=counts.unknown,
         pending=counts.pending + counts.contact_ready,
+        not_scheduled=_not_scheduled(counts),
+        not_scheduled_reasons=reasons,
         failures=failures,
         failures_truncated=max(0, len(failed) - MAX_FAILURES_SHOWN),
         requests=run.stats.requests,
-        message=_message(status, counts, record),
+        timezones=plan.timezones,
+        warnings=plan.warnings,
+        message=_message(status, counts, record, reasons),
     )
 
 
-def _message(status: CampaignState, counts: LeadStateCounts, record: CampaignRecord) -> str:
+def _not_scheduled(counts: LeadStateCounts) -> int:
+    return counts.failed + counts.unknown + counts.pending + counts.contact_ready
+
+
+def _reasons(records: list[LeadRecord]) -> list[ReasonCount]:
+    tally = Counter(_reason(record) for record in records)
+    return [ReasonCount(reason=reason, leads=count) for reason, count in tally.most_common(MAX_REASONS_SHOWN)]
+
+
+def _reason(record: LeadRecord) -> str:
+    detail = record.last_error
+    match record.state:
+        case LeadState.FAILED:
+            return detail or "telli rejected it"
+        case LeadState.UNKNOWN:
+            return f"not confirmed yet: {detail or 'telli could not be read to verify it'}"
+        case LeadState.CONTACT_READY:
+            return f"not sent: {detail or 'the run ended before sending it'}"
+        case _:
+            return f"no telli contact yet: {detail or 'the contact could not be created'}"
+
+
+def _message(status: CampaignState, counts: LeadStateCounts, record: CampaignRecord, reasons: list[ReasonCount]) -> str:
     total = counts.total
     if status is CampaignState.STOPPED:
         return f"Campaign {record.id} was stopped while it ran; its contacts were taken off the auto-dialer."
@@ -207,5 +290,7 @@ def _message(status: CampaignState, counts: LeadStateCounts, record: CampaignRec
     if counts.pending + counts.contact_ready:
         open_items.append(f"{counts.pending + counts.contact_ready} were not sent")
     if open_items:
-        text += "; " + ", ".join(open_items) + f". Start campaign {record.id} again to retry them"
+        text += "; NOT SCHEDULED: " + ", ".join(open_items)
+        text += f". Most common reason: {reasons[0].reason} ({reasons[0].leads} leads)" if reasons else ""
+        text += f". Start campaign {record.id} again to retry them"
     return text + ". telli calls each contact inside the dialer window in the contact's timezone."

@@ -1,123 +1,145 @@
 """Step 2 of a run: put every ready lead into the auto-dialer exactly once.
 
-How "never twice" holds even when responses are lost:
+How "never twice" holds even when answers are late, lost or never awaited:
 
-1. Write-ahead: before a batch is sent, its leads are recorded as `unknown` ("a request may have been
-   applied"). A crash or kill at any point therefore leaves no lead that might have been scheduled looking
-   like it was not.
-2. After each chunk the per-item results replace that: `scheduled` (with the loop id), `failed` (telli
-   rejected it: safe to send again later), `unknown` (5xx or timeout after sending), or back to
-   `contact_ready` for chunks never sent.
-3. Before anything is (re)sent, `unknown` leads are verified with get-contacts-batch (1000 per request):
-   a contact that is or was in the dialer (reached, pending, closed, or a next call planned) counts as
-   scheduled and is never sent again; a contact still `new` was not scheduled and is sent again.
+1. Write-ahead, per request: right before a chunk (≤50 leads) is sent, the run renews its lease (so a run
+   that lost the campaign to another one sends nothing) and records the chunk's leads as `unknown` with
+   `sent_at` and `settle_at`, in one fenced transaction that takes only leads still `contact_ready` (a
+   stop may have removed some meanwhile; those are not sent). A cancel, Ctrl-C, kill or crash at any later
+   point therefore leaves every lead that might have been scheduled marked "unknown", never "not sent".
+   Chunks not yet started stay `contact_ready`.
+2. The answer replaces that: `scheduled` (with the loop id), `failed` (telli rejected it: safe to send again
+   later), or still `unknown` (a timeout, a dropped connection, a 5xx, an unreadable answer). A 500 or 503
+   answer means telli is done with the request, so those settle at once; the others keep `settle_at`.
+3. Before anything is (re)sent, unknown leads are settled and verified (see `settle.py`).
 
-Within one run this repeats for up to `max_rounds` rounds; a batch stops at the first chunk that fails as a
-whole (telli is struggling), the next round verifies and continues.
+Within one run this repeats for up to `max_rounds` rounds; a round starts no new chunk after one came back
+unknown (telli is struggling), and the next round settles, verifies and continues.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import anyio
 
 from telli_mcp.campaigns.concurrency import single_errors
-from telli_mcp.campaigns.contact_state import was_scheduled
 from telli_mcp.campaigns.ledger import LeadRecord, LeadUpdate
 from telli_mcp.campaigns.models import LeadState
-from telli_mcp.campaigns.run import RunContext, StopRequested, canonical_id
-from telli_mcp.client import BatchItemResult, BatchReport, ContactV1, ScheduleCall, TelliError
+from telli_mcp.campaigns.run import RunContext, canonical_id
+from telli_mcp.campaigns.settle import settle_unknown
+from telli_mcp.client import BatchItemResult, ScheduleCall
 
-__all__ = ["IN_FLIGHT", "schedule_all", "verify_unknown"]
+__all__ = ["IN_FLIGHT", "SCHEDULE_CHUNK", "schedule_all"]
 
 IN_FLIGHT = "a schedule request was sent; telli's answer has not been recorded"
-VERIFY_CHUNK = 1000
+SCHEDULE_CHUNK = 50
+ANSWERED_SERVER_ERRORS = frozenset({500, 501, 503, 505})
+"""5xx answers that come from telli itself once it is done with the request. 502 and 504 are a proxy that
+gave up waiting for telli, which may still apply the request, so they keep the settle wait."""
 
 
 async def schedule_all(run: RunContext) -> None:
-    """Verify unknown leads and schedule ready ones, for up to `max_rounds` rounds.
+    """Settle and verify unknown leads, schedule ready ones, for up to `max_rounds` rounds.
 
     Raises:
         StopRequested: the campaign was stopped meanwhile (leads in flight stay `unknown`).
+        LeaseLostError: another run took the campaign over.
     """
     for round_number in range(run.options.max_rounds + 1):
-        await verify_unknown(run)
+        await settle_unknown(run)
         ready = run.ledger.leads(run.campaign_id, [LeadState.CONTACT_READY])
         if not ready or round_number == run.options.max_rounds:
             return
-        if run.stop_requested():
-            raise StopRequested
-        report = await _schedule(run, ready)
-        if not report.unknown and not report.not_sent:
+        run.check_stop()
+        sending = await _send_all(run, ready)
+        if not sending.troubled:
             return
 
 
-async def verify_unknown(run: RunContext) -> None:
-    """Resolve `unknown` leads from telli's view of their contacts."""
-    unknown = [record for record in run.ledger.leads(run.campaign_id, [LeadState.UNKNOWN]) if record.contact_id]
-    for start in range(0, len(unknown), VERIFY_CHUNK):
-        chunk = unknown[start : start + VERIFY_CHUNK]
-        try:
-            result = await run.client.contacts_v1.get_batch([record.contact_id or "" for record in chunk])
-        except TelliError:
-            return  # telli is unavailable: the leads stay unknown and are verified by a later round or run
-        run.stats.requests.verify_batches += result.requests_sent
-        found = {canonical_id(contact.contact_id): contact for contact in result.found}
-        updates = [_verified(record, found) for record in chunk]
-        run.record(updates)
-        done = start + len(chunk)
-        await run.progress("verify", done, len(unknown), f"Verified {done}/{len(unknown)} unconfirmed leads")
+@dataclass
+class _Sending:
+    """The chunks of one round and how far the workers got."""
+
+    chunks: list[Sequence[LeadRecord]]
+    total: int
+    next_index: int = 0
+    handled: int = 0
+    troubled: bool = False
+    """A chunk came back unknown: start no new chunk this round."""
+    by_contact: dict[str, LeadRecord] = field(default_factory=dict)
+
+    def take(self) -> Sequence[LeadRecord] | None:
+        if self.troubled or self.next_index >= len(self.chunks):
+            return None
+        self.next_index += 1
+        return self.chunks[self.next_index - 1]
 
 
-def _verified(record: LeadRecord, found: dict[str, ContactV1]) -> LeadUpdate:
-    contact = found.get(canonical_id(record.contact_id or ""))
-    if contact is None:
-        return LeadUpdate(row=record.row, state=LeadState.FAILED, last_error="the contact no longer exists in telli")
-    if was_scheduled(contact):
-        return LeadUpdate(row=record.row, state=LeadState.SCHEDULED)
-    return LeadUpdate(row=record.row, state=LeadState.CONTACT_READY)
+async def _send_all(run: RunContext, ready: Sequence[LeadRecord]) -> _Sending:
+    chunks = [ready[start : start + SCHEDULE_CHUNK] for start in range(0, len(ready), SCHEDULE_CHUNK)]
+    sending = _Sending(chunks=chunks, total=len(ready))
+    sending.by_contact = {canonical_id(record.contact_id or ""): record for record in ready}
 
+    async def worker() -> None:
+        while (chunk := sending.take()) is not None:
+            await _send_chunk(run, chunk, sending)
 
-async def _schedule(run: RunContext, ready: Sequence[LeadRecord]) -> BatchReport:
-    by_contact = {canonical_id(record.contact_id or ""): record for record in ready}
-    run.record([LeadUpdate(row=record.row, state=LeadState.UNKNOWN, last_error=IN_FLIGHT) for record in ready])
-    handled = 0
-
-    async def on_chunk(done: int, chunks: int, report: BatchReport) -> None:
-        nonlocal handled
-        run.record(_results(report.items, by_contact))
-        handled += len(report.items)
-        await run.progress("schedule", handled, len(ready), f"Scheduling: chunk {done}/{chunks} sent")
-        if run.stop_requested():
-            raise StopRequested
-
-    items = [
-        ScheduleCall(
-            contact_id=record.contact_id or "",
-            agent_id=run.agent_id,
-            max_retry_days=run.max_retry_days,
-            override_from_number=run.from_number,
-        )
-        for record in ready
-    ]
     with single_errors():
-        report = await run.client.calls.schedule_batch(
-            items, concurrency=run.options.schedule_concurrency, on_chunk=on_chunk, stop_on_error=True
-        )
+        async with anyio.create_task_group() as group:
+            for _ in range(min(run.options.schedule_concurrency, len(chunks))):
+                group.start_soon(worker)
+    return sending
+
+
+async def _send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: _Sending) -> None:
+    run.check_stop()
+    run.renew()
+    sent_at = run.now()
+    marked = run.ledger.mark_in_flight(
+        run.campaign_id,
+        [record.row for record in chunk],
+        sent_at=sent_at,
+        settle_at=sent_at + run.settle_after,
+        note=IN_FLIGHT,
+        lease=run.lease,
+    )
+    to_send = [record for record in chunk if record.row in marked]
+    if to_send:
+        await _send(run, to_send, sending)
+    sending.handled += len(chunk)
+    await run.progress(
+        "schedule", sending.handled, sending.total, f"Scheduling: {sending.handled}/{sending.total} sent"
+    )
+
+
+async def _send(run: RunContext, chunk: Sequence[LeadRecord], sending: _Sending) -> None:
+    """One schedule request; its answer replaces the write-ahead."""
+    report = await run.client.calls.schedule_batch([_item(run, record) for record in chunk])
     run.stats.requests.schedule_batches += report.requests_sent
-    run.record(_results(report.items, by_contact))
-    return report
+    answered_at = run.now()
+    run.record([_result(sending.by_contact, item, answered_at) for item in report.items if _known(sending, item)])
+    if report.unknown:
+        sending.troubled = True
 
 
-def _results(items: Sequence[BatchItemResult], by_contact: dict[str, LeadRecord]) -> list[LeadUpdate]:
-    updates = []
-    for item in items:
-        record = by_contact.get(canonical_id(item.ref))
-        if record is not None:
-            updates.append(_result(record, item))
-    return updates
+def _item(run: RunContext, record: LeadRecord) -> ScheduleCall:
+    return ScheduleCall(
+        contact_id=record.contact_id or "",
+        agent_id=run.agent_id,
+        max_retry_days=run.max_retry_days,
+        override_from_number=run.from_number,
+    )
 
 
-def _result(record: LeadRecord, item: BatchItemResult) -> LeadUpdate:
+def _known(sending: _Sending, item: BatchItemResult) -> bool:
+    return canonical_id(item.ref) in sending.by_contact
+
+
+def _result(by_contact: dict[str, LeadRecord], item: BatchItemResult, answered_at: datetime) -> LeadUpdate:
+    record = by_contact[canonical_id(item.ref)]
     match item.status:
         case "success":
             return LeadUpdate(row=record.row, state=LeadState.SCHEDULED, loop_id=item.loop_id)
@@ -126,6 +148,12 @@ def _result(record: LeadRecord, item: BatchItemResult) -> LeadUpdate:
             reason = f"telli did not schedule the call: {item.error or 'no reason given'}{code}"
             return LeadUpdate(row=record.row, state=LeadState.FAILED, last_error=reason)
         case "unknown":
-            return LeadUpdate(row=record.row, state=LeadState.UNKNOWN, last_error=item.error or IN_FLIGHT)
+            answered = item.error_code in ANSWERED_SERVER_ERRORS
+            return LeadUpdate(
+                row=record.row,
+                state=LeadState.UNKNOWN,
+                last_error=item.error or IN_FLIGHT,
+                settle_at=answered_at if answered else None,  # None keeps sent_at + timeout + margin
+            )
         case _:
             return LeadUpdate(row=record.row, state=LeadState.CONTACT_READY)

@@ -5,12 +5,17 @@ next chunk and a later start is refused. Leads never scheduled become `removed` 
 others, telli's view is read first (get-contacts-batch, 1000 per request) and only contacts still in the
 dialer are sent to remove-from-auto-dialer-batch (50 per request); reached or closed contacts need nothing.
 "Not in a dialer queue" counts as already stopped. A second stop finds nothing left and sends nothing.
+
+A lead whose schedule request is still unsettled (sent, no answer, and telli may still apply it: see
+`settle.py`) and that is not in the dialer yet stays `unknown` instead of becoming `removed`, and the result
+says until when telli may still apply it, so that a stop run after that time takes it off if it landed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
@@ -27,6 +32,7 @@ from telli_mcp.campaigns.results import (
     StopResult,
 )
 from telli_mcp.campaigns.run import canonical_id
+from telli_mcp.campaigns.settle import settled_at
 from telli_mcp.client import BatchItemResult, BatchReport, TelliClient
 
 __all__ = ["stop_campaign"]
@@ -41,6 +47,9 @@ class _Tally(BaseModel):
     removed_now: int = 0
     already_stopped: int = 0
     unknown: int = 0
+    unsettled: int = 0
+    """Leads not in the dialer now whose schedule request telli may still apply."""
+    settles_at: datetime | None = None
     failed: int = 0
     requests_sent: int = 0
     failures: list[LeadFailure] = Field(default_factory=list)
@@ -94,13 +103,14 @@ async def _still_in_dialer(
         result = await client.contacts_v1.get_batch([record.contact_id or "" for record in chunk])
         tally.requests_sent += result.requests_sent
         active = {canonical_id(contact.contact_id) for contact in result.found if in_dialer(contact)}
-        idle = [record for record in chunk if canonical_id(record.contact_id or "") not in active]
         to_remove.extend(record for record in chunk if canonical_id(record.contact_id or "") in active)
+        idle = [record for record in chunk if canonical_id(record.contact_id or "") not in active]
+        settled = [record for record in idle if not _unsettled(record, ledger.clock(), tally)]
         ledger.update_leads(
             campaign_id,
-            [LeadUpdate(row=record.row, state=LeadState.REMOVED, last_error=_NOT_IN_DIALER) for record in idle],
+            [LeadUpdate(row=record.row, state=LeadState.REMOVED, last_error=_NOT_IN_DIALER) for record in settled],
         )
-        tally.already_stopped += len(idle)
+        tally.already_stopped += len(settled)
     return to_remove
 
 
@@ -136,6 +146,18 @@ async def _remove(
     tally.requests_sent += report.requests_sent
 
 
+def _unsettled(record: LeadRecord, now: datetime, tally: _Tally) -> bool:
+    """True (and counted) when the lead's schedule request may still land in telli's dialer after now."""
+    if record.state is not LeadState.UNKNOWN:
+        return False
+    due = settled_at([record])
+    if due <= now:
+        return False
+    tally.unsettled += 1
+    tally.settles_at = max(due, tally.settles_at or due)
+    return True
+
+
 def _removal(record: LeadRecord, item: BatchItemResult, tally: _Tally) -> LeadUpdate | None:
     """The ledger change for one removal; None keeps the lead as it is so the next stop tries again."""
     if item.status == "success":
@@ -165,13 +187,18 @@ def _result(campaign_id: str, tally: _Tally) -> StopResult:
         message = f"Campaign {campaign_id} is stopped: {tally.removed_now} contact(s) taken off the auto-dialer."
     if failed or tally.unknown:
         message += f" {failed + tally.unknown} removal(s) are not confirmed; run stop again to retry them."
+    if tally.settles_at is not None:
+        message += (
+            f" {tally.unsettled} lead(s) had a schedule request without an answer that telli may still apply until "
+            f"{tally.settles_at.isoformat(timespec='seconds')}; run stop again after that to take them off if it did."
+        )
     return StopResult(
         campaign_id=campaign_id,
         status=CampaignState.STOPPED,
         removed_now=tally.removed_now,
         already_stopped=tally.already_stopped,
         failed=failed,
-        unknown=tally.unknown,
+        unknown=tally.unknown + tally.unsettled,
         failures=tally.failures,
         requests_sent=tally.requests_sent,
         message=message,

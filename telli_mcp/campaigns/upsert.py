@@ -7,6 +7,9 @@ item ("External ID already exists"); only those leads are looked up one by one w
 chunk whose response was lost is simply sent again in the next pass: leads it did create then come back as
 "already exists" and are looked up, the others are created. External ids make every pass idempotent.
 
+A new contact is created with the lead's time zone: its own column, else the only zone its number belongs
+to (see `lead_zones.py`); with neither, no zone is sent and telli uses the account's.
+
 An existing contact is used as it is in telli (its fields are not overwritten). Two guards: if the contact
 behind the external id has a different phone number, the lead fails (we never dial a number the list did
 not contain); if it is already in the auto-dialer, it counts as scheduled and is not scheduled again.
@@ -17,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from telli_mcp.campaigns.concurrency import map_limited, single_errors
+from telli_mcp.campaigns.lead_zones import zone_to_send
 from telli_mcp.campaigns.ledger import LeadRecord, LeadUpdate
 from telli_mcp.campaigns.models import Lead, LeadState
 from telli_mcp.campaigns.run import RunContext
@@ -38,15 +42,16 @@ async def ensure_contacts(run: RunContext) -> None:
         await _look_up(run, existing)
 
 
-def to_contact(lead: Lead) -> ContactV1Create:
-    """The add-contacts-batch item for a lead."""
+def to_contact(lead: Lead, timezone: str | None) -> ContactV1Create:
+    """The add-contacts-batch item for a lead; `timezone` is the zone to create it with (None: telli's
+    account default)."""
     return ContactV1Create(
         external_contact_id=lead.external_id,
         first_name=lead.first_name,
         last_name=lead.last_name,
         phone_number=lead.phone_number,
         email=lead.email,
-        timezone=lead.timezone,
+        timezone=timezone,
         salutation=lead.salutation,
         external_url=lead.external_url,
         contact_details=dict(lead.properties) or None,
@@ -72,7 +77,7 @@ async def _create(run: RunContext, todo: Sequence[LeadRecord]) -> list[LeadRecor
         handled += len(report.items)
         await run.progress("contacts", handled, len(todo), f"Contacts: chunk {done}/{chunks} sent")
 
-    contacts = [to_contact(run.leads[record.row]) for record in todo]
+    contacts = [to_contact(run.leads[record.row], zone_to_send(run.zones.get(record.row))) for record in todo]
     with single_errors():
         report = await run.client.contacts_v1.add_batch(
             contacts, concurrency=run.options.contact_concurrency, on_chunk=on_chunk, stop_on_error=False

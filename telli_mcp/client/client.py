@@ -49,6 +49,8 @@ class TelliClient:
         if not secret.get_secret_value().strip():
             raise MissingAPIKeyError()
         self._masked_key = mask_key(secret.get_secret_value())
+        self._timeout = timeout
+        self._sleep = sleep or anyio.sleep
         self._http = HTTPCore(
             api_key=secret,
             base_url=base_url,
@@ -56,7 +58,7 @@ class TelliClient:
             max_retries=max_retries,
             retry_deadline=retry_deadline,
             transport=transport,
-            sleep=sleep or anyio.sleep,
+            sleep=self._sleep,
             rng=rng or random.Random(),
         )
         self.contacts = Contacts(self._http)
@@ -94,6 +96,17 @@ class TelliClient:
     def base_url(self) -> str:
         """The API base URL, without a trailing slash."""
         return self._http.base_url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds the client waits for one answer before it gives up (telli may still apply the request)."""
+        return self._timeout
+
+    @property
+    def sleep(self) -> Callable[[float], Awaitable[None]]:
+        """How this client waits (injected in tests so nothing waits on the wall clock). Code that waits for
+        telli on the client's behalf, such as letting a request whose answer was lost settle, uses it too."""
+        return self._sleep
 
     @property
     def masked_key(self) -> str:

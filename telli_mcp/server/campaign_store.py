@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from telli_mcp.campaigns import CampaignEngine, Ledger
+from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.client import TelliClient
 from telli_mcp.config import Settings, resolve_data_dir
 
@@ -35,8 +36,11 @@ class CampaignStore:
             self._ledger = Ledger(self.path)
         return self._ledger
 
-    def engine(self, client: TelliClient, tenant: str) -> CampaignEngine:
-        return CampaignEngine(client, self._root().for_tenant(tenant))
+    def engine(
+        self, client: TelliClient, tenant: str, *, account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE
+    ) -> CampaignEngine:
+        """An engine for one account; `account_timezone` is that account's clock (TELLI_ACCOUNT_TIMEZONE)."""
+        return CampaignEngine(client, self._root().for_tenant(tenant), account_timezone=account_timezone)
 
     def close(self) -> None:
         if self._ledger is not None:

@@ -26,7 +26,7 @@ from .clock import SimClock
 from .dialer import Dialer
 from .endpoint import Backend
 from .errors import ApiError
-from .fault_layer import FaultMiddleware, FaultTransport
+from .fault_layer import FaultMiddleware, FaultTransport, LateRequests
 from .faults import Fault, FaultQueue
 from .request_log import LoggedRequest, RequestLog
 from .seed import seed_demo
@@ -65,6 +65,7 @@ class TelliSimulator:
         self._log = RequestLog(self._registry.label_for_authorization, limit=request_log_limit)
         self.request_log: list[LoggedRequest] = self._log.entries
         self.app: ASGIApp = FaultMiddleware(self._build_api(), self._faults, self._log)
+        self._late = LateRequests(self.app, self.clock)
         for api_key in api_keys:
             self.add_account(api_key, seed_demo=seed_demo)
 
@@ -73,14 +74,28 @@ class TelliSimulator:
 
     def transport(self) -> httpx2.AsyncBaseTransport:
         """An in-process transport: ASGITransport wrapped by the transport-level fault layer."""
-        return FaultTransport(self.app, self._faults, self._log)
+        return FaultTransport(self.app, self._faults, self._log, self._late)
 
     async def advance(self, delta: timedelta | float) -> None:
-        """Move simulated time forward, running every dialer event due until then, in time order."""
+        """Move simulated time forward, running every dialer event and every late request (`applied_late`
+        faults) due until then, in time order."""
         step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
         if step < timedelta(0):
             raise ValueError("cannot advance by a negative duration")
-        self._dialer.run_until(self.clock.now() + step)
+        target = self.clock.now() + step
+        while (due := self._late.next_due(target)) is not None:
+            self._dialer.run_until(due)
+            await self._late.apply_next()
+        self._dialer.run_until(target)
+
+    async def release_late(self) -> None:
+        """Apply every request held by an `applied_late` fault now, whenever it was due."""
+        while len(self._late):
+            await self._late.apply_next()
+
+    def late_pending(self) -> int:
+        """Requests held by `applied_late` faults and not applied yet."""
+        return len(self._late)
 
     def inject(self, fault: Fault) -> None:
         self._faults.add(fault)

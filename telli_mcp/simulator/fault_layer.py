@@ -1,10 +1,15 @@
-"""Where faults happen and requests get logged: an ASGI middleware (HTTP-level faults, also over real HTTP)
-and an httpx2 transport around ASGITransport (timeouts and connection errors, in-process only)."""
+"""Where faults happen and requests get logged: an ASGI middleware (HTTP-level faults, also over real HTTP),
+an httpx2 transport around ASGITransport (timeouts and connection errors, in-process only), and the queue of
+requests telli applies after the client gave up (`applied_late`)."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -12,17 +17,19 @@ import anyio
 import httpx2
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .clock import SimClock
 from .errors import default_code
 from .faults import BODY_KINDS, HTTP_KINDS, TRANSPORT_KINDS, Fault, FaultQueue
 from .request_log import RequestLog
 
-__all__ = ["CONTROL_PREFIX", "FaultMiddleware", "FaultTransport"]
+__all__ = ["CONTROL_PREFIX", "FaultMiddleware", "FaultTransport", "LateRequests"]
 
 CONTROL_PREFIX = "/_sim/"
 MALFORMED_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 _transport_fault: ContextVar[str | None] = ContextVar("telli_sim_transport_fault", default=None)
-"""Set by FaultTransport around a `timeout_after` request so the middleware logs it as faulted."""
+"""Set around a `timeout_after` or `applied_late` request so the middleware logs it as faulted."""
+_LATE = "applied_late"
 
 
 async def _sleep(seconds: float) -> None:
@@ -43,7 +50,9 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         body = await _read_body(receive)
-        fault = self._faults.take(scope["method"], scope["path"], HTTP_KINDS)
+        # A late request was faulted already; it must not use up a fault meant for a request sent now.
+        late = _transport_fault.get() == _LATE
+        fault = None if late else self._faults.take(scope["method"], scope["path"], HTTP_KINDS)
         recorder = _StatusRecorder(send)
         try:
             await self._answer(scope, _replay(body, receive), recorder, fault)
@@ -85,15 +94,19 @@ class FaultMiddleware:
 class FaultTransport(httpx2.AsyncBaseTransport):
     """httpx2 transport for in-process use: ASGITransport plus timeout and connection faults."""
 
-    def __init__(self, app: ASGIApp, faults: FaultQueue, log: RequestLog) -> None:
+    def __init__(self, app: ASGIApp, faults: FaultQueue, log: RequestLog, late: LateRequests) -> None:
         self._inner = httpx2.ASGITransport(app=app)
         self._faults = faults
         self._log = log
+        self._late = late
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         fault = self._faults.take(request.method, request.url.path, TRANSPORT_KINDS)
         if fault is None:
             return await self._inner.handle_async_request(request)
+        if fault.kind == _LATE:
+            await self._late.hold(request, fault.latency)
+            raise httpx2.ReadTimeout("Simulated read timeout (telli applies the request later)", request=request)
         if fault.kind == "timeout_after":
             token = _transport_fault.set(fault.kind)
             try:
@@ -114,6 +127,47 @@ class FaultTransport(httpx2.AsyncBaseTransport):
         if fault.kind == "connect_error":
             raise httpx2.ConnectError("Simulated connection failure", request=request)
         raise httpx2.ReadTimeout("Simulated read timeout (the request was not processed)", request=request)
+
+
+@dataclass(order=True)
+class _Held:
+    due: datetime
+    seq: int
+    request: httpx2.Request = field(compare=False)
+
+
+class LateRequests:
+    """Requests telli received but applies only later (`applied_late` faults), in the order they fall due."""
+
+    def __init__(self, app: ASGIApp, clock: SimClock) -> None:
+        self._inner = httpx2.ASGITransport(app=app)
+        self._clock = clock
+        self._held: list[_Held] = []
+        self._seq = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    async def hold(self, request: httpx2.Request, delay: float) -> None:
+        """Keep a copy of `request` (the client's own may be closed by then) to apply `delay` s from now."""
+        body = await request.aread()
+        copy = httpx2.Request(request.method, request.url, headers=request.headers, content=body)
+        due = self._clock.now() + timedelta(seconds=delay)
+        heapq.heappush(self._held, _Held(due, next(self._seq), copy))
+
+    def next_due(self, until: datetime) -> datetime | None:
+        """When the earliest held request falls due, if that is at or before `until`."""
+        return self._held[0].due if self._held and self._held[0].due <= until else None
+
+    async def apply_next(self) -> None:
+        """Apply the earliest held request now (through the app, so it is validated and logged)."""
+        held = heapq.heappop(self._held)
+        token = _transport_fault.set(_LATE)
+        try:
+            response = await self._inner.handle_async_request(held.request)
+            await response.aread()
+        finally:
+            _transport_fault.reset(token)
 
 
 class _StatusRecorder:

@@ -18,9 +18,10 @@ FaultKind = Literal[
     "empty_body",
     "text_body",
     "reshape",
+    "applied_late",
 ]
 
-TRANSPORT_KINDS: frozenset[str] = frozenset({"timeout_before", "timeout_after", "connect_error"})
+TRANSPORT_KINDS: frozenset[str] = frozenset({"timeout_before", "timeout_after", "connect_error", "applied_late"})
 """Faults raised by the in-process transport (they cannot exist on a real socket server)."""
 BODY_KINDS: frozenset[str] = frozenset({"truncated", "empty_body", "text_body", "reshape"})
 """Faults that let the request be processed and then change the answer's body."""
@@ -104,6 +105,11 @@ class Fault:
     `latency` seconds. These process the request and then change the answer: `truncated` cuts the real body
     in half; `empty_body` keeps the status and sends no body; `text_body` keeps the status and sends a plain
     text "OK"; `reshape` applies `edits` (BodyEdits, or dicts of their fields) to the JSON body.
+
+    `applied_late` is telli answering after the client gave up: the transport raises a read timeout to the
+    client at once, without processing the request, and the simulator applies the request later, when
+    `advance` moves its clock to `latency` simulated seconds after the request was sent (or at once on
+    `release_late()`). It is logged when it is applied, with this fault kind and no status. In-process only.
     """
 
     method: str | None = None

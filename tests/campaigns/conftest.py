@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx2
 import pytest
 from pydantic import JsonValue
 
-from telli_mcp.campaigns import CampaignEngine, Ledger
+from telli_mcp.campaigns import CampaignEngine, Ledger, RunOptions
+from telli_mcp.campaigns.lease import Holder
 from telli_mcp.campaigns.values import PropertyOption, PropertySpec
 from telli_mcp.client import TelliClient
 from telli_mcp.simulator import TEST_API_KEY, Account, TelliSimulator
@@ -86,11 +92,40 @@ def make_leads(count: int, *, first: int = 0) -> list[dict[str, JsonValue]]:
     ]
 
 
+def fictional_leads(count: int) -> list[dict[str, JsonValue]]:
+    """Up to 200 valid leads on fictional numbers: +49 30 555 0100-0199, then +1 212 555 0100-0199."""
+    assert count <= 200
+    numbers = [f"+49 30 555 0{100 + n}" for n in range(100)] + [f"+1 212 555 0{100 + n}" for n in range(100)]
+    return [{"first_name": f"Lead{n}", "last_name": "Test", "phone": numbers[n]} for n in range(count)]
+
+
+@asynccontextmanager
+async def timed_engine(
+    sim: TelliSimulator,
+    ledger_path: Path,
+    *,
+    request_timeout: float = 1.0,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    options: RunOptions | None = None,
+) -> AsyncIterator[CampaignEngine]:
+    """An engine on the simulator's clock: the ledger reads it, and every wait (the client's sleep, so also
+    the settle wait) advances it, so late requests land while the engine waits, and no test waits on the wall
+    clock. Each call is a fresh client (another process, as far as telli can tell)."""
+
+    async def advance(seconds: float) -> None:
+        await sim.advance(seconds)
+
+    client = TelliClient(TEST_API_KEY, transport=transport or sim.transport(), sleep=advance, timeout=request_timeout)
+    with Ledger(ledger_path, clock=sim.clock.now) as ledger:
+        async with client:
+            yield CampaignEngine(client, ledger, options=options)
+
+
 def scheduled_ids(sim: TelliSimulator, *, processed_only: bool = False) -> Counter[str]:
     """How many schedule-calls-batch requests named each contact id (optionally only ones telli applied)."""
     counts: Counter[str] = Counter()
     for entry in sim.requests_to("POST", SCHEDULE_PATH):
-        applied = entry.status == 200 or entry.fault == "timeout_after"
+        applied = entry.status == 200 or entry.fault in ("timeout_after", "applied_late")
         if processed_only and not applied:
             continue
         counts.update(item["contact_id"] for item in entry.body["contacts"])
@@ -99,3 +134,10 @@ def scheduled_ids(sim: TelliSimulator, *, processed_only: bool = False) -> Count
 
 def loops_per_contact(account: Account) -> Counter[str]:
     return Counter(loop.contact_id for loop in account.loops.values())
+
+
+def exited_process() -> Holder:
+    """A holder on this machine whose process has exited: what a crashed run leaves in the lease."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return Holder(host=socket.gethostname(), pid=child.pid, started="1")

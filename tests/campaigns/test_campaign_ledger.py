@@ -1,4 +1,4 @@
-"""The SQLite campaign ledger: schema, lead states, paging, tenants and the run lock."""
+"""The SQLite campaign ledger: schema and migration, lead states, paging, tenants, the run lease and fencing."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from telli_mcp.campaigns.errors import CampaignConflictError, CampaignError
+from telli_mcp.campaigns.errors import CampaignConflictError, CampaignError, LeaseLostError
+from telli_mcp.campaigns.lease import LEASE_TTL, Holder
 from telli_mcp.campaigns.ledger import SCHEMA_VERSION, LeadUpdate, Ledger, NewCampaign
 from telli_mcp.campaigns.models import CampaignState, Lead, LeadState
+
+from .conftest import exited_process
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -139,27 +142,128 @@ def test_tenants_never_see_each_others_campaigns(ledger: Ledger) -> None:
     assert ledger.for_tenant("third").list_campaigns() == ([], None)
 
 
-def test_a_second_run_is_refused_until_the_first_heartbeat_is_stale(ledger: Ledger, clock: Clock) -> None:
+def test_a_live_run_keeps_the_campaign_until_its_short_lease_lapses(ledger: Ledger, clock: Clock) -> None:
     ledger.create_campaign(record(), leads())
     assert ledger.claim_run("spring", "first")
 
-    clock.now += timedelta(minutes=5)
-    assert not ledger.claim_run("spring", "second")
+    clock.now += LEASE_TTL - timedelta(seconds=1)
+    assert ledger.claim_run("spring", "second") is None
 
-    clock.now += timedelta(minutes=11)
+    clock.now += timedelta(seconds=1)
     campaign = ledger.get_campaign("spring")
     assert campaign is not None
     assert campaign.effective_status(clock.now) is CampaignState.INTERRUPTED
     assert ledger.claim_run("spring", "second")
 
 
+def test_a_lease_left_by_a_process_that_exited_on_this_machine_is_taken_over_at_once(
+    ledger: Ledger, clock: Clock
+) -> None:
+    ledger.create_campaign(record(), leads())
+    assert ledger.claim_run("spring", "crashed", holder=exited_process())
+
+    campaign = ledger.get_campaign("spring")
+    assert campaign is not None
+    assert campaign.effective_status(clock.now) is CampaignState.INTERRUPTED
+    taken = ledger.claim_run("spring", "resumed")
+    assert taken is not None and taken.generation == 2
+
+
+def test_a_lease_held_on_another_machine_waits_for_its_ttl(ledger: Ledger, clock: Clock) -> None:
+    ledger.create_campaign(record(), leads())
+    elsewhere = Holder(host="another-host.example", pid=exited_process().pid)
+    assert ledger.claim_run("spring", "remote", holder=elsewhere)
+
+    assert ledger.claim_run("spring", "local") is None
+    clock.now += LEASE_TTL
+    assert ledger.claim_run("spring", "local")
+
+
+def test_after_a_take_over_the_old_holder_can_neither_write_nor_renew(ledger: Ledger, clock: Clock) -> None:
+    ledger.create_campaign(record(), leads())
+    old = ledger.claim_run("spring", "old")
+    assert old is not None
+    clock.now += LEASE_TTL
+    new = ledger.claim_run("spring", "new")
+    assert new is not None
+
+    with pytest.raises(LeaseLostError):
+        ledger.update_leads("spring", [LeadUpdate(row=2, state=LeadState.SCHEDULED)], lease=old)
+    with pytest.raises(LeaseLostError):
+        ledger.renew(old)
+    ledger.release_run(old, CampaignState.INTERRUPTED)
+    ledger.update_leads("spring", [LeadUpdate(row=3, state=LeadState.UNKNOWN)], lease=new)
+
+    assert [lead.state for lead in ledger.leads("spring")] == [LeadState.PENDING, LeadState.UNKNOWN]
+    campaign = ledger.get_campaign("spring")
+    assert campaign is not None
+    assert (campaign.run_token, campaign.lease_generation, campaign.status) == ("new", 2, CampaignState.RUNNING)
+
+
 def test_releasing_a_run_keeps_a_stop_recorded_meanwhile(ledger: Ledger) -> None:
     ledger.create_campaign(record(), leads())
-    ledger.claim_run("spring", "run")
+    lease = ledger.claim_run("spring", "run")
+    assert lease is not None
     ledger.set_status("spring", CampaignState.STOPPED)
 
-    ledger.release_run("spring", "run", CampaignState.COMPLETED)
+    ledger.release_run(lease, CampaignState.COMPLETED)
 
     campaign = ledger.get_campaign("spring")
     assert campaign is not None
     assert (campaign.status, campaign.run_token) == (CampaignState.STOPPED, None)
+
+
+def test_a_ledger_of_the_previous_schema_is_migrated_and_keeps_its_campaigns(tmp_path: Path) -> None:
+    path = tmp_path / "campaigns.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.executescript(V1_SCHEMA)
+        raw.execute(
+            "INSERT INTO campaigns (tenant, id, name, agent_id, source, source_sha256, leads_count, invalid_count, "
+            "status, created_at, updated_at) VALUES ('default', 'old', 'Old', 'a', 's', 'x', 1, 0, 'completed', "
+            "'2025-01-01T00:00:00.000000+00:00', '2025-01-01T00:00:00.000000+00:00')"
+        )
+        raw.execute("PRAGMA user_version = 1")
+
+    with Ledger(path) as migrated:
+        campaign = migrated.get_campaign("old")
+
+    assert campaign is not None and campaign.lease_generation == 0
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+V1_SCHEMA = """
+CREATE TABLE campaigns (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, id TEXT NOT NULL,
+    name TEXT NOT NULL, agent_id TEXT NOT NULL, from_number TEXT, max_retry_days INTEGER, default_region TEXT,
+    source TEXT NOT NULL, source_sha256 TEXT NOT NULL, leads_count INTEGER NOT NULL, invalid_count INTEGER NOT NULL,
+    status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, run_token TEXT, run_heartbeat TEXT,
+    UNIQUE (tenant, id));
+CREATE TABLE leads (tenant TEXT NOT NULL, campaign_id TEXT NOT NULL, row INTEGER NOT NULL, external_id TEXT NOT NULL,
+    e164 TEXT NOT NULL, contact_id TEXT, state TEXT NOT NULL, loop_id TEXT, last_error TEXT, updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, campaign_id, row));
+"""
+
+
+def test_the_write_ahead_takes_only_leads_still_ready_and_only_for_the_lease_holder(
+    ledger: Ledger, clock: Clock
+) -> None:
+    ledger.create_campaign(record(leads_count=3), leads(3))
+    lease = ledger.claim_run("spring", "run")
+    assert lease is not None
+    ready = [LeadUpdate(row=row, state=LeadState.CONTACT_READY, contact_id=f"c-{row}") for row in (2, 3, 4)]
+    ledger.update_leads("spring", ready, lease=lease)
+    ledger.update_leads("spring", [LeadUpdate(row=3, state=LeadState.REMOVED)])  # a stop got there first
+    settles = clock.now + timedelta(seconds=31)
+
+    marked = ledger.mark_in_flight("spring", [2, 3, 4], sent_at=clock.now, settle_at=settles, note="sent", lease=lease)
+
+    assert marked == {2, 4}
+    assert [(lead.row, lead.state, lead.settle_at) for lead in ledger.leads("spring")] == [
+        (2, LeadState.UNKNOWN, settles),
+        (3, LeadState.REMOVED, None),
+        (4, LeadState.UNKNOWN, settles),
+    ]
+    clock.now += LEASE_TTL
+    assert ledger.claim_run("spring", "next")
+    with pytest.raises(LeaseLostError):
+        ledger.mark_in_flight("spring", [2], sent_at=clock.now, settle_at=clock.now, note="sent", lease=lease)

@@ -21,12 +21,15 @@ def _items(sim: TelliSimulator, path: str) -> list[dict[str, Any]]:
 async def test_leads_without_optional_fields_and_no_retry_days_send_no_nulls(
     engine: CampaignEngine, sim: TelliSimulator, agent_id: str
 ) -> None:
-    await engine.start(CampaignRequest(agent_id=agent_id, leads=make_leads(3)))
+    toll_free = {"first_name": "Tia", "last_name": "Free", "phone": "+1 800 555 0142"}
+    await engine.start(CampaignRequest(agent_id=agent_id, leads=[*make_leads(3), toll_free]))
     created, scheduled = _items(sim, ADD_PATH), _items(sim, SCHEDULE_PATH)
-    assert len(created) == len(scheduled) == 3
+    assert len(created) == len(scheduled) == 4
     assert all(None not in item.values() for item in created)
-    assert {"email", "timezone", "salutation", "external_url"}.isdisjoint(created[0])
-    assert [sorted(item) for item in scheduled] == [["agent_id", "contact_id"]] * 3
+    assert {"email", "salutation", "external_url"}.isdisjoint(created[0])
+    # A Berlin number has one zone, which is sent; a toll-free number has many, so telli's default applies.
+    assert [item.get("timezone") for item in created] == ["Europe/Berlin"] * 3 + [None]
+    assert [sorted(item) for item in scheduled] == [["agent_id", "contact_id"]] * 4
 
 
 async def test_retry_days_set_to_zero_are_sent_as_zero(

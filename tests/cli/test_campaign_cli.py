@@ -20,8 +20,9 @@ KEY = "telli-sandbox-demo-key"
 @pytest.fixture
 def simulator_url() -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen([COMMAND, "simulator", "--port", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [COMMAND, "simulator", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_until_listening(port)
         yield f"http://127.0.0.1:{port}"
@@ -33,8 +34,15 @@ def simulator_url() -> Iterator[str]:
 def _run(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
     env |= {"TELLI_API_BASE_URL": url, "TELLI_API_KEY": KEY, "TELLI_MCP_DATA_DIR": str(data_dir)}
-    return subprocess.run([COMMAND, "campaign", "--json", *args], env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    return subprocess.run(
+        [COMMAND, "campaign", "--json", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
 
 
 def _agent_id(url: str) -> str:
@@ -49,8 +57,9 @@ def _schedule_requests(url: str) -> list[dict[str, Any]]:
 
 
 def test_start_needs_yes_without_a_terminal_and_sends_nothing(simulator_url: str, tmp_path: Path) -> None:
-    result = _run(simulator_url, tmp_path, "start", str(LEADS), "--agent-id", _agent_id(simulator_url),
-                  "--default-region", "US")
+    result = _run(
+        simulator_url, tmp_path, "start", str(LEADS), "--agent-id", _agent_id(simulator_url), "--default-region", "US"
+    )
     assert result.returncode == 1 and "--yes" in result.stderr
     assert _schedule_requests(simulator_url) == []
 
@@ -59,14 +68,28 @@ def test_campaign_started_in_one_process_is_listed_checked_and_stopped_from_othe
     simulator_url: str, tmp_path: Path
 ) -> None:
     agent_id = _agent_id(simulator_url)
-    started = _run(simulator_url, tmp_path, "start", str(LEADS), "--agent-id", agent_id, "--default-region", "US",
-                   "--name", "Spring", "--yes")
+    started = _run(
+        simulator_url,
+        tmp_path,
+        "start",
+        str(LEADS),
+        "--agent-id",
+        agent_id,
+        "--default-region",
+        "US",
+        "--name",
+        "Spring",
+        "--yes",
+    )
     assert started.returncode == 0, started.stderr
     run = json.loads(started.stdout)
     listed = json.loads(_run(simulator_url, tmp_path, "list").stdout)
     status = json.loads(_run(simulator_url, tmp_path, "status", run["campaign_id"]).stdout)
-    rerun = json.loads(_run(simulator_url, tmp_path, "start", str(LEADS), "--agent-id", agent_id,
-                            "--default-region", "US", "--yes").stdout)
+    rerun = json.loads(
+        _run(
+            simulator_url, tmp_path, "start", str(LEADS), "--agent-id", agent_id, "--default-region", "US", "--yes"
+        ).stdout
+    )
     stopped = json.loads(_run(simulator_url, tmp_path, "stop", run["campaign_id"]).stdout)
     assert run["scheduled_total"] == 12 and run["name"] == "Spring"
     assert [item["campaign_id"] for item in listed["items"]] == [run["campaign_id"]]
@@ -92,3 +115,39 @@ def test_leads_with_only_the_required_columns_import_and_schedule(simulator_url:
     imported = [r for r in httpx2.get(f"{simulator_url}/_sim/requests").json()["requests"]
                 if r["path"] == "/v1/add-contacts-batch"]  # fmt: skip
     assert all(None not in contact.values() for r in imported for contact in r["body"]["contacts"])
+
+
+def test_start_exits_non_zero_and_says_why_when_telli_rejects_every_batch(simulator_url: str, tmp_path: Path) -> None:
+    fault = {"method": "POST", "path": "/v1/schedule-calls-batch", "status": 503, "times": -1}
+    httpx2.post(f"{simulator_url}/_sim/faults", json=fault).raise_for_status()
+    agent_id = _agent_id(simulator_url)
+
+    started = _run(
+        simulator_url, tmp_path, "start", str(LEADS), "--agent-id", agent_id, "--default-region", "US", "--yes"
+    )
+
+    assert started.returncode == 1, started.stderr
+    run = json.loads(started.stdout)
+    assert (run["status"], run["scheduled_total"], run["not_scheduled"]) == ("incomplete", 0, 12)
+    assert "NOT COMPLETE (incomplete): 12 of 12 valid leads are not scheduled" in started.stderr
+    assert "(503)" in started.stderr and "Run the same command again" in started.stderr
+
+
+def test_the_dry_run_reports_time_zone_sources_and_warns_about_the_account_default(
+    simulator_url: str, tmp_path: Path
+) -> None:
+    leads = tmp_path / "mixed.csv"
+    leads.write_text(
+        "phone_number,first_name,last_name\n"
+        "+1 212 555 0131,Ida,Roth\n+1 800 555 0132,Ole,Berg\n+49 30 555 0133,Eva,Lang\n"
+    )
+
+    planned = _run(simulator_url, tmp_path, "start", str(leads), "--agent-id", _agent_id(simulator_url), "--dry-run")
+
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert plan["timezones"]["by_source"] == {"column": 0, "inferred": 2, "account_default": 1}
+    assert [row["timezone_source"] for row in plan["sample"]] == ["inferred", "account_default", "inferred"]
+    assert "WARNING: 1 of 3 leads have no timezone column value" in planned.stderr
+    assert "Europe/Berlin" in planned.stderr
+    assert _schedule_requests(simulator_url) == []

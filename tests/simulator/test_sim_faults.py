@@ -67,6 +67,37 @@ async def test_timeout_after_processes_the_request_but_loses_the_response(
     assert retry.status_code == 409
 
 
+async def test_applied_late_times_out_at_once_and_applies_the_request_when_the_clock_gets_there(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account
+) -> None:
+    sim.inject(Fault(kind="applied_late", path="/v2/contacts", latency=30))
+    with pytest.raises(httpx2.ReadTimeout):
+        await client.post("/v2/contacts", json=contact_body(externalId="crm-late"))
+    assert (account.contacts, sim.request_log, sim.late_pending()) == ({}, [], 1)
+
+    await sim.advance(29)
+    assert account.contacts == {}
+    await sim.advance(1)
+
+    assert [contact.external_id for contact in account.contacts.values()] == ["crm-late"]
+    entry = sim.request_log[-1]
+    assert (entry.path, entry.status, entry.fault, sim.late_pending()) == ("/v2/contacts", None, "applied_late", 0)
+
+
+async def test_release_late_applies_held_requests_at_once_without_using_up_other_faults(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account
+) -> None:
+    sim.inject(Fault(kind="applied_late", path="/v2/contacts", latency=3600))
+    with pytest.raises(httpx2.ReadTimeout):
+        await client.post("/v2/contacts", json=contact_body(externalId="crm-held"))
+    sim.inject(Fault(path="/v2/contacts", status=503))
+
+    await sim.release_late()
+
+    assert len(account.contacts) == 1
+    assert (await client.post("/v2/contacts", json=contact_body())).status_code == 503  # still queued
+
+
 async def test_connect_error_raises_before_anything_happens(
     client: httpx2.AsyncClient, sim: TelliSimulator, account: Account
 ) -> None:

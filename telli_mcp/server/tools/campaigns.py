@@ -42,16 +42,25 @@ CampaignIdArg = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
 class StartCampaignResult(Confirmable):
-    status: str = Field(description="dry_run, not_launchable, confirmation_required, or the run's state")
+    status: str = Field(
+        description="dry_run, not_launchable, confirmation_required, or the run's state: "
+        "completed, incomplete (see not_scheduled), interrupted, stopped"
+    )
     campaign_id: str
     valid_leads: int
     invalid_leads: int
     invalid: list[str] = Field(description="'row N: reason', first 20")
     blocking_reasons: list[str]
+    timezones: dict[str, int] = Field(
+        default_factory=dict, description="Leads per time-zone source: column, inferred, account_default"
+    )
+    warnings: list[str] = Field(default_factory=list)
     scheduled_now: int = 0
     scheduled_total: int = 0
     failed: int = 0
     unknown: int = 0
+    not_scheduled: int = Field(default=0, description="Valid leads not in the auto-dialer after this run")
+    not_scheduled_reasons: list[str] = Field(default_factory=list, description="'N leads: reason', most common first")
     message: str
 
 
@@ -107,25 +116,41 @@ def _request(args: dict[str, Any]) -> CampaignRequest:
         raise ToolError(f"leads_file: {err}") from None
     fields = {k: v for k, v in args.items() if k not in ("leads_file", "campaign_id") and v is not None}
     try:
-        return CampaignRequest(**fields, campaign_id=campaign_id,
-                               leads_file=Path(leads_file) if leads_file else None)
+        return CampaignRequest(**fields, campaign_id=campaign_id, leads_file=Path(leads_file) if leads_file else None)
     except ValueError as err:
         raise ToolError(f"Invalid campaign input: {err}") from None
 
 
 def _issues(plan_or_run: CampaignPlan | CampaignRunResult) -> list[str]:
     report = plan_or_run.validation
-    return [clean(f"row {p.row}: {p.field}: {p.reason}" if p.field else f"row {p.row}: {p.reason}")
-            for p in report.invalid[:ISSUES_SHOWN]]
+    return [
+        clean(f"row {p.row}: {p.field}: {p.reason}" if p.field else f"row {p.row}: {p.reason}")
+        for p in report.invalid[:ISSUES_SHOWN]
+    ]
 
 
 def _plan_result(plan: CampaignPlan, status: str, message: str) -> StartCampaignResult:
     report = plan.validation
     return StartCampaignResult(
-        status=status, campaign_id=plan.campaign_id, valid_leads=report.contacts_count,
-        invalid_leads=report.invalid_leads_count, invalid=_issues(plan), blocking_reasons=plan.blocking_reasons,
+        status=status,
+        campaign_id=plan.campaign_id,
+        valid_leads=report.contacts_count,
+        invalid_leads=report.invalid_leads_count,
+        invalid=_issues(plan),
+        blocking_reasons=plan.blocking_reasons,
+        timezones=dict(plan.timezones.by_source),
+        warnings=[clean(w) for w in plan.warnings],
         message=message,
     )
+
+
+def _zones_sentence(plan: CampaignPlan) -> str:
+    zones = plan.timezones
+    column, inferred, fallback = (zones.by_source.get(key, 0) for key in ("column", "inferred", "account_default"))
+    text = f" Time zones: {column} from the list, {inferred} inferred from the number and sent to telli"
+    if fallback:
+        text += f"; {fallback} unknown, so telli calls them on the account's clock ({zones.account_timezone})"
+    return text + "."
 
 
 def _question(plan: CampaignPlan) -> str:
@@ -133,42 +158,71 @@ def _question(plan: CampaignPlan) -> str:
     agent = f'agent "{clean(plan.agent_name or plan.agent_id)}" ({plan.agent_id})'
     caller = f"from {plan.from_number}" if plan.from_number else "from the account's outbound number pool"
     skipped = f" ({report.invalid_leads_count} invalid leads will be skipped)" if report.invalid_leads_count else ""
-    resume = f" It resumes an existing campaign; {plan.already_scheduled} are already scheduled." \
-        if plan.resumes_existing else ""
+    resume = (
+        f" It resumes an existing campaign; {plan.already_scheduled} are already scheduled."
+        if plan.resumes_existing
+        else ""
+    )
     retry = f"up to {plan.max_retry_days} days" if plan.max_retry_days else "the account's default number of days"
     return (
         f'Start the call campaign "{clean(plan.name)}" ({plan.campaign_id}): schedule real phone calls to '
         f"{plan.to_schedule} contacts{skipped} with {agent}, {caller}, retrying unreached people for {retry}."
         f"{resume} telli's auto-dialer calls each at the earliest opportunity inside the account's dialer window "
-        "in their own timezone. Every call rings a real person and costs money. Go ahead?"
+        f"in their own timezone.{_zones_sentence(plan)} Every call rings a real person and costs money. Go ahead?"
     )
 
 
 def _run_result(run: CampaignRunResult) -> StartCampaignResult:
     report = run.validation
     return StartCampaignResult(
-        status=str(run.status), campaign_id=run.campaign_id, valid_leads=report.contacts_count,
-        invalid_leads=report.invalid_leads_count, invalid=_issues(run), blocking_reasons=[],
-        scheduled_now=run.scheduled_now, scheduled_total=run.scheduled_total, failed=run.failed,
-        unknown=run.unknown, message=f"{run.message} {run.dialer_note}",
+        status=str(run.status),
+        campaign_id=run.campaign_id,
+        valid_leads=report.contacts_count,
+        invalid_leads=report.invalid_leads_count,
+        invalid=_issues(run),
+        blocking_reasons=[],
+        timezones=dict(run.timezones.by_source) if run.timezones else {},
+        warnings=[clean(w) for w in run.warnings],
+        scheduled_now=run.scheduled_now,
+        scheduled_total=run.scheduled_total,
+        failed=run.failed,
+        unknown=run.unknown,
+        not_scheduled=run.not_scheduled,
+        not_scheduled_reasons=[clean(f"{r.leads} leads: {r.reason}") for r in run.not_scheduled_reasons],
+        message=f"{run.message} {run.dialer_note}",
     )
 
 
 def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> None:
     def engine(ctx: Context) -> CampaignEngine:
-        return store.engine(deps.client(ctx), deps.tenant(ctx))
+        return store.engine(deps.client(ctx), deps.tenant(ctx), account_timezone=deps.default_timezone)
 
     async def plan_campaign(
-        agent_id: str, leads: list[dict[str, Any]] | None, leads_file: str | None, name: str | None,
-        campaign_id: str | None, max_retry_days: int | None, from_number: str | None, default_region: str | None,
-        ignore_unknown_columns: bool, ctx: Context,
+        agent_id: str,
+        leads: list[dict[str, Any]] | None,
+        leads_file: str | None,
+        name: str | None,
+        campaign_id: str | None,
+        max_retry_days: int | None,
+        from_number: str | None,
+        default_region: str | None,
+        ignore_unknown_columns: bool,
+        ctx: Context,
     ) -> CampaignPlan:
         """The dry run, shared by the confirmation question and the tool body (run once per call)."""
         if leads_file is not None and deps.remote:
             raise ToolError("leads_file is not available over HTTP; send the leads inline as a list.")
-        args = {"agent_id": agent_id, "leads": leads, "leads_file": leads_file, "name": name,
-                "campaign_id": campaign_id, "max_retry_days": max_retry_days, "from_number": from_number,
-                "default_region": default_region, "ignore_unknown_columns": ignore_unknown_columns}
+        args = {
+            "agent_id": agent_id,
+            "leads": leads,
+            "leads_file": leads_file,
+            "name": name,
+            "campaign_id": campaign_id,
+            "max_retry_days": max_retry_days,
+            "from_number": from_number,
+            "default_region": default_region,
+            "ignore_unknown_columns": ignore_unknown_columns,
+        }
         try:
             return await engine(ctx).plan(_request(args))
         except CampaignError as err:
@@ -177,13 +231,21 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
     planned = Resolve(translating(plan_campaign, writes=False))
 
     async def confirm_campaign(
-        plan: Annotated[CampaignPlan, planned], dry_run: bool, confirmation_token: str | None, ctx: Context,
+        plan: Annotated[CampaignPlan, planned],
+        dry_run: bool,
+        confirmation_token: str | None,
+        ctx: Context,
     ) -> Approval | Elicit[ConfirmForm]:
         if dry_run or not plan.launchable:
             return Approval(granted=True, via="off")
-        bound = {"campaign_id": plan.campaign_id, "agent_id": plan.agent_id, "source_sha256": plan.source_sha256,
-                 "from_number": plan.from_number, "max_retry_days": plan.max_retry_days,
-                 "to_schedule": plan.to_schedule}
+        bound = {
+            "campaign_id": plan.campaign_id,
+            "agent_id": plan.agent_id,
+            "source_sha256": plan.source_sha256,
+            "from_number": plan.from_number,
+            "max_retry_days": plan.max_retry_days,
+            "to_schedule": plan.to_schedule,
+        }
         return deps.confirm(ctx, PendingAction("start_campaign", bound, _question(plan)), confirmation_token)
 
     async def start_campaign(
@@ -191,17 +253,24 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
         ctx: Context,
         plan: Annotated[CampaignPlan, planned],
         answer: Annotated[ElicitationResult[Any], Resolve(confirm_campaign)],
-        leads: Annotated[list[dict[str, Any]] | None, Field(
-            max_length=10000, description="Objects: phone_number, first_name, last_name; optional email, "
-            "external_id, timezone, property keys")] = None,
+        leads: Annotated[
+            list[dict[str, Any]] | None,
+            Field(
+                max_length=10000,
+                description="Objects: phone_number, first_name, last_name; optional email, "
+                "external_id, timezone, property keys",
+            ),
+        ] = None,
         leads_file: Annotated[str | None, Field(description="Or a CSV/JSON file path")] = None,
         name: Annotated[str | None, Field(max_length=100)] = None,
-        campaign_id: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
-                                                 description="Set to resume a campaign")] = None,
+        campaign_id: Annotated[
+            str | None, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Set to resume a campaign")
+        ] = None,
         max_retry_days: Annotated[int | None, Field(ge=1, le=60)] = None,
         from_number: OptionalPhoneArg = None,
-        default_region: Annotated[str | None, Field(pattern=r"^[A-Za-z]{2}$",
-                                                    description="For national numbers, e.g. DE")] = None,
+        default_region: Annotated[
+            str | None, Field(pattern=r"^[A-Za-z]{2}$", description="For national numbers, e.g. DE")
+        ] = None,
         ignore_unknown_columns: bool = False,
         dry_run: Annotated[bool, Field(description="Only validate and report; sends nothing")] = False,
         confirmation_token: ConfirmationTokenArg = None,
@@ -211,7 +280,8 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
         Use dry_run=true first and show the report. Re-running the same leads resumes; nobody is called twice.
         """
         if dry_run:
-            return _plan_result(plan, "dry_run", "Validation only; nothing was sent. " + plan.dialer_note)
+            warned = " ".join(plan.warnings)
+            return _plan_result(plan, "dry_run", f"Validation only; nothing was sent. {warned} {plan.dialer_note}")
         if not plan.launchable:
             return _plan_result(plan, "not_launchable", "Nothing was sent: " + "; ".join(plan.blocking_reasons))
         approval = approval_from(answer, what="the campaign was not started.")
@@ -239,14 +309,25 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
             report = await engine(ctx).status(campaign_id, limit=limit, cursor=cursor)
         except CampaignError as err:
             raise ToolError(str(err)) from None
-        notable = [NotableItem(kind=str(n.kind), name=clean(n.name) if n.name else None,
-                               phone_number=n.phone_number, detail=clean(n.detail) if n.detail else None)
-                   for n in report.notable]
+        notable = [
+            NotableItem(
+                kind=str(n.kind),
+                name=clean(n.name) if n.name else None,
+                phone_number=n.phone_number,
+                detail=clean(n.detail) if n.detail else None,
+            )
+            for n in report.notable
+        ]
         return CampaignStatusResult(
-            campaign_id=report.campaign.campaign_id, name=clean(report.campaign.name),
-            status=str(report.campaign.status), progress_percent=report.progress_percent,
-            contacts=report.contacts.model_dump(), outcomes=report.outcomes.model_dump(), notable=notable,
-            next_cursor=report.next_cursor, note=report.note,
+            campaign_id=report.campaign.campaign_id,
+            name=clean(report.campaign.name),
+            status=str(report.campaign.status),
+            progress_percent=report.progress_percent,
+            contacts=report.contacts.model_dump(),
+            outcomes=report.outcomes.model_dump(),
+            notable=notable,
+            next_cursor=report.next_cursor,
+            note=report.note,
         )
 
     async def list_campaigns(
@@ -256,8 +337,16 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
     ) -> CampaignList:
         """Campaigns started from this machine (newest first), from the local ledger."""
         page = engine(ctx).list(limit=limit, cursor=cursor)
-        items = [CampaignListItem(campaign_id=c.campaign_id, name=clean(c.name), status=str(c.status),
-                                  leads=c.leads_count, created_at=c.created_at.isoformat()) for c in page.items]
+        items = [
+            CampaignListItem(
+                campaign_id=c.campaign_id,
+                name=clean(c.name),
+                status=str(c.status),
+                leads=c.leads_count,
+                created_at=c.created_at.isoformat(),
+            )
+            for c in page.items
+        ]
         return CampaignList(campaigns=items, next_cursor=page.next_cursor)
 
     async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaignResult:
@@ -266,13 +355,21 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
             result = await engine(ctx).stop(campaign_id)
         except CampaignError as err:
             raise ToolError(str(err)) from None
-        return StopCampaignResult(campaign_id=result.campaign_id, status=str(result.status),
-                                  removed_now=result.removed_now, already_stopped=result.already_stopped,
-                                  failed=result.failed + result.unknown, message=result.message)
+        return StopCampaignResult(
+            campaign_id=result.campaign_id,
+            status=str(result.status),
+            removed_now=result.removed_now,
+            already_stopped=result.already_stopped,
+            failed=result.failed + result.unknown,
+            message=result.message,
+        )
 
-    registry.add(ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True),
-                 start_campaign)
+    registry.add(
+        ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True), start_campaign
+    )
     registry.add(ToolSpec("get_campaign", "Campaign status", CAMPAIGNS, Risk.READ, idempotent=True), get_campaign)
-    registry.add(ToolSpec("list_campaigns", "List campaigns", CAMPAIGNS, Risk.READ, idempotent=True,
-                          open_world=False), list_campaigns)
+    registry.add(
+        ToolSpec("list_campaigns", "List campaigns", CAMPAIGNS, Risk.READ, idempotent=True, open_world=False),
+        list_campaigns,
+    )
     registry.add(ToolSpec("stop_campaign", "Stop campaign", CAMPAIGNS, Risk.WRITE, idempotent=True), stop_campaign)

@@ -1,0 +1,104 @@
+"""The ledger's SQLite schema and its migrations, applied once per file under the write lock.
+
+`PRAGMA user_version` holds the schema version; a file written by a newer telli-mcp is refused rather than
+misread. Version 2 added the run lease (generation, expiry, holder) and, per lead, when its schedule request
+was sent and when its outcome can be verified (`settle_at`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from telli_mcp.campaigns.errors import CampaignError
+
+__all__ = ["SCHEMA_VERSION", "connect"]
+
+SCHEMA_VERSION = 2
+
+_V1 = (
+    """CREATE TABLE IF NOT EXISTS campaigns (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    agent_id TEXT NOT NULL,
+    from_number TEXT,
+    max_retry_days INTEGER,
+    default_region TEXT,
+    source TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    leads_count INTEGER NOT NULL,
+    invalid_count INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    run_token TEXT,
+    run_heartbeat TEXT,
+    UNIQUE (tenant, id)
+)""",
+    """CREATE TABLE IF NOT EXISTS leads (
+    tenant TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    external_id TEXT NOT NULL,
+    e164 TEXT NOT NULL,
+    contact_id TEXT,
+    state TEXT NOT NULL,
+    loop_id TEXT,
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, campaign_id, row),
+    FOREIGN KEY (tenant, campaign_id) REFERENCES campaigns (tenant, id) ON DELETE CASCADE
+)""",
+    "CREATE INDEX IF NOT EXISTS leads_by_state ON leads (tenant, campaign_id, state)",
+)
+_V2 = (
+    "ALTER TABLE campaigns ADD COLUMN lease_generation INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE campaigns ADD COLUMN lease_expires_at TEXT",
+    "ALTER TABLE campaigns ADD COLUMN lease_host TEXT",
+    "ALTER TABLE campaigns ADD COLUMN lease_pid INTEGER",
+    "ALTER TABLE campaigns ADD COLUMN lease_started TEXT",
+    "ALTER TABLE leads ADD COLUMN sent_at TEXT",
+    "ALTER TABLE leads ADD COLUMN settle_at TEXT",
+)
+_STEPS = (_V1, _V2)
+"""`_STEPS[n]` takes a file from version n to n + 1."""
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """Open (and create or migrate) the ledger at `path` (`:memory:` for a throw-away one)."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    _migrate(connection, path)
+    return connection
+
+
+def _version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _migrate(connection: sqlite3.Connection, path: str) -> None:
+    version = _version(connection)
+    if version > SCHEMA_VERSION:
+        connection.close()
+        raise CampaignError(
+            f"The campaign ledger {path} was written by a newer telli-mcp (schema {version}); upgrade telli-mcp."
+        )
+    if version == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Read again under the write lock: another process may have migrated the file meanwhile.
+        for step in _STEPS[_version(connection) :]:
+            for statement in step:
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
