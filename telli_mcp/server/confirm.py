@@ -1,15 +1,21 @@
 """Human confirmation for tools that ring people or erase data.
 
-Each guarded tool has a resolver (see `mcp.server.mcpserver.Resolve`) that describes the exact action as a
-`PendingAction` and hands it to `gate()`, which decides how to get the human's yes:
+A guarded tool declares its confirmation once: `ServerDeps.confirmation(ask)` makes a `Confirmation` whose
+resolver (see `mcp.server.mcpserver.Resolve`) the tool takes as a parameter. The registry binds it to the
+tool's name and to every one of its arguments, so the resolver receives all validated arguments by name;
+`ask` turns them into the question (an `Ask`), and `gate()` decides how to get the human's yes:
 
 * elicitation, when the client can ask its user (both protocol eras);
-* otherwise a preview plus a single-use confirmation token bound to the tool, its exact arguments, the
-  telli account and a short expiry; the tool only acts when called again with that token;
+* otherwise a preview plus a single-use confirmation token that binds the tool, a digest of ALL its
+  validated arguments (everything but the token), a digest of what the ask adds (`Ask.binding`: facts read
+  from telli or from files that the yes also covers), the telli account and a short expiry; the tool only
+  acts when called again with that token and an identical action;
 * nothing, when the operator explicitly chose `TELLI_MCP_CONFIRM=off`.
 
-The tool body then calls `approval_from()` on the resolver's outcome: it raises on decline or cancel and
-tells the body whether to act or to return the confirmation request.
+Because the arguments are bound wholesale, a new argument is covered the moment it exists. A tool that
+dials must also name its callees (`Ask.callees`): their local time now is added to the question here, in
+one place. The tool body then calls `approval_from()` on the resolver's outcome: it raises on decline or
+cancel and tells the body whether to act or to return the confirmation request.
 """
 
 from __future__ import annotations
@@ -17,35 +23,52 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import inspect
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
+import typing
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from datetime import datetime
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, Self
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
-from mcp.server.mcpserver import Context, Elicit
+from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 
 from telli_mcp.config import ConfirmMode
+from telli_mcp.server.callees import Callee, local_times
+from telli_mcp.server.errors import translating
 from telli_mcp.server.results import ToolResult
 
 __all__ = [
+    "TOKEN_ARGUMENT",
     "Approval",
+    "Arguments",
+    "Ask",
+    "AskFn",
     "ConfirmForm",
     "Confirmable",
+    "Confirmation",
     "ConfirmationRequest",
+    "Gate",
     "PendingAction",
     "TokenSigner",
     "approval_from",
+    "canonical_digest",
     "client_can_elicit",
+    "declared_confirmations",
     "gate",
 ]
 
 TOKEN_TTL_SECONDS = 300
+TOKEN_ARGUMENT = "confirmation_token"
+_CONTEXT = "ctx"
 
 
 class ConfirmForm(BaseModel):
@@ -78,19 +101,30 @@ class Confirmable(ToolResult):
         return self
 
 
+def canonical_digest(value: Any) -> str:
+    """SHA-256 of the canonical JSON of `value` (sorted keys, no whitespace, pydantic-aware)."""
+    text = json.dumps(
+        to_jsonable_python(value, fallback=str), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class PendingAction:
-    """One concrete action awaiting a yes: the tool, its exact arguments and the question for the human."""
+    """One concrete action awaiting a yes: the tool, its exact arguments, what else the yes covers, and the
+    question for the human."""
 
     tool: str
     arguments: Mapping[str, Any]
     question: str
+    binding: Mapping[str, Any] = field(default_factory=dict)
+    """Facts beyond the arguments that the yes covers (e.g. the contacts that will be dialled)."""
 
 
 @dataclass(frozen=True)
 class Approval:
     granted: bool
-    via: Literal["elicitation", "token", "off", "pending"]
+    via: Literal["elicitation", "token", "off", "pending", "not_needed"]
     request: ConfirmationRequest | None = None
 
 
@@ -98,9 +132,10 @@ class Approval:
 class TokenSigner:
     """Issues and redeems HMAC-signed, single-use, short-lived confirmation tokens.
 
-    The signature covers the tool name, the canonical JSON of the arguments, the telli account fingerprint
-    and the expiry, so a token cannot be replayed for other arguments, another tool or another tenant.
-    Redeemed nonces are remembered per process until they expire.
+    The signature covers the tool name, a digest of the canonical JSON of the arguments, a digest of the
+    action's binding, the telli account fingerprint and the expiry, so a token cannot be replayed for other
+    arguments, changed facts, another tool or another tenant. Redeemed nonces are remembered per process
+    until they expire.
     """
 
     secret: bytes
@@ -116,18 +151,22 @@ class TokenSigner:
     def redeem(self, token: str, action: PendingAction, tenant: str) -> None:
         """Accept the token once for exactly this action, or raise `ToolError` saying why not."""
         nonce, expires = self._parse(token)
+        now = self.clock()
+        self._forget_expired(now)
+        if nonce in self._spent:
+            # First: once used, a token is spent whatever the action now looks like (the first use may
+            # itself have changed what the preview reads, e.g. the contact is now in the dialer).
+            raise ToolError("confirmation_token was already used. Each confirmation is good for one call.")
         expected = self._sign(action, tenant, nonce, expires)
         if not hmac.compare_digest(expected, token.rsplit(".", 1)[-1]):
             raise ToolError(
                 "confirmation_token does not match this action: it was issued for different arguments, "
-                "another tool or another account. Call again without a token to get a new preview."
+                "another tool or another account, or what it covered changed since the preview (such as a "
+                "contact's number, time zone or dialer state, or the leads). Nothing was done. Call again without "
+                "a token to get a new preview."
             )
-        now = self.clock()
         if expires < now:
             raise ToolError("confirmation_token has expired. Call again without a token to get a new preview.")
-        self._forget_expired(now)
-        if nonce in self._spent:
-            raise ToolError("confirmation_token was already used. Each confirmation is good for one call.")
         self._spent[nonce] = expires
 
     def _parse(self, token: str) -> tuple[str, int]:
@@ -138,10 +177,16 @@ class TokenSigner:
 
     def _sign(self, action: PendingAction, tenant: str, nonce: str, expires: int) -> str:
         canonical = json.dumps(
-            {"tool": action.tool, "args": action.arguments, "tenant": tenant, "nonce": nonce, "exp": expires},
+            {
+                "tool": action.tool,
+                "args": canonical_digest(action.arguments),
+                "bound": canonical_digest(action.binding),
+                "tenant": tenant,
+                "nonce": nonce,
+                "exp": expires,
+            },
             sort_keys=True,
             separators=(",", ":"),
-            default=str,
         )
         digest = hmac.new(self.secret, canonical.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:18]).decode().rstrip("=")
@@ -209,3 +254,110 @@ def approval_from(outcome: ElicitationResult[Any], *, what: str) -> Approval:
     if isinstance(data, ConfirmForm) and data.confirm:
         return Approval(granted=True, via="elicitation")
     raise ToolError(f"The user declined. Nothing was done: {what}")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a guarded tool asks for one call: the question, and what beyond the arguments the yes covers."""
+
+    question: str
+    binding: Mapping[str, Any] = field(default_factory=dict)
+    """Facts read for the question that the action depends on (e.g. the numbers and dialer clocks of the
+    contacts that will be dialled, a digest of the leads): if they differ when the token comes back, it is
+    refused."""
+    callees: Sequence[Callee] | None = None
+    """The people the action will have called (required for a tool that dials); their local time now is
+    added to the question."""
+
+
+Arguments = Mapping[str, Any]
+AskFn = Callable[..., Awaitable[Ask | None]]
+"""`ask(arguments, ctx, **needs)`: the question for these validated arguments, or None when this call will
+neither dial nor erase anything (nothing to confirm; a token, if given, is still checked)."""
+Gate = Callable[[Context, PendingAction, str | None], Approval | Elicit[ConfirmForm]]
+
+
+class Confirmation:
+    """The single declaration of a guarded tool's confirmation (make it with `ServerDeps.confirmation`).
+
+    The tool takes `Annotated[ElicitationResult[Any], Resolve(confirmation.resolver)]`; the registry calls
+    `bind()` with the tool's name and argument names before registering it, which gives the resolver a
+    signature naming every argument, so the SDK passes all validated arguments to it. `needs` are other
+    resolvers (such as a plan shared with the tool body) passed to `ask` by name.
+    """
+
+    def __init__(
+        self, gate: Gate, now: Callable[[], datetime], ask: AskFn, *, needs: Mapping[str, Resolve] | None = None
+    ) -> None:
+        self._gate = gate
+        self._now = now
+        self._ask = translating(ask, writes=False)
+        self._needs = dict(needs or {})
+        self.tool: str | None = None
+        self.arguments: tuple[str, ...] = ()
+        self.dials = False
+        self.resolver = self._make_resolver()
+
+    def _make_resolver(self) -> Callable[..., Awaitable[Approval | Elicit[ConfirmForm]]]:
+        async def resolver(**values: Any) -> Approval | Elicit[ConfirmForm]:
+            return await self._decide(dict(values))
+
+        resolver.__telli_confirmation__ = self  # type: ignore[attr-defined]
+        return resolver
+
+    def bind(self, tool: str, arguments: Sequence[str], *, dials: bool) -> None:
+        """Tie this confirmation to one tool and all of its arguments (the registry calls this once)."""
+        if self.tool is not None:
+            raise ValueError(f"this confirmation already belongs to {self.tool}; declare one per tool")
+        if TOKEN_ARGUMENT not in arguments:
+            raise ValueError(f"{tool} needs a {TOKEN_ARGUMENT} argument for clients that cannot be asked")
+        clash = {_CONTEXT, *self._needs} & set(arguments)
+        if clash:
+            raise ValueError(f"{tool}: arguments {sorted(clash)} clash with the confirmation's own parameters")
+        self.tool, self.arguments, self.dials = tool, tuple(arguments), dials
+        names = [*arguments, _CONTEXT, *self._needs]
+        self.resolver.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in names]
+        )
+        self.resolver.__annotations__ = {
+            _CONTEXT: Context,
+            **{name: Annotated[Any, need] for name, need in self._needs.items()},
+            "return": Approval | Elicit[ConfirmForm],
+        }
+        # The SDK keys a pending question by the resolver's qualified name; make it the tool's.
+        self.resolver.__qualname__ = self.resolver.__name__ = f"confirm_{tool}"
+
+    async def _decide(self, values: dict[str, Any]) -> Approval | Elicit[ConfirmForm]:
+        if self.tool is None:
+            raise RuntimeError("a Confirmation was used before the registry bound it to its tool")
+        ctx: Context = values.pop(_CONTEXT)
+        needs = {name: values.pop(name) for name in self._needs}
+        token: str | None = values.pop(TOKEN_ARGUMENT)
+        ask = await self._ask(MappingProxyType(values), ctx, **needs)
+        if ask is None and not token:
+            return Approval(granted=True, via="not_needed")
+        return self._gate(ctx, self._action(values, ask), token)
+
+    def _action(self, arguments: dict[str, Any], ask: Ask | None) -> PendingAction:
+        assert self.tool is not None
+        if ask is None:
+            return PendingAction(self.tool, arguments, "")
+        question = ask.question
+        if self.dials:
+            if not ask.callees:
+                raise RuntimeError(f"{self.tool} dials, so its Ask must name the callees")
+            question = f"{question}\n{local_times(ask.callees, self._now())}"
+        return PendingAction(self.tool, arguments, question, ask.binding)
+
+
+def declared_confirmations(fn: Callable[..., Any]) -> list[Confirmation]:
+    """The `Confirmation`s whose resolvers a tool function takes as parameters."""
+    found = []
+    for hint in typing.get_type_hints(fn, include_extras=True).values():
+        if typing.get_origin(hint) is not Annotated:
+            continue
+        for marker in typing.get_args(hint)[1:]:
+            owner = getattr(marker.fn, "__telli_confirmation__", None) if isinstance(marker, Resolve) else None
+            if isinstance(owner, Confirmation):
+                found.append(owner)
+    return found

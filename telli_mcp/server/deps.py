@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from mcp.server.mcpserver import Context, Elicit
+from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 
 from telli_mcp.client import TelliClient
 from telli_mcp.config import Settings
-from telli_mcp.server.confirm import Approval, ConfirmForm, PendingAction, TokenSigner, gate
+from telli_mcp.server.confirm import Approval, AskFn, Confirmation, ConfirmForm, PendingAction, TokenSigner, gate
 
 __all__ = ["ClientProvider", "SandboxControl", "ServerDeps", "key_fingerprint"]
 
@@ -123,6 +123,16 @@ class ServerDeps:
         return self.clients.tenant_for(ctx)
 
     def confirm(self, ctx: Context, action: PendingAction, token: str | None) -> Approval | Elicit[ConfirmForm]:
-        """Get (or check) the human's yes for `action`; call from a tool's confirmation resolver."""
-        return gate(ctx, mode=self.settings.confirm, signer=self.signer, tenant=self.tenant(ctx), action=action,
-                    token=token)
+        """Get (or check) the human's yes for `action`.
+
+        Tools declare `confirmation()` instead, which calls this with all their arguments; a direct call binds
+        only what the caller puts in `action` (start_campaign still does, until it declares its confirmation).
+        """
+        return gate(
+            ctx, mode=self.settings.confirm, signer=self.signer, tenant=self.tenant(ctx), action=action, token=token
+        )
+
+    def confirmation(self, ask: AskFn, *, needs: Mapping[str, Resolve] | None = None) -> Confirmation:
+        """Declare a guarded tool's confirmation: `ask(arguments, ctx, **needs)` builds the question (see
+        `confirm.Confirmation`); the token binds every argument of the tool plus what the `Ask` binds."""
+        return Confirmation(self.confirm, self.now, ask, needs=needs)

@@ -29,7 +29,7 @@ from telli_mcp.client.errors import (
     TelliError,
 )
 
-__all__ = ["describe", "translating"]
+__all__ = ["describe", "outcome_unknown", "translating"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,6 +41,14 @@ _MAY_HAVE_HAPPENED = (
     "telli may or may not have processed it. Do not simply retry: check first (get_contact shows the "
     "dialer status, list_calls shows calls), because a blind retry could call a person twice."
 )
+
+
+def outcome_unknown(err: TelliError) -> bool:
+    """Whether telli may have acted on a request that failed this way: its answer was lost after sending, it
+    answered 5xx, or it answered 2xx with a body that cannot be read."""
+    if isinstance(err, TelliConnectionError):
+        return err.maybe_processed
+    return isinstance(err, ServerError | ResponseDecodeError)
 
 
 def _failed_a_write(err: TelliAPIError | TelliConnectionError | ResponseDecodeError, writes: bool) -> bool:
@@ -57,13 +65,17 @@ def _api_error(err: TelliAPIError, writes: bool) -> str:
     if isinstance(err, PermissionDeniedError):
         return f"The API key is not allowed to do this (403).{detail}"
     if isinstance(err, NotFoundError):
-        return (f"Not found (404).{detail} Check the id: contact ids come from list_contacts/get_contact, "
-                "call ids from list_calls, agent ids from list_agents, property keys from list_contact_properties.")
+        return (
+            f"Not found (404).{detail} Check the id: contact ids come from list_contacts/get_contact, "
+            "call ids from list_calls, agent ids from list_agents, property keys from list_contact_properties."
+        )
     if isinstance(err, ConflictError):
         return f"Conflict (409): it already exists.{detail} Look it up (e.g. get_contact with external_id) instead."
     if isinstance(err, InvalidRequestError):
-        return (f"telli rejected the input ({err.status_code}).{detail}{_details(err)} For property keys and "
-                "allowed values call list_contact_properties.")
+        return (
+            f"telli rejected the input ({err.status_code}).{detail}{_details(err)} For property keys and "
+            "allowed values call list_contact_properties."
+        )
     if isinstance(err, RateLimitError):
         wait = f" Retry after {err.retry_after:g} seconds." if err.retry_after else " Wait a little and retry."
         return f"telli is rate limiting requests (429).{wait}"
@@ -96,8 +108,10 @@ def describe(err: TelliError, *, writes: bool) -> str:
         what = f"telli answered but its response could not be read ({str(err).rstrip('.')})"
         if _failed_a_write(err, writes):
             return f"{what}; {_MAY_HAVE_HAPPENED}"
-        return (f"{what}. Nothing was changed; retry shortly. "
-                "If it persists, check that TELLI_API_BASE_URL points at the telli API.")
+        return (
+            f"{what}. Nothing was changed; retry shortly. "
+            "If it persists, check that TELLI_API_BASE_URL points at the telli API."
+        )
     return f"telli request failed: {err}"
 
 

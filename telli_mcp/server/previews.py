@@ -1,117 +1,95 @@
 """Human-readable descriptions of call-placing actions, for the confirmation question.
 
-They say who, which number, which agent, when (in the contact's timezone) and how many. They must be
-deterministic for the same arguments (the SDK may re-run a resolver on every round of a confirmation), so
-they never mention the current time.
+They say who, which number, which agent, how many, who is left alone and why, and whose clock telli's dialer
+will use; the confirmation machinery adds each callee's local time now (`callees.local_times`). A resolver
+may run again on each round of a confirmation and an answer only counts for the question it was given, so
+nothing here mentions the current time (the local times are shown to the whole hour for the same reason).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mcp.server.mcpserver.exceptions import ToolError
-
-from telli_mcp.client import Agent, ContactV1, TelliClient
+from telli_mcp.client import Agent
+from telli_mcp.server.callees import DialerContact
+from telli_mcp.server.dialing import CallNowPlan, SchedulePlan
 from telli_mcp.server.sanitize import clean
 
-__all__ = [
-    "QUIET_END",
-    "QUIET_START",
-    "call_now_question",
-    "check_from_number",
-    "check_waking_hours",
-    "fetch_dialer_contacts",
-    "fetch_shown_contacts",
-    "schedule_question",
-]
+__all__ = ["call_now_question", "schedule_question"]
 
-QUIET_START = time(21, 0)
-QUIET_END = time(8, 0)
 NAMES_SHOWN = 5
-
-
-def _who(contact: ContactV1) -> str:
-    name = clean(f"{contact.first_name or ''} {contact.last_name or ''}".strip()) or "(no name)"
-    return f"{name} ({contact.phone_number})"
 
 
 def _agent_label(agent: Agent) -> str:
     return f'agent "{clean(agent.title or "Untitled Agent")}" ({agent.id})'
 
 
-async def fetch_dialer_contacts(client: TelliClient, contact_ids: Sequence[str]) -> list[ContactV1]:
-    """The v1 records (with timezone and dialer status); refuse before asking if any id is unknown."""
-    result = await client.contacts_v1.get_batch(list(contact_ids))
-    if result.missing:
-        missing = ", ".join(item.ref for item in result.missing[:10])
-        raise ToolError(f"contact_ids: no telli contact with id {missing}. Nothing was scheduled.")
-    return result.found
-
-
-async def check_from_number(client: TelliClient, from_number: str | None) -> None:
-    if from_number is None:
-        return
-    numbers = {number.phone_number for number in (await client.phone_numbers.list()).items}
-    if from_number not in numbers:
-        raise ToolError(f"from_number: {from_number} is not one of this account's numbers "
-                        f"({', '.join(sorted(numbers)) or 'none'}); see list_phone_numbers.")
-
-
 def _caller_id(from_number: str | None) -> str:
     return f"from {from_number}" if from_number else "from the account's outbound number pool"
 
 
-async def fetch_shown_contacts(client: TelliClient, contact_ids: Sequence[str]) -> list[ContactV1]:
-    """Full v1 records (with timezone) of the contacts named in a question; the batch view lacks timezone."""
-    return [await client.contacts_v1.get(contact_id) for contact_id in contact_ids[:NAMES_SHOWN]]
+def _names(contacts: Sequence[DialerContact]) -> str:
+    names = ", ".join(contact.callee.label for contact in contacts[:NAMES_SHOWN])
+    more = f" and {len(contacts) - NAMES_SHOWN} more" if len(contacts) > NAMES_SHOWN else ""
+    return names + more
 
 
-def schedule_question(
-    count: int, shown: Sequence[ContactV1], agent: Agent, from_number: str | None, max_retry_days: int | None
-) -> str:
-    names = ", ".join(_who(contact) for contact in shown)
-    more = f" and {count - len(shown)} more" if count > len(shown) else ""
-    zones = sorted({contact.timezone or "account default timezone" for contact in shown})
-    if more:
-        zones.append("...")
+def _people(count: int) -> str:
+    return "1 contact" if count == 1 else f"{count} contacts"
+
+
+def _left_alone(plan: SchedulePlan) -> str:
+    in_call = [contact for contact, skip in plan.skipped if skip.reason == "in_call"]
+    waiting = [contact for contact, skip in plan.skipped if skip.reason == "waiting"]
+    parts = []
+    if in_call:
+        parts.append(f"{_people(len(in_call))} in a call right now ({_names(in_call)})")
+    if waiting:
+        parts.append(
+            f"{_people(len(waiting))} already waiting in the dialer ({_names(waiting)}; "
+            "reschedule_waiting=true would schedule them again)"
+        )
+    return f" Left alone: {'; '.join(parts)}." if parts else ""
+
+
+def _rescheduled(plan: SchedulePlan) -> str:
+    if not plan.rescheduled:
+        return ""
+    return (
+        f" {_people(len(plan.rescheduled))} already waiting in the dialer are scheduled again "
+        f"(reschedule_waiting=true): {_names(plan.rescheduled)}."
+    )
+
+
+def dialer_clock_warning(contacts: Sequence[DialerContact]) -> str:
+    """Contacts telli will dial on the account's clock although their number is in another zone."""
+    off = [contact for contact in contacts if contact.dialer_zone_differs]
+    if not off:
+        return ""
+    example = off[0]
+    return (
+        f" Warning: for {_people(len(off))} ({_names(off)}) telli has the account's time zone "
+        f"{example.dialer_zone} although the number is in {example.callee.zone.zone}: the dialer window runs "
+        "on that clock, possibly at night for them. Set their timezone with update_contact first."
+    )
+
+
+def schedule_question(plan: SchedulePlan, from_number: str | None, max_retry_days: int | None) -> str:
     retry = f"up to {max_retry_days} days" if max_retry_days else "the account's default number of days"
-    people = "1 contact" if count == 1 else f"{count} contacts"
     return (
-        f"Schedule real phone calls to {people} with {_agent_label(agent)}, {_caller_id(from_number)}: "
-        f"{names}{more}. telli's auto-dialer calls each person at the earliest opportunity inside the "
-        f"account's dialer window in their own timezone ({', '.join(zones)}) and retries unreached people "
-        f"for {retry}. Every call rings a real person and costs money. Go ahead?"
+        f"Schedule real phone calls to {_people(len(plan.dial))} with {_agent_label(plan.agent)}, "
+        f"{_caller_id(from_number)}: {_names(plan.dial)}. telli's auto-dialer calls each person at the earliest "
+        "opportunity inside the account's dialer window, on the clock of their time zone in telli, and retries "
+        f"unreached people for {retry}. Every call rings a real person and costs money."
+        f"{_rescheduled(plan)}{_left_alone(plan)}{dialer_clock_warning(plan.dial)}"
     )
 
 
-def call_now_question(contact: ContactV1, agent: Agent, from_number: str | None) -> str:
-    zone = contact.timezone or "the account's timezone"
-    return (
-        f"Call {_who(contact)} right now with {_agent_label(agent)}, {_caller_id(from_number)}. "
-        f"This rings a real person immediately (their timezone: {zone}) and costs money. Go ahead?"
+def call_now_question(plan: CallNowPlan, from_number: str | None) -> str:
+    waiting = (
+        " They are also waiting in the auto-dialer, which may call them again later." if plan.contact.waiting else ""
     )
-
-
-def _zone(name: str | None, fallback: str) -> ZoneInfo:
-    """The contact's zone; telli data we cannot interpret falls back to the account default, never crashes."""
-    try:
-        return ZoneInfo(name or fallback)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(fallback)
-
-
-def check_waking_hours(contact: ContactV1, now: datetime, *, override: bool, default_timezone: str) -> None:
-    """Refuse an immediate call outside 08:00-21:00 in the contact's timezone unless overridden."""
-    if override:
-        return
-    zone = _zone(contact.timezone, default_timezone)
-    local = now.astimezone(zone)
-    if QUIET_END <= local.time() < QUIET_START:
-        return
-    raise ToolError(
-        f"Not calling now: it is {local:%H:%M} ({local:%A}) for this contact ({zone.key}), outside 08:00-21:00. "
-        "Use schedule_calls instead (the auto-dialer waits for the dialer window), or pass "
-        "allow_outside_hours=true only if the user explicitly wants to call at this hour."
+    return (
+        f"Call {plan.contact.callee.label} right now with {_agent_label(plan.agent)}, {_caller_id(from_number)}. "
+        f"This rings a real person immediately and costs money.{waiting}"
     )

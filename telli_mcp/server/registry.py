@@ -1,26 +1,66 @@
-"""Registration of tools: filtering by toolset and read-only mode, annotations, error translation.
+"""Registration of tools: confirmation binding, filtering by toolset and read-only mode, annotations, errors.
 
 Filtering happens once, at registration: a tool that is off does not exist for the client at all.
-Read-only wins over everything.
+Read-only wins over everything. A tool whose declared risk needs the human's yes is refused unless it
+declares a confirmation, which is then bound to the tool's name and all of its arguments.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic_core
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer, Resolve
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
+from telli_mcp.server.confirm import declared_confirmations
 from telli_mcp.server.errors import translating
 from telli_mcp.server.risk import Risk, ToolSpec, annotations_for
 from telli_mcp.server.schema_compact import compact_input_schema, compact_output_schema
 
-__all__ = ["ToolRegistry", "compact_output"]
+__all__ = ["ToolRegistrationError", "ToolRegistry", "compact_output", "tool_arguments"]
+
+UNDECLARED_CONFIRMATION = frozenset({"start_campaign"})
+"""Guarded tools that still confirm through `ServerDeps.confirm` with hand-picked fields (so their tokens do
+not bind every argument). Transitional: remove a name once its tool declares `deps.confirmation(...)`."""
+
+
+class ToolRegistrationError(ValueError):
+    """A tool's declaration contradicts its risk (raised at startup, before any client connects)."""
+
+
+def tool_arguments(fn: Callable[..., Any]) -> list[str]:
+    """The names a client passes to the tool: every parameter but the Context and the resolved ones."""
+    hints = typing.get_type_hints(fn, include_extras=True)
+    return [name for name in inspect.signature(fn).parameters if not _injected(hints.get(name))]
+
+
+def _injected(hint: Any) -> bool:
+    if typing.get_origin(hint) is Annotated:
+        return any(isinstance(marker, Resolve) for marker in typing.get_args(hint)[1:])
+    return isinstance(hint, type) and issubclass(hint, Context)
+
+
+def _bind_confirmation(spec: ToolSpec, fn: Callable[..., Any]) -> None:
+    confirmations = declared_confirmations(fn)
+    if len(confirmations) > 1:
+        raise ToolRegistrationError(f"{spec.name} declares {len(confirmations)} confirmations; one per tool")
+    if not spec.needs_confirmation:
+        if confirmations:
+            raise ToolRegistrationError(f"{spec.name} declares a confirmation but its risk is {spec.risk}")
+        return
+    if confirmations:
+        confirmations[0].bind(spec.name, tool_arguments(fn), dials=spec.dials)
+    elif spec.name not in UNDECLARED_CONFIRMATION:
+        raise ToolRegistrationError(
+            f"{spec.name} is {spec.risk} (it dials or erases) but declares no confirmation: give it a parameter "
+            "Annotated[ElicitationResult[Any], Resolve(deps.confirmation(ask).resolver)]"
+        )
 
 
 def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -59,6 +99,7 @@ class ToolRegistry:
         return spec.toolset in self._toolsets
 
     def add(self, spec: ToolSpec, fn: Callable[..., Awaitable[Any]]) -> None:
+        _bind_confirmation(spec, fn)
         self.specs.append(spec)
         if not self.is_enabled(spec):
             return

@@ -1,7 +1,8 @@
 """Risk is declared once per tool and drives its annotations and its filtering.
 
 Nothing else in the MCP layer decides whether a tool is read-only, destructive or needs the human's yes:
-`ToolSpec` is the single source, and `annotations_for` derives all four MCP hints from it.
+`ToolSpec` is the single source, `annotations_for` derives all four MCP hints from it, and the registry
+refuses a tool that needs the human's yes but declares no confirmation.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ class ToolSpec:
     idempotent: bool
     open_world: bool = True
     """telli is an external system (and calls reach real people), so almost every tool is open-world."""
+    dials: bool = False
+    """Rings people (a destructive tool): its confirmation must show each callee's local time."""
+
+    def __post_init__(self) -> None:
+        if self.dials and self.risk is not Risk.DESTRUCTIVE:
+            raise ValueError(f"{self.name} dials, so it is destructive (it rings a real person)")
 
     @property
     def needs_confirmation(self) -> bool:

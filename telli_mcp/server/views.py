@@ -71,6 +71,8 @@ class ContactSaved(ToolResult):
     phone_number: str
     external_id: str | None = None
     timezone: str | None = None
+    timezone_note: str | None = None
+    """Whether the time zone was inferred from the number, or why not."""
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -162,10 +164,10 @@ def contact_summary(contact: Contact) -> ContactSummary:
     )
 
 
-def contact_saved(contact: Contact) -> ContactSaved:
+def contact_saved(contact: Contact, timezone_note: str | None = None) -> ContactSaved:
     summary = contact_summary(contact)
     properties = {item.key: _clean_value(item.value) for item in contact.properties}
-    return ContactSaved(**summary.model_dump(), properties=properties)
+    return ContactSaved(**summary.model_dump(), timezone_note=timezone_note, properties=properties)
 
 
 def _dialer_fields(record: ContactV1 | None) -> dict[str, Any]:

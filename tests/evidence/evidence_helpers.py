@@ -69,7 +69,7 @@ def our_message(result: CallToolResult, tool: str) -> str:
     """The error text after the SDK's "Error executing tool X: " prefix (empty for the SDK's bare message)."""
     text = text_of(result)
     prefix = f"Error executing tool {tool}"
-    return text[len(prefix):].lstrip(": ").strip() if text.startswith(prefix) else text.strip()
+    return text[len(prefix) :].lstrip(": ").strip() if text.startswith(prefix) else text.strip()
 
 
 def assert_no_key(*texts: object, key: str = API_KEY) -> None:
@@ -112,7 +112,8 @@ class DemoIds:
         account = sim.account(api_key)
         contacts = {c.external_id: c.id for c in account.live_contacts() if c.external_id}
         completed = next(
-            call.call_id for call in account.calls.values()
+            call.call_id
+            for call in account.calls.values()
             if call.contact_id == contacts["crm-1004"] and str(call.call_status) == "COMPLETED"
         )
         return cls(
@@ -132,16 +133,28 @@ def valid_arguments(ids: DemoIds) -> dict[str, dict[str, Any]]:
     contact = ids.contacts
     return {
         "get_status": {},
-        "create_contact": {"first_name": "Ida", "last_name": "Roth", "phone_number": "+493090182077",
-                           "external_id": "crm-ev-1", "properties": {"plan": "gold"}},
+        "create_contact": {
+            "first_name": "Ida",
+            "last_name": "Roth",
+            "phone_number": "+493090182077",
+            "external_id": "crm-ev-1",
+            "properties": {"plan": "gold"},
+        },
         "get_contact": {"contact_id": contact["crm-123"]},
         "list_contacts": {"limit": 5},
-        "update_contact": {"contact_id": contact["crm-123"], "first_name": "Maximilian",
-                           "properties": {"plan": "silver"}},
+        "update_contact": {
+            "contact_id": contact["crm-123"],
+            "first_name": "Maximilian",
+            "properties": {"plan": "silver"},
+        },
         "delete_contact": {"contact_id": contact["crm-1009"]},
         "list_contact_properties": {},
-        "create_contact_property": {"key": "ev_region", "data_type": "select", "label": "Region",
-                                    "options": ["north", "south"]},
+        "create_contact_property": {
+            "key": "ev_region",
+            "data_type": "select",
+            "label": "Region",
+            "options": ["north", "south"],
+        },
         "update_contact_property": {"key": "plan", "label": "Plan tier"},
         "schedule_calls": {"contact_ids": [contact["crm-1005"]], "agent_id": ids.sales_agent},
         "call_now": {"contact_id": contact["crm-1005"], "agent_id": ids.sales_agent},
@@ -174,8 +187,7 @@ async def prepare(client: Client, sim: TelliSimulator, tool: str, ids: DemoIds) 
     if STARTED_CAMPAIGN in args.values():
         started = await client.call_tool("start_campaign", valid_arguments(ids)["start_campaign"])
         assert not started.is_error and started.structured_content, f"setup of {tool}: {text_of(started)}"
-        args = {k: started.structured_content["campaign_id"] if v == STARTED_CAMPAIGN else v
-                for k, v in args.items()}
+        args = {k: started.structured_content["campaign_id"] if v == STARTED_CAMPAIGN else v for k, v in args.items()}
     sim.request_log.clear()
     return args
 
@@ -229,14 +241,24 @@ def token_of(data: dict[str, Any] | None) -> str:
     return token
 
 
-async def _listed_schemas() -> dict[str, dict[str, Any]]:
+async def _listed_schemas(*, guarded_only: bool = False) -> dict[str, dict[str, Any]]:
     async with connect(make_server(new_sim()), "auto") as client:
-        return {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
+        tools = (await client.list_tools()).tools
+    return {
+        tool.name: tool.input_schema
+        for tool in tools
+        if not guarded_only or (tool.annotations is not None and tool.annotations.destructive_hint)
+    }
 
 
 def listed_tool_schemas() -> dict[str, dict[str, Any]]:
     """Every tool the server lists (all toolsets this suite turns on) with its input schema, from `list_tools`."""
     return anyio.run(_listed_schemas)
+
+
+def guarded_tool_schemas() -> dict[str, dict[str, Any]]:
+    """The listed tools that dial or erase (destructiveHint), which ask the human first, with input schemas."""
+    return anyio.run(lambda: _listed_schemas(guarded_only=True))
 
 
 READ_POSTS = ("/v1/get-contacts-batch",)
@@ -251,8 +273,10 @@ def telli_state(sim: TelliSimulator, api_key: str = API_KEY) -> str:
     """A fingerprint of everything a tool could change at telli: contacts, dialer, numbers, properties."""
     account = sim.account(api_key)
     contacts = sorted(repr(contact) for contact in account.live_contacts())
-    loops = sorted(f"{cid}:{len(account.dialer_loops_for(cid))}:{account.active_loop_for(cid) is not None}"
-                   for cid in account.contacts)
+    loops = sorted(
+        f"{cid}:{len(account.dialer_loops_for(cid))}:{account.active_loop_for(cid) is not None}"
+        for cid in account.contacts
+    )
     numbers = sorted(repr(number) for number in account.active_phone_numbers())
     properties = sorted(repr(definition) for definition in account.properties.values())
     return "\n".join([*contacts, *loops, *numbers, *properties])

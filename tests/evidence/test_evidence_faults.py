@@ -4,7 +4,8 @@ For each tool (as listed by `list_tools`, with `phone_numbers_admin` on and `TEL
 confirmation does not hide the write), a clean run records the telli endpoints it hits. Then each failure is
 injected forever (`times=-1`) on all paths, and on each of those endpoints alone, against a fresh simulator.
 Every case must end within a deadline in an `isError` result whose text says what happened and what to do
-(batch tools report per-contact problems instead; `get_status` reports the key check), never the SDK's bare
+(batch tools report per-contact problems instead, and call_now reports a lost answer as 'unknown' with the check
+to run; `get_status` reports the key check), never the SDK's bare
 "Error executing tool X", never the API key, and a POST that creates or dials is sent at most once. A second
 matrix injects each retryable failure once: a request that is safe to repeat recovers, a POST that creates or
 dials is not repeated. A smaller matrix runs the guarded tools with confirmation on (elicitation and token).
@@ -73,20 +74,39 @@ FAILURES = (
     Failure("404", {"status": 404}, ("(404)", "no finished call", "no active number")),
     Failure("409", {"status": 409}, ("(409)",)),
     Failure("422", {"status": 422}, ("(422)",)),
-    Failure("429+retry-after", {"status": 429, "retry_after": 7}, ("Retry after 7 seconds", "retry after 7 s"),
-            retryable=True),
+    Failure(
+        "429+retry-after",
+        {"status": 429, "retry_after": 7},
+        ("Retry after 7 seconds", "retry after 7 s"),
+        retryable=True,
+    ),
     Failure("429", {"status": 429}, ("(429)",), retryable=True),
     Failure("500", {"status": 500}, ("(500)",), maybe_processed=True),
     Failure("502", {"status": 502}, ("(502)",), maybe_processed=True, retryable=True),
     Failure("503", {"status": 503}, ("(503)",), maybe_processed=True, retryable=True),
-    Failure("read timeout", {"kind": "timeout_before"}, ("did not answer in time", "Could not reach telli",
-                                                         "Timed out"), maybe_processed=True, retryable=True),
-    Failure("timeout after processing", {"kind": "timeout_after"},
-            ("did not answer in time", "Could not reach telli", "Timed out"), maybe_processed=True, retryable=True),
-    Failure("connection refused", {"kind": "connect_error"}, ("Could not reach telli", "Could not talk to telli"),
-            retryable=True),
-    Failure("malformed JSON", {"kind": "malformed_json"}, ("could not be read", "not valid JSON"),
-            maybe_processed=True),
+    Failure(
+        "read timeout",
+        {"kind": "timeout_before"},
+        ("did not answer in time", "Could not reach telli", "Timed out"),
+        maybe_processed=True,
+        retryable=True,
+    ),
+    Failure(
+        "timeout after processing",
+        {"kind": "timeout_after"},
+        ("did not answer in time", "Could not reach telli", "Timed out"),
+        maybe_processed=True,
+        retryable=True,
+    ),
+    Failure(
+        "connection refused",
+        {"kind": "connect_error"},
+        ("Could not reach telli", "Could not talk to telli"),
+        retryable=True,
+    ),
+    Failure(
+        "malformed JSON", {"kind": "malformed_json"}, ("could not be read", "not valid JSON"), maybe_processed=True
+    ),
     Failure("truncated body", {"kind": "truncated"}, ("could not be read", "not valid JSON"), maybe_processed=True),
 )
 
@@ -96,6 +116,9 @@ BATCH_TOOLS = {
     "schedule_calls": "/v1/schedule-calls-batch",
     "cancel_scheduled_calls": "/v1/remove-from-auto-dialer-batch",
 }
+UNKNOWN_REPORTING = {"call_now": "/v1/initiate-call"}
+"""Dialling tools that report a lost answer (telli may have acted) as a result with status 'unknown' and the
+check to run, rather than as an error; like the batch tools, they never resend."""
 GUARDED_TOOLS = ("delete_contact", "schedule_calls", "call_now", "replace_phone_number", "delete_phone_number")
 CAMPAIGN_TOOLS = frozenset({"start_campaign", "get_campaign", "list_campaigns", "stop_campaign"})
 """The campaign engine re-sends a whole-request failure after checking telli (or relying on its own
@@ -106,8 +129,9 @@ LOCAL_TOOLS = frozenset({"list_campaigns"})
 
 LISTED_TOOLS = sorted(listed_tool_schemas())
 KNOWN_TOOLS = valid_arguments(DemoIds.of(new_sim()))
-BASELINE_LOOPS = {cid: len(new_sim().account(API_KEY).dialer_loops_for(cid))
-                  for cid in DemoIds.of(new_sim()).contacts.values()}
+BASELINE_LOOPS = {
+    cid: len(new_sim().account(API_KEY).dialer_loops_for(cid)) for cid in DemoIds.of(new_sim()).contacts.values()
+}
 """Dialer loops each demo contact has from its seeded call history."""
 
 
@@ -137,8 +161,11 @@ async def _call(client: Client, tool: str, args: dict[str, Any]) -> CallToolResu
 def _check_common(case: Case) -> None:
     """Holds for every case: no secret anywhere, creating POSTs at most once, never the SDK's bare error."""
     result = case.result
-    assert_no_key(text_of(result), json.dumps(result.structured_content),
-                  json.dumps([entry.to_json() for entry in case.sim.request_log]))
+    assert_no_key(
+        text_of(result),
+        json.dumps(result.structured_content),
+        json.dumps([entry.to_json() for entry in case.sim.request_log]),
+    )
     if case.tool not in CAMPAIGN_TOOLS:
         posts = creating_posts(case.sim.request_log)
         assert len(posts) == len(set(posts)), f"{case.label}: a creating/dialing POST was sent twice: {posts}"
@@ -152,11 +179,13 @@ def _check_common(case: Case) -> None:
 def _check_error_text(case: Case, *, write_failed: bool) -> None:
     message = our_message(case.result, case.tool)
     assert any(fragment in message for fragment in case.failure.expect), (
-        f"{case.label}: the error does not say what failed: {message!r}")
+        f"{case.label}: the error does not say what failed: {message!r}"
+    )
     assert any(action in message for action in ACTIONS), f"{case.label}: no next step in {message!r}"
     if write_failed and case.failure.maybe_processed:
         assert "may or may not" in message and "Do not simply retry" in message, (
-            f"{case.label}: a write whose fate is unknown must say so: {message!r}")
+            f"{case.label}: a write whose fate is unknown must say so: {message!r}"
+        )
     if write_failed and case.failure.name == "connection refused":
         assert "Nothing was changed" in message and "may or may not" not in message, f"{case.label}: {message!r}"
 
@@ -179,6 +208,17 @@ def _check_batch_result(case: Case, contact_ids: list[str]) -> None:
         assert data["removed"] == [], f"{case.label}: {data}"
 
 
+def _check_unknown_call(case: Case, contact_id: str) -> None:
+    """A dial whose answer was lost is reported 'unknown' with the exact check, and was sent exactly once."""
+    data = case.result.structured_content
+    assert not case.result.is_error and data is not None, f"{case.label}: {text_of(case.result)}"
+    assert data["status"] == "unknown" and data["started"] is False, f"{case.label}: {data}"
+    assert f"get_contact(contact_id={contact_id})" in data["check"], f"{case.label}: {data}"
+    assert "may or may not" in data["note"] and "not sent again" in data["note"], f"{case.label}: {data}"
+    sent = [e for e in case.sim.request_log if e.path == UNKNOWN_REPORTING[case.tool]]
+    assert len(sent) == 1, f"{case.label}: sent {len(sent)} times"
+
+
 def _check_effects_once(case: Case) -> None:
     """Whatever was re-sent, telli holds no duplicate contact and nobody is in the dialer twice."""
     account = case.sim.account(API_KEY)
@@ -188,14 +228,16 @@ def _check_effects_once(case: Case) -> None:
         active = [loop for loop in account.dialer_loops_for(contact.id) if loop is account.active_loop_for(contact.id)]
         assert len(active) <= 1, f"{case.label}: {contact.phone_number} is in the dialer twice"
         assert len(account.dialer_loops_for(contact.id)) <= BASELINE_LOOPS.get(contact.id, 0) + 1, (
-            f"{case.label}: {contact.phone_number} was scheduled twice")
+            f"{case.label}: {contact.phone_number} was scheduled twice"
+        )
 
 
 def _lead_contacts_in_dialer(sim: TelliSimulator) -> int:
     account = sim.account(API_KEY)
     phones = {lead["phone_number"] for lead in CAMPAIGN_LEADS}
-    return sum(1 for c in account.live_contacts()
-               if c.phone_number in phones and account.active_loop_for(c.id) is not None)
+    return sum(
+        1 for c in account.live_contacts() if c.phone_number in phones and account.active_loop_for(c.id) is not None
+    )
 
 
 def _check_campaign_result(case: Case) -> None:
@@ -230,6 +272,9 @@ def _check_persistent(case: Case, args: dict[str, Any]) -> None:
         assert not result.is_error and data is not None, case.label
         # 401 means the key is wrong; any other failure means it could not be checked.
         assert data["key_valid"] is (False if failure.name == "401" else None), f"{case.label}: {data}"
+        return
+    if tool in UNKNOWN_REPORTING and path == UNKNOWN_REPORTING[tool] and failure.maybe_processed:
+        _check_unknown_call(case, args["contact_id"])
         return
     if tool in BATCH_TOOLS and path == BATCH_TOOLS[tool]:
         assert not result.is_error, f"{case.label}: {text_of(result)}"
@@ -313,8 +358,11 @@ def _inject(failure: Failure, method: str | None, path: str | None, times: int) 
 
 
 def _tool_params() -> list[Any]:
-    return [pytest.param(tool, mode, id=f"{tool}-{mode}")
-            for tool in sorted(set(LISTED_TOOLS) | set(KNOWN_TOOLS)) for mode in MODES]
+    return [
+        pytest.param(tool, mode, id=f"{tool}-{mode}")
+        for tool in sorted(set(LISTED_TOOLS) | set(KNOWN_TOOLS))
+        for mode in MODES
+    ]
 
 
 def _require_known(tool: str) -> None:
@@ -325,7 +373,8 @@ def _require_known(tool: str) -> None:
 def test_every_tool_listed_by_the_server_has_a_fault_case() -> None:
     assert set(LISTED_TOOLS) == set(KNOWN_TOOLS), (
         f"add valid arguments for {sorted(set(LISTED_TOOLS) - set(KNOWN_TOOLS))} to valid_arguments(); "
-        f"remove {sorted(set(KNOWN_TOOLS) - set(LISTED_TOOLS))}")
+        f"remove {sorted(set(KNOWN_TOOLS) - set(LISTED_TOOLS))}"
+    )
 
 
 @pytest.mark.parametrize(("tool", "mode"), _tool_params())
@@ -373,8 +422,11 @@ async def test_one_transient_failure_is_retried_only_when_safe(tool: str) -> Non
                     _check_persistent(case, args)
 
 
-CONFIRMED_FAILURES = [f for f in FAILURES if f.name in (
-    "401", "429+retry-after", "503", "timeout after processing", "connection refused", "truncated body")]
+CONFIRMED_FAILURES = [
+    f
+    for f in FAILURES
+    if f.name in ("401", "429+retry-after", "503", "timeout after processing", "connection refused", "truncated body")
+]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -417,4 +469,5 @@ async def test_a_spent_confirmation_token_stops_a_blind_retry_after_a_lost_answe
     refusals = ("already used", "on a call right now", "no active number", "Not found (404)")
     assert again.is_error and any(r in text_of(again) for r in refusals), text_of(again)
     assert [(e.method, e.path) for e in sim.request_log if (e.method, e.path) in writes] == sent, (
-        f"{tool}: the write was sent again")
+        f"{tool}: the write was sent again"
+    )

@@ -6,8 +6,12 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.server.mcpserver import Context, MCPServer
 from server_helpers import Answers, ServerFactory, connect, contact_id_of, fails, first_agent_id, ok, writes
 
+from telli_mcp.server.registry import ToolRegistrationError, ToolRegistry
+from telli_mcp.server.results import ToolResult
+from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.simulator import TelliSimulator
 
 pytestmark = pytest.mark.anyio
@@ -69,8 +73,9 @@ async def test_a_token_does_not_work_for_other_arguments_or_another_tool(
         other = await contact_id_of(client, "crm-1001")
         other_args = {**args, "contact_ids": [other], "confirmation_token": token}
         wrong_args = await fails(client, "schedule_calls", other_args)
-        wrong_tool = await fails(client, "delete_contact", {"contact_id": args["contact_ids"][0],
-                                                            "confirmation_token": token})
+        wrong_tool = await fails(
+            client, "delete_contact", {"contact_id": args["contact_ids"][0], "confirmation_token": token}
+        )
         tampered = await fails(client, "schedule_calls", {**args, "confirmation_token": token[:-2] + "xx"})
     assert "does not match" in wrong_args and "does not match" in wrong_tool and "does not match" in tampered
     assert writes(sim) == []
@@ -149,7 +154,30 @@ async def test_call_now_with_confirmation_starts_a_call_that_appears_once_finish
 async def test_unknown_contact_is_refused_before_asking(make_server: ServerFactory, sim: TelliSimulator) -> None:
     answers = Answers("accept")
     async with connect(make_server(), "auto", answers) as client:
-        error = await fails(client, "schedule_calls", {
-            "contact_ids": ["3c90c3cc-0d44-4b50-8888-8dd25736052a"], "agent_id": await first_agent_id(client)})
+        error = await fails(
+            client,
+            "schedule_calls",
+            {"contact_ids": ["3c90c3cc-0d44-4b50-8888-8dd25736052a"], "agent_id": await first_agent_id(client)},
+        )
     assert "no telli contact" in error
     assert answers.questions == [] and writes(sim) == []
+
+
+def _registry() -> ToolRegistry:
+    return ToolRegistry(MCPServer("t"), toolsets=frozenset({"calls"}), read_only=False)
+
+
+async def _dial(contact_id: str, ctx: Context, confirmation_token: str | None = None) -> ToolResult:
+    return ToolResult()
+
+
+@pytest.mark.parametrize("toolset", ["calls", "disabled"])
+def test_the_registry_refuses_a_tool_that_dials_or_erases_without_a_confirmation(toolset: str) -> None:
+    spec = ToolSpec("dial_everyone", "Dial everyone", toolset, Risk.DESTRUCTIVE, idempotent=False, dials=True)
+    with pytest.raises(ToolRegistrationError, match="declares no confirmation"):
+        _registry().add(spec, _dial)
+
+
+def test_only_a_destructive_tool_may_dial() -> None:
+    with pytest.raises(ValueError, match="destructive"):
+        ToolSpec("dial_quietly", "Dial quietly", "calls", Risk.WRITE, idempotent=False, dials=True)

@@ -12,10 +12,18 @@ pytestmark = pytest.mark.anyio
 
 async def test_created_contact_can_be_read_back_with_its_dialer_state(make_server: ServerFactory, mode: str) -> None:
     async with connect(make_server(), mode) as client:
-        created = await ok(client, "create_contact", {
-            "first_name": "Lena", "last_name": "Vogel", "phone_number": "+49 30 901820 55",
-            "external_id": "crm-lena", "timezone": "Europe/Berlin", "properties": {"plan": "gold"},
-        })
+        created = await ok(
+            client,
+            "create_contact",
+            {
+                "first_name": "Lena",
+                "last_name": "Vogel",
+                "phone_number": "+49 30 901820 55",
+                "external_id": "crm-lena",
+                "timezone": "Europe/Berlin",
+                "properties": {"plan": "gold"},
+            },
+        )
         fetched = await ok(client, "get_contact", {"external_id": "crm-lena"})
     assert created["phone_number"] == "+4930901820" + "55"
     assert fetched["contact_id"] == created["contact_id"]
@@ -37,9 +45,16 @@ async def test_unknown_property_key_is_refused_before_any_write_with_the_valid_k
     make_server: ServerFactory, sim: TelliSimulator, mode: str
 ) -> None:
     async with connect(make_server(), mode) as client:
-        error = await fails(client, "create_contact", {
-            "first_name": "A", "last_name": "B", "phone_number": "+15550100123", "properties": {"shoe_size": 42},
-        })
+        error = await fails(
+            client,
+            "create_contact",
+            {
+                "first_name": "A",
+                "last_name": "B",
+                "phone_number": "+15550100123",
+                "properties": {"shoe_size": 42},
+            },
+        )
     assert "shoe_size" in error and "lead_source" in error
     assert writes(sim) == []
 
@@ -59,16 +74,23 @@ async def test_update_merges_fields_and_null_clears_a_property(make_server: Serv
         contact_id = await contact_id_of(client, "crm-123")
         await ok(client, "update_contact", {"contact_id": contact_id, "properties": {"lead_source": "fair"}})
         before = await ok(client, "get_contact", {"contact_id": contact_id})
-        await ok(client, "update_contact", {
-            "contact_id": contact_id, "first_name": "Maximilian", "properties": {"lead_source": None},
-        })
+        await ok(
+            client,
+            "update_contact",
+            {
+                "contact_id": contact_id,
+                "first_name": "Maximilian",
+                "properties": {"lead_source": None},
+            },
+        )
         after = await ok(client, "get_contact", {"contact_id": contact_id})
     assert before["properties"]["lead_source"] == "fair"
     assert after["first_name"] == "Maximilian"
     assert after["last_name"] == before["last_name"] and after["phone_number"] == before["phone_number"]
     assert after["properties"].get("lead_source") is None
     assert {k: v for k, v in after["properties"].items() if k != "lead_source"} == {
-        k: v for k, v in before["properties"].items() if k != "lead_source"}
+        k: v for k, v in before["properties"].items() if k != "lead_source"
+    }
 
 
 async def test_list_contacts_pages_with_a_cursor_until_the_end(make_server: ServerFactory, mode: str) -> None:
@@ -105,3 +127,42 @@ async def test_malformed_contact_id_is_rejected_before_any_request(
         error = await fails(client, "get_contact", {"contact_id": "../v2/agents"})
     assert "contact_id" in error and "UUID" in error
     assert sim.request_log == []
+
+
+async def test_a_new_contact_without_timezone_gets_its_numbers_only_zone_and_is_told_so(
+    make_server: ServerFactory, sim: TelliSimulator, mode: str
+) -> None:
+    async with connect(make_server(), mode) as client:
+        inferred = await ok(
+            client, "create_contact", {"first_name": "Ava", "last_name": "Reyes", "phone_number": "+1 212 555 0142"}
+        )
+        given = await ok(
+            client,
+            "create_contact",
+            {"first_name": "Bo", "last_name": "Lind", "timezone": "Asia/Tokyo", "phone_number": "+1 212 555 0143"},
+        )
+        unsure = await ok(
+            client, "create_contact", {"first_name": "Cy", "last_name": "Park", "phone_number": "+1 800 555 0123"}
+        )
+    sent = [entry.body.get("timezoneIana") for entry in sim.request_log if entry.path == "/v2/contacts"]
+    assert sent == ["America/New_York", "Asia/Tokyo", None]
+    assert inferred["timezone"] == "America/New_York"
+    assert inferred["timezone_note"] == "timezone set to America/New_York, inferred from the phone number"
+    assert "timezone_note" not in given
+    assert unsure["timezone_note"].startswith(
+        "timezone not set, so telli uses Europe/Berlin (the account's default: the number could be in"
+    )
+
+
+async def test_a_changed_number_brings_its_zone_and_an_unchanged_one_keeps_the_stored_zone(
+    make_server: ServerFactory, mode: str
+) -> None:
+    async with connect(make_server(), mode) as client:
+        contact_id = await contact_id_of(client, "crm-1007")  # +1 212 number, deliberately Los Angeles
+        same = await ok(client, "update_contact", {"contact_id": contact_id, "phone_number": "+12125550103"})
+        moved = await ok(client, "update_contact", {"contact_id": contact_id, "phone_number": "+4930555010" + "8"})
+        unsure = await ok(client, "update_contact", {"contact_id": contact_id, "phone_number": "+18005550124"})
+    assert same["timezone"] == "America/Los_Angeles" and "timezone_note" not in same
+    assert moved["timezone"] == "Europe/Berlin" and "inferred from the phone number" in moved["timezone_note"]
+    assert unsure["timezone"] == "Europe/Berlin"
+    assert unsure["timezone_note"].startswith("timezone kept at Europe/Berlin: the number could be in")

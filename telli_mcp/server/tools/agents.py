@@ -3,20 +3,13 @@
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from telli_mcp.client import PhoneNumber, TelliClient
-from telli_mcp.server.confirm import (
-    Approval,
-    Confirmable,
-    ConfirmForm,
-    PendingAction,
-    approval_from,
-)
+from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
 from telli_mcp.server.deps import ServerDeps
-from telli_mcp.server.errors import translating
 from telli_mcp.server.params import ConfirmationTokenArg, CursorArg
 from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
@@ -26,8 +19,10 @@ from telli_mcp.server.views import AgentView, PhoneNumberView, agent_view, phone
 __all__ = ["AgentList", "PhoneNumberChangeResult", "PhoneNumberList", "register"]
 
 PhoneNumberIdArg = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-               description="phone_number_id from list_phone_numbers")
+    str,
+    Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="phone_number_id from list_phone_numbers"
+    ),
 ]
 
 
@@ -63,28 +58,33 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     ) -> AgentList:
         """List the account's AI voice agents (id, title, language). Use an agent_id for schedule_calls."""
         page = await deps.client(ctx).agents.list(limit=limit, cursor=cursor)
-        return AgentList(agents=[agent_view(agent) for agent in page.items], next_cursor=page.next_cursor,
-                         note=skipped_note(page.invalid_items, "agents"))
+        return AgentList(
+            agents=[agent_view(agent) for agent in page.items],
+            next_cursor=page.next_cursor,
+            note=skipped_note(page.invalid_items, "agents"),
+        )
 
     async def list_phone_numbers(ctx: Context) -> PhoneNumberList:
         """List the account's active phone numbers (caller ids). Use one as from_number when scheduling."""
         page = await deps.client(ctx).phone_numbers.list()
-        return PhoneNumberList(phone_numbers=[phone_number_view(number) for number in page.items],
-                               note=skipped_note(page.invalid_items, "phone numbers"))
+        return PhoneNumberList(
+            phone_numbers=[phone_number_view(number) for number in page.items],
+            note=skipped_note(page.invalid_items, "phone numbers"),
+        )
 
-    async def confirm_replace(
-        phone_number_id: str, confirmation_token: str | None, ctx: Context
-    ) -> Approval | Elicit[ConfirmForm]:
-        number = await _find_number(deps.client(ctx), phone_number_id)
-        question = (f"Replace the phone number {number.phone_number} with a new number? Outbound calls will "
-                    "use the new number; the old one stays active for callbacks for 30 days.")
-        action = PendingAction("replace_phone_number", {"phone_number_id": phone_number_id}, question)
-        return deps.confirm(ctx, action, confirmation_token)
+    async def ask_replace(args: Arguments, ctx: Context) -> Ask:
+        number = await _find_number(deps.client(ctx), args["phone_number_id"])
+        return Ask(
+            f"Replace the phone number {number.phone_number} with a new number? Outbound calls will use "
+            "the new number; the old one stays active for callbacks for 30 days."
+        )
+
+    replace_confirmation = deps.confirmation(ask_replace)
 
     async def replace_phone_number(
         phone_number_id: PhoneNumberIdArg,
         ctx: Context,
-        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_replace, writes=False))],
+        answer: Annotated[ElicitationResult[Any], Resolve(replace_confirmation.resolver)],
         confirmation_token: ConfirmationTokenArg = None,
     ) -> PhoneNumberChangeResult:
         """Swap an account phone number for a new one (the old one keeps callbacks 30 days). Asks the user."""
@@ -92,22 +92,23 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         if not approval.granted:
             return PhoneNumberChangeResult(done=False, phone_number_id=phone_number_id).awaiting(approval.request)
         change = await deps.client(ctx).phone_numbers.replace(phone_number_id)
-        return PhoneNumberChangeResult(done=True, phone_number_id=phone_number_id,
-                                       details=change.model_dump(mode="json", exclude_none=True))
+        return PhoneNumberChangeResult(
+            done=True, phone_number_id=phone_number_id, details=change.model_dump(mode="json", exclude_none=True)
+        )
 
-    async def confirm_delete_number(
-        phone_number_id: str, confirmation_token: str | None, ctx: Context
-    ) -> Approval | Elicit[ConfirmForm]:
-        number = await _find_number(deps.client(ctx), phone_number_id)
-        question = (f"Delete the phone number {number.phone_number} from the account? It stops being used for "
-                    "outbound calls and stays active for callbacks for 30 days, then it is gone.")
-        action = PendingAction("delete_phone_number", {"phone_number_id": phone_number_id}, question)
-        return deps.confirm(ctx, action, confirmation_token)
+    async def ask_delete_number(args: Arguments, ctx: Context) -> Ask:
+        number = await _find_number(deps.client(ctx), args["phone_number_id"])
+        return Ask(
+            f"Delete the phone number {number.phone_number} from the account? It stops being used for "
+            "outbound calls and stays active for callbacks for 30 days, then it is gone."
+        )
+
+    delete_number_confirmation = deps.confirmation(ask_delete_number)
 
     async def delete_phone_number(
         phone_number_id: PhoneNumberIdArg,
         ctx: Context,
-        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_delete_number, writes=False))],
+        answer: Annotated[ElicitationResult[Any], Resolve(delete_number_confirmation.resolver)],
         confirmation_token: ConfirmationTokenArg = None,
     ) -> PhoneNumberChangeResult:
         """Schedule an account phone number for deletion (callbacks work 30 more days). Asks the user."""
@@ -118,10 +119,15 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         return PhoneNumberChangeResult(done=True, phone_number_id=phone_number_id)
 
     registry.add(ToolSpec("list_agents", "List agents", "agents", Risk.READ, idempotent=True), list_agents)
-    registry.add(ToolSpec("list_phone_numbers", "List phone numbers", "agents", Risk.READ, idempotent=True),
-                 list_phone_numbers)
+    registry.add(
+        ToolSpec("list_phone_numbers", "List phone numbers", "agents", Risk.READ, idempotent=True), list_phone_numbers
+    )
     admin = "phone_numbers_admin"
-    registry.add(ToolSpec("replace_phone_number", "Replace phone number", admin, Risk.DESTRUCTIVE,
-                          idempotent=False), replace_phone_number)
-    registry.add(ToolSpec("delete_phone_number", "Delete phone number", admin, Risk.DESTRUCTIVE,
-                          idempotent=True), delete_phone_number)
+    registry.add(
+        ToolSpec("replace_phone_number", "Replace phone number", admin, Risk.DESTRUCTIVE, idempotent=False),
+        replace_phone_number,
+    )
+    registry.add(
+        ToolSpec("delete_phone_number", "Delete phone number", admin, Risk.DESTRUCTIVE, idempotent=True),
+        delete_phone_number,
+    )

@@ -4,21 +4,33 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, Field
 
-from telli_mcp.client import BatchReport, CallDetails, InitiateCall, NotFoundError, ScheduleCall, TelliClient
-from telli_mcp.server.budget import fit_to_budget
-from telli_mcp.server.confirm import (
-    Approval,
-    Confirmable,
-    ConfirmForm,
-    PendingAction,
-    approval_from,
+from telli_mcp.client import (
+    BatchReport,
+    CallDetails,
+    InitiateCall,
+    NotFoundError,
+    ScheduleCall,
+    TelliClient,
+    TelliError,
 )
+from telli_mcp.server.budget import fit_to_budget
+from telli_mcp.server.callees import local_times
+from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
 from telli_mcp.server.deps import ServerDeps
-from telli_mcp.server.errors import translating
+from telli_mcp.server.dialing import (
+    CallNowPlan,
+    SchedulePlan,
+    Skipped,
+    call_check,
+    plan_call_now,
+    plan_schedule,
+    schedule_check,
+)
+from telli_mcp.server.errors import outcome_unknown, translating
 from telli_mcp.server.params import (
     AgentIdArg,
     CallIdArg,
@@ -29,14 +41,7 @@ from telli_mcp.server.params import (
     OptionalContactIdArg,
     OptionalPhoneArg,
 )
-from telli_mcp.server.previews import (
-    call_now_question,
-    check_from_number,
-    check_waking_hours,
-    fetch_dialer_contacts,
-    fetch_shown_contacts,
-    schedule_question,
-)
+from telli_mcp.server.previews import call_now_question, dialer_clock_warning, schedule_question
 from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
@@ -68,28 +73,32 @@ ContactIdsArg = Annotated[
     AfterValidator(_unique),
     Field(min_length=1, max_length=1000, description="telli contact ids (from list_contacts/get_contact)"),
 ]
-RetryDaysArg = Annotated[
-    int | None, Field(ge=1, le=60, description="Days to keep retrying (default: account setting)")
-]
+RetryDaysArg = Annotated[int | None, Field(ge=1, le=60, description="Days to keep retrying (default: account setting)")]
 
 
 class ItemProblem(ToolResult):
     contact_id: str
     status: Literal["error", "unknown", "not_sent"]
     error: str | None = None
+    check: str | None = Field(default=None, description="For unknown: how to find out; never just resend")
 
 
 class ScheduleCallsResult(Confirmable):
     status: Literal["scheduled", "partially_scheduled", "not_scheduled", "confirmation_required"]
     scheduled_count: int = 0
     problems: list[ItemProblem] = Field(default_factory=list, description="Contacts not (surely) scheduled")
+    skipped: list[Skipped] = Field(default_factory=list, description="In a call or already waiting; not sent")
+    local_times: str | None = Field(default=None, description="Callees' local time now, zone and why")
     note: str | None = None
 
 
 class CallNowResult(Confirmable):
+    status: Literal["started", "unknown", "confirmation_required"]
     started: bool
     contact_id: str
     call_id: str | None = None
+    local_time: str | None = None
+    check: str | None = None
     note: str | None = None
 
 
@@ -105,23 +114,61 @@ class CallList(ToolResult):
     note: str | None = None
 
 
-def _problems(report: BatchReport) -> list[ItemProblem]:
+def _problems(report: BatchReport, check: Callable[[str], str | None] | None = None) -> list[ItemProblem]:
+    """Items not surely done; `check(contact_id)` says how to learn the fate of an `unknown` one."""
     return [
-        ItemProblem(contact_id=item.ref, status=item.status, error=item.error)
+        ItemProblem(
+            contact_id=item.ref,
+            status=item.status,
+            error=item.error,
+            check=check(item.ref) if check is not None and item.status == "unknown" else None,
+        )
         for item in report.items
         if item.status in ("error", "unknown", "not_sent")
     ]
 
 
-def _schedule_result(report: BatchReport) -> ScheduleCallsResult:
+def _schedule_result(report: BatchReport, plan: SchedulePlan, times: str) -> ScheduleCallsResult:
     done = len(report.succeeded)
-    problems = _problems(report)
+    sent = {contact.contact_id: contact for contact in plan.dial}
+    problems = _problems(report, lambda ref: schedule_check(sent[ref]) if ref in sent else None)
     status = "scheduled" if not problems else ("partially_scheduled" if done else "not_scheduled")
     note = DIALER_NOTE
     if any(p.status == "unknown" for p in problems):
-        note += (" Contacts with status 'unknown' may or may not be scheduled (telli did not confirm): check "
-                 "get_contact before scheduling them again.")
-    return ScheduleCallsResult(status=status, scheduled_count=done, problems=problems[:ITEMS_SHOWN], note=note)
+        note += (
+            " Contacts with status 'unknown' may or may not be scheduled (telli did not confirm): check "
+            "get_contact before scheduling them again, as each one's check says."
+        )
+    if plan.skipped:
+        note += f" Left alone (see skipped): {len(plan.skipped)}."
+    return ScheduleCallsResult(
+        status=status,
+        scheduled_count=done,
+        problems=problems[:ITEMS_SHOWN],
+        skipped=plan.skipped_results()[:ITEMS_SHOWN],
+        local_times=times,
+        note=note + dialer_clock_warning(plan.dial),
+    )
+
+
+def _nothing_to_schedule(plan: SchedulePlan) -> ScheduleCallsResult:
+    return ScheduleCallsResult(
+        status="not_scheduled",
+        skipped=plan.skipped_results()[:ITEMS_SHOWN],
+        note="Nothing was sent: every contact is in a call or already waiting in the auto-dialer (see skipped).",
+    )
+
+
+def _unknown_call(plan: CallNowPlan, err: TelliError, times: str) -> CallNowResult:
+    return CallNowResult(
+        status="unknown",
+        started=False,
+        contact_id=plan.contact.contact_id,
+        local_time=times,
+        check=call_check(plan.contact),
+        note=f"telli did not confirm the call ({err}): it may or may not have been placed. It was not sent again; "
+        "run the check before anything else.",
+    )
 
 
 async def _finished_call(client: TelliClient, call_id: str) -> CallDetails:
@@ -140,87 +187,141 @@ def _is_not_in_dialer(error: str | None) -> bool:
 
 
 def register(registry: ToolRegistry, deps: ServerDeps) -> None:
-    async def confirm_schedule(
-        contact_ids: list[str], agent_id: str, max_retry_days: int | None, from_number: str | None,
-        confirmation_token: str | None, ctx: Context,
-    ) -> Approval | Elicit[ConfirmForm]:
-        client = deps.client(ctx)
-        agent = await client.agents.get(agent_id)
-        await check_from_number(client, from_number)
-        await fetch_dialer_contacts(client, contact_ids)
-        shown = await fetch_shown_contacts(client, contact_ids)
-        arguments = {"contact_ids": contact_ids, "agent_id": agent_id, "max_retry_days": max_retry_days,
-                     "from_number": from_number}
-        question = schedule_question(len(contact_ids), shown, agent, from_number, max_retry_days)
-        return deps.confirm(ctx, PendingAction("schedule_calls", arguments, question), confirmation_token)
+    async def plan_schedule_calls(
+        contact_ids: list[str],
+        agent_id: str,
+        from_number: str | None,
+        reschedule_waiting: bool,
+        ctx: Context,
+    ) -> SchedulePlan:
+        """Read before asking and again before acting (the plan is made afresh on every round)."""
+        return await plan_schedule(
+            deps.client(ctx),
+            contact_ids=contact_ids,
+            agent_id=agent_id,
+            from_number=from_number,
+            reschedule_waiting=reschedule_waiting,
+            account_timezone=deps.default_timezone,
+        )
+
+    scheduling = Resolve(translating(plan_schedule_calls, writes=False))
+
+    async def ask_schedule(args: Arguments, ctx: Context, plan: SchedulePlan) -> Ask | None:
+        if not plan.dial:
+            return None
+        question = schedule_question(plan, args["from_number"], args["max_retry_days"])
+        return Ask(question, binding=plan.binding(), callees=[contact.callee for contact in plan.dial])
+
+    schedule_confirmation = deps.confirmation(ask_schedule, needs={"plan": scheduling})
 
     async def schedule_calls(
         contact_ids: ContactIdsArg,
         agent_id: AgentIdArg,
         ctx: Context,
-        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_schedule, writes=False))],
+        plan: Annotated[SchedulePlan, scheduling],
+        answer: Annotated[ElicitationResult[Any], Resolve(schedule_confirmation.resolver)],
         max_retry_days: RetryDaysArg = None,
         from_number: OptionalPhoneArg = None,
+        reschedule_waiting: Annotated[bool, Field(description="Also schedule contacts already in the dialer")] = False,
         confirmation_token: ConfirmationTokenArg = None,
     ) -> ScheduleCallsResult:
         """Put contacts into telli's auto-dialer: the normal way to have an agent call them. Asks the user first.
 
-        The dialer calls inside the dialer window in each contact's timezone and retries unreached contacts.
+        Skips contacts in a call or already in the dialer. Calls happen in the dialer window, contact's timezone.
         """
+        if not plan.dial:
+            return _nothing_to_schedule(plan)
+        times = local_times([contact.callee for contact in plan.dial], deps.now())
         approval = approval_from(answer, what="no calls were scheduled.")
         if not approval.granted:
-            return ScheduleCallsResult(status="confirmation_required").awaiting(approval.request)
+            return ScheduleCallsResult(
+                status="confirmation_required", skipped=plan.skipped_results()[:ITEMS_SHOWN], local_times=times
+            ).awaiting(approval.request)
 
         async def progress(done: int, total: int, _chunk: BatchReport) -> None:
             await ctx.report_progress(done, total, f"scheduled batch {done} of {total}")
 
-        items = [ScheduleCall(contact_id=contact_id, agent_id=agent_id, max_retry_days=max_retry_days,
-                              override_from_number=from_number) for contact_id in contact_ids]
+        items = [
+            ScheduleCall(
+                contact_id=contact.contact_id,
+                agent_id=agent_id,
+                max_retry_days=max_retry_days,
+                override_from_number=from_number,
+            )
+            for contact in plan.dial
+        ]
         report = await deps.client(ctx).calls.schedule_batch(items, concurrency=2, on_chunk=progress)
-        return _schedule_result(report)
+        return _schedule_result(report, plan, times)
 
-    async def confirm_call_now(
-        contact_id: str, agent_id: str, from_number: str | None, allow_outside_hours: bool,
-        confirmation_token: str | None, ctx: Context,
-    ) -> Approval | Elicit[ConfirmForm]:
-        client = deps.client(ctx)
-        agent = await client.agents.get(agent_id)
-        await check_from_number(client, from_number)
-        contact = await client.contacts_v1.get(contact_id)
-        if contact.in_call_since is not None:
-            raise ToolError(f"contact_id: {contact_id} is on a call right now; not calling again.")
-        check_waking_hours(contact, deps.now(), override=allow_outside_hours,
-                           default_timezone=deps.default_timezone)
-        arguments = {"contact_id": contact_id, "agent_id": agent_id, "from_number": from_number,
-                     "allow_outside_hours": allow_outside_hours}
-        question = call_now_question(contact, agent, from_number)
-        return deps.confirm(ctx, PendingAction("call_now", arguments, question), confirmation_token)
+    async def plan_call(
+        contact_id: str,
+        agent_id: str,
+        from_number: str | None,
+        allow_outside_hours: bool,
+        even_if_waiting: bool,
+        ctx: Context,
+    ) -> CallNowPlan:
+        return await plan_call_now(
+            deps.client(ctx),
+            contact_id=contact_id,
+            agent_id=agent_id,
+            from_number=from_number,
+            allow_outside_hours=allow_outside_hours,
+            even_if_waiting=even_if_waiting,
+            account_timezone=deps.default_timezone,
+            now=deps.now(),
+        )
+
+    calling = Resolve(translating(plan_call, writes=False))
+
+    async def ask_call_now(args: Arguments, ctx: Context, plan: CallNowPlan) -> Ask:
+        return Ask(
+            call_now_question(plan, args["from_number"]),
+            binding={"callee": plan.contact.binding()},
+            callees=[plan.contact.callee],
+        )
+
+    call_confirmation = deps.confirmation(ask_call_now, needs={"plan": calling})
 
     async def call_now(
         contact_id: ContactIdArg,
         agent_id: AgentIdArg,
         ctx: Context,
-        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_call_now, writes=False))],
+        plan: Annotated[CallNowPlan, calling],
+        answer: Annotated[ElicitationResult[Any], Resolve(call_confirmation.resolver)],
         from_number: OptionalPhoneArg = None,
         allow_outside_hours: Annotated[
             bool, Field(description="Only if the user explicitly wants a call at night")
         ] = False,
+        even_if_waiting: Annotated[bool, Field(description="Call even if already in the dialer")] = False,
         confirmation_token: ConfirmationTokenArg = None,
     ) -> CallNowResult:
         """Phone one contact right now with an agent. Asks the user first. Prefer schedule_calls.
 
-        Refused outside 08:00-21:00 contact time unless allow_outside_hours. Appears in list_calls when done.
+        Refused if in a call or in the dialer, or outside 08:00-21:00 in the callee's real time zone.
         """
+        times = local_times([plan.contact.callee], deps.now())
         approval = approval_from(answer, what="no call was placed.")
         if not approval.granted:
-            return CallNowResult(started=False, contact_id=contact_id).awaiting(approval.request)
-        result = await deps.client(ctx).calls.initiate(
-            InitiateCall(contact_id=contact_id, agent_id=agent_id, override_from_number=from_number)
-        )
+            return CallNowResult(
+                status="confirmation_required", started=False, contact_id=contact_id, local_time=times
+            ).awaiting(approval.request)
+        try:
+            result = await deps.client(ctx).calls.initiate(
+                InitiateCall(contact_id=contact_id, agent_id=agent_id, override_from_number=from_number)
+            )
+        except TelliError as err:
+            if outcome_unknown(err):
+                return _unknown_call(plan, err, times)
+            raise
         return CallNowResult(
-            started=True, contact_id=contact_id, call_id=result.call_id,
+            status="started",
+            started=True,
+            contact_id=contact_id,
+            call_id=result.call_id,
+            local_time=times,
             note="The call is starting. While it runs, get_contact shows in_call_since; once finished and "
-                 "analysed (usually a few minutes) it appears in list_calls(contact_id=...) and get_call.",
+            "analysed (usually a few minutes) it appears in list_calls(contact_id=...) and get_call.",
         )
 
     async def cancel_scheduled_calls(contact_ids: ContactIdsArg, ctx: Context) -> CancelResult:
@@ -244,12 +345,12 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         """
         if contact_id and agent_id:
             raise ToolError("Filter by contact_id or by agent_id, not both.")
-        page = await deps.client(ctx).calls.list(contact_id=contact_id, agent_id=agent_id, limit=limit,
-                                                 cursor=cursor)
+        page = await deps.client(ctx).calls.list(contact_id=contact_id, agent_id=agent_id, limit=limit, cursor=cursor)
         calls, left_out = fit_to_budget([call_summary(call) for call in page.items])
         note = f"{left_out} calls of this page were left out to stay small; use a smaller limit." if left_out else None
-        return CallList(calls=calls, next_cursor=page.next_cursor,
-                        note=join_notes(skipped_note(page.invalid_items, "calls"), note))
+        return CallList(
+            calls=calls, next_cursor=page.next_cursor, note=join_notes(skipped_note(page.invalid_items, "calls"), note)
+        )
 
     async def get_call(
         call_id: CallIdArg,
@@ -281,14 +382,21 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         return transcript_page(details.call, offset=offset, max_chars=max_chars)
 
     specs: list[tuple[ToolSpec, Callable[..., Awaitable[Any]]]] = [
-        (ToolSpec("schedule_calls", "Schedule calls", CALLS, Risk.DESTRUCTIVE, idempotent=False), schedule_calls),
-        (ToolSpec("call_now", "Call now", CALLS, Risk.DESTRUCTIVE, idempotent=False), call_now),
-        (ToolSpec("cancel_scheduled_calls", "Cancel scheduled calls", CALLS, Risk.WRITE, idempotent=True),
-         cancel_scheduled_calls),
+        (
+            ToolSpec("schedule_calls", "Schedule calls", CALLS, Risk.DESTRUCTIVE, idempotent=False, dials=True),
+            schedule_calls,
+        ),
+        (ToolSpec("call_now", "Call now", CALLS, Risk.DESTRUCTIVE, idempotent=False, dials=True), call_now),
+        (
+            ToolSpec("cancel_scheduled_calls", "Cancel scheduled calls", CALLS, Risk.WRITE, idempotent=True),
+            cancel_scheduled_calls,
+        ),
         (ToolSpec("list_calls", "List calls", CALLS, Risk.READ, idempotent=True), list_calls),
         (ToolSpec("get_call", "Get call", CALLS, Risk.READ, idempotent=True), get_call),
-        (ToolSpec("get_call_transcript", "Get call transcript", CALLS, Risk.READ, idempotent=True),
-         get_call_transcript),
+        (
+            ToolSpec("get_call_transcript", "Get call transcript", CALLS, Risk.READ, idempotent=True),
+            get_call_transcript,
+        ),
     ]
     for spec, fn in specs:
         registry.add(spec, fn)

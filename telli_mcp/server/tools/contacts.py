@@ -5,21 +5,15 @@
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from telli_mcp.client import ContactCreate, ContactUpdate, NotFoundError, PropertyValueInput, TelliClient
 from telli_mcp.server.budget import fit_to_budget
-from telli_mcp.server.confirm import (
-    Approval,
-    Confirmable,
-    ConfirmForm,
-    PendingAction,
-    approval_from,
-)
+from telli_mcp.server.callees import timezone_from_number
+from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
 from telli_mcp.server.deps import ServerDeps
-from telli_mcp.server.errors import translating
 from telli_mcp.server.params import (
     ConfirmationTokenArg,
     ContactIdArg,
@@ -104,10 +98,13 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     ) -> ContactSaved:
         """Create a contact (nobody is called). Check list_contact_properties before setting properties.
 
-        A duplicate external_id fails (409): use get_contact(external_id=...). To call them: schedule_calls.
+        Without timezone, the number's zone is used if unique. A duplicate external_id fails (409).
         """
         client = deps.client(ctx)
         await check_property_values(client, properties, clearing_allowed=False)
+        note = None
+        if timezone is None:
+            timezone, note = timezone_from_number(phone_number, deps.default_timezone)
         contact = await client.contacts.create(
             ContactCreate(
                 first_name=first_name,
@@ -121,7 +118,17 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
                 properties=_property_inputs(properties) or [],
             )
         )
-        return contact_saved(contact)
+        return contact_saved(contact, note)
+
+    async def _timezone_for_new_number(
+        client: TelliClient, contact_id: str, phone_number: str
+    ) -> tuple[str | None, str | None]:
+        """A changed number brings its own zone (when it has exactly one); an unchanged one keeps the stored zone,
+        which may have been set on purpose."""
+        current = await client.contacts.get(contact_id)
+        if current.phone_number == phone_number:
+            return None, None
+        return timezone_from_number(phone_number, deps.default_timezone, kept=current.timezone_iana)
 
     async def get_contact(
         ctx: Context,
@@ -148,10 +155,16 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         """
         page = await deps.client(ctx).contacts.list(limit=limit, cursor=cursor)
         summaries, left_out = fit_to_budget([contact_summary(c) for c in page.items])
-        budget_note = (f"{left_out} contacts of this page were left out to stay small; use a smaller limit to "
-                       "see them.") if left_out else None
-        return ContactList(contacts=summaries, next_cursor=page.next_cursor,
-                           note=join_notes(skipped_note(page.invalid_items, "contacts"), budget_note))
+        budget_note = (
+            (f"{left_out} contacts of this page were left out to stay small; use a smaller limit to see them.")
+            if left_out
+            else None
+        )
+        return ContactList(
+            contacts=summaries,
+            next_cursor=page.next_cursor,
+            note=join_notes(skipped_note(page.invalid_items, "contacts"), budget_note),
+        )
 
     async def update_contact(
         contact_id: ContactIdArg,
@@ -171,13 +184,21 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     ) -> ContactSaved:
         """Change some fields of a contact (merge): only the fields you pass change. Nobody is called.
 
-        Check list_contact_properties for valid property keys and values first.
+        A new phone_number without timezone gets the number's zone if unique. Check list_contact_properties first.
         """
         client = deps.client(ctx)
         await check_property_values(client, properties, clearing_allowed=True)
+        note = None
+        if phone_number is not None and timezone is None:
+            timezone, note = await _timezone_for_new_number(client, contact_id, phone_number)
         changes: dict[str, Any] = {
-            "first_name": first_name, "last_name": last_name, "phone_number": phone_number, "email": email,
-            "timezone_iana": timezone, "salutation": salutation, "external_id": external_id,
+            "first_name": first_name,
+            "last_name": last_name,
+            "phone_number": phone_number,
+            "email": email,
+            "timezone_iana": timezone,
+            "salutation": salutation,
+            "external_id": external_id,
             "external_url": external_url,
         }
         fields = {key: value for key, value in changes.items() if value is not None}
@@ -186,23 +207,21 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         if not fields:
             raise ToolError("Nothing to update: pass at least one field to change.")
         contact = await client.contacts.update(contact_id, ContactUpdate(**fields))
-        return contact_saved(contact)
+        return contact_saved(contact, note)
 
-    async def confirm_delete(
-        contact_id: str, confirmation_token: str | None, ctx: Context
-    ) -> Approval | Elicit[ConfirmForm]:
-        contact = await deps.client(ctx).contacts.get(contact_id)
-        question = (
+    async def ask_delete(args: Arguments, ctx: Context) -> Ask:
+        contact = await deps.client(ctx).contacts.get(args["contact_id"])
+        return Ask(
             f"Permanently delete the contact {contact.first_name} {contact.last_name} ({contact.phone_number}, "
             f"contact id {contact.id})? telli erases their personal data; this cannot be undone."
         )
-        action = PendingAction("delete_contact", {"contact_id": contact_id}, question)
-        return deps.confirm(ctx, action, confirmation_token)
+
+    delete_confirmation = deps.confirmation(ask_delete)
 
     async def delete_contact(
         contact_id: ContactIdArg,
         ctx: Context,
-        answer: Annotated[ElicitationResult[Any], Resolve(translating(confirm_delete, writes=False))],
+        answer: Annotated[ElicitationResult[Any], Resolve(delete_confirmation.resolver)],
         confirmation_token: ConfirmationTokenArg = None,
     ) -> DeleteContactResult:
         """Permanently delete a contact and erase their personal data. Asks the user first.
@@ -215,11 +234,10 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         await deps.client(ctx).contacts.delete(contact_id)
         return DeleteContactResult(deleted=True, contact_id=contact_id)
 
-    registry.add(ToolSpec("create_contact", "Create contact", CONTACTS, Risk.WRITE, idempotent=False),
-                 create_contact)
+    registry.add(ToolSpec("create_contact", "Create contact", CONTACTS, Risk.WRITE, idempotent=False), create_contact)
     registry.add(ToolSpec("get_contact", "Get contact", CONTACTS, Risk.READ, idempotent=True), get_contact)
     registry.add(ToolSpec("list_contacts", "List contacts", CONTACTS, Risk.READ, idempotent=True), list_contacts)
-    registry.add(ToolSpec("update_contact", "Update contact", CONTACTS, Risk.WRITE, idempotent=True),
-                 update_contact)
-    registry.add(ToolSpec("delete_contact", "Delete contact", CONTACTS, Risk.DESTRUCTIVE, idempotent=True),
-                 delete_contact)
+    registry.add(ToolSpec("update_contact", "Update contact", CONTACTS, Risk.WRITE, idempotent=True), update_contact)
+    registry.add(
+        ToolSpec("delete_contact", "Delete contact", CONTACTS, Risk.DESTRUCTIVE, idempotent=True), delete_contact
+    )
