@@ -25,10 +25,6 @@ from telli_mcp.server.schema_compact import compact_input_schema, compact_output
 
 __all__ = ["ToolRegistrationError", "ToolRegistry", "compact_output", "tool_arguments"]
 
-UNDECLARED_CONFIRMATION = frozenset({"start_campaign"})
-"""Guarded tools that still confirm through `ServerDeps.confirm` with hand-picked fields (so their tokens do
-not bind every argument). Transitional: remove a name once its tool declares `deps.confirmation(...)`."""
-
 
 class ToolRegistrationError(ValueError):
     """A tool's declaration contradicts its risk (raised at startup, before any client connects)."""
@@ -56,7 +52,7 @@ def _bind_confirmation(spec: ToolSpec, fn: Callable[..., Any]) -> None:
         return
     if confirmations:
         confirmations[0].bind(spec.name, tool_arguments(fn), dials=spec.dials)
-    elif spec.name not in UNDECLARED_CONFIRMATION:
+    else:
         raise ToolRegistrationError(
             f"{spec.name} is {spec.risk} (it dials or erases) but declares no confirmation: give it a parameter "
             "Annotated[ElicitationResult[Any], Resolve(deps.confirmation(ask).resolver)]"

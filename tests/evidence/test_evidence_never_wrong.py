@@ -97,22 +97,11 @@ def _changes(ids: DemoIds, leads_file: Path) -> dict[tuple[str, str], dict[str, 
     }
 
 
-NOT_YET_BOUND = {("start_campaign", name) for name in ("name", "default_region", "ignore_unknown_columns", "dry_run")}
-"""start_campaign still confirms through `ServerDeps.confirm` with hand-picked fields (tools/campaigns.py is owned
-elsewhere; see registry.UNDECLARED_CONFIRMATION). Strict: once it declares `deps.confirmation`, these pass and
-the marker must go."""
-
-
 def _cases() -> list[Any]:
     cases = []
     for tool, schema in sorted(GUARDED.items()):
         for argument in sorted(set(schema["properties"]) - {TOKEN}):
-            marks = (
-                [pytest.mark.xfail(strict=True, reason="start_campaign binds hand-picked fields")]
-                if (tool, argument) in NOT_YET_BOUND
-                else []
-            )
-            cases.append(pytest.param(tool, argument, marks=marks, id=f"{tool}.{argument}"))
+            cases.append(pytest.param(tool, argument, id=f"{tool}.{argument}"))
     return cases
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
-from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
@@ -17,14 +17,10 @@ from telli_mcp.campaigns import (
     CampaignRunResult,
 )
 from telli_mcp.campaigns.ids import default_campaign_id
+from telli_mcp.client.timezones import CalleeTimezone
+from telli_mcp.server.callees import Callee
 from telli_mcp.server.campaign_store import CampaignStore
-from telli_mcp.server.confirm import (
-    Approval,
-    Confirmable,
-    ConfirmForm,
-    PendingAction,
-    approval_from,
-)
+from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.errors import translating
 from telli_mcp.server.params import AgentIdArg, ConfirmationTokenArg, CursorArg, OptionalPhoneArg
@@ -168,8 +164,23 @@ def _question(plan: CampaignPlan) -> str:
         f'Start the call campaign "{clean(plan.name)}" ({plan.campaign_id}): schedule real phone calls to '
         f"{plan.to_schedule} contacts{skipped} with {agent}, {caller}, retrying unreached people for {retry}."
         f"{resume} telli's auto-dialer calls each at the earliest opportunity inside the account's dialer window "
-        f"in their own timezone.{_zones_sentence(plan)} Every call rings a real person and costs money. Go ahead?"
+        f"in their own timezone.{_zones_sentence(plan)}{_other_zones(plan)} Every call rings a real person and costs "
+        "money."
     )
+
+
+def _other_zones(plan: CampaignPlan) -> str:
+    count = plan.timezones.other_zones
+    return f" {count} leads are in less common zones not shown below." if count else ""
+
+
+def _callees(plan: CampaignPlan) -> list[Callee]:
+    """One callee per lead of the most common zones (the plan counts leads per zone), for the local times."""
+    callees: list[Callee] = []
+    for zone, count in plan.timezones.by_zone.items():
+        where = CalleeTimezone(zone, "given", zone)
+        callees += [Callee("a lead", where)] * count
+    return callees
 
 
 def _run_result(run: CampaignRunResult) -> StartCampaignResult:
@@ -230,29 +241,26 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
 
     planned = Resolve(translating(plan_campaign, writes=False))
 
-    async def confirm_campaign(
-        plan: Annotated[CampaignPlan, planned],
-        dry_run: bool,
-        confirmation_token: str | None,
-        ctx: Context,
-    ) -> Approval | Elicit[ConfirmForm]:
-        if dry_run or not plan.launchable:
-            return Approval(granted=True, via="off")
-        bound = {
+    async def ask_campaign(args: Arguments, ctx: Context, plan: CampaignPlan) -> Ask | None:
+        if args["dry_run"] or not plan.launchable:
+            return None  # nothing will be sent (a token passed anyway is still checked)
+        # Beyond the arguments: the leads themselves (a file edited after the preview is refused) and what
+        # the plan counted from the ledger.
+        binding = {
             "campaign_id": plan.campaign_id,
-            "agent_id": plan.agent_id,
-            "source_sha256": plan.source_sha256,
-            "from_number": plan.from_number,
-            "max_retry_days": plan.max_retry_days,
+            "leads_sha256": plan.source_sha256,
             "to_schedule": plan.to_schedule,
+            "already_scheduled": plan.already_scheduled,
         }
-        return deps.confirm(ctx, PendingAction("start_campaign", bound, _question(plan)), confirmation_token)
+        return Ask(_question(plan), binding=binding, callees=_callees(plan))
+
+    campaign_confirmation = deps.confirmation(ask_campaign, needs={"plan": planned})
 
     async def start_campaign(
         agent_id: AgentIdArg,
         ctx: Context,
         plan: Annotated[CampaignPlan, planned],
-        answer: Annotated[ElicitationResult[Any], Resolve(confirm_campaign)],
+        answer: Annotated[ElicitationResult[Any], Resolve(campaign_confirmation.resolver)],
         leads: Annotated[
             list[dict[str, Any]] | None,
             Field(
@@ -365,7 +373,8 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
         )
 
     registry.add(
-        ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True), start_campaign
+        ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True, dials=True),
+        start_campaign,
     )
     registry.add(ToolSpec("get_campaign", "Campaign status", CAMPAIGNS, Risk.READ, idempotent=True), get_campaign)
     registry.add(
