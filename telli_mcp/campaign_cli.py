@@ -115,16 +115,19 @@ def _progress_bar(event: CampaignProgress) -> None:
     sys.stderr.flush()
 
 
-async def _start(engine: CampaignEngine, args: argparse.Namespace) -> int:
+async def _start(engine: CampaignEngine, args: argparse.Namespace, settings: Settings) -> int:
     from telli_mcp.campaigns import CampaignRequest
     from telli_mcp.campaigns.ids import default_campaign_id
+    from telli_mcp.campaigns.lead_files import allowed_roots, read_lead_file
 
+    # The same rules as over MCP: a cron line or a script can be handed a hostile path just as a model can.
+    lead_file = await read_lead_file(args.leads_file, allowed_roots(settings.leads_dir))
     request = CampaignRequest(
         agent_id=args.agent_id,
-        leads_file=args.leads_file,
+        leads_file=lead_file.path,
         name=args.name,
         from_number=args.from_number,
-        campaign_id=args.campaign_id or default_campaign_id(args.agent_id, None, args.leads_file),
+        campaign_id=args.campaign_id or default_campaign_id(args.agent_id, None, lead_file.data),
         max_retry_days=args.max_retry_days,
         default_region=args.default_region,
         ignore_unknown_columns=args.ignore_unknown_columns,
@@ -185,7 +188,7 @@ async def _run(args: argparse.Namespace) -> int:
                 client, key_fingerprint(key), account_timezone=backend.settings.account_timezone
             )
             if args.action == "start":
-                return await _start(engine, args)
+                return await _start(engine, args, backend.settings)
             if args.action == "status":
                 _print(await engine.status(args.campaign_id, limit=args.limit), args.json, sys.stdout)
             elif args.action == "stop":

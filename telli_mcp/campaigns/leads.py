@@ -25,11 +25,12 @@ from pathlib import Path
 from pydantic import BaseModel, Field, JsonValue
 
 from telli_mcp.campaigns.errors import LeadSourceError
+from telli_mcp.campaigns.lead_files import read_bytes
 from telli_mcp.campaigns.models import ColumnProblem, LeadProblem
+from telli_mcp.campaigns.values import clip_cell, quote_cell
 
-__all__ = ["Column", "RawLead", "RawLeads", "canonical_key", "load_file", "load_inline", "normalise_key"]
+__all__ = ["Column", "RawLead", "RawLeads", "canonical_key", "load_file", "load_inline", "normalise_key", "parse_file"]
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 DELIMITERS = (",", ";", "\t")
 
 _FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -115,12 +116,17 @@ def load_inline(leads: Sequence[Mapping[str, JsonValue]]) -> RawLeads:
 
 
 def load_file(path: Path) -> RawLeads:
-    """Read a CSV or JSON lead file.
+    """Read a CSV or JSON lead file (blocking; `planning` reads off the event loop and calls `parse_file`).
 
     Raises:
-        LeadSourceError: the file is missing, too large, not UTF-8, not valid JSON, or has no header row.
+        LeadSourceError: the file is missing, not a regular file, too large, not UTF-8, not valid JSON, or has
+            no header row.
     """
-    data = _read_bytes(path)
+    return parse_file(path, read_bytes(path))
+
+
+def parse_file(path: Path, data: bytes) -> RawLeads:
+    """Parse the bytes of the lead file at `path` (its name and suffix pick the format)."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8-sig")
@@ -129,19 +135,6 @@ def load_file(path: Path) -> RawLeads:
     if _looks_like_json(path, text):
         return _from_json(text, source=f"{path.name} (JSON)", sha256=digest)
     return _from_csv(text, name=path.name, sha256=digest)
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise LeadSourceError(f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise LeadSourceError(f"Lead file {str(path)!r} does not exist.") from None
-    except IsADirectoryError:
-        raise LeadSourceError(f"{str(path)!r} is a directory, not a lead file.") from None
-    except PermissionError:
-        raise LeadSourceError(f"Lead file {str(path)!r} cannot be read (permission denied).") from None
 
 
 def _looks_like_json(path: Path, text: str) -> bool:
@@ -243,13 +236,15 @@ class _ColumnIndex:
         if original in self._by_original:
             return self._by_original[original]
         key = canonical_key(original)
+        # Names are stored clipped: a file that is no lead list has a whole line of it as its "header".
+        shown = clip_cell(original.lstrip("\ufeff"))
         first = self._by_key.get(key)
         if first is not None:
-            reason = f"means the same as column {first!r} ({key}); keep only one of them"
-            self.problems.append(ColumnProblem(column=original.strip(), reason=reason))
+            reason = f"means the same as column {quote_cell(first)} ({key}); keep only one of them"
+            self.problems.append(ColumnProblem(column=shown, reason=reason))
             self._by_original[original] = None
             return None
-        self._by_key[key] = original.strip()
+        self._by_key[key] = shown
         self._by_original[original] = key
-        self.columns.append(Column(original=original.strip().lstrip("\ufeff"), key=key))
+        self.columns.append(Column(original=shown, key=key))
         return key

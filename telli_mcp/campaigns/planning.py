@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from telli_mcp.campaigns.errors import CampaignConflictError, CampaignStoppedError
+from telli_mcp.campaigns.lead_files import read_lead_file
 from telli_mcp.campaigns.lead_zones import (
     DEFAULT_ACCOUNT_TIMEZONE,
     LeadZones,
@@ -20,7 +21,7 @@ from telli_mcp.campaigns.lead_zones import (
     source_of,
     timezone_warning,
 )
-from telli_mcp.campaigns.leads import RawLeads, load_file, load_inline
+from telli_mcp.campaigns.leads import RawLeads, load_inline, parse_file
 from telli_mcp.campaigns.ledger import CampaignRecord, Ledger
 from telli_mcp.campaigns.models import CampaignRequest, CampaignState, Lead
 from telli_mcp.campaigns.results import CampaignPlan, LeadPreview
@@ -70,7 +71,7 @@ async def prepare(
         CampaignStoppedError: the campaign id belongs to a stopped campaign.
         TelliError: the property schema (or agent, or phone numbers) could not be read.
     """
-    raw = _load(request)
+    raw = await _load(request)
     specs = await fetch_property_specs(client)
     validated = validate_leads(
         raw,
@@ -115,9 +116,11 @@ async def prepare(
     return Prepared(plan=plan, leads=validated.leads, zones=zones)
 
 
-def _load(request: CampaignRequest) -> RawLeads:
+async def _load(request: CampaignRequest) -> RawLeads:
     if request.leads_file is not None:
-        return load_file(request.leads_file)
+        # The allow-list is the entry point's (MCP tool, CLI); here the file is still bounded and read off-loop.
+        lead_file = await read_lead_file(request.leads_file)
+        return parse_file(request.leads_file, lead_file.data)
     return load_inline(request.leads or [])
 
 

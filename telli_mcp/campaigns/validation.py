@@ -34,6 +34,7 @@ from telli_mcp.campaigns.values import (
     normalise_phone,
     normalise_timezone,
     normalise_url,
+    quote_cell,
 )
 
 __all__ = ["MAX_REPORTED_PROBLEMS", "ValidationResult", "derive_external_id", "validate_leads"]
@@ -213,12 +214,13 @@ def _report(
     ignore_unknown_columns: bool,
 ) -> ValidationReport:
     column_problems = list(raw.column_problems) + _missing_columns(raw)
-    blocking = [f"column {problem.column!r} {problem.reason}" for problem in column_problems]
+    blocking = [f"column {quote_cell(problem.column)} {problem.reason}" for problem in column_problems]
     if unknown and not ignore_unknown_columns:
-        names = ", ".join(repr(name) for name in unknown)
+        # Only the first name: a file that is no lead list has its whole first line as "unknown columns".
+        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
         blocking.append(
-            f"column(s) {names} match no contact field or property: fix the header, create the property in "
-            "telli, or launch with ignore_unknown_columns to drop them"
+            f"column(s) {quote_cell(unknown[0])}{more} match no contact field or property: fix the header, "
+            "create the property in telli, or launch with ignore_unknown_columns to drop them"
         )
     if not leads:
         blocking.append("no valid leads")

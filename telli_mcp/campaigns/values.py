@@ -20,18 +20,35 @@ from telli_mcp.campaigns.models import PropertyValue
 __all__ = [
     "PropertyOption",
     "PropertySpec",
+    "clip_cell",
     "coerce_property",
     "is_empty",
     "normalise_email",
     "normalise_phone",
     "normalise_timezone",
     "normalise_url",
+    "quote_cell",
 ]
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TRUE = frozenset({"true", "yes", "1", "ja", "y", "wahr"})
 _FALSE = frozenset({"false", "no", "0", "nein", "n", "falsch"})
 _MAX_OPTIONS_SHOWN = 10
+CELL_SHOWN = 40
+"""Characters of a cell quoted in a message: enough to find it, too few to echo a whole line of a file that is
+not a lead list (a line of `.env` or a key file)."""
+_UNPRINTABLE = re.compile(r"[^\S ]+|[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def clip_cell(value: object) -> str:
+    """A cell or column name as reports show it: control and invisible characters blanked, truncated."""
+    text = _UNPRINTABLE.sub(" ", str(value)).strip()
+    return text if len(text) <= CELL_SHOWN else text[: CELL_SHOWN - 1] + "…"
+
+
+def quote_cell(value: object) -> str:
+    """`clip_cell`, quoted: how messages quote a value from the lead source (JSON non-strings as written)."""
+    return repr(clip_cell(value)) if isinstance(value, str) else clip_cell(repr(value))
 
 
 class PropertyOption(BaseModel):
@@ -67,17 +84,17 @@ def normalise_phone(raw: str, default_region: str | None) -> str:
     text = raw.strip()
     international = text.startswith("+")
     if not international and default_region is None:
-        raise ValueError(f"{text!r} has no country code: write +<country code>... or set a default region")
+        raise ValueError(f"{quote_cell(text)} has no country code: write +<country code>... or set a default region")
     try:
         parsed = phonenumbers.parse(text, None if international else default_region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{text!r} {_parse_failure(exc)}") from None
+        raise ValueError(f"{quote_cell(text)} {_parse_failure(exc)}") from None
     region = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
     possible = phonenumbers.is_possible_number_with_reason(parsed)
     if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
-        raise ValueError(f"{text!r} {_impossible_reason(possible, region)}")
+        raise ValueError(f"{quote_cell(text)} {_impossible_reason(possible, region)}")
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{text!r} is not a valid phone number for {region}")
+        raise ValueError(f"{quote_cell(text)} is not a valid phone number for {region}")
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -105,7 +122,7 @@ def _impossible_reason(result: int, region: str) -> str:
 def normalise_email(raw: str) -> str:
     text = raw.strip()
     if not _EMAIL.fullmatch(text):
-        raise ValueError(f"{text!r} is not an e-mail address")
+        raise ValueError(f"{quote_cell(text)} is not an e-mail address")
     return text
 
 
@@ -119,7 +136,7 @@ def normalise_timezone(raw: str) -> str:
     text = raw.strip()
     name = _timezones().get(text.casefold())
     if name is None:
-        raise ValueError(f"{text!r} is not an IANA timezone such as Europe/Berlin")
+        raise ValueError(f"{quote_cell(text)} is not an IANA timezone such as Europe/Berlin")
     return name
 
 
@@ -127,7 +144,7 @@ def normalise_url(raw: str) -> str:
     text = raw.strip()
     parsed = urlparse(text)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-        raise ValueError(f"{text!r} is not an http(s) URL")
+        raise ValueError(f"{quote_cell(text)} is not an http(s) URL")
     return text
 
 
@@ -162,7 +179,7 @@ def _text(value: JsonValue) -> str:
 
 def _number(value: JsonValue) -> int | float:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{quote_cell(value)} is not a number")
     if isinstance(value, int | float):
         return value
     text = _text(value)
@@ -171,10 +188,12 @@ def _number(value: JsonValue) -> int | float:
     if re.fullmatch(r"[+-]?\d+\.\d+", text):
         return float(text)
     if re.fullmatch(r"[+-]?\d{1,3},\d{3}", text):
-        raise ValueError(f"{text!r} is ambiguous (thousands separator or decimal comma?); write it without one")
+        raise ValueError(
+            f"{quote_cell(text)} is ambiguous (thousands separator or decimal comma?); write it without one"
+        )
     if re.fullmatch(r"[+-]?\d+,\d+", text):
         return float(text.replace(",", "."))
-    raise ValueError(f"{text!r} is not a number")
+    raise ValueError(f"{quote_cell(text)} is not a number")
 
 
 def _boolean(value: JsonValue) -> bool:
@@ -185,7 +204,7 @@ def _boolean(value: JsonValue) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"{text!r} is not a yes/no value (true/false, yes/no, 1/0, ja/nein)")
+    raise ValueError(f"{quote_cell(text)} is not a yes/no value (true/false, yes/no, 1/0, ja/nein)")
 
 
 def _date(text: str) -> str:
@@ -194,16 +213,16 @@ def _date(text: str) -> str:
             raise ValueError
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+        raise ValueError(f"{quote_cell(text)} is not a date in the form YYYY-MM-DD") from None
 
 
 def _datetime(text: str) -> str:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO date-time such as 2025-03-01T10:00:00+01:00") from None
+        raise ValueError(f"{quote_cell(text)} is not an ISO date-time such as 2025-03-01T10:00:00+01:00") from None
     if parsed.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset; write e.g. 2025-03-01T10:00:00+01:00")
+        raise ValueError(f"{quote_cell(text)} has no UTC offset; write e.g. 2025-03-01T10:00:00+01:00")
     return parsed.isoformat()
 
 
@@ -218,7 +237,7 @@ def _option(spec: PropertySpec, text: str) -> str:
             return option.value
     shown = ", ".join(option.value for option in spec.options[:_MAX_OPTIONS_SHOWN])
     more = ", ..." if len(spec.options) > _MAX_OPTIONS_SHOWN else ""
-    raise ValueError(f"{text!r} is not an option of {spec.key} ({shown}{more})")
+    raise ValueError(f"{quote_cell(text)} is not an option of {spec.key} ({shown}{more})")
 
 
 def _options(spec: PropertySpec, value: JsonValue) -> list[str]:

@@ -34,6 +34,7 @@ def simulator_url() -> Iterator[str]:
 def _run(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
     env |= {"TELLI_API_BASE_URL": url, "TELLI_API_KEY": KEY, "TELLI_MCP_DATA_DIR": str(data_dir)}
+    env["TELLI_MCP_LEADS_DIR"] = os.pathsep.join((str(data_dir), str(LEADS.parent)))  # the tests' lead files
     return subprocess.run(
         [COMMAND, "campaign", "--json", *args],
         env=env,

@@ -134,7 +134,7 @@ async def test_a_token_is_refused_when_any_one_argument_changes(
     assert change is not None, f"{tool}.{argument} is a new argument: add a valid change of it to _changes()"
     changed = _apply(base, change)
     assert changed != base
-    async with connect(make_server(sim, confirm="token"), mode) as client:
+    async with connect(make_server(sim, confirm="token", leads_dir=str(tmp_path)), mode) as client:
         preview = await client.call_tool(tool, base)
         token = token_of(preview.structured_content)
         sim.request_log.clear()
@@ -153,7 +153,7 @@ async def test_a_token_is_refused_when_the_leads_file_was_edited_after_the_previ
     ids = DemoIds.of(sim)
     path = _leads_file(tmp_path, CAMPAIGN_LEADS)
     args = {"agent_id": ids.sales_agent, "leads_file": str(path), "name": "Evidence"}
-    async with connect(make_server(sim, confirm="token"), mode) as client:
+    async with connect(make_server(sim, confirm="token", leads_dir=str(tmp_path)), mode) as client:
         token = token_of((await client.call_tool("start_campaign", args)).structured_content)
         _leads_file(tmp_path, [dict(CAMPAIGN_LEADS[0], phone_number="+493055501" + "99"), CAMPAIGN_LEADS[1]])
         sim.request_log.clear()

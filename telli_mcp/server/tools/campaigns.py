@@ -17,6 +17,7 @@ from telli_mcp.campaigns import (
     CampaignRunResult,
 )
 from telli_mcp.campaigns.ids import default_campaign_id
+from telli_mcp.campaigns.lead_files import LeadFile, allowed_roots, read_lead_file
 from telli_mcp.client.timezones import CalleeTimezone
 from telli_mcp.server.callees import Callee
 from telli_mcp.server.campaign_store import CampaignStore
@@ -101,18 +102,15 @@ class StopCampaignResult(ToolResult):
     message: str
 
 
-def _request(args: dict[str, Any]) -> CampaignRequest:
+def _request(args: dict[str, Any], lead_file: LeadFile | None) -> CampaignRequest:
     """The engine request; without a campaign_id the id is derived from agent and leads, so a re-run resumes."""
-    leads, leads_file = args["leads"], args["leads_file"]
-    if (leads is None) == (leads_file is None):
-        raise ToolError("Pass exactly one of leads (a list of objects) or leads_file (a CSV or JSON path).")
-    try:
-        campaign_id = args["campaign_id"] or default_campaign_id(args["agent_id"], leads, leads_file)
-    except CampaignError as err:
-        raise ToolError(f"leads_file: {err}") from None
+    leads = args["leads"]
+    file_bytes = lead_file.data if lead_file is not None else None
+    campaign_id = args["campaign_id"] or default_campaign_id(args["agent_id"], leads, file_bytes)
     fields = {k: v for k, v in args.items() if k not in ("leads_file", "campaign_id") and v is not None}
     try:
-        return CampaignRequest(**fields, campaign_id=campaign_id, leads_file=Path(leads_file) if leads_file else None)
+        path = lead_file.path if lead_file is not None else None
+        return CampaignRequest(**fields, campaign_id=campaign_id, leads_file=path)
     except ValueError as err:
         raise ToolError(f"Invalid campaign input: {err}") from None
 
@@ -205,6 +203,8 @@ def _run_result(run: CampaignRunResult) -> StartCampaignResult:
 
 
 def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> None:
+    leads_roots = allowed_roots(deps.settings.leads_dir)
+
     def engine(ctx: Context) -> CampaignEngine:
         return store.engine(deps.client(ctx), deps.tenant(ctx), account_timezone=deps.default_timezone)
 
@@ -223,6 +223,8 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
         """The dry run, shared by the confirmation question and the tool body (run once per call)."""
         if leads_file is not None and deps.remote:
             raise ToolError("leads_file is not available over HTTP; send the leads inline as a list.")
+        if (leads is None) == (leads_file is None):
+            raise ToolError("Pass exactly one of leads (a list of objects) or leads_file (a CSV or JSON path).")
         args = {
             "agent_id": agent_id,
             "leads": leads,
@@ -235,7 +237,8 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
             "ignore_unknown_columns": ignore_unknown_columns,
         }
         try:
-            return await engine(ctx).plan(_request(args))
+            lead_file = None if leads_file is None else await read_lead_file(Path(leads_file), leads_roots)
+            return await engine(ctx).plan(_request(args, lead_file))
         except CampaignError as err:
             raise ToolError(str(err)) from None
 
