@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["add_doctor_options", "main"]
 
+MIN_STATE_SECRET_BYTES = 32
+"""The MCP SDK's minimum for request-state keys; shorter ones make it raise while the server is being built."""
+
 DESCRIPTION = "MCP server for telli, the AI voice-agent platform. The API key comes from TELLI_API_KEY."
 
 
@@ -73,36 +76,82 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from telli_mcp.config import Settings
-
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
     overrides: dict[str, object] = {}
     if args.read_only:
         overrides["read_only"] = True
-    if args.toolsets:
+    # `is not None`: an explicitly empty `--toolsets ""` is an error, not "use the default".
+    if args.toolsets is not None:
         overrides["toolsets"] = tuple(t.strip() for t in args.toolsets.split(",") if t.strip())
     if args.confirm:
         overrides["confirm"] = args.confirm
-    if args.log_level:
+    if args.log_level is not None:
         overrides["log_level"] = args.log_level
     if args.sandbox:
         overrides["sandbox"] = True
-    settings = Settings()
-    return settings.model_copy(update=overrides)
+    return overrides
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The environment's settings with the flags applied; raises pydantic's `ValidationError` (the doctor
+    reports that as a failed check, the other commands as one line on stderr)."""
+    from telli_mcp.config import Settings, with_overrides
+
+    return with_overrides(Settings(), _overrides(args))
+
+
+def _fail(message: str) -> int:
+    """A setup error: one line on stderr and exit status 2 (argparse's status for bad usage), no traceback."""
+    print(f"telli-mcp: {message}", file=sys.stderr)
+    return 2
+
+
+def _startup_settings(args: argparse.Namespace) -> Settings | str:
+    """The settings, or the one-line description of what is wrong with them."""
+    from pydantic import ValidationError
+
+    from telli_mcp.config import describe_invalid
+
+    try:
+        return _settings(args)
+    except ValidationError as err:
+        return describe_invalid(err)
+
+
+def _toolsets_problem(settings: Settings, args: argparse.Namespace) -> str | None:
+    from telli_mcp.config import CLI_FLAGS, env_var
+    from telli_mcp.server import UnknownToolsetError, resolve_toolsets
+
+    try:
+        resolve_toolsets(settings.toolsets)
+    except UnknownToolsetError as err:
+        label = CLI_FLAGS["toolsets"] if args.toolsets is not None else env_var("toolsets")
+        return f"{label}={','.join(settings.toolsets)!r} is not valid; {err}"
+    return None
+
+
+def _state_secret_problem(settings: Settings) -> str | None:
+    from telli_mcp.config import env_var
+
+    secret = settings.state_secret
+    if secret is None or len(secret.get_secret_value().encode()) >= MIN_STATE_SECRET_BYTES:
+        return None
+    return (f"{env_var('state_secret')}=(hidden) is not valid; allowed: at least {MIN_STATE_SECRET_BYTES} bytes, "
+            "e.g. from: python -c \"import secrets; print(secrets.token_hex(32))\"")
 
 
 def _serve(args: argparse.Namespace) -> int:
     from telli_mcp.serve import run_server
-    from telli_mcp.server import UnknownToolsetError
 
-    settings = _settings(args)
-    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr,
+    settings = _startup_settings(args)
+    if isinstance(settings, str):
+        return _fail(settings)
+    problem = _toolsets_problem(settings, args) or _state_secret_problem(settings)
+    if problem is not None:
+        return _fail(problem)
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        run_server(settings, transport=args.transport, host=args.host, port=args.port)
-    except UnknownToolsetError as err:
-        print(f"telli-mcp: {err}", file=sys.stderr)
-        return 2
+    run_server(settings, transport=args.transport, host=args.host, port=args.port)
     return 0
 
 
@@ -131,7 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "campaign":
         from telli_mcp.campaign_cli import run_campaign_command
 
-        return run_campaign_command(args)
+        # Checked here so a bad setting is one line at startup (the campaign command loads them again).
+        problem = _startup_settings(args)
+        return _fail(problem) if isinstance(problem, str) else run_campaign_command(args)
     return _serve(args)
 
 

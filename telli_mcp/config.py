@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Final
+from typing import Annotated, Final, get_args
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, AliasChoices, Field, SecretStr, field_validator
+from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from telli_mcp.zones import check_iana_zone
@@ -23,19 +23,23 @@ from telli_mcp.zones import check_iana_zone
 __all__ = [
     "CLI_FLAGS",
     "DEFAULT_BASE_URL",
+    "LOG_LEVELS",
     "ConfirmMode",
     "Settings",
     "Transport",
     "default_data_dir",
+    "describe_invalid",
     "env_var",
     "looks_like_placeholder",
     "public_url",
     "resolve_data_dir",
     "unsubstituted_placeholders",
+    "with_overrides",
 ]
 
 DEFAULT_BASE_URL = "https://api.telli.com"
 APP_NAME = "telli-mcp"
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfirmMode(StrEnum):
@@ -105,8 +109,12 @@ class Settings(BaseSettings):
     data_dir: str | None = Field(default=None, validation_alias="TELLI_MCP_DATA_DIR")
     """Where the campaign ledger lives. Default: the platform's user data directory for telli-mcp."""
 
+    leads_dir: str | None = Field(default=None, validation_alias="TELLI_MCP_LEADS_DIR")
+    """The folders `leads_file` paths must be in, separated like PATH (a CSV/JSON file, at most 20 MB; never under
+    /proc, /sys, /dev). Default: your home directory and the working directory."""
+
     log_level: str = Field(default="WARNING", validation_alias="TELLI_MCP_LOG_LEVEL")
-    """Log level for stderr logging (DEBUG, INFO, WARNING, ERROR)."""
+    """Log level for stderr logging (DEBUG, INFO, WARNING, ERROR, CRITICAL; any case)."""
 
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(default=(), validation_alias="TELLI_MCP_ALLOWED_HOSTS")
     """HTTP mode: extra Host header values to accept besides loopback (e.g. `mcp.example.com`, `mcp.example.com:*`),
@@ -123,6 +131,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        # Checked here, not when logging is configured, so a typo stops the start instead of a traceback later.
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
 
 CLI_FLAGS: Final[Mapping[str, str]] = MappingProxyType({
@@ -195,3 +212,67 @@ def public_url(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
+
+
+def with_overrides(settings: Settings, overrides: Mapping[str, object]) -> Settings:
+    """`settings` with the command line's values, validated like the environment's (raises `ValidationError`).
+
+    `model_copy(update=...)` would skip validation, so a bad flag would only fail later, with a traceback.
+    """
+    if not overrides:
+        return settings
+    return type(settings).model_validate({**dict(settings), **overrides})
+
+
+_BOOLEAN = "true, false, 1, 0, yes, no, on, off"
+_BOUNDS = (("gt", "greater than"), ("ge", "at least"), ("lt", "less than"), ("le", "at most"))
+
+
+def _allowed(name: str) -> str | None:
+    """The values a setting accepts, in words, derived from its declaration (one place for each rule)."""
+    if name == "log_level":
+        return f"{', '.join(LOG_LEVELS)} (any case)"
+    annotation = Settings.model_fields[name].annotation
+    if annotation is bool:
+        return _BOOLEAN
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return ", ".join(annotation)
+    if annotation in (int, float):
+        kind = "a whole number" if annotation is int else "a number"
+        limits = [
+            f"{words} {getattr(meta, attr)}"
+            for meta in Settings.model_fields[name].metadata
+            for attr, words in _BOUNDS
+            if hasattr(meta, attr)
+        ]
+        return " ".join([kind, " and ".join(limits)]).strip()
+    return None
+
+
+def _field_and_label(loc: str) -> tuple[str | None, str]:
+    """Map an error location to (setting, what the user typed it as): a flag for a field name, else the variable."""
+    if loc in Settings.model_fields:
+        return loc, CLI_FLAGS.get(loc, env_var(loc))
+    for name in Settings.model_fields:
+        if env_var(name).upper() == loc.upper():
+            return name, env_var(name)
+    return None, loc
+
+
+def _is_secret(name: str | None) -> bool:
+    if name is None:
+        return False
+    annotation = Settings.model_fields[name].annotation
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
+def describe_invalid(err: ValidationError) -> str:
+    """One line naming each bad variable or flag, its value (never a secret's) and the values it accepts."""
+    parts = []
+    for error in err.errors():
+        field_name, label = _field_and_label(str(error["loc"][0]) if error["loc"] else "settings")
+        value = "(hidden)" if _is_secret(field_name) else repr(error.get("input"))
+        allowed = _allowed(field_name) if field_name else None
+        reason = f"allowed: {allowed}" if allowed else str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{label}={value} is not valid; {reason}")
+    return ". ".join(parts)

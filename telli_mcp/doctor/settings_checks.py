@@ -9,7 +9,14 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from telli_mcp.config import ConfirmMode, Settings, env_var, looks_like_placeholder, unsubstituted_placeholders
+from telli_mcp.config import (
+    LOG_LEVELS,
+    ConfirmMode,
+    Settings,
+    env_var,
+    looks_like_placeholder,
+    unsubstituted_placeholders,
+)
 from telli_mcp.doctor.results import Check, Status
 from telli_mcp.server.toolsets import UnknownToolsetError, resolve_toolsets
 
@@ -25,7 +32,6 @@ __all__ = [
 ]
 
 KEY_VAR = env_var("api_key")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _invalid(err: ValidationError, environ: Mapping[str, str]) -> str:

@@ -7,6 +7,7 @@ key as `Authorization: Bearer <key>`, so one deployment can serve many users; ea
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -49,6 +50,10 @@ class ClientProvider:
     factory: Callable[[str], TelliClient]
     default_key: str | None
     _clients: OrderedDict[str, TelliClient] = field(default_factory=OrderedDict)
+    _evicted: list[TelliClient] = field(default_factory=list)
+    """Evicted but not yet closed (no event loop was running when they were evicted)."""
+    _closing: set[asyncio.Task[None]] = field(default_factory=set)
+    """Close tasks in flight; referenced here because the loop keeps only weak references to tasks."""
 
     def key_for(self, ctx: Context) -> str:
         key = _bearer(ctx) or self.default_key
@@ -76,15 +81,32 @@ class ClientProvider:
         return key_fingerprint(self.key_for(ctx))
 
     def _evict(self) -> None:
-        # Evicted clients are not closed here (a request may still use one); the GC closes their pools.
+        # An unclosed client keeps its connection pool (sockets) until the GC happens to run, so evicted
+        # clients are closed. This method is synchronous (tools look clients up without awaiting), hence the
+        # close is scheduled on the running loop, or left for `aclose` when there is none.
         while len(self._clients) > MAX_CACHED_CLIENTS:
-            self._clients.popitem(last=False)
+            _, client = self._clients.popitem(last=False)
+            self._evicted.append(client)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._evicted:
+            task = loop.create_task(self._close_evicted())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def _close_evicted(self) -> None:
+        while self._evicted:
+            await self._evicted.pop(0).aclose()
 
     async def aclose(self) -> None:
-        clients = list(self._clients.values())
+        """Close every client, cached or evicted (the server's lifespan calls this when it ends)."""
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+        self._evicted.extend(self._clients.values())
         self._clients.clear()
-        for client in clients:
-            await client.aclose()
+        await self._close_evicted()
 
 
 class SandboxControl(Protocol):

@@ -34,10 +34,17 @@ class UnknownToolsetError(ValueError):
 
 
 def resolve_toolsets(requested: Iterable[str]) -> frozenset[str]:
-    """Expand `default`/`all` and validate names; raise `UnknownToolsetError` naming the valid choices."""
+    """Expand `default`/`all` and validate names; raise `UnknownToolsetError` naming the valid choices.
+
+    An empty list is an error too: it would silently leave only get_status (e.g. `TELLI_MCP_TOOLSETS=""`).
+    """
     known = {toolset.name for toolset in TOOLSETS}
+    valid = ", ".join((*_SPECIAL, *sorted(known)))
+    names = [raw for raw in requested if raw.strip()]
+    if not names:
+        raise UnknownToolsetError(f"No toolset selected. Valid toolsets: {valid}.")
     selected: set[str] = set()
-    for raw in requested:
+    for raw in names:
         name = raw.strip().lower()
         if name == "default":
             selected |= {t.name for t in TOOLSETS if t.default}
@@ -46,7 +53,6 @@ def resolve_toolsets(requested: Iterable[str]) -> frozenset[str]:
         elif name in known:
             selected.add(name)
         else:
-            valid = ", ".join((*_SPECIAL, *sorted(known)))
             raise UnknownToolsetError(f"Unknown toolset {raw!r}. Valid toolsets: {valid}.")
     # get_status is how a user finds out what is switched on, so it is always present.
     return frozenset(selected | {"status"})
