@@ -1,7 +1,7 @@
 """Response size budgets: keep every tool result small enough for the model's context.
 
-Lists are cut to a byte budget with an explicit note and a cursor to the rest; long text is paged by
-characters with the offset to continue from.
+Lists are cut to a byte budget with an explicit note and a cursor to the rest (see `paging`); long text is
+paged by characters with the offset to continue from.
 """
 
 from __future__ import annotations

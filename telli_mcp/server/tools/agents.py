@@ -10,6 +10,7 @@ from pydantic import Field
 from telli_mcp.client import PhoneNumber, TelliClient
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
 from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.paging import fit_page
 from telli_mcp.server.params import ConfirmationTokenArg, CursorArg
 from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
@@ -57,12 +58,15 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         cursor: CursorArg = None,
     ) -> AgentList:
         """List the account's AI voice agents (id, title, language). Use an agent_id for schedule_calls."""
-        page = await deps.client(ctx).agents.list(limit=limit, cursor=cursor)
-        return AgentList(
-            agents=[agent_view(agent) for agent in page.items],
-            next_cursor=page.next_cursor,
-            note=skipped_note(page.invalid_items, "agents"),
+        agents = deps.client(ctx).agents
+        page = await fit_page(
+            lambda size, at: agents.list(limit=size, cursor=at),
+            agent_view,
+            listing="agents",
+            limit=limit,
+            cursor=cursor,
         )
+        return AgentList(agents=page.items, next_cursor=page.next_cursor, note=page.note)
 
     async def list_phone_numbers(ctx: Context) -> PhoneNumberList:
         """List the account's active phone numbers (caller ids). Use one as from_number when scheduling."""

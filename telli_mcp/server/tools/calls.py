@@ -17,7 +17,6 @@ from telli_mcp.client import (
     TelliClient,
     TelliError,
 )
-from telli_mcp.server.budget import fit_to_budget
 from telli_mcp.server.callees import local_times
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
 from telli_mcp.server.deps import ServerDeps
@@ -31,6 +30,7 @@ from telli_mcp.server.dialing import (
     schedule_check,
 )
 from telli_mcp.server.errors import outcome_unknown, translating
+from telli_mcp.server.paging import fit_page
 from telli_mcp.server.params import (
     AgentIdArg,
     CallIdArg,
@@ -46,7 +46,7 @@ from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.transcripts import TranscriptPage, transcript_page
-from telli_mcp.server.views import CallDetail, CallSummary, call_detail, call_summary, join_notes, skipped_note
+from telli_mcp.server.views import CallDetail, CallSummary, call_detail, call_summary
 
 __all__ = ["CallList", "CallNowResult", "CancelResult", "ItemProblem", "ScheduleCallsResult", "register"]
 
@@ -345,12 +345,15 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         """
         if contact_id and agent_id:
             raise ToolError("Filter by contact_id or by agent_id, not both.")
-        page = await deps.client(ctx).calls.list(contact_id=contact_id, agent_id=agent_id, limit=limit, cursor=cursor)
-        calls, left_out = fit_to_budget([call_summary(call) for call in page.items])
-        note = f"{left_out} calls of this page were left out to stay small; use a smaller limit." if left_out else None
-        return CallList(
-            calls=calls, next_cursor=page.next_cursor, note=join_notes(skipped_note(page.invalid_items, "calls"), note)
+        calls = deps.client(ctx).calls
+        page = await fit_page(
+            lambda size, at: calls.list(contact_id=contact_id, agent_id=agent_id, limit=size, cursor=at),
+            call_summary,
+            listing="calls",
+            limit=limit,
+            cursor=cursor,
         )
+        return CallList(calls=page.items, next_cursor=page.next_cursor, note=page.note)
 
     async def get_call(
         call_id: CallIdArg,

@@ -10,10 +10,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from telli_mcp.client import ContactCreate, ContactUpdate, NotFoundError, PropertyValueInput, TelliClient
-from telli_mcp.server.budget import fit_to_budget
 from telli_mcp.server.callees import timezone_from_number
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
 from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.paging import fit_page
 from telli_mcp.server.params import (
     ConfirmationTokenArg,
     ContactIdArg,
@@ -35,8 +35,6 @@ from telli_mcp.server.views import (
     contact_detail,
     contact_saved,
     contact_summary,
-    join_notes,
-    skipped_note,
 )
 
 __all__ = ["ContactList", "DeleteContactResult", "register"]
@@ -153,18 +151,15 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
 
         For details and dialer state use get_contact; to find someone by CRM id, get_contact(external_id=...).
         """
-        page = await deps.client(ctx).contacts.list(limit=limit, cursor=cursor)
-        summaries, left_out = fit_to_budget([contact_summary(c) for c in page.items])
-        budget_note = (
-            (f"{left_out} contacts of this page were left out to stay small; use a smaller limit to see them.")
-            if left_out
-            else None
+        contacts = deps.client(ctx).contacts
+        page = await fit_page(
+            lambda size, at: contacts.list(limit=size, cursor=at),
+            contact_summary,
+            listing="contacts",
+            limit=limit,
+            cursor=cursor,
         )
-        return ContactList(
-            contacts=summaries,
-            next_cursor=page.next_cursor,
-            note=join_notes(skipped_note(page.invalid_items, "contacts"), budget_note),
-        )
+        return ContactList(contacts=page.items, next_cursor=page.next_cursor, note=page.note)
 
     async def update_contact(
         contact_id: ContactIdArg,
