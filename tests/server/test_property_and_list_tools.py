@@ -54,6 +54,14 @@ LISTS = [
         id="contacts",
     ),
     pytest.param(
+        "list_contacts",
+        "/v2/contacts",
+        BodyEdit("data.0.phoneNumber", value=None),
+        "contacts",
+        "contact_id",
+        id="contact-without-phone",
+    ),
+    pytest.param(
         "list_agents", "/v2/agents", BodyEdit("data.0.createdAt", value="x"), "agents", "agent_id", id="agents"
     ),
     pytest.param(

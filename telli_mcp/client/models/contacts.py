@@ -70,8 +70,9 @@ class Contact(V2ResponseModel):
     """First name."""
     last_name: str | None = None
     """Last name."""
-    phone_number: str | None = None
-    """Phone number, E.164."""
+    phone_number: str
+    """Phone number, E.164 (required by telli's contract: a contact without one is reported as unreadable,
+    never shown or dialled as if it had an empty number)."""
     external_id: str | None = None
     """Your own unique id for the contact (e.g. the CRM id)."""
     external_url: str | None = None
