@@ -22,10 +22,12 @@ from telli_mcp.config import Settings, public_url
 if TYPE_CHECKING:
     from telli_mcp.sandbox import Sandbox
 
-__all__ = ["Backend", "ClientFactory", "open_backend"]
+__all__ = ["SANDBOX_NOTICE", "Backend", "ClientFactory", "open_backend"]
 
 ClientFactory = Callable[[str], TelliClient]
 SANDBOX_LABEL = "the sandbox simulator"
+SANDBOX_NOTICE = "SANDBOX MODE: simulated telli with demo data; no real calls are placed."
+"""What every entry point says when it runs against the sandbox."""
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def _outcome(result: CampaignRunResult) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from telli_mcp.backend import open_backend
+    from telli_mcp.backend import SANDBOX_NOTICE, open_backend
     from telli_mcp.campaigns import CampaignError
     from telli_mcp.server.campaign_store import CampaignStore, ledger_path
     from telli_mcp.server.deps import key_fingerprint
@@ -180,7 +180,7 @@ async def _run(args: argparse.Namespace) -> int:
     key = backend.api_key.get_secret_value()
     client = backend.client(key)
     if backend.sandbox is not None:
-        print("SANDBOX MODE: simulated telli with demo data; no real calls are placed.", file=sys.stderr)
+        print(SANDBOX_NOTICE, file=sys.stderr)
     store = CampaignStore(ledger_path(backend.settings))
     try:
         async with client:

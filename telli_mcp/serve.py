@@ -28,12 +28,12 @@ def _warn_about_key(settings: Settings) -> None:
 
 
 def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host: str, port: int) -> None:
-    from telli_mcp.backend import open_backend
+    from telli_mcp.backend import SANDBOX_NOTICE, open_backend
     from telli_mcp.server import build_server
 
     backend = open_backend(settings)
     if backend.sandbox is not None:
-        logger.warning("SANDBOX MODE: simulated telli with demo data; no real calls are placed.")
+        logger.warning(SANDBOX_NOTICE)
     else:
         _warn_about_key(settings)
     server = build_server(backend.settings, client_factory=backend.client_factory(), sandbox=backend.sandbox,

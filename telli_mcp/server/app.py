@@ -11,7 +11,7 @@ import anyio
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 
 from telli_mcp._version import __version__
-from telli_mcp.client import TelliClient
+from telli_mcp.backend import Backend, ClientFactory
 from telli_mcp.config import Settings
 from telli_mcp.server.campaign_store import CampaignStore, ledger_path
 from telli_mcp.server.completions import register_completions
@@ -26,20 +26,10 @@ from telli_mcp.server.toolsets import resolve_toolsets
 
 __all__ = ["ClientFactory", "build_server", "default_client_factory"]
 
-ClientFactory = Callable[[str], TelliClient]
-
 
 def default_client_factory(settings: Settings) -> ClientFactory:
-    def make(api_key: str) -> TelliClient:
-        return TelliClient(
-            api_key,
-            base_url=settings.api_base_url,
-            timeout=settings.timeout_seconds,
-            max_retries=settings.max_retries,
-            retry_deadline=settings.retry_deadline_seconds,
-        )
-
-    return make
+    """Clients for the real telli API the settings name (entry points pass their backend's factory)."""
+    return Backend(settings, None).client_factory()
 
 
 def _secret(settings: Settings) -> bytes:

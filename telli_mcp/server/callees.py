@@ -18,7 +18,8 @@ from datetime import datetime, time
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
-from telli_mcp.client import ContactStatus, ContactV1, TelliClient
+from telli_mcp.campaigns.contact_state import in_dialer
+from telli_mcp.client import ContactV1, TelliClient
 from telli_mcp.client.timezones import CalleeTimezone, callee_timezone, number_timezones
 from telli_mcp.server.sanitize import clean
 
@@ -73,8 +74,8 @@ class DialerContact:
 
     @property
     def waiting(self) -> bool:
-        """Already in telli's dialer loop, with a call to come."""
-        return self.record.next_call_at is not None or self.record.status == ContactStatus.PENDING
+        """Already in telli's dialer loop, with a call to come (the campaigns' rule, `contact_state.in_dialer`)."""
+        return in_dialer(self.record)
 
     @property
     def dialer_zone_differs(self) -> bool:
