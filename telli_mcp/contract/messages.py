@@ -15,7 +15,7 @@ from jsonschema import ValidationError
 
 from .formats import FORMAT_NAMES
 
-__all__ = ["describe_error", "error_field", "field_path", "json_type", "spelling_hint"]
+__all__ = ["describe_error", "error_field", "field_path", "json_type", "spelling_hint", "undeclared"]
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -127,13 +127,17 @@ def spelling_hint(field: str, known: list[str]) -> str:
     return ""
 
 
+def undeclared(schema: Mapping[str, Any], key: str) -> bool:
+    """Whether `key` is neither a listed property of `schema` nor matched by one of its `patternProperties`."""
+    if key in schema.get("properties", {}):
+        return False
+    return not any(re.search(pattern, key) for pattern in schema.get("patternProperties", {}))
+
+
 def _unexpected(error: ValidationError) -> list[str]:
     instance: dict[str, Any] = cast(dict[str, Any], error.instance)
     schema = _schema_of(error)
-    known = set(schema.get("properties", {}))
-    patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
-    extras = [key for key in instance if key not in known and not any(p.search(key) for p in patterns)]
-    return sorted(extras) or ["?"]
+    return sorted(key for key in instance if undeclared(schema, key)) or ["?"]
 
 
 def _missing(error: ValidationError) -> str:

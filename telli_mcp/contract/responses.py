@@ -18,7 +18,7 @@ from typing import Any, Literal
 from jsonschema import ValidationError
 
 from .document import JsonSchema, Operation, compile_schema
-from .messages import json_type
+from .messages import json_type, undeclared
 
 __all__ = ["Finding", "FindingKind", "Severity", "Unparsed", "check_response", "describe_schema", "status_finding"]
 
@@ -193,13 +193,12 @@ def _unknown_fields(schema: JsonSchema, value: Any, path: tuple[str | int, ...])
         return
     properties = schema.get("properties")
     extra = schema.get("additionalProperties")
-    patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
     for key, item in value.items():
         if isinstance(properties, dict) and key in properties:
             yield from _unknown_fields(properties[key], item, (*path, key))
         elif isinstance(extra, dict) and extra:
             yield from _unknown_fields(extra, item, (*path, _ENTRY))
-        elif isinstance(properties, dict) and not any(pattern.search(key) for pattern in patterns):
+        elif isinstance(properties, dict) and undeclared(schema, key):
             yield _Raw("unknown", (*path, _safe_key(key)), "no such field", _shape(item), "info")
 
 
