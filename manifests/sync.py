@@ -32,6 +32,16 @@ def _placeholder(argument: str) -> str:
     return "${arguments." + argument + "}"
 
 
+SAMPLES = {
+    "call_id": "00000000-0000-4000-8000-00000000ca11",
+    "agent_id": "00000000-0000-4000-8000-00000000a9e7",
+    "days": "366",
+    "source": "/sample/leads-source.csv",
+}
+"""Valid stand-ins the server renders a prompt with (it refuses anything that is not an id where it wants one);
+each is then replaced by the bundle's placeholder. Each must occur in the text only where its argument goes."""
+
+
 async def default_catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The tools and prompts of the default server, in the bundle manifest's shape."""
     from telli_mcp.client import TelliClient
@@ -62,8 +72,10 @@ async def _collect(server: Any, tools: list[dict[str, Any]], prompts: list[dict[
             tools.append({"name": tool.name, "description": summary})
         for prompt in (await client.list_prompts()).prompts:
             arguments = [argument.name for argument in prompt.arguments or []]
-            rendered = await client.get_prompt(prompt.name, {name: _placeholder(name) for name in arguments})
+            rendered = await client.get_prompt(prompt.name, {name: SAMPLES[name] for name in arguments})
             text = "\n\n".join(m.content.text for m in rendered.messages if isinstance(m.content, TextContent))
+            for name in arguments:
+                text = text.replace(SAMPLES[name], _placeholder(name))
             entry: dict[str, Any] = {"name": prompt.name, "description": prompt.description or prompt.title or ""}
             if arguments:
                 entry["arguments"] = arguments

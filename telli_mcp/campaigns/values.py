@@ -10,12 +10,12 @@ import functools
 import re
 import zoneinfo
 from datetime import date, datetime
-from urllib.parse import urlparse
 
 import phonenumbers
 from pydantic import BaseModel, JsonValue
 
 from telli_mcp.campaigns.models import PropertyValue
+from telli_mcp.text import inline, is_http_url, plain_line, plain_text
 
 __all__ = [
     "PropertyOption",
@@ -37,12 +37,11 @@ _MAX_OPTIONS_SHOWN = 10
 CELL_SHOWN = 40
 """Characters of a cell quoted in a message: enough to find it, too few to echo a whole line of a file that is
 not a lead list (a line of `.env` or a key file)."""
-_UNPRINTABLE = re.compile(r"[^\S ]+|[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def clip_cell(value: object) -> str:
-    """A cell or column name as reports show it: control and invisible characters blanked, truncated."""
-    text = _UNPRINTABLE.sub(" ", str(value)).strip()
+    """A cell or column name as reports show it: cleaned to one line like any third-party value, truncated."""
+    text = inline(str(value))
     return text if len(text) <= CELL_SHOWN else text[: CELL_SHOWN - 1] + "…"
 
 
@@ -141,9 +140,8 @@ def normalise_timezone(raw: str) -> str:
 
 
 def normalise_url(raw: str) -> str:
-    text = raw.strip()
-    parsed = urlparse(text)
-    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+    text = plain_line(raw)
+    if not is_http_url(text):
         raise ValueError(f"{quote_cell(text)} is not an http(s) URL")
     return text
 
@@ -174,7 +172,7 @@ def coerce_property(spec: PropertySpec, value: JsonValue, default_region: str | 
 def _text(value: JsonValue) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("expects a single text value")
-    return str(value).strip()
+    return plain_text(str(value))  # sent to telli: no control, escape, bidi or invisible characters
 
 
 def _number(value: JsonValue) -> int | float:

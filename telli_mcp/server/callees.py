@@ -21,7 +21,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from telli_mcp.campaigns.contact_state import in_dialer
 from telli_mcp.client import ContactV1, TelliClient
 from telli_mcp.client.timezones import CalleeTimezone, callee_timezone, number_timezones
-from telli_mcp.server.sanitize import clean
+from telli_mcp.text import inline
 
 __all__ = [
     "WAKING_END",
@@ -115,8 +115,9 @@ def timezone_from_number(phone_number: str, account_default: str, *, kept: str |
 
 
 def _label(contact: ContactV1) -> str:
-    name = clean(f"{contact.first_name or ''} {contact.last_name or ''}".strip()) or "(no name)"
-    return f"{name} ({contact.phone_number})"
+    # The label goes into the question a human answers: names and number from telli, cleaned to one line.
+    name = inline(f"{contact.first_name or ''} {contact.last_name or ''}") or "(no name)"
+    return f"{name} ({inline(contact.phone_number or '')})"
 
 
 def _dialer_contact(contact: ContactV1, account_default: str) -> DialerContact:

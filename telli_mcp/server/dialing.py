@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from telli_mcp.client import Agent, TelliClient
 from telli_mcp.server.callees import DialerContact, check_waking_hours, read_dialer_contact, read_dialer_contacts
 from telli_mcp.server.results import ToolResult
+from telli_mcp.text import inline
 
 __all__ = [
     "CHECK_AFTER_SECONDS",
@@ -77,9 +78,10 @@ async def check_from_number(client: TelliClient, from_number: str | None) -> Non
         return
     numbers = {number.phone_number for number in (await client.phone_numbers.list()).items}
     if from_number not in numbers:
+        shown = ", ".join(inline(number) for number in sorted(numbers))  # as telli sent them: cleaned
         raise ToolError(
             f"from_number: {from_number} is not one of this account's numbers "
-            f"({', '.join(sorted(numbers)) or 'none'}); see list_phone_numbers."
+            f"({shown or 'none'}); see list_phone_numbers."
         )
 
 

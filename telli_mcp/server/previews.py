@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from telli_mcp.client import Agent
 from telli_mcp.server.callees import DialerContact
 from telli_mcp.server.dialing import CallNowPlan, SchedulePlan
-from telli_mcp.server.sanitize import clean
+from telli_mcp.text import inline
 
 __all__ = ["call_now_question", "schedule_question"]
 
@@ -21,7 +21,7 @@ NAMES_SHOWN = 5
 
 
 def _agent_label(agent: Agent) -> str:
-    return f'agent "{clean(agent.title or "Untitled Agent")}" ({agent.id})'
+    return f'agent "{inline(agent.title or "Untitled Agent")}" ({inline(agent.id)})'
 
 
 def _caller_id(from_number: str | None) -> str:
@@ -69,7 +69,7 @@ def dialer_clock_warning(contacts: Sequence[DialerContact]) -> str:
     example = off[0]
     return (
         f" Warning: for {_people(len(off))} ({_names(off)}) telli has the account's time zone "
-        f"{example.dialer_zone} although the number is in {example.callee.zone.zone}: the dialer window runs "
+        f"{inline(example.dialer_zone)} although the number is in {example.callee.zone.zone}: the dialer window runs "
         "on that clock, possibly at night for them. Set their timezone with update_contact first."
     )
 

@@ -6,7 +6,16 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.prompts.base import Message, UserMessage
 from pydantic import Field
 
+from telli_mcp.server.params import check_agent_id, check_call_id
+from telli_mcp.text import inline
+
 __all__ = ["register_prompts"]
+
+
+def _whole_days(days: str) -> str:
+    if not days.strip().isdigit() or not 0 < int(days) <= 366:
+        raise ValueError("days must be a whole number of days from 1 to 366")
+    return str(int(days))
 
 
 def register_prompts(server: MCPServer[Any], *, campaigns: bool) -> None:
@@ -15,6 +24,7 @@ def register_prompts(server: MCPServer[Any], *, campaigns: bool) -> None:
         call_id: Annotated[str, Field(description="telli call id from list_calls")],
     ) -> list[Message]:
         """Summarise one call: what happened, the outcome, and the best next step."""
+        call_id = check_call_id(call_id)  # it is pasted into the prompt: only a real call id gets there
         return [UserMessage(
             f"Review telli call {call_id}. Call get_call(call_id='{call_id}') for status, analysis and outcome, "
             f"and get_call_transcript(call_id='{call_id}') if the summary is not enough. Then give me: a "
@@ -29,6 +39,8 @@ def register_prompts(server: MCPServer[Any], *, campaigns: bool) -> None:
         days: Annotated[str, Field(description="How many days back to look")] = "7",
     ) -> list[Message]:
         """Find contacts the dialer did not reach recently and propose a follow-up plan."""
+        agent_id = None if agent_id is None else check_agent_id(agent_id)
+        days = _whole_days(days)
         scope = f"list_calls(agent_id='{agent_id}')" if agent_id else "list_calls()"
         return [UserMessage(
             f"Find the contacts telli did not reach in the last {days} days. Page through {scope} and collect "
@@ -47,6 +59,7 @@ def register_prompts(server: MCPServer[Any], *, campaigns: bool) -> None:
         agent_id: Annotated[str | None, Field(description="Agent to call with (from list_agents)")] = None,
     ) -> list[Message]:
         """Walk through a bulk call campaign: file, dry run, confirm, launch, check status."""
+        source = inline(source)
         agent = f"agent {agent_id}" if agent_id else "an agent I pick from list_agents"
         return [UserMessage(
             f"Launch a telli call campaign from {source} with {agent}. Steps: 1) start_campaign with "

@@ -1,7 +1,9 @@
 """Compact, model-facing result shapes (the tools' output schemas) and their builders from client models.
 
-These are deliberately not the wire models: they are snake_case, small, cleaned of invisible characters,
-and free text from third parties is fenced (see `sanitize`).
+These are deliberately not the wire models: they are snake_case and small. Every field that can hold text
+from telli or a third party is typed `InlineText` / `InlineObject`, so it is cleaned (control, escape, bidi and
+invisible characters removed, one line, fence spellings neutralised) however the view is built; free text
+(summaries, previews, transcripts) is fenced as untrusted data (see `telli_mcp.text`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from pydantic import Field
 
 from telli_mcp.client import Agent, Call, Contact, ContactV1, InvalidItem, PhoneNumber, PropertyDefinition
 from telli_mcp.server.results import ToolResult
-from telli_mcp.server.sanitize import clean, fence
 from telli_mcp.server.transcripts import render_transcript
+from telli_mcp.text import InlineObject, InlineText, fence, fence_inline, inline
 
 __all__ = [
     "AgentView",
@@ -44,51 +46,41 @@ SKIPPED_ID_CHARS = 64
 
 
 def _text(value: object) -> str | None:
-    return None if value is None else clean(str(value))
-
-
-def _clean_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, list):
-        return [_clean_value(item) for item in value]
-    if isinstance(value, dict):
-        return {clean(str(k)): _clean_value(v) for k, v in value.items()}
-    return value
+    return None if value is None else str(value)
 
 
 class ContactSummary(ToolResult):
-    contact_id: str
-    name: str
-    phone_number: str
-    external_id: str | None = None
-    timezone: str | None = None
+    contact_id: InlineText
+    name: InlineText
+    phone_number: InlineText
+    external_id: InlineText | None = None
+    timezone: InlineText | None = None
 
 
 class ContactSaved(ToolResult):
-    contact_id: str
-    name: str
-    phone_number: str
-    external_id: str | None = None
-    timezone: str | None = None
-    timezone_note: str | None = None
+    contact_id: InlineText
+    name: InlineText
+    phone_number: InlineText
+    external_id: InlineText | None = None
+    timezone: InlineText | None = None
+    timezone_note: InlineText | None = None
     """Whether the time zone was inferred from the number, or why not."""
-    properties: dict[str, Any] = Field(default_factory=dict)
+    properties: InlineObject = Field(default_factory=dict)
 
 
 class ContactDetail(ToolResult):
-    contact_id: str
-    first_name: str
-    last_name: str
-    phone_number: str
-    external_id: str | None = None
-    external_url: str | None = None
-    salutation: str | None = None
-    email: str | None = None
-    timezone: str | None = None
-    properties: dict[str, Any] = Field(default_factory=dict, description="Custom property values by key")
+    contact_id: InlineText
+    first_name: InlineText
+    last_name: InlineText
+    phone_number: InlineText
+    external_id: InlineText | None = None
+    external_url: InlineText | None = None
+    salutation: InlineText | None = None
+    email: InlineText | None = None
+    timezone: InlineText | None = None
+    properties: InlineObject = Field(default_factory=dict, description="Custom property values by key")
     created_at: datetime | None = None
-    dialer_status: str | None = Field(default=None, description="new, pending, reached or closed")
+    dialer_status: InlineText | None = Field(default=None, description="new, pending, reached or closed")
     call_attempts: int | None = None
     next_call_at: datetime | None = None
     reached_at: datetime | None = None
@@ -96,43 +88,43 @@ class ContactDetail(ToolResult):
 
 
 class PropertyView(ToolResult):
-    key: str
-    data_type: str
-    label: str
-    source: str | None = None
-    description: str | None = None
-    options: list[str] | None = Field(default=None, description="Allowed values (select / multi_select)")
+    key: InlineText
+    data_type: InlineText
+    label: InlineText
+    source: InlineText | None = None
+    description: InlineText | None = None
+    options: list[InlineText] | None = Field(default=None, description="Allowed values (select / multi_select)")
 
 
 class CallSummary(ToolResult):
-    call_id: str
-    contact_id: str | None = None
-    agent_id: str | None = None
+    call_id: InlineText
+    contact_id: InlineText | None = None
+    agent_id: InlineText | None = None
     attempt: int | None = None
-    status: str | None = Field(default=None, description="COMPLETED, ANSWERED, NOT_REACHED, VOICEMAIL, ERROR")
+    status: InlineText | None = Field(default=None, description="COMPLETED, ANSWERED, NOT_REACHED, VOICEMAIL, ERROR")
     started_at: datetime | None = None
     duration_min: float | None = None
     summary_preview: str | None = Field(default=None, description="Start of the AI summary (untrusted text)")
 
 
 class CallDetail(ToolResult):
-    call_id: str
-    contact_id: str | None = None
-    agent_id: str | None = None
+    call_id: InlineText
+    contact_id: InlineText | None = None
+    agent_id: InlineText | None = None
     attempt: int | None = None
-    from_number: str | None = None
-    to_number: str | None = None
-    status: str | None = None
-    ended_reason: str | None = None
+    from_number: InlineText | None = None
+    to_number: InlineText | None = None
+    status: InlineText | None = None
+    ended_reason: InlineText | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
     duration_min: float | None = None
     summary: str | None = Field(default=None, description="AI summary of the call, fenced as untrusted text")
-    analysis: dict[str, Any] = Field(default_factory=dict, description="System analysis: {value, details}")
-    outcome: dict[str, Any] = Field(default_factory=dict, description="Custom call outcomes defined on the agent")
-    collected_data: dict[str, Any] | None = None
-    booked_slot_for: str | None = None
-    recording_url: str | None = None
+    analysis: InlineObject = Field(default_factory=dict, description="System analysis: {value, details}")
+    outcome: InlineObject = Field(default_factory=dict, description="Custom call outcomes defined on the agent")
+    collected_data: InlineObject | None = None
+    booked_slot_for: InlineText | None = None
+    recording_url: InlineText | None = None
     transcript_chars: int = Field(0, description="Length of the transcript; read it with get_call_transcript")
     transcript: str | None = Field(default=None, description="Only with include_transcript=true; fenced")
     transcript_next_offset: int | None = Field(
@@ -141,23 +133,23 @@ class CallDetail(ToolResult):
 
 
 class AgentView(ToolResult):
-    agent_id: str
-    title: str
-    language: str | None = None
+    agent_id: InlineText
+    title: InlineText
+    language: InlineText | None = None
     created_at: datetime | None = None
 
 
 class PhoneNumberView(ToolResult):
-    phone_number_id: str
-    phone_number: str
+    phone_number_id: InlineText
+    phone_number: InlineText
     in_outbound_pool: bool | None = None
-    type: str | None = None
+    type: InlineText | None = None
 
 
 def contact_summary(contact: Contact) -> ContactSummary:
     return ContactSummary(
         contact_id=contact.id,
-        name=clean(f"{contact.first_name or ''} {contact.last_name or ''}".strip()),
+        name=f"{contact.first_name or ''} {contact.last_name or ''}",
         phone_number=contact.phone_number,
         external_id=_text(contact.external_id),
         timezone=contact.timezone_iana,
@@ -166,7 +158,7 @@ def contact_summary(contact: Contact) -> ContactSummary:
 
 def contact_saved(contact: Contact, timezone_note: str | None = None) -> ContactSaved:
     summary = contact_summary(contact)
-    properties = {item.key: _clean_value(item.value) for item in contact.properties}
+    properties = {item.key: item.value for item in contact.properties}
     return ContactSaved(**summary.model_dump(), timezone_note=timezone_note, properties=properties)
 
 
@@ -187,15 +179,15 @@ def contact_detail(contact: Contact, dialer: ContactV1 | None) -> ContactDetail:
     return ContactDetail(
         **_dialer_fields(dialer),
         contact_id=contact.id,
-        first_name=clean(contact.first_name or ""),
-        last_name=clean(contact.last_name or ""),
+        first_name=contact.first_name or "",
+        last_name=contact.last_name or "",
         phone_number=contact.phone_number,
         external_id=_text(contact.external_id),
         external_url=_text(contact.external_url),
         salutation=_text(contact.salutation),
         email=_text(contact.email),
         timezone=contact.timezone_iana,
-        properties={item.key: _clean_value(item.value) for item in contact.properties},
+        properties={item.key: item.value for item in contact.properties},
         created_at=contact.created_at,
     )
 
@@ -205,7 +197,7 @@ def property_view(definition: PropertyDefinition) -> PropertyView:
     return PropertyView(
         key=definition.key,
         data_type=str(definition.data_type),
-        label=clean(definition.label or definition.key),
+        label=definition.label or definition.key,
         source=None if definition.source is None else str(definition.source),
         description=_text(definition.description),
         options=options,
@@ -223,8 +215,10 @@ def call_summary(call: Call) -> CallSummary:
     summary = _summary_text(call)
     preview = None
     if summary:
-        cut = clean(summary)
-        preview = cut if len(cut) <= SUMMARY_PREVIEW_CHARS else cut[:SUMMARY_PREVIEW_CHARS] + "…"
+        cut = inline(summary)
+        cut = cut if len(cut) <= SUMMARY_PREVIEW_CHARS else cut[:SUMMARY_PREVIEW_CHARS] + "…"
+        # Free text from the call, in a list of structured rows: fenced on its own, compactly.
+        preview = fence_inline(cut)
     return CallSummary(
         call_id=call.call_id,
         contact_id=call.contact_id,
@@ -240,7 +234,7 @@ def call_summary(call: Call) -> CallSummary:
 def call_detail(call: Call) -> CallDetail:
     summary = _summary_text(call)
     analysis = {
-        clean(key): {"value": _clean_value(item.value), "details": _clean_value(item.details)}
+        key: {"value": item.value, "details": item.details}
         for key, item in call.call_analysis.items()
         if key != "summary"
     }
@@ -258,8 +252,8 @@ def call_detail(call: Call) -> CallDetail:
         duration_min=call.call_length_min,
         summary=None if summary is None else fence(summary, source="call summary"),
         analysis=analysis,
-        outcome=_clean_value(call.call_outcome or {}),
-        collected_data=_clean_value(call.collected_data) if call.collected_data else None,
+        outcome=call.call_outcome or {},
+        collected_data=call.collected_data or None,
         booked_slot_for=_text(call.booked_slot_for),
         recording_url=call.recording_url,
         transcript_chars=len(render_transcript(call)),
@@ -269,7 +263,7 @@ def call_detail(call: Call) -> CallDetail:
 def agent_view(agent: Agent) -> AgentView:
     return AgentView(
         agent_id=agent.id,
-        title=clean(agent.title or "Untitled Agent"),
+        title=agent.title or "Untitled Agent",
         language=agent.language,
         created_at=agent.created_at,
     )
@@ -285,7 +279,7 @@ def phone_number_view(number: PhoneNumber) -> PhoneNumberView:
 
 
 def _skipped_id(item: InvalidItem) -> str:
-    return clean(item.id)[:SKIPPED_ID_CHARS] if item.id else f"(no id, item {item.index})"
+    return inline(item.id)[:SKIPPED_ID_CHARS] if item.id else f"(no id, item {item.index})"
 
 
 def skipped_note(invalid: Sequence[InvalidItem], noun: str) -> str | None:
@@ -297,7 +291,7 @@ def skipped_note(invalid: Sequence[InvalidItem], noun: str) -> str | None:
     more = f" and {len(invalid) - SKIPPED_IDS_SHOWN} more" if len(invalid) > SKIPPED_IDS_SHOWN else ""
     return (
         f"{len(invalid)} {noun} telli sent could not be read and are not shown: {ids}{more} "
-        f"({clean(invalid[0].problem)})."
+        f"({inline(invalid[0].problem)})."
     )
 
 

@@ -15,8 +15,8 @@ from server_helpers import (
     writes,
 )
 
-from telli_mcp.server.sanitize import FENCE_OPEN
 from telli_mcp.simulator import TelliSimulator
+from telli_mcp.text import FENCE_OPEN
 
 pytestmark = pytest.mark.anyio
 

@@ -16,6 +16,7 @@ from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.views import AgentView, PhoneNumberView, agent_view, phone_number_view, skipped_note
+from telli_mcp.text import InlineObject, inline
 
 __all__ = ["AgentList", "PhoneNumberChangeResult", "PhoneNumberList", "register"]
 
@@ -41,7 +42,7 @@ class PhoneNumberList(ToolResult):
 class PhoneNumberChangeResult(Confirmable):
     done: bool
     phone_number_id: str
-    details: dict[str, Any] | None = None
+    details: InlineObject | None = None
 
 
 async def _find_number(client: TelliClient, phone_number_id: str) -> PhoneNumber:
@@ -79,7 +80,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     async def ask_replace(args: Arguments, ctx: Context) -> Ask:
         number = await _find_number(deps.client(ctx), args["phone_number_id"])
         return Ask(
-            f"Replace the phone number {number.phone_number} with a new number? Outbound calls will use "
+            f"Replace the phone number {inline(number.phone_number)} with a new number? Outbound calls will use "
             "the new number; the old one stays active for callbacks for 30 days."
         )
 
@@ -103,7 +104,7 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     async def ask_delete_number(args: Arguments, ctx: Context) -> Ask:
         number = await _find_number(deps.client(ctx), args["phone_number_id"])
         return Ask(
-            f"Delete the phone number {number.phone_number} from the account? It stops being used for "
+            f"Delete the phone number {inline(number.phone_number)} from the account? It stops being used for "
             "outbound calls and stays active for callbacks for 30 days, then it is gone."
         )
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from telli_mcp.client import ContactCreate, ContactUpdate, NotFoundError, PropertyValueInput, TelliClient
 from telli_mcp.server.callees import timezone_from_number
@@ -36,12 +36,23 @@ from telli_mcp.server.views import (
     contact_saved,
     contact_summary,
 )
+from telli_mcp.text import http_url, inline, optional, plain_json, plain_line, visible_line
 
 __all__ = ["ContactList", "DeleteContactResult", "register"]
 
 CONTACTS = "contacts"
 
-OptionalName = Annotated[str | None, Field(min_length=1, max_length=50)]
+# What we send to telli carries no control, escape, bidi or invisible characters (they would reach telli's app,
+# exports and the agent's prompt), and a link is an http(s) URL; all checked before any request.
+NameArg = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(visible_line)]
+OptionalName = Annotated[str | None, Field(min_length=1, max_length=50), AfterValidator(optional(visible_line))]
+SalutationArg = Annotated[
+    str | None, Field(max_length=50, description="e.g. Herr, Frau, Mr., Ms."), AfterValidator(optional(plain_line))
+]
+ExternalUrlArg = Annotated[
+    str | None, Field(max_length=2048, description="Link to the CRM record"), AfterValidator(optional(http_url))
+]
+CleanEmailArg = Annotated[OptionalEmailArg, AfterValidator(optional(plain_line))]
 
 
 class ContactList(ToolResult):
@@ -78,20 +89,23 @@ def _property_inputs(properties: dict[str, Any] | None) -> list[PropertyValueInp
 
 def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     async def create_contact(
-        first_name: Annotated[str, Field(min_length=1, max_length=50)],
-        last_name: Annotated[str, Field(min_length=1, max_length=50)],
+        first_name: NameArg,
+        last_name: NameArg,
         phone_number: PhoneArg,
         ctx: Context,
         external_id: Annotated[
-            str | None, Field(min_length=1, max_length=255, description="Your CRM id; must be unique")
+            str | None,
+            Field(min_length=1, max_length=255, description="Your CRM id; must be unique"),
+            AfterValidator(optional(visible_line)),
         ] = None,
-        email: OptionalEmailArg = None,
+        email: CleanEmailArg = None,
         timezone: OptionalTimezoneArg = None,
-        salutation: Annotated[str | None, Field(max_length=50, description="e.g. Herr, Frau, Mr., Ms.")] = None,
-        external_url: Annotated[str | None, Field(max_length=2048, description="Link to the CRM record")] = None,
+        salutation: SalutationArg = None,
+        external_url: ExternalUrlArg = None,
         properties: Annotated[
             dict[str, Any] | None,
             Field(description="Custom properties by key (see list_contact_properties)"),
+            AfterValidator(plain_json),
         ] = None,
     ) -> ContactSaved:
         """Create a contact (nobody is called). Check list_contact_properties before setting properties.
@@ -167,14 +181,17 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         first_name: OptionalName = None,
         last_name: OptionalName = None,
         phone_number: OptionalPhoneArg = None,
-        email: OptionalEmailArg = None,
+        email: CleanEmailArg = None,
         timezone: OptionalTimezoneArg = None,
-        salutation: Annotated[str | None, Field(max_length=50)] = None,
-        external_id: Annotated[str | None, Field(min_length=1, max_length=255)] = None,
-        external_url: Annotated[str | None, Field(max_length=2048)] = None,
+        salutation: Annotated[str | None, Field(max_length=50), AfterValidator(optional(plain_line))] = None,
+        external_id: Annotated[
+            str | None, Field(min_length=1, max_length=255), AfterValidator(optional(visible_line))
+        ] = None,
+        external_url: Annotated[str | None, Field(max_length=2048), AfterValidator(optional(http_url))] = None,
         properties: Annotated[
             dict[str, Any] | None,
             Field(description="Properties to change by key; null clears one, others stay"),
+            AfterValidator(plain_json),
         ] = None,
     ) -> ContactSaved:
         """Change some fields of a contact (merge): only the fields you pass change. Nobody is called.
@@ -206,9 +223,11 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
 
     async def ask_delete(args: Arguments, ctx: Context) -> Ask:
         contact = await deps.client(ctx).contacts.get(args["contact_id"])
+        # Name and number come from telli and go into the human's dialog: cleaned to one line each.
+        name = inline(f"{contact.first_name or ''} {contact.last_name or ''}") or "(no name)"
         return Ask(
-            f"Permanently delete the contact {contact.first_name} {contact.last_name} ({contact.phone_number}, "
-            f"contact id {contact.id})? telli erases their personal data; this cannot be undone."
+            f"Permanently delete the contact {name} ({inline(contact.phone_number)}, "
+            f"contact id {args['contact_id']})? telli erases their personal data; this cannot be undone."
         )
 
     delete_confirmation = deps.confirmation(ask_delete)

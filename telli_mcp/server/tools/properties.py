@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from telli_mcp.client import PropertyCreate, PropertyOption, PropertyUpdate
 from telli_mcp.server.deps import ServerDeps
@@ -12,6 +12,7 @@ from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.views import PropertyView, property_view, skipped_note
+from telli_mcp.text import optional, plain_text, visible_line
 
 __all__ = ["PropertyList", "register"]
 
@@ -25,12 +26,17 @@ PropertyKeyArg = Annotated[
     Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$",
           description="Property key, lowercase snake_case recommended, e.g. lead_source"),
 ]
+# Labels, descriptions and options are sent to telli without control, escape, bidi or invisible characters.
+OptionArg = Annotated[str, AfterValidator(visible_line)]
+LabelArg = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(visible_line)]
+OptionalLabelArg = Annotated[str | None, Field(min_length=1, max_length=100), AfterValidator(optional(visible_line))]
+DescriptionArg = Annotated[str | None, Field(max_length=500), AfterValidator(optional(plain_text))]
 OptionsArg = Annotated[
-    list[str] | None,
+    list[OptionArg] | None,
     Field(description="Allowed values; only for select and multi_select", max_length=200),
 ]
 AddOptionsArg = Annotated[
-    list[str] | None,
+    list[OptionArg] | None,
     Field(description="New values to add (select / multi_select); existing ones stay", max_length=200),
 ]
 
@@ -59,9 +65,9 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     async def create_contact_property(
         key: PropertyKeyArg,
         data_type: DataType,
-        label: Annotated[str, Field(min_length=1, max_length=100)],
+        label: LabelArg,
         ctx: Context,
-        description: Annotated[str | None, Field(max_length=500)] = None,
+        description: DescriptionArg = None,
         options: OptionsArg = None,
     ) -> PropertyView:
         """Define a new custom contact property (a typed field). It cannot be deleted via the API.
@@ -81,8 +87,8 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
     async def update_contact_property(
         key: PropertyKeyArg,
         ctx: Context,
-        label: Annotated[str | None, Field(min_length=1, max_length=100)] = None,
-        description: Annotated[str | None, Field(max_length=500)] = None,
+        label: OptionalLabelArg = None,
+        description: DescriptionArg = None,
         add_options: AddOptionsArg = None,
     ) -> PropertyView:
         """Change a property's label or description, or add options. Existing options cannot be removed."""
