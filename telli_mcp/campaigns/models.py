@@ -169,7 +169,8 @@ class ValidationReport(BaseModel):
     invalid_truncated: int = 0
     """How many problems were left out of `invalid`."""
     unknown_columns: list[str] = Field(default_factory=list)
-    """Columns (as written in the source) that match neither a contact field nor a contact property."""
+    """The first 10 columns (as written in the source) that match neither a contact field nor a contact property;
+    the blocking reason counts them all."""
     unknown_columns_ignored: bool = False
     """True when the caller chose to launch without the unknown columns."""
     column_problems: list[ColumnProblem] = Field(default_factory=list)

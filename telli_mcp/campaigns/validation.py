@@ -15,6 +15,8 @@ Decisions an operations person can rely on:
 * **Names are required** (telli needs both first and last name, 1-50 characters each).
 * **External ids**: a lead without one gets `tm-` + the first 16 hex digits of sha256(E.164 number), so a
   re-run (or another campaign) finds the same telli contact instead of creating a second one.
+* **Reports are bounded**: at most `MAX_REPORTED_PROBLEMS` row problems, and the first few column problems and
+  unknown columns with a count of the rest, however large the file (see `telli_mcp.bounded`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, JsonValue
 
+from telli_mcp.bounded import first, more
 from telli_mcp.campaigns.leads import RawLead, RawLeads, normalise_key
 from telli_mcp.campaigns.models import ColumnProblem, Lead, LeadProblem, PropertyValue, ValidationReport
 from telli_mcp.campaigns.values import (
@@ -36,6 +39,7 @@ from telli_mcp.campaigns.values import (
     normalise_url,
     quote_cell,
 )
+from telli_mcp.text import plain_line, visible_line
 
 __all__ = ["MAX_REPORTED_PROBLEMS", "ValidationResult", "derive_external_id", "validate_leads"]
 
@@ -131,10 +135,10 @@ def _validate_row(
     optional = {
         "email": field("email", normalise_email),
         "timezone": field("timezone", normalise_timezone),
-        "salutation": field("salutation", str.strip),
+        "salutation": field("salutation", plain_line),
         "external_url": field("external_url", normalise_url),
     }
-    external_id = field("external_id", str.strip)
+    external_id = field("external_id", plain_line)
     values = _properties(row, properties, default_region, problems)
     if problems or phone is None or first_name is None or last_name is None:
         return None, problems
@@ -176,7 +180,8 @@ def _single_text(value: JsonValue) -> str:
 
 
 def _name(text: str) -> str:
-    name = " ".join(text.split())
+    # Sent to telli: control, escape, bidi and invisible characters go; a name of nothing else is refused.
+    name = " ".join(visible_line(text).split())
     if len(name) > MAX_NAME_LENGTH:
         raise ValueError(f"is longer than {MAX_NAME_LENGTH} characters")
     return name
@@ -213,13 +218,16 @@ def _report(
     properties: dict[str, PropertySpec],
     ignore_unknown_columns: bool,
 ) -> ValidationReport:
-    column_problems = list(raw.column_problems) + _missing_columns(raw)
+    # A header of 100,000 cells meaning "phone" is one line of input: the report lists a few and counts the rest.
+    column_problems, hidden_problems = first(_missing_columns(raw) + list(raw.column_problems))
     blocking = [f"column {quote_cell(problem.column)} {problem.reason}" for problem in column_problems]
+    if hidden_problems:
+        blocking.append(f"{more(hidden_problems)} column problems like these")
     if unknown and not ignore_unknown_columns:
         # Only the first name: a file that is no lead list has its whole first line as "unknown columns".
-        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
+        others = f" {more(len(unknown) - 1)}" if len(unknown) > 1 else ""
         blocking.append(
-            f"column(s) {quote_cell(unknown[0])}{more} match no contact field or property: fix the header, "
+            f"column(s) {quote_cell(unknown[0])}{others} match no contact field or property: fix the header, "
             "create the property in telli, or launch with ignore_unknown_columns to drop them"
         )
     if not leads:
@@ -233,7 +241,7 @@ def _report(
         duplicates_count=duplicates,
         invalid=problems[:MAX_REPORTED_PROBLEMS],
         invalid_truncated=max(0, len(problems) - MAX_REPORTED_PROBLEMS),
-        unknown_columns=unknown,
+        unknown_columns=first(unknown)[0],
         unknown_columns_ignored=bool(unknown) and ignore_unknown_columns,
         column_problems=column_problems,
         property_columns={originals[key]: spec.key for key, spec in properties.items()},

@@ -3,8 +3,10 @@
 This layer never imports `mcp`; the MCP server and the campaign engine build on it.
 """
 
+from telli_mcp.client._http import may_change
 from telli_mcp.client.batching import ChunkCallback
 from telli_mcp.client.client import TelliClient
+from telli_mcp.client.deadline import Deadline, current_deadline, deadline
 from telli_mcp.client.errors import (
     AuthenticationError,
     BadRequestError,
@@ -104,6 +106,7 @@ __all__ = [
     "ContactV1Update",
     "Contacts",
     "ContactsV1",
+    "Deadline",
     "E164Phone",
     "IanaTimezone",
     "InitiateCall",
@@ -143,5 +146,8 @@ __all__ = [
     "TelliTimeoutError",
     "TranscriptTurn",
     "UnprocessableEntityError",
+    "current_deadline",
+    "deadline",
+    "may_change",
     "normalize_e164",
 ]

@@ -7,6 +7,13 @@ could phone a person twice. Delays use exponential backoff with full jitter unle
 all attempts of one request stay within `retry_deadline` seconds. A retried DELETE that gets 404 after an attempt
 whose answer was lost (timeout, 5xx) is a success: that attempt deleted it.
 
+Timeouts: `timeout` bounds one attempt's whole exchange (connect, send, response headers and the complete body),
+so a telli that trickles its answer a byte at a time still fails at the timeout; httpx's own timeouts only bound
+each read. Inside a `deadline()` block (see `deadline.py`) every attempt also gets at most the time left, a retry
+waits only if it fits, and nothing is sent once it has passed. Whether telli may have acted on a request that
+timed out follows one rule, `_connection_error`: only a request that never left the client (refused, stuck
+connecting or waiting for a connection) certainly did not reach telli.
+
 Bodies: a 2xx answer must be empty or JSON, else it is ResponseDecodeError (telli may have acted). Where telli
 documents no body (`undocumented_body=True`), the status is the answer: an empty body, a plain-text body (such
 as "OK") and JSON that is not an object all read as success with no data, and the caller reports what it sent.
@@ -26,10 +33,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import anyio
 import httpx2
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from telli_mcp._version import __version__
+from telli_mcp.client.deadline import Deadline, current_deadline
 from telli_mcp.client.errors import (
     ResponseDecodeError,
     TelliAPIError,
@@ -38,8 +47,9 @@ from telli_mcp.client.errors import (
     make_status_error,
 )
 from telli_mcp.client.models.common import validation_summary
+from telli_mcp.config import public_url
 
-__all__ = ["APIResponse", "HTTPCore", "Sleep", "mask_key", "parse_retry_after"]
+__all__ = ["APIResponse", "HTTPCore", "Sleep", "mask_key", "may_change", "parse_retry_after"]
 
 logger = logging.getLogger("telli_mcp.client")
 
@@ -59,6 +69,11 @@ _NOT_SENT_ERRORS = (
     httpx2.PoolTimeout,
     httpx2.UnsupportedProtocol,
 )
+
+
+def may_change(method: str, path: str) -> bool:
+    """Whether a request could change something at telli: anything but a GET or a read telli takes as POST."""
+    return method.upper() != "GET" and path not in READ_ONLY_POSTS
 
 
 def mask_key(key: str) -> str:
@@ -126,6 +141,7 @@ class HTTPCore:
         rng: random.Random,
     ) -> None:
         self._api_key = api_key
+        self._timeout = timeout
         self._max_retries = max_retries
         self._retry_deadline = retry_deadline
         self._sleep = sleep
@@ -161,14 +177,16 @@ class HTTPCore:
         plain-text body is success, and a body is read only when it is a JSON object (`data` is None otherwise).
         """
         retry_safe = method in SAFE_METHODS or (method == "POST" and path in READ_ONLY_POSTS)
+        call = current_deadline()
         started = time.monotonic()
         slept = 0.0
         attempt = 0
         maybe_done = False
         while True:
             try:
-                return await self._attempt(method, path, params, json, undocumented_body)
+                response = await self._attempt(method, path, params, json, undocumented_body, call)
             except (TelliAPIError, TelliConnectionError) as error:
+                _note_change(call, method, path, _maybe_processed(error))
                 if maybe_done and method == "DELETE" and isinstance(error, TelliAPIError) and error.status_code == 404:
                     # An earlier attempt may have deleted it and lost the answer; gone is what DELETE wanted.
                     logger.info("Retried %s %s answered 404: the earlier attempt deleted it", method, path)
@@ -176,15 +194,24 @@ class HTTPCore:
                 maybe_done = maybe_done or _maybe_processed(error)
                 # With an injected fake sleep the clock does not move, so the time slept also counts.
                 elapsed = max(time.monotonic() - started, slept)
-                delay = self._retry_delay(error, attempt, elapsed) if retry_safe else None
+                delay = self._retry_delay(error, attempt, elapsed, call) if retry_safe else None
                 if delay is None:
                     raise
                 logger.info("Retrying %s %s in %.2f s (retry %d): %s", method, path, delay, attempt + 1, error)
                 await self._sleep(delay)
                 slept += delay
                 attempt += 1
+            except BaseException:
+                # Cancelled mid-exchange, or a 2xx that cannot be read: telli may have acted either way.
+                _note_change(call, method, path, True)
+                raise
+            else:
+                _note_change(call, method, path, True)
+                return response
 
-    def _retry_delay(self, error: TelliAPIError | TelliConnectionError, attempt: int, elapsed: float) -> float | None:
+    def _retry_delay(
+        self, error: TelliAPIError | TelliConnectionError, attempt: int, elapsed: float, call: Deadline | None
+    ) -> float | None:
         if attempt >= self._max_retries:
             return None
         retry_after: float | None = None
@@ -193,16 +220,24 @@ class HTTPCore:
                 return None
             retry_after = error.retry_after
         delay = retry_after if retry_after is not None else self._backoff(attempt)
+        if call is not None and delay >= call.remaining():
+            return None  # the retry could not even start before the work's deadline
         return delay if delay <= self._retry_deadline - elapsed else None
 
     def _backoff(self, attempt: int) -> float:
         return self._rng.uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
 
     async def _attempt(
-        self, method: str, path: str, params: QueryParams | None, json: Any, undocumented_body: bool
+        self,
+        method: str,
+        path: str,
+        params: QueryParams | None,
+        json: Any,
+        undocumented_body: bool,
+        call: Deadline | None,
     ) -> APIResponse:
         started = time.monotonic()
-        response = await self._send(method, path, params, json)
+        response = await self._send(method, path, params, json, call)
         logger.debug(
             "telli %s %s -> %d (%.0f ms)",
             method,
@@ -214,24 +249,46 @@ class HTTPCore:
             raise self._status_error(response, method, path)
         return self._decode(response, method, path, undocumented_body)
 
-    async def _send(self, method: str, path: str, params: QueryParams | None, json: Any) -> httpx2.Response:
-        try:
-            return await self._client.request(method, path, params=params, json=json)
-        except httpx2.TransportError as exc:
-            raise self._connection_error(exc, method, path) from None
+    async def _send(
+        self, method: str, path: str, params: QueryParams | None, json: Any, call: Deadline | None
+    ) -> httpx2.Response:
+        limit = self._timeout if call is None else min(self._timeout, call.remaining())
+        if limit <= 0:
+            # The work's deadline has passed: sending now could only be cut off unanswered.
+            raise self._connection_error(httpx2.PoolTimeout("deadline passed"), method, path, cut_by=call)
+        progress = _Progress()
+        with anyio.move_on_after(limit):
+            try:
+                # Not streamed: the response comes back with its complete body, all inside `limit`.
+                return await self._client.request(
+                    method, path, params=params, json=json, extensions={"trace": progress}
+                )
+            except httpx2.TransportError as exc:
+                raise self._connection_error(exc, method, path) from None
+        cut_by = call if call is not None and limit < self._timeout else None
+        raise self._connection_error(progress.stalled(limit), method, path, cut_by=cut_by)
 
-    def _connection_error(self, exc: httpx2.TransportError, method: str, path: str) -> TelliConnectionError:
+    def _connection_error(
+        self, exc: httpx2.TransportError, method: str, path: str, *, cut_by: Deadline | None = None
+    ) -> TelliConnectionError:
         maybe_processed = not isinstance(exc, _NOT_SENT_ERRORS)
         consequence = (
             "the request may have reached telli and been processed"
             if maybe_processed
             else "the request did not reach telli"
         )
+        if cut_by is not None:
+            message = f"No answer from telli to {method} {path} within {cut_by.describe()}; {consequence}."
+            return TelliTimeoutError(
+                message, maybe_processed=maybe_processed, method=method, path=path, deadline=cut_by.describe()
+            )
         if isinstance(exc, httpx2.TimeoutException):
             message = f"Timed out talking to telli ({type(exc).__name__}) on {method} {path}; {consequence}."
             return TelliTimeoutError(message, maybe_processed=maybe_processed, method=method, path=path)
         detail = self._scrub(str(exc)) or type(exc).__name__
-        message = f"Could not talk to telli at {self.base_url} on {method} {path} ({detail}); {consequence}."
+        message = (
+            f"Could not talk to telli at {public_url(self.base_url)} on {method} {path} ({detail}); {consequence}."
+        )
         return TelliConnectionError(message, maybe_processed=maybe_processed, method=method, path=path)
 
     def _status_error(self, response: httpx2.Response, method: str, path: str) -> TelliAPIError:
@@ -280,6 +337,34 @@ class HTTPCore:
         if isinstance(value, list):
             return [self._scrub_any(v) for v in value]
         return value
+
+
+class _Progress:
+    """How far one exchange got, from httpcore's trace events (a transport that sends none tells nothing)."""
+
+    def __init__(self) -> None:
+        self.connecting = False
+        self.sending = False
+
+    async def __call__(self, event: str, info: dict[str, Any]) -> None:
+        if event.endswith((".connect_tcp.started", ".connect_unix_socket.started", ".start_tls.started")):
+            self.connecting = True
+        elif event.endswith(".send_request_headers.started"):
+            self.sending = True
+
+    def stalled(self, seconds: float) -> httpx2.TimeoutException:
+        """The httpx timeout a stalled exchange amounts to, so the one not-sent rule decides: stuck connecting,
+        nothing was sent; anything else (including a transport that does not trace) may have reached telli."""
+        text = f"no complete answer within {seconds:g} s"
+        if self.connecting and not self.sending:
+            return httpx2.ConnectTimeout(text)
+        return httpx2.ReadTimeout(text)
+
+
+def _note_change(call: Deadline | None, method: str, path: str, maybe_processed: bool) -> None:
+    """Remember, for the work's deadline, a request that may have changed something at telli."""
+    if call is not None and maybe_processed and may_change(method, path):
+        call.changes.append(f"{method} {path}")
 
 
 def _is_plain_text(response: httpx2.Response) -> bool:

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from telli_mcp.client._http import APIResponse, HTTPCore, mask_key
 from telli_mcp.client.errors import AuthenticationError, MissingAPIKeyError
 from telli_mcp.client.resources import Agents, Calls, Contacts, ContactsV1, PhoneNumbers, Properties
-from telli_mcp.config import DEFAULT_BASE_URL, Settings
+from telli_mcp.config import DEFAULT_BASE_URL, Settings, public_url
 
 __all__ = ["TelliClient"]
 
@@ -99,7 +99,8 @@ class TelliClient:
 
     @property
     def timeout(self) -> float:
-        """Seconds the client waits for one answer before it gives up (telli may still apply the request)."""
+        """Seconds one request's whole exchange (connect, send, headers, complete body) may take before the client
+        gives up (telli may still apply the request). `telli_mcp.client.deadline` bounds many requests together."""
         return self._timeout
 
     @property
@@ -150,4 +151,4 @@ class TelliClient:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"TelliClient(base_url={self.base_url!r}, api_key={self.masked_key!r})"
+        return f"TelliClient(base_url={public_url(self.base_url)!r}, api_key={self.masked_key!r})"

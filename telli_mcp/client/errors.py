@@ -153,7 +153,23 @@ class TelliConnectionError(TelliError):
 
 
 class TelliTimeoutError(TelliConnectionError):
-    """The request timed out (see `maybe_processed`)."""
+    """The request timed out (see `maybe_processed`).
+
+    `deadline` describes the overall deadline of the work (see `telli_mcp.client.deadline`) when that, not the
+    request's own timeout, cut it short or kept it from being sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        maybe_processed: bool,
+        method: str | None = None,
+        path: str | None = None,
+        deadline: str | None = None,
+    ) -> None:
+        super().__init__(message, maybe_processed=maybe_processed, method=method, path=path)
+        self.deadline = deadline
 
 
 class ResponseDecodeError(TelliError):

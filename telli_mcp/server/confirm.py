@@ -16,6 +16,13 @@ Because the arguments are bound wholesale, a new argument is covered the moment 
 dials must also name its callees (`Ask.callees`): their local time now is added to the question here, in
 one place. The tool body then calls `approval_from()` on the resolver's outcome: it raises on decline or
 cancel and tells the body whether to act or to return the confirmation request.
+
+A question never waits forever. On a legacy (2025-11-25) connection the server sends `elicitation/create` mid-call
+and would wait for the answer, so the resolver asks itself, for at most TELLI_MCP_ELICITATION_TIMEOUT_SECONDS
+(the registry sets it per call, see `answers_within`), and returns the outcome as a plain value; unanswered,
+nothing is done and the result says so. On 2026-07-28 the SDK returns the question to the client and does not
+wait (the sealed request state expires with the same setting). The tool call's telli deadline stands still
+while the human thinks.
 """
 
 from __future__ import annotations
@@ -28,12 +35,15 @@ import json
 import secrets
 import time
 import typing
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Self
 
+import anyio
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
@@ -41,10 +51,12 @@ from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from telli_mcp.config import ConfirmMode
+from telli_mcp.client import current_deadline
+from telli_mcp.config import ConfirmMode, Settings, env_var
 from telli_mcp.server.callees import Callee, local_times
 from telli_mcp.server.errors import translating
 from telli_mcp.server.results import ToolResult
+from telli_mcp.text import block
 
 __all__ = [
     "TOKEN_ARGUMENT",
@@ -57,8 +69,10 @@ __all__ = [
     "Confirmation",
     "ConfirmationRequest",
     "Gate",
+    "NotConfirmed",
     "PendingAction",
     "TokenSigner",
+    "answers_within",
     "approval_from",
     "canonical_digest",
     "client_can_elicit",
@@ -69,6 +83,21 @@ __all__ = [
 TOKEN_TTL_SECONDS = 300
 TOKEN_ARGUMENT = "confirmation_token"
 _CONTEXT = "ctx"
+_ANSWER_SETTING = env_var("elicitation_timeout_seconds")
+
+_answer_within: ContextVar[float] = ContextVar(
+    "telli_mcp_answer_within", default=Settings.model_fields["elicitation_timeout_seconds"].default
+)
+
+
+@contextmanager
+def answers_within(seconds: float) -> Iterator[None]:
+    """How long a question to the human may wait inside this block (the registry wraps each tool call)."""
+    token = _answer_within.set(seconds)
+    try:
+        yield
+    finally:
+        _answer_within.reset(token)
 
 
 class ConfirmForm(BaseModel):
@@ -126,6 +155,13 @@ class Approval:
     granted: bool
     via: Literal["elicitation", "token", "off", "pending", "not_needed"]
     request: ConfirmationRequest | None = None
+
+
+@dataclass(frozen=True)
+class NotConfirmed:
+    """The resolver asked the human itself and did not get a yes: why, in a sentence. Nothing may be done."""
+
+    reason: str
 
 
 @dataclass
@@ -196,6 +232,11 @@ class TokenSigner:
             del self._spent[nonce]
 
 
+def _legacy(ctx: Context) -> bool:
+    """A 2025-11-25 connection: a question is a request the server sends mid-call and waits on."""
+    return ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS
+
+
 def client_can_elicit(ctx: Context) -> bool:
     """True when this connection can put a question to the user."""
     capabilities = ctx.client_capabilities
@@ -204,9 +245,30 @@ def client_can_elicit(ctx: Context) -> bool:
     elicitation = capabilities.elicitation
     if elicitation.form is None and elicitation.url is not None:
         return False
-    legacy = ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS
     # A legacy stateless/JSON-response HTTP leg has no channel to send the question on.
-    return not (legacy and not ctx.session.can_send_request)
+    return not (_legacy(ctx) and not ctx.session.can_send_request)
+
+
+async def _ask_human(ctx: Context, question: Elicit[ConfirmForm]) -> Approval | NotConfirmed:
+    """Put the question to the human over a legacy connection, waiting at most the call's answer time.
+
+    The telli deadline of the call stands still meanwhile: the human's thinking time is not telli's.
+    """
+    limit = _answer_within.get()
+    call = current_deadline()
+    with call.paused() if call is not None else nullcontext(), anyio.move_on_after(limit) as waiting:
+        try:
+            outcome = await ctx.elicit(question.message, question.schema)
+        except ValueError:
+            # Accepted with no or malformed content (the SDK reports the same mistake this way).
+            return NotConfirmed("The answer to the confirmation question could not be read.")
+    if waiting.cancelled_caught:
+        return NotConfirmed(
+            f"The user did not answer the confirmation question within {limit:g} s ({_ANSWER_SETTING}), so it "
+            "was withdrawn. Call the tool again to ask again."
+        )
+    reason = _refusal(outcome)
+    return Approval(granted=True, via="elicitation") if reason is None else NotConfirmed(reason)
 
 
 def gate(
@@ -244,16 +306,25 @@ def gate(
     return Approval(granted=False, via="pending", request=request)
 
 
-def approval_from(outcome: ElicitationResult[Any], *, what: str) -> Approval:
-    """Interpret a resolver outcome inside the tool body; raise `ToolError` when the user said no."""
+def _refusal(outcome: ElicitationResult[Any]) -> str | None:
+    """Why an elicitation's outcome is no yes, or None for a yes."""
     if not isinstance(outcome, AcceptedElicitation):
-        raise ToolError(f"The user did not confirm ({outcome.action}). Nothing was done: {what}")
-    data = outcome.data
+        return f"The user did not confirm ({outcome.action})."
+    if isinstance(outcome.data, ConfirmForm) and outcome.data.confirm:
+        return None
+    return "The user declined."
+
+
+def approval_from(outcome: ElicitationResult[Any], *, what: str) -> Approval:
+    """Interpret a resolver outcome inside the tool body; raise `ToolError` when the user said no (or nothing)."""
+    # A resolver's plain value (an approval, or the human's no it got itself) arrives as an accepted outcome.
+    data = outcome.data if isinstance(outcome, AcceptedElicitation) else None
     if isinstance(data, Approval):
         return data
-    if isinstance(data, ConfirmForm) and data.confirm:
-        return Approval(granted=True, via="elicitation")
-    raise ToolError(f"The user declined. Nothing was done: {what}")
+    reason = data.reason if isinstance(data, NotConfirmed) else _refusal(outcome)
+    if reason is not None:
+        raise ToolError(f"{reason} Nothing was done: {what}")
+    return Approval(granted=True, via="elicitation")
 
 
 @dataclass(frozen=True)
@@ -275,6 +346,8 @@ AskFn = Callable[..., Awaitable[Ask | None]]
 """`ask(arguments, ctx, **needs)`: the question for these validated arguments, or None when this call will
 neither dial nor erase anything (nothing to confirm; a token, if given, is still checked)."""
 Gate = Callable[[Context, PendingAction, str | None], Approval | Elicit[ConfirmForm]]
+Decision = Approval | NotConfirmed | Elicit[ConfirmForm]
+"""What a confirmation resolver returns: a plain outcome, or (2026-07-28) the question for the SDK to ask."""
 
 
 class Confirmation:
@@ -298,8 +371,8 @@ class Confirmation:
         self.dials = False
         self.resolver = self._make_resolver()
 
-    def _make_resolver(self) -> Callable[..., Awaitable[Approval | Elicit[ConfirmForm]]]:
-        async def resolver(**values: Any) -> Approval | Elicit[ConfirmForm]:
+    def _make_resolver(self) -> Callable[..., Awaitable[Decision]]:
+        async def resolver(**values: Any) -> Decision:
             return await self._decide(dict(values))
 
         resolver.__telli_confirmation__ = self  # type: ignore[attr-defined]
@@ -322,12 +395,12 @@ class Confirmation:
         self.resolver.__annotations__ = {
             _CONTEXT: Context,
             **{name: Annotated[Any, need] for name, need in self._needs.items()},
-            "return": Approval | Elicit[ConfirmForm],
+            "return": Decision,
         }
         # The SDK keys a pending question by the resolver's qualified name; make it the tool's.
         self.resolver.__qualname__ = self.resolver.__name__ = f"confirm_{tool}"
 
-    async def _decide(self, values: dict[str, Any]) -> Approval | Elicit[ConfirmForm]:
+    async def _decide(self, values: dict[str, Any]) -> Decision:
         if self.tool is None:
             raise RuntimeError("a Confirmation was used before the registry bound it to its tool")
         ctx: Context = values.pop(_CONTEXT)
@@ -336,7 +409,11 @@ class Confirmation:
         ask = await self._ask(MappingProxyType(values), ctx, **needs)
         if ask is None and not token:
             return Approval(granted=True, via="not_needed")
-        return self._gate(ctx, self._action(values, ask), token)
+        decision = self._gate(ctx, self._action(values, ask), token)
+        if isinstance(decision, Elicit) and _legacy(ctx):
+            # The SDK would send this mid-call and wait without limit; ask with the call's answer time instead.
+            return await _ask_human(ctx, decision)
+        return decision
 
     def _action(self, arguments: dict[str, Any], ask: Ask | None) -> PendingAction:
         assert self.tool is not None
@@ -347,7 +424,8 @@ class Confirmation:
             if not ask.callees:
                 raise RuntimeError(f"{self.tool} dials, so its Ask must name the callees")
             question = f"{question}\n{local_times(ask.callees, self._now())}"
-        return PendingAction(self.tool, arguments, question, ask.binding)
+        # The last clean of everything a human is shown, whatever the tool put into its question.
+        return PendingAction(self.tool, arguments, block(question), ask.binding)
 
 
 def declared_confirmations(fn: Callable[..., Any]) -> list[Confirmation]:

@@ -2,6 +2,7 @@
 
 Validation errors reach the model as `isError` results naming the argument (the SDK validates arguments
 before the tool body runs), so no HTTP request is ever sent for a malformed id, number, date or timezone.
+A rejected value is quoted clipped (`_quoted`): the message says what is wrong without growing with the input.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from zoneinfo import available_timezones
 
 import phonenumbers
 from pydantic import AfterValidator, Field
+
+from telli_mcp.bounded import clip
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -39,12 +42,22 @@ __all__ = [
 ]
 
 
+_VALUE_SHOWN = 60
+"""Characters of a rejected value quoted in its error; the advice after it must stay visible."""
+
+
+def _quoted(value: str) -> str:
+    return clip(repr(value), _VALUE_SHOWN)
+
+
 def _check_uuid(value: str, what: str, source: str) -> str:
     try:
         return str(uuid.UUID(value.strip()))
     except ValueError:
-        raise ValueError(f"{value!r} is not a {what} (a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a); "
-                         f"get one from {source}") from None
+        raise ValueError(
+            f"{_quoted(value)} is not a {what} (a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a); "
+            f"get one from {source}"
+        ) from None
 
 
 def check_contact_id(value: str) -> str:
@@ -63,13 +76,13 @@ def check_e164(value: str) -> str:
     """A phone number in E.164 (+ country code and number, no spaces), checked with `phonenumbers`."""
     raw = value.strip()
     if not raw.startswith("+"):
-        raise ValueError(f"{value!r} must be in E.164 format with country code, e.g. +4915112345678")
+        raise ValueError(f"{_quoted(value)} must be in E.164 format with country code, e.g. +4915112345678")
     try:
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
-        raise ValueError(f"{value!r} is not a phone number in E.164 format, e.g. +4915112345678") from None
+        raise ValueError(f"{_quoted(value)} is not a phone number in E.164 format, e.g. +4915112345678") from None
     if not phonenumbers.is_possible_number(parsed):
-        raise ValueError(f"{value!r} is not a possible phone number for its country code")
+        raise ValueError(f"{_quoted(value)} is not a possible phone number for its country code")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -81,7 +94,7 @@ def _iana_zones() -> frozenset[str]:
 
 def check_timezone(value: str) -> str:
     if value not in _iana_zones():
-        raise ValueError(f"{value!r} is not an IANA timezone name such as Europe/Berlin or America/New_York")
+        raise ValueError(f"{_quoted(value)} is not an IANA timezone name such as Europe/Berlin or America/New_York")
     return value
 
 
@@ -94,7 +107,7 @@ def _optional(check: Callable[[str], str]) -> Callable[[str | None], str | None]
 
 def check_email(value: str) -> str:
     if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError(f"{value!r} is not an email address")
+        raise ValueError(f"{_quoted(value)} is not an email address")
     return value
 
 

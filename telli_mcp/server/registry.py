@@ -3,6 +3,12 @@
 Filtering happens once, at registration: a tool that is off does not exist for the client at all.
 Read-only wins over everything. A tool whose declared risk needs the human's yes is refused unless it
 declares a confirmation, which is then bound to the tool's name and all of its arguments.
+
+Every call of a registered tool runs in one place (`_TelliTool.run`): inside its telli deadline
+(TELLI_MCP_TOOL_DEADLINE_SECONDS, see `errors.translating`) and its answer time for the human
+(TELLI_MCP_ELICITATION_TIMEOUT_SECONDS, see `confirm`), and whatever error text it produces reaches the model
+bounded: argument validation problems as the first few and a count, any other text cut at a few kilobytes,
+and without the server's own paths (its data directory, its installation), which are no business of a model.
 """
 
 from __future__ import annotations
@@ -11,15 +17,23 @@ import functools
 import inspect
 import typing
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import pydantic_core
 from mcp.server.mcpserver import Context, MCPServer, Resolve
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from telli_mcp.server.confirm import declared_confirmations
-from telli_mcp.server.errors import translating
+import telli_mcp
+from telli_mcp.bounded import MAX_TEXT_CHARS, clip
+from telli_mcp.client import deadline
+from telli_mcp.config import Settings, env_var, resolve_data_dir
+from telli_mcp.server.confirm import answers_within, declared_confirmations
+from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.errors import invalid_arguments, translating
 from telli_mcp.server.risk import Risk, ToolSpec, annotations_for
 from telli_mcp.server.schema_compact import compact_input_schema, compact_output_schema
 
@@ -78,6 +92,56 @@ def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
     return wrapper
 
 
+_DEADLINE_SETTING = env_var("tool_deadline_seconds")
+
+
+def _settings(context: Context[Any, Any]) -> Settings:
+    """The server's settings for this call (defaults when called outside a served request)."""
+    try:
+        deps = context.request_context.lifespan_context
+    except ValueError:
+        deps = None
+    return deps.settings if isinstance(deps, ServerDeps) else Settings.model_construct()
+
+
+_INSTALLATION = str(Path(telli_mcp.__file__).resolve().parent)
+
+
+def _server_paths(settings: Settings) -> list[tuple[str, str]]:
+    data_dir = resolve_data_dir(settings)
+    candidates = [(str(data_dir), "<data dir>"), (str(data_dir.resolve()), "<data dir>"), (_INSTALLATION, "<server>")]
+    # Only whole absolute paths below the root: replacing "/" or "." would garble every message.
+    return [(path, label) for path, label in candidates if Path(path).is_absolute() and len(Path(path).parts) > 1]
+
+
+def _for_model(text: str, settings: Settings) -> str:
+    """An error text as the model may see it: the server's own paths replaced, then cut to size."""
+    for path, label in _server_paths(settings):
+        text = text.replace(path, label)
+    return clip(text, MAX_TEXT_CHARS)
+
+
+class _TelliTool(Tool):
+    """A registered tool whose every call is bounded in time and in the size of its error text."""
+
+    async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
+        settings = _settings(context)
+        try:
+            with (
+                deadline(settings.tool_deadline_seconds, setting=_DEADLINE_SETTING),
+                answers_within(settings.elicitation_timeout_seconds),
+            ):
+                return await super().run(arguments, context, convert_result)
+        except UnexpectedToolError:
+            raise  # the SDK's generic text: nothing of the exception reaches the model
+        except ToolError as err:
+            cause = err.__cause__
+            if isinstance(cause, ValidationError):
+                # The SDK's own text lists every problem with its input: megabytes for a long list of bad ids.
+                raise ToolError(f"Error executing tool {self.name}: {invalid_arguments(cause)}") from cause
+            raise ToolError(_for_model(str(err), settings)) from cause
+
+
 class ToolRegistry:
     """Adds tools to an `MCPServer` according to the active toolsets and read-only mode."""
 
@@ -111,10 +175,14 @@ class ToolRegistry:
         self._compact(spec.name)
 
     def _compact(self, name: str) -> None:
-        # The SDK offers no public hook for schema generation; this reaches its tool manager in one place,
-        # and the catalogue snapshot test fails loudly if the SDK changes shape.
-        tool = self._server._tool_manager.get_tool(name)
+        # The SDK offers no public hook for schema generation or for wrapping a tool's whole run (argument
+        # validation, resolvers, body); this reaches its tool manager in one place, and the catalogue snapshot
+        # test fails loudly if the SDK changes shape.
+        manager = self._server._tool_manager
+        tool = manager.get_tool(name)
         assert tool is not None
         tool.parameters = compact_input_schema(tool.parameters)
         if tool.fn_metadata.output_schema is not None:
             tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
+        fields = {field: getattr(tool, field) for field in Tool.model_fields}
+        manager._tools[name] = _TelliTool.model_construct(**fields)

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import SimClock
 from .errors import default_code
-from .faults import BODY_KINDS, HTTP_KINDS, TRANSPORT_KINDS, Fault, FaultQueue
+from .faults import BODY_KINDS, HTTP_KINDS, TRANSPORT_KINDS, TRICKLE_PAUSE_SECONDS, Fault, FaultQueue
 from .request_log import RequestLog
 
 __all__ = ["CONTROL_PREFIX", "FaultMiddleware", "FaultTransport", "LateRequests"]
@@ -33,7 +33,7 @@ _LATE = "applied_late"
 
 
 async def _sleep(seconds: float) -> None:
-    """Module-level so tests can replace the wall-clock wait of `latency` faults."""
+    """Module-level so tests can replace the wall-clock wait of `latency` and `trickle` faults."""
     await anyio.sleep(seconds)
 
 
@@ -86,6 +86,9 @@ class FaultMiddleware:
                 headers = [(name, value) for name, value in headers if name.lower() != b"content-type"]
                 headers.append((b"content-type", content_type))
             await _send(send, status, body, extra, headers)
+        elif fault.kind == "trickle":
+            status, headers, full = await _capture(self.app, scope, receive)
+            await _trickle(send, status, full, headers, fault.latency or TRICKLE_PAUSE_SECONDS)
         else:  # latency
             await _sleep(fault.latency)
             await self.app(scope, receive, send)
@@ -232,6 +235,15 @@ async def _send(
     base += [(b"content-length", str(len(body)).encode()), *extra]
     await send({"type": "http.response.start", "status": status, "headers": base})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _trickle(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]], pause: float) -> None:
+    """The answer with its headers at once, then its body a byte at a time, `pause` seconds apart."""
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    for index in range(len(body)):
+        await send({"type": "http.response.body", "body": body[index : index + 1], "more_body": True})
+        await _sleep(pause)
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

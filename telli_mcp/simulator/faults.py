@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["BODY_KINDS", "HTTP_KINDS", "TRANSPORT_KINDS", "BodyEdit", "Fault", "FaultKind", "FaultQueue"]
+__all__ = [
+    "BODY_KINDS",
+    "HTTP_KINDS",
+    "TRANSPORT_KINDS",
+    "TRICKLE_PAUSE_SECONDS",
+    "BodyEdit",
+    "Fault",
+    "FaultKind",
+    "FaultQueue",
+]
 
 FaultKind = Literal[
     "status",
@@ -19,14 +28,17 @@ FaultKind = Literal[
     "text_body",
     "reshape",
     "applied_late",
+    "trickle",
 ]
 
 TRANSPORT_KINDS: frozenset[str] = frozenset({"timeout_before", "timeout_after", "connect_error", "applied_late"})
 """Faults raised by the in-process transport (they cannot exist on a real socket server)."""
 BODY_KINDS: frozenset[str] = frozenset({"truncated", "empty_body", "text_body", "reshape"})
 """Faults that let the request be processed and then change the answer's body."""
-HTTP_KINDS: frozenset[str] = frozenset({"status", "malformed_json", "latency"}) | BODY_KINDS
+HTTP_KINDS: frozenset[str] = frozenset({"status", "malformed_json", "latency", "trickle"}) | BODY_KINDS
 """Faults produced by the ASGI app itself, so they also work over real HTTP."""
+TRICKLE_PAUSE_SECONDS = 1.0
+"""The pause between two bytes of a `trickle` answer unless the fault sets `latency`."""
 
 EditOp = Literal["set", "delete", "rename"]
 
@@ -104,7 +116,9 @@ class Fault:
     `malformed_json` answers 200 with a non-JSON body (not processed); `latency` delays the answer by
     `latency` seconds. These process the request and then change the answer: `truncated` cuts the real body
     in half; `empty_body` keeps the status and sends no body; `text_body` keeps the status and sends a plain
-    text "OK"; `reshape` applies `edits` (BodyEdits, or dicts of their fields) to the JSON body.
+    text "OK"; `reshape` applies `edits` (BodyEdits, or dicts of their fields) to the JSON body; `trickle` sends
+    the real answer one byte at a time, `latency` seconds apart (`TRICKLE_PAUSE_SECONDS` when 0), so every read
+    gets a byte in time and only a deadline on the whole exchange ends the wait (a real wait: `anyio.sleep`).
 
     `applied_late` is telli answering after the client gave up: the transport raises a read timeout to the
     client at once, without processing the request, and the simulator applies the request later, when

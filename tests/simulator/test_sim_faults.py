@@ -132,20 +132,45 @@ async def test_truncated_processes_the_request_and_cuts_the_body_in_half(
     assert len(account.contacts) == 2
 
 
-async def test_latency_delays_then_answers_normally(
-    client: httpx2.AsyncClient, sim: TelliSimulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    waited: list[float] = []
+@pytest.fixture
+def waited(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The simulator's pauses (latency, trickle), recorded instead of slept."""
+    pauses: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
-        waited.append(seconds)
+        pauses.append(seconds)
 
     monkeypatch.setattr(fault_layer, "_sleep", fake_sleep)
+    return pauses
+
+
+async def test_latency_delays_then_answers_normally(
+    client: httpx2.AsyncClient, sim: TelliSimulator, waited: list[float]
+) -> None:
     sim.inject(Fault(kind="latency", latency=1.5))
     response = await client.get("/v1/verify-api-key")
     assert response.status_code == 200
     assert waited == [1.5]
     assert sim.request_log[-1].fault == "latency"
+
+
+async def test_trickle_processes_the_request_then_sends_the_answer_a_byte_at_a_time(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account, waited: list[float]
+) -> None:
+    sim.inject(Fault(method="POST", path="/v2/contacts", kind="trickle", latency=0.25))
+    response = await client.post("/v2/contacts", json=contact_body(externalId="slow"))
+    assert response.status_code == 201 and response.json()["externalId"] == "slow"
+    assert waited == [0.25] * len(response.content)  # one pause after every byte
+    assert len(account.contacts) == 1  # processed: a client that gives up has still created the contact
+    assert sim.request_log[-1].fault == "trickle"
+
+
+async def test_trickle_waits_a_second_per_byte_unless_told_otherwise(
+    client: httpx2.AsyncClient, sim: TelliSimulator, waited: list[float]
+) -> None:
+    sim.inject(Fault(kind="trickle"))
+    response = await client.get("/v1/verify-api-key")
+    assert response.status_code == 200 and set(waited) == {1.0} and len(waited) == len(response.content)
 
 
 async def test_the_log_records_every_request_in_order(client: httpx2.AsyncClient, sim: TelliSimulator) -> None:

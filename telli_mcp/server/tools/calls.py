@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, Field
 
+from telli_mcp.bounded import first
 from telli_mcp.client import (
     BatchReport,
     CallDetails,
@@ -47,11 +48,13 @@ from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.transcripts import TranscriptPage, transcript_page
 from telli_mcp.server.views import CallDetail, CallSummary, call_detail, call_summary
+from telli_mcp.text import InlineText, inline
 
 __all__ = ["CallList", "CallNowResult", "CancelResult", "ItemProblem", "ScheduleCallsResult", "register"]
 
 CALLS = "calls"
 ITEMS_SHOWN = 50
+"""Problems and skipped contacts a result lists; the note says how many there are in all."""
 DIALER_NOTE = (
     "telli's auto-dialer places each call at the earliest opportunity inside the account's dialer window, in "
     "the contact's timezone, and retries unreached contacts. An exact time cannot be set through the API. "
@@ -70,8 +73,9 @@ def _unique(ids: list[str]) -> list[str]:
 
 ContactIdsArg = Annotated[
     list[ContactIdArg],
-    AfterValidator(_unique),
+    # The length first: a list of 100,000 ids is refused on its size, not after checking every id.
     Field(min_length=1, max_length=1000, description="telli contact ids (from list_contacts/get_contact)"),
+    AfterValidator(_unique),
 ]
 RetryDaysArg = Annotated[int | None, Field(ge=1, le=60, description="Days to keep retrying (default: account setting)")]
 
@@ -79,7 +83,7 @@ RetryDaysArg = Annotated[int | None, Field(ge=1, le=60, description="Days to kee
 class ItemProblem(ToolResult):
     contact_id: str
     status: Literal["error", "unknown", "not_sent"]
-    error: str | None = None
+    error: InlineText | None = None
     check: str | None = Field(default=None, description="For unknown: how to find out; never just resend")
 
 
@@ -106,6 +110,12 @@ class CancelResult(ToolResult):
     removed: list[str] = Field(description="Contacts taken out of the auto-dialer")
     not_in_dialer: list[str] = Field(default_factory=list, description="Were not in the dialer (nothing to do)")
     problems: list[ItemProblem] = Field(default_factory=list)
+    note: str | None = None
+
+
+def cancel_check(contact_id: str) -> str:
+    """How to settle a cancel whose answer was lost: taking a contact out of the dialer is safe to repeat."""
+    return f"cancel_scheduled_calls again for {contact_id} (safe to repeat), or get_contact to see dialer_status"
 
 
 class CallList(ToolResult):
@@ -141,10 +151,13 @@ def _schedule_result(report: BatchReport, plan: SchedulePlan, times: str) -> Sch
         )
     if plan.skipped:
         note += f" Left alone (see skipped): {len(plan.skipped)}."
+    shown, hidden = first(problems, ITEMS_SHOWN)
+    if hidden:
+        note += f" problems lists the first {len(shown)} of {len(problems):,}."
     return ScheduleCallsResult(
         status=status,
         scheduled_count=done,
-        problems=problems[:ITEMS_SHOWN],
+        problems=shown,
         skipped=plan.skipped_results()[:ITEMS_SHOWN],
         local_times=times,
         note=note + dialer_clock_warning(plan.dial),
@@ -166,8 +179,8 @@ def _unknown_call(plan: CallNowPlan, err: TelliError, times: str) -> CallNowResu
         contact_id=plan.contact.contact_id,
         local_time=times,
         check=call_check(plan.contact),
-        note=f"telli did not confirm the call ({err}): it may or may not have been placed. It was not sent again; "
-        "run the check before anything else.",
+        note=f"telli did not confirm the call ({inline(str(err))}): it may or may not have been placed. It was not "
+        "sent again; run the check before anything else.",
     )
 
 
@@ -329,8 +342,10 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         report = await deps.client(ctx).calls.remove_from_dialer_batch(contact_ids)
         removed = [item.ref for item in report.items if item.status == "success"]
         idle = [item.ref for item in report.items if item.status == "error" and _is_not_in_dialer(item.error)]
-        problems = [p for p in _problems(report) if p.contact_id not in idle]
-        return CancelResult(removed=removed, not_in_dialer=idle, problems=problems[:ITEMS_SHOWN])
+        problems = [p for p in _problems(report, cancel_check) if p.contact_id not in idle]
+        shown, hidden = first(problems, ITEMS_SHOWN)
+        note = f"problems lists the first {len(shown)} of {len(problems):,}." if hidden else None
+        return CancelResult(removed=removed, not_in_dialer=idle, problems=shown, note=note)
 
     async def list_calls(
         ctx: Context,

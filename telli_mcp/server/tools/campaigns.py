@@ -1,20 +1,22 @@
 """Campaign tools: bulk call campaigns from a lead list, with a local ledger that makes them resumable."""
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from telli_mcp.campaigns import (
     CampaignEngine,
-    CampaignError,
     CampaignPlan,
     CampaignProgress,
     CampaignRequest,
     CampaignRunResult,
+    CampaignStatusReport,
+    NotableLead,
 )
 from telli_mcp.campaigns.ids import default_campaign_id
 from telli_mcp.campaigns.lead_files import LeadFile, allowed_roots, read_lead_file
@@ -28,9 +30,9 @@ from telli_mcp.server.params import AgentIdArg, ConfirmationTokenArg, CursorArg,
 from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
-from telli_mcp.server.sanitize import clean
+from telli_mcp.text import InlineText, fence_inline, inline, inline_json, optional, plain_json, plain_line
 
-__all__ = ["register"]
+__all__ = ["campaign_status_document", "campaign_status_view", "register"]
 
 CAMPAIGNS = "campaigns"
 ISSUES_SHOWN = 20
@@ -46,43 +48,46 @@ class StartCampaignResult(Confirmable):
     campaign_id: str
     valid_leads: int
     invalid_leads: int
-    invalid: list[str] = Field(description="'row N: reason', first 20")
-    blocking_reasons: list[str]
+    invalid: list[InlineText] = Field(description="'row N: reason', first 20")
+    blocking_reasons: list[InlineText]
     timezones: dict[str, int] = Field(
         default_factory=dict, description="Leads per time-zone source: column, inferred, account_default"
     )
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[InlineText] = Field(default_factory=list)
     scheduled_now: int = 0
     scheduled_total: int = 0
     failed: int = 0
     unknown: int = 0
     not_scheduled: int = Field(default=0, description="Valid leads not in the auto-dialer after this run")
-    not_scheduled_reasons: list[str] = Field(default_factory=list, description="'N leads: reason', most common first")
-    message: str
+    not_scheduled_reasons: list[InlineText] = Field(
+        default_factory=list, description="'N leads: reason', most common first"
+    )
+    message: InlineText
 
 
 class NotableItem(ToolResult):
     kind: str
-    name: str | None = None
-    phone_number: str
+    name: InlineText | None = None
+    phone_number: InlineText
     detail: str | None = None
+    """Fenced: a call's summary or note, or why the lead failed."""
 
 
 class CampaignStatusResult(ToolResult):
     campaign_id: str
-    name: str
+    name: InlineText
     status: str
     progress_percent: float
     contacts: dict[str, int]
     outcomes: dict[str, int]
     notable: list[NotableItem]
     next_cursor: str | None
-    note: str | None = None
+    note: InlineText | None = None
 
 
 class CampaignListItem(ToolResult):
     campaign_id: str
-    name: str
+    name: InlineText
     status: str
     leads: int
     created_at: str
@@ -99,7 +104,7 @@ class StopCampaignResult(ToolResult):
     removed_now: int
     already_stopped: int
     failed: int
-    message: str
+    message: InlineText
 
 
 def _request(args: dict[str, Any], lead_file: LeadFile | None) -> CampaignRequest:
@@ -118,7 +123,7 @@ def _request(args: dict[str, Any], lead_file: LeadFile | None) -> CampaignReques
 def _issues(plan_or_run: CampaignPlan | CampaignRunResult) -> list[str]:
     report = plan_or_run.validation
     return [
-        clean(f"row {p.row}: {p.field}: {p.reason}" if p.field else f"row {p.row}: {p.reason}")
+        f"row {p.row}: {p.field}: {p.reason}" if p.field else f"row {p.row}: {p.reason}"
         for p in report.invalid[:ISSUES_SHOWN]
     ]
 
@@ -133,7 +138,7 @@ def _plan_result(plan: CampaignPlan, status: str, message: str) -> StartCampaign
         invalid=_issues(plan),
         blocking_reasons=plan.blocking_reasons,
         timezones=dict(plan.timezones.by_source),
-        warnings=[clean(w) for w in plan.warnings],
+        warnings=plan.warnings,
         message=message,
     )
 
@@ -149,7 +154,7 @@ def _zones_sentence(plan: CampaignPlan) -> str:
 
 def _question(plan: CampaignPlan) -> str:
     report = plan.validation
-    agent = f'agent "{clean(plan.agent_name or plan.agent_id)}" ({plan.agent_id})'
+    agent = f'agent "{inline(plan.agent_name or plan.agent_id)}" ({plan.agent_id})'
     caller = f"from {plan.from_number}" if plan.from_number else "from the account's outbound number pool"
     skipped = f" ({report.invalid_leads_count} invalid leads will be skipped)" if report.invalid_leads_count else ""
     resume = (
@@ -159,7 +164,7 @@ def _question(plan: CampaignPlan) -> str:
     )
     retry = f"up to {plan.max_retry_days} days" if plan.max_retry_days else "the account's default number of days"
     return (
-        f'Start the call campaign "{clean(plan.name)}" ({plan.campaign_id}): schedule real phone calls to '
+        f'Start the call campaign "{inline(plan.name)}" ({plan.campaign_id}): schedule real phone calls to '
         f"{plan.to_schedule} contacts{skipped} with {agent}, {caller}, retrying unreached people for {retry}."
         f"{resume} telli's auto-dialer calls each at the earliest opportunity inside the account's dialer window "
         f"in their own timezone.{_zones_sentence(plan)}{_other_zones(plan)} Every call rings a real person and costs "
@@ -191,15 +196,48 @@ def _run_result(run: CampaignRunResult) -> StartCampaignResult:
         invalid=_issues(run),
         blocking_reasons=[],
         timezones=dict(run.timezones.by_source) if run.timezones else {},
-        warnings=[clean(w) for w in run.warnings],
+        warnings=run.warnings,
         scheduled_now=run.scheduled_now,
         scheduled_total=run.scheduled_total,
         failed=run.failed,
         unknown=run.unknown,
         not_scheduled=run.not_scheduled,
-        not_scheduled_reasons=[clean(f"{r.leads} leads: {r.reason}") for r in run.not_scheduled_reasons],
+        not_scheduled_reasons=[f"{r.leads} leads: {r.reason}" for r in run.not_scheduled_reasons],
         message=f"{run.message} {run.dialer_note}",
     )
+
+
+def _detail(lead: NotableLead) -> str | None:
+    # A call's summary or note (free text from the call), or a failure reason that may quote telli: fenced.
+    return fence_inline(lead.detail) if lead.detail else None
+
+
+def campaign_status_view(report: CampaignStatusReport) -> CampaignStatusResult:
+    """What get_campaign shows: names cleaned, each notable detail fenced."""
+    notable = [
+        NotableItem(kind=str(n.kind), name=n.name or None, phone_number=n.phone_number, detail=_detail(n))
+        for n in report.notable
+    ]
+    return CampaignStatusResult(
+        campaign_id=report.campaign.campaign_id,
+        name=report.campaign.name,
+        status=str(report.campaign.status),
+        progress_percent=report.progress_percent,
+        contacts=report.contacts.model_dump(),
+        outcomes=report.outcomes.model_dump(),
+        notable=notable,
+        next_cursor=report.next_cursor,
+        note=report.note,
+    )
+
+
+def campaign_status_document(report: CampaignStatusReport) -> str:
+    """The full status report as JSON (the campaign resource), cleaned like `campaign_status_view`."""
+    data = inline_json(report.model_dump(mode="json", exclude_none=True))
+    for item, lead in zip(data["notable"], report.notable, strict=True):
+        if lead.detail:
+            item["detail"] = _detail(lead)
+    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> None:
@@ -236,11 +274,8 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
             "default_region": default_region,
             "ignore_unknown_columns": ignore_unknown_columns,
         }
-        try:
-            lead_file = None if leads_file is None else await read_lead_file(Path(leads_file), leads_roots)
-            return await engine(ctx).plan(_request(args, lead_file))
-        except CampaignError as err:
-            raise ToolError(str(err)) from None
+        lead_file = None if leads_file is None else await read_lead_file(Path(leads_file), leads_roots)
+        return await engine(ctx).plan(_request(args, lead_file))
 
     planned = Resolve(translating(plan_campaign, writes=False))
 
@@ -271,9 +306,10 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
                 description="Objects: phone_number, first_name, last_name; optional email, "
                 "external_id, timezone, property keys",
             ),
+            AfterValidator(plain_json),  # sent to telli: no control, escape, bidi or invisible characters
         ] = None,
         leads_file: Annotated[str | None, Field(description="Or a CSV/JSON file path")] = None,
-        name: Annotated[str | None, Field(max_length=100)] = None,
+        name: Annotated[str | None, Field(max_length=100), AfterValidator(optional(plain_line))] = None,
         campaign_id: Annotated[
             str | None, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Set to resume a campaign")
         ] = None,
@@ -302,11 +338,7 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
         async def progress(event: CampaignProgress) -> None:
             await ctx.report_progress(event.done, event.total, f"{event.phase}: {event.message}")
 
-        try:
-            run = await engine(ctx).start(plan, on_progress=progress)
-        except CampaignError as err:
-            raise ToolError(str(err)) from None
-        return _run_result(run)
+        return _run_result(await engine(ctx).start(plan, on_progress=progress))
 
     async def get_campaign(
         campaign_id: CampaignIdArg,
@@ -316,30 +348,7 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
     ) -> CampaignStatusResult:
         """Live progress of a campaign: contact statuses, outcomes, and notable leads (reached, callbacks,
         appointments, failures), paged."""
-        try:
-            report = await engine(ctx).status(campaign_id, limit=limit, cursor=cursor)
-        except CampaignError as err:
-            raise ToolError(str(err)) from None
-        notable = [
-            NotableItem(
-                kind=str(n.kind),
-                name=clean(n.name) if n.name else None,
-                phone_number=n.phone_number,
-                detail=clean(n.detail) if n.detail else None,
-            )
-            for n in report.notable
-        ]
-        return CampaignStatusResult(
-            campaign_id=report.campaign.campaign_id,
-            name=clean(report.campaign.name),
-            status=str(report.campaign.status),
-            progress_percent=report.progress_percent,
-            contacts=report.contacts.model_dump(),
-            outcomes=report.outcomes.model_dump(),
-            notable=notable,
-            next_cursor=report.next_cursor,
-            note=report.note,
-        )
+        return campaign_status_view(await engine(ctx).status(campaign_id, limit=limit, cursor=cursor))
 
     async def list_campaigns(
         ctx: Context,
@@ -351,7 +360,7 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
         items = [
             CampaignListItem(
                 campaign_id=c.campaign_id,
-                name=clean(c.name),
+                name=c.name,
                 status=str(c.status),
                 leads=c.leads_count,
                 created_at=c.created_at.isoformat(),
@@ -362,10 +371,7 @@ def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> 
 
     async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaignResult:
         """Stop a campaign: take all its still-pending contacts out of the auto-dialer. Safe to repeat."""
-        try:
-            result = await engine(ctx).stop(campaign_id)
-        except CampaignError as err:
-            raise ToolError(str(err)) from None
+        result = await engine(ctx).stop(campaign_id)
         return StopCampaignResult(
             campaign_id=result.campaign_id,
             status=str(result.status),

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from telli_mcp._version import __version__
 from telli_mcp.client import TelliError
+from telli_mcp.config import public_url
 from telli_mcp.server.deps import ServerDeps
 from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
@@ -43,10 +44,12 @@ def register(registry: ToolRegistry, deps: ServerDeps) -> None:
         try:
             valid = await client.verify_api_key()
         except TelliError as err:
+            # Also when telli is too slow for the call's deadline: the rest of the status is still worth having.
             valid = None
             logger.warning("verify-api-key failed: %s", type(err).__name__)
         return StatusResult(
-            server_version=__version__, base_url=client.base_url, sandbox=deps.sandbox is not None,
+            # Without user:password@, query or fragment: whatever a proxy URL carries stays out of the answer.
+            server_version=__version__, base_url=public_url(client.base_url), sandbox=deps.sandbox is not None,
             api_key=client.masked_key, key_valid=valid,
             read_only=deps.settings.read_only, confirm_mode=str(deps.settings.confirm),
             toolsets=sorted(deps.toolsets), tools=[spec.name for spec in registry.enabled],
