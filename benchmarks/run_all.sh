@@ -31,6 +31,7 @@ run() {
     run "$PY" benchmarks/context_cost.py
     run "$PY" benchmarks/bulk_campaign.py
     run "$PY" benchmarks/exactly_once.py
+    run "$PY" benchmarks/session_flood.py --flood 3000
     run "$PY" benchmarks/load.py
     run "$PY" benchmarks/load.py --mode legacy
     exit "$status"

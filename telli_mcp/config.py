@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "LOG_LEVELS",
     "ConfirmMode",
+    "ServerKeyUse",
     "Settings",
     "Transport",
     "default_data_dir",
@@ -55,6 +56,17 @@ class ConfirmMode(StrEnum):
     """No confirmation (unattended automation; must be chosen explicitly)."""
 
 
+class ServerKeyUse(StrEnum):
+    """Whether an HTTP request without an `Authorization` header may act with the server's own TELLI_API_KEY."""
+
+    AUTO = "auto"
+    """Allow it only while the server listens on a loopback address (a personal server); refuse it otherwise."""
+    ALLOW = "allow"
+    """Allow it on any address (a single-tenant deployment that trusts everything that can reach it)."""
+    REFUSE = "refuse"
+    """Refuse it: every HTTP request must bring its own key as `Authorization: Bearer <telli key>`."""
+
+
 class Transport(StrEnum):
     STDIO = "stdio"
     HTTP = "http"
@@ -74,13 +86,22 @@ class Settings(BaseSettings):
     """Base URL of the telli API."""
 
     timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="TELLI_TIMEOUT_SECONDS")
-    """Timeout of one HTTP request to telli, in seconds."""
+    """Timeout of one HTTP request to telli, from connecting to the last byte of the answer, in seconds."""
 
     max_retries: int = Field(default=3, ge=0, le=10, validation_alias="TELLI_MAX_RETRIES")
     """How often a request that is safe to repeat is retried on 429/502/503/504 or a connection error."""
 
     retry_deadline_seconds: float = Field(default=60.0, gt=0, validation_alias="TELLI_RETRY_DEADLINE_SECONDS")
     """Upper bound on the total time spent on one request including its retries, in seconds."""
+
+    tool_deadline_seconds: float = Field(default=60.0, gt=0, validation_alias="TELLI_MCP_TOOL_DEADLINE_SECONDS")
+    """Upper bound on one tool call's work against telli (every request, retry and read, however slowly telli
+    answers), in seconds; the tool then answers with what it knows."""
+
+    elicitation_timeout_seconds: float = Field(
+        default=300.0, gt=0, validation_alias="TELLI_MCP_ELICITATION_TIMEOUT_SECONDS"
+    )
+    """How long a confirmation question waits for the human's answer, in seconds; then nothing is done."""
 
     account_timezone: Annotated[str, AfterValidator(check_iana_zone)] = Field(
         default="Europe/Berlin", validation_alias="TELLI_ACCOUNT_TIMEZONE"
@@ -124,6 +145,20 @@ class Settings(BaseSettings):
         default=(), validation_alias="TELLI_MCP_ALLOWED_ORIGINS"
     )
     """HTTP mode: extra Origin header values to accept besides loopback (e.g. `https://app.example.com`)."""
+
+    server_key_over_http: ServerKeyUse = Field(
+        default=ServerKeyUse.AUTO, validation_alias="TELLI_MCP_SERVER_KEY_OVER_HTTP"
+    )
+    """HTTP mode: whether a request without `Authorization` may use TELLI_API_KEY (`auto`: only on a loopback
+    bind)."""
+
+    max_sessions: int = Field(default=1000, ge=1, validation_alias="TELLI_MCP_MAX_SESSIONS")
+    """HTTP mode: most open legacy-era (2025-11-25) sessions. When full, a session with no request in flight is
+    closed to admit a new one (idle before connected, the caller holding the most first, least recently active
+    first); 503 with Retry-After only while every session is busy."""
+
+    session_idle_seconds: float = Field(default=600.0, gt=0, validation_alias="TELLI_MCP_SESSION_IDLE_SECONDS")
+    """HTTP mode: a legacy-era session with no request for this many seconds is closed."""
 
     @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from telli_mcp.config import Settings, looks_like_placeholder, unsubstituted_placeholders
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
     from mcp.server.transport_security import TransportSecuritySettings
+    from starlette.types import ASGIApp
 
-__all__ = ["looks_like_placeholder", "run_server", "transport_security"]
+__all__ = ["http_app", "looks_like_placeholder", "run_server", "transport_security"]
 
 logger = logging.getLogger("telli_mcp")
 
@@ -41,7 +43,22 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
     if transport == "stdio":
         server.run("stdio")
     else:
-        server.run("streamable-http", host=host, port=port, transport_security=transport_security(settings, host))
+        _serve_http(http_app(server, backend.settings, host), host=host, port=port, log_level=settings.log_level)
+
+
+def http_app(server: MCPServer[Any], settings: Settings, host: str) -> ASGIApp:
+    """The HTTP deployment: bounded sessions behind the caller-key check (who may use which telli key)."""
+    from telli_mcp.server.http_auth import RequireCallerKey, anonymous_may_use_server_key
+    from telli_mcp.server.sessions import streamable_app
+
+    app = streamable_app(server, settings, transport_security(settings, host))
+    return RequireCallerKey(app, allow_anonymous=anonymous_may_use_server_key(settings, host))
+
+
+def _serve_http(app: ASGIApp, *, host: str, port: int, log_level: str) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
 
 
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
@@ -58,7 +75,9 @@ def transport_security(settings: Settings, host: str) -> TransportSecuritySettin
 
     if "*" in settings.allowed_hosts:
         return TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    if host not in ("127.0.0.1", "localhost", "::1") and not settings.allowed_hosts:
+    from telli_mcp.server.http_auth import is_loopback
+
+    if not is_loopback(host) and not settings.allowed_hosts:
         logger.warning("Listening on %s, but only requests addressed to localhost are accepted. Set "
                        "TELLI_MCP_ALLOWED_HOSTS to the hostname clients use (e.g. mcp.example.com:*).", host)
     return TransportSecuritySettings(

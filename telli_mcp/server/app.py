@@ -13,6 +13,7 @@ from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from telli_mcp._version import __version__
 from telli_mcp.backend import Backend, ClientFactory
 from telli_mcp.config import Settings
+from telli_mcp.server.caller import CallerMiddleware
 from telli_mcp.server.campaign_store import CampaignStore, ledger_path
 from telli_mcp.server.completions import register_completions
 from telli_mcp.server.confirm import TokenSigner
@@ -20,6 +21,7 @@ from telli_mcp.server.deps import ClientProvider, SandboxControl, ServerDeps
 from telli_mcp.server.instructions import instructions_for
 from telli_mcp.server.prompts import register_prompts
 from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.request_deadline import RequestDeadline
 from telli_mcp.server.resources import register_resources
 from telli_mcp.server.tools import register_all_tools
 from telli_mcp.server.toolsets import resolve_toolsets
@@ -89,9 +91,11 @@ def build_server(
         website_url="https://github.com/telli-mcp/telli-mcp",
         version=__version__,
         lifespan=_lifespan(deps, store),
-        request_state_security=RequestStateSecurity(keys=[secret]),
+        # The sealed state of a 2026-07-28 confirmation round expires with the human's time to answer.
+        request_state_security=RequestStateSecurity(keys=[secret], ttl=settings.elicitation_timeout_seconds),
         log_level="WARNING",
     )
+    server.middleware.extend([CallerMiddleware(deps.clients.in_use), RequestDeadline(settings)])
     registry = ToolRegistry(server, toolsets=toolsets, read_only=settings.read_only)
     register_all_tools(registry, deps, store)
     register_resources(server, deps, store)

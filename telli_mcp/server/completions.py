@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import Completion, CompletionArgument, PromptReference, ResourceTemplateReference
 
 from telli_mcp.client import TelliError
@@ -17,10 +18,11 @@ MAX_VALUES = 20
 
 def register_completions(server: MCPServer[Any], deps: ServerDeps) -> None:
     async def ids(argument: CompletionArgument) -> list[str]:
-        # Completion requests carry no request context, so they use the server's own key.
-        if deps.clients.default_key is None:
+        # The handler gets no request context; the caller's key comes from `caller` like everywhere else.
+        try:
+            client = deps.clients.current_client()
+        except ToolError:  # no key at all: nothing to complete from
             return []
-        client = deps.clients.client_for_key(deps.clients.default_key)
         if argument.name == "agent_id":
             return [agent.id for agent in (await client.agents.list(limit=100)).items]
         if argument.name == "call_id":

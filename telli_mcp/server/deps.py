@@ -2,15 +2,17 @@
 
 In stdio mode there is one telli key (from the environment). In HTTP mode a request may bring its own telli
 key as `Authorization: Bearer <key>`, so one deployment can serve many users; each key gets its own client
-(cached, bounded) and its own confirmation-token tenant.
+(cached, bounded) and its own confirmation-token tenant. Which key a request acts with is decided in one place
+(`caller`), for every surface alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -20,6 +22,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from telli_mcp.client import TelliClient
 from telli_mcp.config import Settings
+from telli_mcp.server.caller import Caller, current_caller
 from telli_mcp.server.confirm import Approval, AskFn, Confirmation, ConfirmForm, PendingAction, TokenSigner, gate
 
 __all__ = ["ClientProvider", "SandboxControl", "ServerDeps", "key_fingerprint"]
@@ -32,31 +35,30 @@ def key_fingerprint(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
-def _bearer(ctx: Context) -> str | None:
-    headers = ctx.headers
-    if not headers:
-        return None
-    value = headers.get("authorization") or headers.get("Authorization")
-    if not value:
-        return None
-    scheme, _, token = value.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
 @dataclass
 class ClientProvider:
-    """Hands out the `TelliClient` for the current request, creating clients lazily."""
+    """Hands out the `TelliClient` for the current request, creating clients lazily.
+
+    At most `MAX_CACHED_CLIENTS` are kept; the least recently used is evicted and closed (an unclosed client
+    keeps its sockets until the GC happens to run). A client still used by a request in flight (`in_use`) is
+    closed only when the last such request ends, never under it.
+    """
 
     factory: Callable[[str], TelliClient]
     default_key: str | None
     _clients: OrderedDict[str, TelliClient] = field(default_factory=OrderedDict)
+    _in_use: Counter[str] = field(default_factory=Counter)
+    """Requests in flight per tenant."""
+    _retired: dict[str, list[TelliClient]] = field(default_factory=dict)
+    """Evicted while in use: closed when their tenant's last request ends."""
     _evicted: list[TelliClient] = field(default_factory=list)
-    """Evicted but not yet closed (no event loop was running when they were evicted)."""
+    """Evicted and free, not yet closed (no event loop was running when they were evicted)."""
     _closing: set[asyncio.Task[None]] = field(default_factory=set)
     """Close tasks in flight; referenced here because the loop keeps only weak references to tasks."""
 
-    def key_for(self, ctx: Context) -> str:
-        key = _bearer(ctx) or self.default_key
+    def current_key(self) -> str:
+        """The telli key of the request being handled: the caller's bearer key, else the server's own."""
+        key = self._key_of(current_caller())
         if not key:
             raise ToolError(
                 "No telli API key is configured. Set TELLI_API_KEY in the MCP client's environment "
@@ -64,8 +66,14 @@ class ClientProvider:
             )
         return key
 
-    def client_for(self, ctx: Context) -> TelliClient:
-        return self.client_for_key(self.key_for(ctx))
+    def _key_of(self, caller: Caller) -> str | None:
+        return caller.bearer_key or self.default_key
+
+    def current_client(self) -> TelliClient:
+        return self.client_for_key(self.current_key())
+
+    def current_tenant(self) -> str:
+        return key_fingerprint(self.current_key())
 
     def client_for_key(self, key: str) -> TelliClient:
         tenant = key_fingerprint(key)
@@ -77,35 +85,59 @@ class ClientProvider:
         self._clients.move_to_end(tenant)
         return client
 
-    def tenant_for(self, ctx: Context) -> str:
-        return key_fingerprint(self.key_for(ctx))
+    @contextmanager
+    def in_use(self, caller: Caller) -> Iterator[None]:
+        """Mark the caller's client as used for the duration of one request (the caller middleware wraps
+        every request in this)."""
+        key = self._key_of(caller)
+        tenant = None if key is None else key_fingerprint(key)
+        if tenant is None:
+            yield
+            return
+        self._in_use[tenant] += 1
+        try:
+            yield
+        finally:
+            self._in_use[tenant] -= 1
+            if not self._in_use[tenant]:
+                del self._in_use[tenant]
+                self._evicted.extend(self._retired.pop(tenant, []))
+                self._schedule_close()
 
     def _evict(self) -> None:
-        # An unclosed client keeps its connection pool (sockets) until the GC happens to run, so evicted
-        # clients are closed. This method is synchronous (tools look clients up without awaiting), hence the
-        # close is scheduled on the running loop, or left for `aclose` when there is none.
         while len(self._clients) > MAX_CACHED_CLIENTS:
-            _, client = self._clients.popitem(last=False)
-            self._evicted.append(client)
+            tenant, client = self._clients.popitem(last=False)
+            if self._in_use[tenant]:
+                self._retired.setdefault(tenant, []).append(client)
+            else:
+                self._evicted.append(client)
+        self._schedule_close()
+
+    def _schedule_close(self) -> None:
+        # Callers are synchronous (tools look clients up without awaiting), hence the close is scheduled on the
+        # running loop, or left for `aclose` when there is none.
+        if not self._evicted:
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        if self._evicted:
-            task = loop.create_task(self._close_evicted())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+        task = loop.create_task(self._close_evicted())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     async def _close_evicted(self) -> None:
         while self._evicted:
             await self._evicted.pop(0).aclose()
 
     async def aclose(self) -> None:
-        """Close every client, cached or evicted (the server's lifespan calls this when it ends)."""
+        """Close every client, cached, retired or evicted (the server's lifespan calls this when it ends)."""
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
         self._evicted.extend(self._clients.values())
+        self._evicted.extend(client for clients in self._retired.values() for client in clients)
         self._clients.clear()
+        self._retired.clear()
         await self._close_evicted()
 
 
@@ -138,11 +170,15 @@ class ServerDeps:
         """The account's time zone: telli dials contacts without one on this clock (TELLI_ACCOUNT_TIMEZONE)."""
         return self.settings.account_timezone
 
+    # `ctx` is not read: the caller comes from `caller.current_caller()`, which every surface shares (see there).
+    # Tools pass it all the same, as the mark of code that runs inside a request.
     def client(self, ctx: Context) -> TelliClient:
-        return self.clients.client_for(ctx)
+        """The telli client of this request's caller."""
+        return self.clients.current_client()
 
     def tenant(self, ctx: Context) -> str:
-        return self.clients.tenant_for(ctx)
+        """This request's caller as a tenant label (a key fingerprint)."""
+        return self.clients.current_tenant()
 
     def confirm(self, ctx: Context, action: PendingAction, token: str | None) -> Approval | Elicit[ConfirmForm]:
         """Get (or check) the human's yes for `action`.

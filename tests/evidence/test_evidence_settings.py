@@ -13,6 +13,7 @@ import pytest
 from process_helpers import COMMAND, clean_env
 
 from telli_mcp.client import TelliClient
+from telli_mcp.server.caller import Caller
 from telli_mcp.server.deps import MAX_CACHED_CLIENTS, ClientProvider
 
 SECRET_VALUE = "short-secret-3f9kQ7"
@@ -148,3 +149,23 @@ async def test_an_eviction_closes_the_client_without_waiting_for_shutdown() -> N
     # The evicted tenant gets a fresh client when it comes back, not the closed one.
     assert provider.client_for_key(keys[0]) is not first
     await provider.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_client_evicted_while_a_request_uses_it_is_closed_only_when_that_request_ends() -> None:
+    _RecordingClient.closed = []
+    provider = ClientProvider(factory=_RecordingClient, default_key=None)
+    keys = [f"tk-tenant-{n:03d}" for n in range(MAX_CACHED_CLIENTS + 1)]
+    with provider.in_use(Caller(bearer_key=keys[0])):
+        busy = provider.client_for_key(keys[0])
+        for key in keys[1:]:  # 64 other tenants arrive while the first one's request is still running
+            provider.client_for_key(key)
+        for _ in range(10):
+            await anyio.lowlevel.checkpoint()
+        assert _RecordingClient.closed == [], "the client was closed under a request still using it"
+        assert provider.client_for_key(keys[0]) is not busy  # a new request of that tenant gets a fresh one
+    for _ in range(10):
+        await anyio.lowlevel.checkpoint()
+    assert keys[0] in _RecordingClient.closed
+    await provider.aclose()
+    assert sorted(_RecordingClient.closed) == sorted([*keys, keys[0]])  # both clients of the first tenant, once each

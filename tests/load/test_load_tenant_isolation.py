@@ -167,6 +167,12 @@ async def test_a_tenant_cannot_read_another_tenants_records_by_id(server_url: st
 
 
 async def test_a_request_without_a_key_reaches_no_tenant(server_url: str) -> None:
-    async with tenant(server_url, None) as anonymous:
-        result = await anonymous.call_tool("list_contacts", {})
-    assert result.is_error and "No telli API key" in _text(result)
+    # The server has no key of its own, so a request without one is refused at the door, before any MCP message.
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                  "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                             "clientInfo": {"name": "anonymous", "version": "0"}}}
+    async with httpx2.AsyncClient() as http:
+        response = await http.post(server_url, json=initialize, timeout=10,
+                                   headers={"Accept": "application/json, text/event-stream"})
+    assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Bearer")
+    assert "Authorization: Bearer" in response.text

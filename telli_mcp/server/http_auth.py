@@ -1,0 +1,106 @@
+"""Who may act with which telli key over HTTP: checked at the edge, before any MCP message is read.
+
+Every request either brings its own telli key as `Authorization: Bearer <key>` or, where the operator allows
+it (`TELLI_MCP_SERVER_KEY_OVER_HTTP`), brings no `Authorization` header at all and acts with the server's
+`TELLI_API_KEY`. Anything else (another scheme, a bare key, an empty or repeated header) is refused with 401
+and a `WWW-Authenticate` challenge: falling back to the server's key there would hand one caller's mistake
+the operator's account.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from telli_mcp.config import ServerKeyUse, Settings
+
+__all__ = ["MalformedAuthorization", "RequireCallerKey", "anonymous_may_use_server_key", "bearer_key",
+           "is_loopback"]
+
+# RFC 6750 b64token: what a bearer credential may consist of (no spaces, no control characters).
+_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_CHALLENGE = 'Bearer realm="telli-mcp"'
+
+
+class MalformedAuthorization(ValueError):
+    """An `Authorization` header that is not exactly `Bearer <token>`."""
+
+
+def bearer_key(values: Iterable[str]) -> str | None:
+    """The telli key in the request's `Authorization` header values; None when there is none.
+
+    Raises `MalformedAuthorization` for any other scheme, an empty token, or more than one header.
+    """
+    values = list(values)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise MalformedAuthorization("send one Authorization header, not several")
+    scheme, _, token = values[0].strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise MalformedAuthorization("use 'Authorization: Bearer <telli API key>' (no other scheme is accepted)")
+    token = token.strip()
+    if not _TOKEN.fullmatch(token):
+        raise MalformedAuthorization("the bearer token is empty or has characters a telli key never has")
+    return token
+
+
+def is_loopback(host: str) -> bool:
+    """True for a bind address only this machine can reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def anonymous_may_use_server_key(settings: Settings, host: str) -> bool:
+    """The one decision whether a request without `Authorization` may act with TELLI_API_KEY."""
+    if settings.api_key is None:
+        return False
+    if settings.server_key_over_http is ServerKeyUse.AUTO:
+        return is_loopback(host)
+    return settings.server_key_over_http is ServerKeyUse.ALLOW
+
+
+class RequireCallerKey:
+    """ASGI middleware: pass a request on only when it carries a well-formed bearer key, or none where allowed."""
+
+    def __init__(self, app: ASGIApp, *, allow_anonymous: bool) -> None:
+        self.app = app
+        self.allow_anonymous = allow_anonymous
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        values = [value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"authorization"]
+        try:
+            key = bearer_key(values)
+        except MalformedAuthorization as err:
+            await _refuse(send, "invalid_request", str(err))
+            return
+        if key is None and not self.allow_anonymous:
+            await _refuse(send, None, "this server needs your telli API key: send 'Authorization: Bearer <key>'")
+            return
+        await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, error: str | None, detail: str) -> None:
+    challenge = _CHALLENGE if error is None else f'{_CHALLENGE}, error="{error}"'
+    body = json.dumps({"error": error or "unauthorized", "error_description": detail}).encode()
+    await send({
+        "type": "http.response.start",
+        "status": 401,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"www-authenticate", challenge.encode()),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
