@@ -178,15 +178,10 @@ def check_concurrency(concurrency: int) -> None:
 
 
 def _failed_items(refs: Sequence[str], error: TelliError) -> list[BatchItemResult]:
-    status: BatchItemStatus
-    code: int | None = None
-    if isinstance(error, TelliAPIError):
-        status = "unknown" if error.status_code >= 500 else "error"
-        code = error.status_code
-    elif isinstance(error, TelliConnectionError):
-        status = "unknown" if error.maybe_processed else "error"
-    else:
-        status = "unknown"
+    # The error knows whether telli may have acted on the chunk (the client's one rule): then each item's fate
+    # is unknown, else each surely failed.
+    status: BatchItemStatus = "unknown" if error.maybe_processed else "error"
+    code = error.status_code if isinstance(error, TelliAPIError) else None
     return [BatchItemResult(ref=ref, status=status, error=str(error), error_code=code) for ref in refs]
 
 

@@ -1,8 +1,12 @@
 """Turn telli client errors into `ToolError`s the model can act on, and keep each tool call within its deadline.
 
 Only `ToolError` text reaches the model (any other exception becomes a bare "Error executing tool"), so
-every `TelliError` is translated here, once, with advice on what to do next. The API key is never part of
-any message: client errors do not carry it, and nothing here adds request headers.
+every `TelliError` is translated here, once, into one sentence saying what happened and a piece of advice.
+The facts come from the client's error (status, request, telli's own words, and `may_have_changed`, the
+client's one rule for "may this have changed something at telli"); nothing here looks at HTTP methods or
+paths, and the client's finished message (`str(err)`, written for a terminal) is not wrapped. The API key is
+never part of any message: client errors do not carry it, and nothing here adds request headers. Which key
+telli rejected is named by who brought it: the caller's `Authorization` header, or the server's TELLI_API_KEY.
 
 Deadline: the registry runs every tool call inside a client `deadline()` (TELLI_MCP_TOOL_DEADLINE_SECONDS), so
 each telli request of the call gets only the time left. `translating` also stops its section (a resolver or
@@ -23,7 +27,7 @@ from pydantic import ValidationError
 
 from telli_mcp.bounded import ITEMS_SHOWN, clip, first, listing, more
 from telli_mcp.campaigns import CampaignError
-from telli_mcp.client import Deadline, current_deadline, may_change
+from telli_mcp.client import Deadline, current_deadline
 from telli_mcp.client.errors import (
     AuthenticationError,
     ConflictError,
@@ -40,6 +44,8 @@ from telli_mcp.client.errors import (
     TelliError,
     TelliTimeoutError,
 )
+from telli_mcp.server.caller import current_caller
+from telli_mcp.text import inline
 
 __all__ = ["describe", "invalid_arguments", "out_of_time", "outcome_unknown", "translating"]
 
@@ -50,80 +56,116 @@ _MAY_HAVE_HAPPENED = (
     "telli may or may not have processed it. Do not simply retry: check first (get_contact shows the "
     "dialer status, list_calls shows calls), because a blind retry could call a person twice."
 )
+_NOTHING_CHANGED = "Nothing was changed; retry shortly."
+_WHERE_IDS_COME_FROM = (
+    "Check the id: contact ids come from list_contacts/get_contact, call ids from list_calls, agent ids from "
+    "list_agents, property keys from list_contact_properties."
+)
 
 
 def outcome_unknown(err: TelliError) -> bool:
-    """Whether telli may have acted on a request that failed this way: its answer was lost after sending, it
-    answered 5xx, or it answered 2xx with a body that cannot be read."""
-    if isinstance(err, TelliConnectionError):
-        return err.maybe_processed
-    return isinstance(err, ServerError | ResponseDecodeError)
+    """Whether telli may have changed something although the request failed (its answer was lost after
+    sending, it answered 5xx, or it answered 2xx with a body that cannot be read): the client's fact."""
+    return err.may_have_changed
 
 
-def _failed_a_write(err: TelliAPIError | TelliConnectionError | ResponseDecodeError, writes: bool) -> bool:
-    """Whether the request that failed could have changed something (a tool's preview reads cannot)."""
-    return writes and err.method is not None and err.path is not None and may_change(err.method, err.path)
+def _status(err: TelliAPIError) -> str:
+    """'(404) on GET /v2/contacts/…': the status and the request it answered."""
+    return f"({err.status_code}) on {err.request}" if err.request else f"({err.status_code})"
 
 
-def _api_error(err: TelliAPIError, writes: bool) -> str:
-    detail = f" telli said: {err.message}" if err.message else ""
-    if isinstance(err, AuthenticationError):
-        return "telli rejected the API key (401). Check TELLI_API_KEY (telli app: Settings > API & Webhooks)."
-    if isinstance(err, PaymentRequiredError):
-        return f"This needs a paid telli plan (402).{detail}"
-    if isinstance(err, PermissionDeniedError):
-        return f"The API key is not allowed to do this (403).{detail}"
-    if isinstance(err, NotFoundError):
+def _said(err: TelliAPIError, lead: str = ": ") -> str:
+    """': telli said "…"' (telli's words, cleaned for the model), or nothing when telli said nothing new."""
+    return f"{lead}{inline(err.telli_said)}" if err.telli_said else ""
+
+
+def _rejected_key(err: AuthenticationError) -> str:
+    # Over HTTP a caller's own key acts; over stdio (or without a header, where allowed) the server's key.
+    if current_caller().bearer_key is not None:
         return (
-            f"Not found (404).{detail} Check the id: contact ids come from list_contacts/get_contact, "
-            "call ids from list_calls, agent ids from list_agents, property keys from list_contact_properties."
+            f"telli rejected the telli key sent in the Authorization header (401){_said(err)}. Ask the user to "
+            'send a current key from the telli app (Settings > API & Webhooks) as "Authorization: Bearer <key>".'
         )
+    return (
+        f"telli rejected TELLI_API_KEY (401){_said(err)}. Ask the user to set a current key from the telli app "
+        "(Settings > API & Webhooks) and to run `telli-mcp doctor` to check it."
+    )
+
+
+def _api_error(err: TelliAPIError) -> str:
+    status, said = _status(err), _said(err)
+    if isinstance(err, AuthenticationError):
+        return _rejected_key(err)
+    if isinstance(err, PaymentRequiredError):
+        return f"This needs a paid telli plan {status}{said}. Tell the user; retrying will not help."
+    if isinstance(err, PermissionDeniedError):
+        return (
+            f"The telli key may not do this {status}{said}. Tell the user to check the key's permissions in the "
+            "telli app; retrying will not help."
+        )
+    if isinstance(err, NotFoundError):
+        return f"Not found {status}{said}. {_WHERE_IDS_COME_FROM}"
     if isinstance(err, ConflictError):
-        return f"Conflict (409): it already exists.{detail} Look it up (e.g. get_contact with external_id) instead."
+        return (
+            f"Conflict {status}: it already exists{_said(err, '; ')}. Look it up (e.g. get_contact with "
+            "external_id) instead."
+        )
     if isinstance(err, InvalidRequestError):
         return (
-            f"telli rejected the input ({err.status_code}).{detail}{_details(err)} For property keys and "
-            "allowed values call list_contact_properties."
+            f"telli rejected the input {status}{said}{_details(err)}. For property keys and allowed values call "
+            "list_contact_properties."
         )
     if isinstance(err, RateLimitError):
-        wait = f" Retry after {err.retry_after:g} seconds." if err.retry_after else " Wait a little and retry."
-        return f"telli is rate limiting requests (429).{wait}"
+        wait = f"Retry after {err.retry_after:g} seconds." if err.retry_after else "Wait a little and retry."
+        return f"telli is rate limiting requests {status}. {wait}"
     if isinstance(err, ServerError):
-        if _failed_a_write(err, writes):
-            return f"telli had a server error ({err.status_code}); {_MAY_HAVE_HAPPENED}"
-        return f"telli had a server error ({err.status_code}). Retry in a minute.{detail}"
-    return f"telli answered {err.status_code}.{detail}"
+        if err.may_have_changed:
+            return f"telli had a server error {status}{said}; {_MAY_HAVE_HAPPENED}"
+        return f"telli had a server error {status}{said}. Retry in a minute."
+    return f"telli answered {status}{said}. Check the arguments, then retry."
 
 
 def _details(err: TelliAPIError) -> str:
     if not err.details:
         return ""
-    # telli's details can echo everything it was sent: a few of them, each clipped.
-    parts = listing((f"{key}={value}" for key, value in sorted(err.details.items())), separator=", ")
-    return f" ({parts})."
+    # telli's details can echo everything it was sent: a few of them, each clipped and cleaned.
+    items = (inline(f"{key}={value}") for key, value in sorted(err.details.items()))
+    return f" ({listing(items, separator=', ')})"
 
 
-def describe(err: TelliError, *, writes: bool) -> str:
-    """One actionable sentence or two for the model."""
+def _no_answer(err: TelliConnectionError) -> str:
+    """What happened to a request that got no complete answer, from the client's facts."""
+    if not err.maybe_processed:
+        return f"Could not reach telli ({err.request or 'the request'} was not sent)"
+    if isinstance(err, TelliTimeoutError):
+        return f"telli did not answer in time ({err.request})" if err.request else "telli did not answer in time"
+    return f"The connection to telli broke during {err.request or 'the request'}"
+
+
+def _unreadable(err: ResponseDecodeError) -> str:
+    answered = f"telli answered {err.request}" if err.request else "telli answered"
+    return f"{answered}, but its answer could not be read"
+
+
+def describe(err: TelliError) -> str:
+    """One sentence saying what happened, then what to do, for the model."""
     if isinstance(err, InputError):
         return f"Invalid {err.field}: {err.reason}. Nothing was sent to telli."
     if isinstance(err, TelliAPIError):
-        return _api_error(err, writes)
+        return _api_error(err)
     if isinstance(err, TelliTimeoutError) and err.deadline:
-        return out_of_time(err.deadline, unknown=err.maybe_processed and _failed_a_write(err, writes))
-    if isinstance(err, TelliConnectionError):
-        if err.maybe_processed and _failed_a_write(err, writes):
-            return f"telli did not answer in time; {_MAY_HAVE_HAPPENED}"
-        return "Could not reach telli (network or timeout). Nothing was changed; retry shortly."
-    if isinstance(err, ResponseDecodeError):
-        # A 2xx whose body cannot be read: telli accepted the request, so a write may well have happened.
-        what = f"telli answered but its response could not be read ({str(err).rstrip('.')})"
-        if _failed_a_write(err, writes):
+        return out_of_time(err.deadline, unknown=err.may_have_changed)
+    if isinstance(err, TelliConnectionError | ResponseDecodeError):
+        what = _no_answer(err) if isinstance(err, TelliConnectionError) else _unreadable(err)
+        if err.may_have_changed:
             return f"{what}; {_MAY_HAVE_HAPPENED}"
-        return (
-            f"{what}. Nothing was changed; retry shortly. "
-            "If it persists, check that TELLI_API_BASE_URL points at the telli API."
-        )
+        if isinstance(err, ResponseDecodeError):
+            # An HTML page from a proxy, or a base URL that is not telli's API, reads as an unreadable answer.
+            return (
+                f"{what}. {_NOTHING_CHANGED} If it persists, ask the user to check that TELLI_API_BASE_URL "
+                "points at the telli API."
+            )
+        return f"{what}. {_NOTHING_CHANGED}"
     return f"telli request failed: {err}"
 
 
@@ -149,7 +191,11 @@ def _grace(call: Deadline) -> float:
 
 def translating(fn: Callable[P, Awaitable[R]], *, writes: bool) -> Callable[P, Awaitable[R]]:
     """Wrap a tool or resolver so `TelliError`s and `CampaignError`s become model-readable `ToolError`s, and so
-    it stops when the tool call's deadline (see the module docstring) has passed."""
+    it stops when the tool call's deadline (see the module docstring) has passed.
+
+    `writes`: the section may change something at telli (a resolver's preview reads do not). It only matters
+    when the deadline passes while no request failed; a failed request's own error says what it may have done.
+    """
 
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -164,7 +210,7 @@ def translating(fn: Callable[P, Awaitable[R]], *, writes: bool) -> Callable[P, A
         except TelliError as err:
             if call is not None and isinstance(err, TelliTimeoutError) and err.deadline:
                 raise ToolError(_out_of_time(call, writes)) from err
-            raise ToolError(describe(err, writes=writes)) from err
+            raise ToolError(describe(err)) from err
         except CampaignError as err:  # written for the reader already (what went wrong, what to do)
             raise ToolError(str(err)) from None
 

@@ -8,6 +8,7 @@ import random
 import pytest
 from client_helpers import SleepRecorder
 
+from telli_mcp.backend import Backend
 from telli_mcp.client import (
     AuthenticationError,
     BadRequestError,
@@ -84,8 +85,9 @@ async def test_a_v1_error_body_yields_telli_s_message(telli: TelliClient) -> Non
 
 
 async def test_a_rejected_key_says_what_to_check(sim: TelliSimulator) -> None:
+    # The client cannot know where its key came from (a setting or a caller's header): it names the app.
     async with TelliClient(WRONG_KEY, transport=sim.transport()) as telli:
-        with pytest.raises(AuthenticationError, match="TELLI_API_KEY"):
+        with pytest.raises(AuthenticationError, match=r"current key from the telli app \(Settings > API"):
             await telli.contacts.list()
 
 
@@ -109,16 +111,20 @@ async def test_verify_api_key_raises_on_other_failures(telli: TelliClient, sim: 
         await telli.verify_api_key()
 
 
-async def test_a_client_from_settings_without_a_key_raises_missing_api_key() -> None:
+async def test_a_backend_without_a_key_makes_no_client_and_says_which_variable_to_set(sim: TelliSimulator) -> None:
+    backend = Backend.simulated(Settings.model_validate({}), sim)
+    assert backend.api_key is None
     with pytest.raises(MissingAPIKeyError, match="TELLI_API_KEY"):
-        TelliClient.from_settings(Settings.model_validate({}))
+        backend.client("")
 
 
-async def test_a_client_from_settings_uses_the_configured_key_and_url(sim: TelliSimulator) -> None:
+async def test_a_backend_makes_clients_with_the_configured_key_and_url(sim: TelliSimulator) -> None:
     settings = Settings.model_validate(
         {"TELLI_API_KEY": TEST_API_KEY, "TELLI_API_BASE_URL": "https://telli.example.com/"}
     )
-    async with TelliClient.from_settings(settings, transport=sim.transport()) as telli:
+    backend = Backend.simulated(settings, sim)
+    assert backend.api_key is not None
+    async with backend.client(backend.api_key) as telli:
         assert telli.base_url == "https://telli.example.com"
         assert await telli.verify_api_key() is True
 
