@@ -4,6 +4,10 @@ pydantic gives every property a generated `title` ("Contact Id"), spells optiona
 `anyOf: [{type: X}, {type: null}]` and repeats `default: null`. Over ~20 tools that is a third of the
 catalogue, and the catalogue is paid for in the model's context on every conversation. The rewrite is
 semantics-preserving: the same instances validate before and after.
+
+A value that may be null stays `anyOf: [{type: X}, {type: null}]`, never the shorter `type: [X, null]`: a
+client that maps tool schemas onto a single-`type` dialect (Gemini's OpenAPI subset, for one) rejects type
+arrays or drops the constraint, and the MCP Inspector flags them as not portable.
 """
 
 from __future__ import annotations
@@ -17,24 +21,20 @@ _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_VALUES = ("items", "additionalProperties", "not")
 
 
-def _merge_nullable(options: list[Any]) -> dict[str, Any] | None:
-    """`anyOf: [{type: X, ...}, {type: null}]` -> `{type: [X, null], ...}` when X is a plain typed schema."""
-    if len(options) != 2 or {"type": "null"} not in options:
-        return None
-    other = options[0] if options[1] == {"type": "null"} else options[1]
-    if not isinstance(other, dict) or not isinstance(other.get("type"), str) or "enum" in other:
-        return None
-    return {**other, "type": [other["type"], "null"]}
+_ANNOTATIONS = ("description", "format", "default")
+"""Keywords that never decide whether an instance validates (`format` only annotates by default)."""
 
 
-def compact_schema(node: Any, *, keep_descriptions: bool = True) -> Any:
+def compact_schema(node: Any, *, for_output: bool = False) -> Any:
     """A smaller equivalent schema.
 
-    `keep_descriptions=False` also drops descriptions and `format` annotations (neither constrains an instance
-    by default); that is for output schemas, whose meaning the tool description already carries.
+    `for_output=True` also drops the annotations (descriptions, `format`, defaults: none constrains an
+    instance), since the tool description carries an output's meaning and the server has filled in its
+    defaults; and a `type: string` beside an `enum` of strings, which the enum already implies. (Input schemas
+    keep that `type`: some clients turn them into function declarations that require one.)
     """
     if isinstance(node, list):
-        return [compact_schema(item, keep_descriptions=keep_descriptions) for item in node]
+        return [compact_schema(item, for_output=for_output) for item in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
@@ -43,25 +43,27 @@ def compact_schema(node: Any, *, keep_descriptions: bool = True) -> Any:
             continue
         if (key == "default" and value is None) or (key == "additionalProperties" and value is True):
             continue
-        if key in ("description", "format") and isinstance(value, str) and not keep_descriptions:
+        if key in _ANNOTATIONS and for_output:
             continue
         if key in _SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: compact_schema(sub, keep_descriptions=keep_descriptions) for name, sub in value.items()}
+            out[key] = {name: compact_schema(sub, for_output=for_output) for name, sub in value.items()}
         elif key in _SCHEMA_LISTS or key in _SCHEMA_VALUES:
-            out[key] = compact_schema(value, keep_descriptions=keep_descriptions)
+            out[key] = compact_schema(value, for_output=for_output)
         else:
             out[key] = value
     items = out.get("items")
     if "description" in out and isinstance(items, dict):
         # The array's own description already says what its items are.
         items.pop("description", None)
-    options = out.get("anyOf")
-    if isinstance(options, list):
-        merged = _merge_nullable(options)
-        if merged is not None:
-            del out["anyOf"]
-            out = {**merged, **out}
+    if for_output and _type_implied_by_enum(out):
+        del out["type"]
     return out
+
+
+def _type_implied_by_enum(node: dict[str, Any]) -> bool:
+    """True when `enum` lists only strings and `type` says `string`: then the type admits nothing more."""
+    values = node.get("enum")
+    return node.get("type") == "string" and isinstance(values, list) and all(isinstance(v, str) for v in values)
 
 
 def _drop_null_arm_of_optionals(node: dict[str, Any]) -> None:
@@ -132,9 +134,9 @@ def inline_single_use_definitions(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Like `compact_schema` without descriptions; optional fields lose their `null` arm because results
-    leave empty optional fields out (`results.ToolResult`); single-use definitions are inlined."""
-    compact: dict[str, Any] = compact_schema(schema, keep_descriptions=False)
+    """Like `compact_schema(for_output=True)`; optional fields lose their `null` arm because results leave
+    empty optional fields out (`results.ToolResult`); single-use definitions are inlined."""
+    compact: dict[str, Any] = compact_schema(schema, for_output=True)
     _drop_null_arm_of_optionals(compact)
     for definition in compact.get("$defs", {}).values():
         _drop_null_arm_of_optionals(definition)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +18,10 @@ LEADS = Path(__file__).parents[2] / "examples" / "leads.csv"
 KEY = "telli-sandbox-demo-key"
 
 
-@pytest.fixture
-def simulator_url() -> Iterator[str]:
+def _simulator(*args: str) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [COMMAND, "simulator", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [COMMAND, "simulator", "--port", str(port), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         wait_until_listening(port)
@@ -31,15 +31,34 @@ def simulator_url() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.fixture
+def simulator_url() -> Iterator[str]:
+    yield from _simulator()
+
+
+@pytest.fixture
+def frozen_simulator_url() -> Iterator[str]:
+    """A simulator whose clock stands (a microsecond per second) until a test advances it: nobody is dialled
+    behind the test's back, so "still pending" and "finished" are exact."""
+    yield from _simulator("--speed", "0.000001")
+
+
 def _run(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`telli-mcp campaign --json ...`, as a script runs it."""
+    return _cli(url, data_dir, "--json", *args)
+
+
+def _cli(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`telli-mcp campaign ...`, as a person runs it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
     env |= {"TELLI_API_BASE_URL": url, "TELLI_API_KEY": KEY, "TELLI_MCP_DATA_DIR": str(data_dir)}
     env["TELLI_MCP_LEADS_DIR"] = os.pathsep.join((str(data_dir), str(LEADS.parent)))  # the tests' lead files
     return subprocess.run(
-        [COMMAND, "campaign", "--json", *args],
+        [COMMAND, "campaign", *args],
         env=env,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         stdin=subprocess.DEVNULL,
         timeout=60,
         check=False,
@@ -152,3 +171,56 @@ def test_the_dry_run_reports_time_zone_sources_and_warns_about_the_account_defau
     assert "WARNING: 1 of 3 leads have no timezone column value" in planned.stderr
     assert "Europe/Berlin" in planned.stderr
     assert _schedule_requests(simulator_url) == []
+
+
+# ---- output for people ----------------------------------------------------------------------------------------
+
+_PAIR = re.compile(r"^(\S(?:.*?\S)?) {2,}(\S.*)$")
+
+
+def _pairs(output: str) -> dict[str, str]:
+    """The `key  value` lines before the first blank line, checked to be aligned on one column."""
+    matches = [_PAIR.match(line) for line in output.split("\n\n")[0].splitlines()]
+    assert matches and all(matches), output
+    assert len({match.start(2) for match in matches if match}) == 1, f"values not aligned:\n{output}"
+    return {match[1]: match[2] for match in matches if match}
+
+
+def test_list_says_when_there_are_no_campaigns_yet(simulator_url: str, tmp_path: Path) -> None:
+    listed = _cli(simulator_url, tmp_path, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("No campaigns yet.")
+
+
+def test_agents_lists_every_agent_id_with_its_title_and_language(simulator_url: str, tmp_path: Path) -> None:
+    agents = httpx2.get(f"{simulator_url}/v2/agents", headers={"Authorization": f"Bearer {KEY}"}).json()["data"]
+    shown = _cli(simulator_url, tmp_path, "agents")
+    scripted = _cli(simulator_url, tmp_path, "agents", "--json")  # --json also after the action
+    assert shown.returncode == 0 and scripted.returncode == 0, shown.stderr + scripted.stderr
+    lines = shown.stdout.splitlines()
+    for agent in agents:
+        assert any(agent["id"] in line and agent["title"] in line and agent["language"] in line for line in lines)
+    assert [agent["agent_id"] for agent in json.loads(scripted.stdout)["agents"]] == [a["id"] for a in agents]
+
+
+def test_people_read_aligned_utf8_output_that_says_what_is_still_pending(
+    frozen_simulator_url: str, tmp_path: Path
+) -> None:
+    url = frozen_simulator_url
+    start = ["start", str(LEADS), "--agent-id", _agent_id(url), "--default-region", "US", "--yes"]
+    started = _cli(url, tmp_path, *start, "--name", "Frühling\x1b[2J")  # an escape a terminal would obey
+    campaign_id = json.loads(_run(url, tmp_path, "list").stdout)["items"][0]["campaign_id"]
+    listed = _cli(url, tmp_path, "list")
+    dialling = _cli(url, tmp_path, "status", campaign_id)
+    httpx2.post(f"{url}/_sim/advance", json={"seconds": 30 * 24 * 3600}).raise_for_status()
+    finished = _cli(url, tmp_path, "status", campaign_id)
+
+    assert started.returncode == 0, started.stderr
+    for output in (started.stdout, listed.stdout, dialling.stdout, finished.stdout):
+        assert "Frühling" in output and "\\u00fc" not in output and "\x1b" not in output
+        assert not any(line.lstrip().startswith(("{", "[")) or '": ' in line for line in output.splitlines())
+    assert _pairs(started.stdout)["Scheduled"].startswith("12 of 12")
+    assert _pairs(dialling.stdout)["Status"] == "dialling: 12 of 12 contacts still pending in telli's auto-dialer"
+    assert "completed" not in dialling.stdout + listed.stdout
+    assert _pairs(finished.stdout)["Status"].startswith("finished")
+    assert _pairs(finished.stdout)["Dialling done"] == "100%"
