@@ -60,15 +60,13 @@ def serve(side: Side, port: int) -> None:
     import uvicorn
 
     from telli_mcp.backend import open_backend
-    from telli_mcp.serve import http_app, transport_security
-    from telli_mcp.server import build_server
+    from telli_mcp.server import build_server, http_app
     from telli_mcp.server.http_auth import RequireCallerKey
+    from telli_mcp.server.http_deployment import transport_security
 
     backend = open_backend(Settings(sandbox=True))
     settings = backend.settings  # carries the demo key, so anonymous loopback requests act with it
-    server = build_server(
-        settings, client_factory=backend.client_factory(), sandbox=backend.sandbox, now=backend.now, remote=True
-    )
+    server = build_server(backend, remote=True)
     if side == "telli-mcp":
         app = http_app(server, settings, HOST)
     else:

@@ -5,7 +5,8 @@
 
 Derived parts: the version everywhere (manifests/server.json, manifests/mcpb/manifest.json and the pin in
 manifests/mcpb/pyproject.toml) and the bundle manifest's `tools` and `prompts`, which list exactly what the
-server registers in its default configuration. Everything else in those files is written by hand.
+server offers in its default configuration, read from the toolsets' static data (no server is built; each
+prompt is rendered by calling its function with `SAMPLES`). Everything else in those files is written by hand.
 """
 
 from __future__ import annotations
@@ -15,11 +16,8 @@ import json
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
-
-import anyio
 
 HERE = Path(__file__).resolve().parent
 SERVER_JSON = HERE / "server.json"
@@ -42,45 +40,33 @@ SAMPLES = {
 each is then replaced by the bundle's placeholder. Each must occur in the text only where its argument goes."""
 
 
-async def default_catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def default_catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The tools and prompts of the default server, in the bundle manifest's shape."""
-    from telli_mcp.client import TelliClient
     from telli_mcp.config import Settings
-    from telli_mcp.server import build_server
-    from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
+    from telli_mcp.server import offer_for
 
-    sim = TelliSimulator(api_keys=(TEST_API_KEY,))
-    tools: list[dict[str, Any]] = []
-    prompts: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as data_dir:  # listing never writes a ledger, but keep it off ~ anyway
-        server = build_server(
-            Settings(api_key=TEST_API_KEY, data_dir=data_dir),
-            client_factory=lambda key: TelliClient(key, transport=sim.transport()),
-        )
-        await _collect(server, tools, prompts)
+    offer = offer_for(Settings.model_construct())
+    # The first paragraph is the summary; the rest is guidance meant for the model.
+    tools = [{"name": t.name, "description": t.description.split("\n\n")[0].replace("\n", " ")} for t in offer.tools]
+    prompts = []
+    for prompt in offer.prompts:
+        arguments = [argument.name for argument in prompt.arguments]
+        entry: dict[str, Any] = {"name": prompt.name, "description": prompt.description}
+        if arguments:
+            entry["arguments"] = arguments
+        entry["text"] = _prompt_text(prompt.handler(**{name: SAMPLES[name] for name in arguments}), arguments)
+        prompts.append(entry)
     return tools, prompts
 
 
-async def _collect(server: Any, tools: list[dict[str, Any]], prompts: list[dict[str, Any]]) -> None:
-    from mcp import Client
+def _prompt_text(messages: Any, arguments: list[str]) -> str:
+    """The rendered messages as one text, each sample value replaced by the bundle's placeholder."""
     from mcp.types import TextContent
 
-    async with Client(server, cache=None) as client:
-        for tool in (await client.list_tools()).tools:
-            # The first paragraph is the summary; the rest is guidance meant for the model.
-            summary = (tool.description or tool.title or tool.name).split("\n\n")[0].replace("\n", " ")
-            tools.append({"name": tool.name, "description": summary})
-        for prompt in (await client.list_prompts()).prompts:
-            arguments = [argument.name for argument in prompt.arguments or []]
-            rendered = await client.get_prompt(prompt.name, {name: SAMPLES[name] for name in arguments})
-            text = "\n\n".join(m.content.text for m in rendered.messages if isinstance(m.content, TextContent))
-            for name in arguments:
-                text = text.replace(SAMPLES[name], _placeholder(name))
-            entry: dict[str, Any] = {"name": prompt.name, "description": prompt.description or prompt.title or ""}
-            if arguments:
-                entry["arguments"] = arguments
-            entry["text"] = text
-            prompts.append(entry)
+    text = "\n\n".join(m.content.text for m in messages if isinstance(m.content, TextContent))
+    for name in arguments:
+        text = text.replace(SAMPLES[name], _placeholder(name))
+    return text
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -91,7 +77,7 @@ def render() -> dict[Path, str]:
     """The derived files as they should be on disk."""
     from telli_mcp._version import __version__ as version
 
-    tools, prompts = anyio.run(default_catalogue)
+    tools, prompts = default_catalogue()
 
     server = json.loads(SERVER_JSON.read_text(encoding="utf-8"))
     server["version"] = version

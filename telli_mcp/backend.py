@@ -1,61 +1,133 @@
-"""Sandbox or real: the one place that decides which telli this process talks to.
+"""The composition root: the one place that turns settings into the running parts, and decides sandbox or real.
 
-Every entry point (the MCP server, `telli-mcp doctor`, `doctor --deep`, `telli-mcp campaign`, the docs
-generator) turns its settings into a `Backend` here and asks it for clients. `TELLI_MCP_SANDBOX=1` or a
-`--sandbox` flag anywhere means the in-process simulator with demo data, and then nothing ever connects to
-`TELLI_API_BASE_URL`, whatever key is set: a user who believes they are in the sandbox never places a real call.
+Every entry point (the MCP server, `telli-mcp doctor`, `doctor --deep`, `telli-mcp campaign`, the tests) gets a
+`Backend` here: `open_backend(settings)` for the telli the settings name, or `Backend.simulated(settings,
+simulator)` for a test's in-process simulator. (The docs generator needs none: it reads the toolsets' static
+data.) A backend holds:
+
+* the client factory (`client`, `client_factory`): every `TelliClient` of the process is made here;
+* the default key (`api_key`, a `SecretStr`): the one requests use when the caller brings none;
+* the sandbox, if any: its simulator and the controls of its clock;
+* the campaign store, with the ledger's location (`ledger_path`);
+* `now`: the backend's clock (the simulator's in the sandbox and in tests).
+
+`TELLI_MCP_SANDBOX=1` or a `--sandbox` flag anywhere means the in-process simulator with demo data, and then
+nothing ever connects to `TELLI_API_BASE_URL`, whatever key is set: a user who believes they are in the
+sandbox never places a real call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
 
 import httpx2
 from pydantic import SecretStr
 
-from telli_mcp.client import TelliClient
-from telli_mcp.config import Settings, public_url
+from telli_mcp.client import TelliClient, public_url
+from telli_mcp.config import Settings, resolve_data_dir
 
 if TYPE_CHECKING:
+    from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.sandbox import Sandbox
 
-__all__ = ["SANDBOX_NOTICE", "Backend", "ClientFactory", "open_backend"]
+__all__ = [
+    "SANDBOX_LABEL",
+    "SANDBOX_NOTICE",
+    "Backend",
+    "ClientFactory",
+    "SimulatedTelli",
+    "ledger_path",
+    "open_backend",
+]
 
 ClientFactory = Callable[[str], TelliClient]
+Sleep = Callable[[float], Awaitable[None]]
 SANDBOX_LABEL = "the sandbox simulator"
 SANDBOX_NOTICE = "SANDBOX MODE: simulated telli with demo data; no real calls are placed."
 """What every entry point says when it runs against the sandbox."""
+LEDGER_FILE = "campaigns.sqlite3"
+IN_MEMORY = ":memory:"
+
+
+class _Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SimulatedTelli(Protocol):
+    """An in-process telli: a `TelliSimulator`, or anything that offers its transport and clock."""
+
+    @property
+    def clock(self) -> _Clock: ...
+
+    def transport(self) -> httpx2.AsyncBaseTransport: ...
+
+
+def ledger_path(settings: Settings, *, simulated: bool = False) -> str:
+    """Where the campaign ledger lives: `TELLI_MCP_DATA_DIR` if set; in memory against a simulator (the sandbox,
+    tests: its campaigns are make-believe and must not mix with real ones); else the user data directory."""
+    if (settings.sandbox or simulated) and not settings.data_dir:
+        return IN_MEMORY
+    return str(resolve_data_dir(settings) / LEDGER_FILE)
 
 
 @dataclass(frozen=True)
 class Backend:
-    """The telli a process talks to: the real API at `settings.api_base_url`, or the sandbox simulator."""
+    """The telli a process talks to, and everything that follows from that choice.
+
+    Make one with `open_backend` or `Backend.simulated`; the fields agree with each other by construction
+    (`settings.sandbox` is set exactly when `sandbox` is).
+    """
 
     settings: Settings
     """The settings as given, except that in the sandbox the key is the demo account's."""
-    sandbox: Sandbox | None
-    """The in-process simulator, or None for the real API."""
+    label: str
+    """What to call this backend in messages, reports and get_status: its base URL without credentials, or
+    "the sandbox simulator"."""
+    now: Callable[[], datetime]
+    """The current time of this backend (the simulator's clock in the sandbox and in tests)."""
+    ledger_path: str
+    """The campaign ledger's file, or ":memory:" (see `ledger_path`)."""
+    sandbox: Sandbox | None = None
+    """The sandbox (its simulator and clock controls), or None."""
+    transport: httpx2.AsyncBaseTransport | None = None
+    """The simulator's in-process transport; None: the network, to `settings.api_base_url`."""
+    sleep: Sleep | None = None
+    """How clients wait between retries (tests pass one that does not wait); None: real time."""
 
-    @property
-    def label(self) -> str:
-        """What to call this backend in messages and reports (never with credentials in the URL)."""
-        if self.sandbox is not None:
-            return SANDBOX_LABEL
-        return public_url(self.settings.api_base_url)
+    @classmethod
+    def simulated(
+        cls,
+        settings: Settings,
+        simulator: SimulatedTelli,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
+    ) -> Backend:
+        """A stand-in for the telli at `settings.api_base_url`, for tests: clients address that URL
+        but reach the in-process simulator through its transport (or `transport`, a test's own fake telli),
+        the clock is the simulator's, and the campaign ledger is in memory unless TELLI_MCP_DATA_DIR is set.
+        For the sandbox use `open_backend`: it has its own demo simulator."""
+        if settings.sandbox:
+            raise ValueError("the sandbox brings its own simulator: use open_backend(settings)")
+        return cls(
+            settings,
+            label=public_url(settings.api_base_url),
+            now=lambda: simulator.clock.now(),
+            ledger_path=ledger_path(settings, simulated=True),
+            transport=transport or simulator.transport(),
+            sleep=sleep,
+        )
 
     @property
     def api_key(self) -> SecretStr | None:
         """The key requests use when the caller brings none (the demo key in the sandbox)."""
         return self.settings.api_key
 
-    def transport(self) -> httpx2.AsyncBaseTransport | None:
-        """The simulator's in-process transport in the sandbox; None (the network) for the real API."""
-        return None if self.sandbox is None else self.sandbox.simulator.transport()
-
-    def client(self, api_key: str, *, max_retries: int | None = None) -> TelliClient:
+    def client(self, api_key: str | SecretStr, *, max_retries: int | None = None) -> TelliClient:
         """A client for `api_key`; `max_retries` overrides the setting (the doctor wants one honest answer)."""
         return TelliClient(
             api_key,
@@ -63,23 +135,41 @@ class Backend:
             timeout=self.settings.timeout_seconds,
             max_retries=self.settings.max_retries if max_retries is None else max_retries,
             retry_deadline=self.settings.retry_deadline_seconds,
-            transport=self.transport(),
+            transport=self.transport,
+            sleep=self.sleep,
         )
 
     def client_factory(self, *, max_retries: int | None = None) -> ClientFactory:
         return lambda api_key: self.client(api_key, max_retries=max_retries)
 
-    def now(self) -> datetime:
-        """The current time of this backend (the simulator's clock in the sandbox)."""
-        return self.sandbox.now() if self.sandbox is not None else datetime.now(UTC)
+    @cached_property
+    def campaign_store(self) -> CampaignStore:
+        """The campaign ledgers, opened on first use (imported lazily: the doctor never needs them)."""
+        from telli_mcp.campaigns.store import CampaignStore
+
+        return CampaignStore(self.ledger_path)
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def open_backend(settings: Settings, *, sandbox_speed: float = 60.0) -> Backend:
     """The backend `settings` ask for. `sandbox_speed`: simulated seconds per real second (0: the clock only
     moves when asked), for a sandbox that runs as long as the server does."""
     if not settings.sandbox:
-        return Backend(settings, None)
+        return Backend(
+            settings, label=public_url(settings.api_base_url), now=_wall_clock, ledger_path=ledger_path(settings)
+        )
     from telli_mcp.sandbox import DEMO_API_KEY, Sandbox
 
     demo = settings.model_copy(update={"api_key": SecretStr(DEMO_API_KEY)})
-    return Backend(demo, Sandbox(speed=sandbox_speed))
+    sandbox = Sandbox.demo(speed=sandbox_speed)
+    return Backend(
+        demo,
+        label=SANDBOX_LABEL,
+        now=sandbox.now,
+        ledger_path=ledger_path(demo),
+        sandbox=sandbox,
+        transport=sandbox.simulator.transport(),
+    )

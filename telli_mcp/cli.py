@@ -120,7 +120,7 @@ def _startup_settings(args: argparse.Namespace) -> Settings | str:
 
 def _toolsets_problem(settings: Settings, args: argparse.Namespace) -> str | None:
     from telli_mcp.config import CLI_FLAGS, env_var
-    from telli_mcp.server import UnknownToolsetError, resolve_toolsets
+    from telli_mcp.toolsets import UnknownToolsetError, resolve_toolsets
 
     try:
         resolve_toolsets(settings.toolsets)

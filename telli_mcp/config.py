@@ -13,11 +13,11 @@ from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Final, get_args
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from telli_mcp.urls import DEFAULT_BASE_URL, public_url
 from telli_mcp.zones import check_iana_zone
 
 __all__ = [
@@ -38,7 +38,6 @@ __all__ = [
     "with_overrides",
 ]
 
-DEFAULT_BASE_URL = "https://api.telli.com"
 APP_NAME = "telli-mcp"
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -239,14 +238,6 @@ def resolve_data_dir(settings: Settings) -> Path:
     if settings.data_dir:
         return Path(settings.data_dir).expanduser()
     return default_data_dir()
-
-
-def public_url(url: str) -> str:
-    """`url` without user, password, query or fragment: whatever a proxy URL carries stays out of reports."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}".rstrip("/")
 
 
 def with_overrides(settings: Settings, overrides: Mapping[str, object]) -> Settings:

@@ -1,9 +1,10 @@
 """Generate the README's configuration and tool tables from the code, so they cannot drift from it.
 
 The configuration table comes from the `Settings` model (environment variable, CLI flag, default, attribute
-docstring); the tool table from what `build_server` registers with every toolset on, plus the sandbox-only
-tools, the resources and the prompts. `python -m telli_mcp.docs --write` rewrites the README between the
-`<!-- config-table:start -->` / `<!-- tool-table:start -->` markers; `--check` exits 1 when it is stale.
+docstring); the tool table from the toolsets' static data (`telli_mcp.server.offer_for`, no server is built):
+every tool, resource and prompt of a sandbox server with every toolset on (the sandbox-only tools come last).
+`python -m telli_mcp.docs --write` rewrites the README between the `<!-- config-table:start -->` /
+`<!-- tool-table:start -->` markers; `--check` exits 1 when it is stale.
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import anyio
 from pydantic.fields import FieldInfo
 
 from telli_mcp.config import CLI_FLAGS, Settings, env_var
+from telli_mcp.toolsets import SANDBOX
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import MCPServer
-
-    from telli_mcp.server.registry import ToolRegistry
+    from telli_mcp.server import Offer
 
 __all__ = [
     "README",
@@ -39,7 +38,6 @@ __all__ = [
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 WRITE_COMMAND = ".venv/bin/python -m telli_mcp.docs --write"
-SANDBOX_TOOLSET = "sandbox"
 _NONE = "—"
 DESCRIPTION = "Generate the README's configuration and tool tables from the code."
 
@@ -118,74 +116,61 @@ class Catalogue:
     prompts: tuple[PromptRow, ...]
 
 
-def _catalogue_server(*, sandbox: bool) -> MCPServer[Any]:
-    from telli_mcp.backend import open_backend
-    from telli_mcp.server import build_server
-
-    # model_construct: the defaults, untouched by the developer's TELLI_* environment, so the README
-    # comes out the same on every machine.
-    backend = open_backend(Settings.model_construct(toolsets=("all",), sandbox=sandbox), sandbox_speed=0)
-    return build_server(backend.settings, client_factory=backend.client_factory(), sandbox=backend.sandbox,
-                        now=backend.now)
-
-
-def _registry(server: MCPServer[Any]) -> ToolRegistry:
-    registry: ToolRegistry = server.telli_registry  # type: ignore[attr-defined]
-    return registry
-
-
-async def _tool_rows(server: MCPServer[Any], *, only_toolset: str | None) -> list[ToolRow]:
-    listed = {tool.name: tool for tool in await server.list_tools()}
-    rows = []
-    for spec in _registry(server).specs:
-        if only_toolset is not None and spec.toolset != only_toolset:
-            continue
-        tool = listed[spec.name]
-        toolset = "sandbox only" if spec.toolset == SANDBOX_TOOLSET else spec.toolset
-        rows.append(ToolRow(spec.name, toolset, str(spec.risk), spec.title, _first_line(tool.description)))
-    return rows
-
-
-async def _resource_rows(server: MCPServer[Any]) -> list[ResourceRow]:
-    rows = [ResourceRow(t.uri_template, t.title or t.name, t.mime_type or "", _first_line(t.description))
-            for t in await server.list_resource_templates()]
-    rows += [ResourceRow(str(r.uri), r.title or r.name, r.mime_type or "", _first_line(r.description))
-             for r in await server.list_resources()]
-    return rows
-
-
-async def _prompt_rows(server: MCPServer[Any]) -> list[PromptRow]:
+def _tool_rows(offer: Offer) -> list[ToolRow]:
     return [
-        PromptRow(p.name, p.title or p.name, tuple(a.name if a.required else f"{a.name}?" for a in p.arguments or []),
-                  _first_line(p.description))
-        for p in await server.list_prompts()
+        ToolRow(
+            tool.name,
+            "sandbox only" if tool.spec.toolset == SANDBOX else tool.spec.toolset,
+            str(tool.spec.risk),
+            tool.spec.title,
+            _first_line(tool.description),
+        )
+        for tool in offer.tools
     ]
 
 
-async def _catalogue() -> Catalogue:
-    server = _catalogue_server(sandbox=False)
-    sandboxed = _catalogue_server(sandbox=True)
-    tools = await _tool_rows(server, only_toolset=None)
-    tools += await _tool_rows(sandboxed, only_toolset=SANDBOX_TOOLSET)
-    return Catalogue(tuple(tools), tuple(await _resource_rows(server)), tuple(await _prompt_rows(server)))
+def _resource_rows(offer: Offer) -> list[ResourceRow]:
+    # Templates first, as clients list them (resources/templates/list, then resources/list).
+    ordered = [r for r in offer.resources if r.is_template] + [r for r in offer.resources if not r.is_template]
+    return [ResourceRow(r.uri, r.title, r.mime_type, _first_line(r.description)) for r in ordered]
+
+
+def _prompt_rows(offer: Offer) -> list[PromptRow]:
+    return [
+        PromptRow(
+            p.name,
+            p.title,
+            tuple(a.name if a.required else f"{a.name}?" for a in p.arguments),
+            _first_line(p.description),
+        )
+        for p in offer.prompts
+    ]
 
 
 def tool_catalogue() -> Catalogue:
-    """Every tool the registry knows (all toolsets, plus sandbox-only tools), the resources and the prompts."""
-    return anyio.run(_catalogue)
+    """Every tool (the sandbox-only ones last), resource and prompt of a sandbox server with every toolset on."""
+    from telli_mcp.server import offer_for
+
+    # model_construct: the defaults, untouched by the developer's TELLI_* environment, so the README comes out
+    # the same on every machine.
+    offer = offer_for(Settings.model_construct(toolsets=("all",)), sandbox=True)
+    return Catalogue(tuple(_tool_rows(offer)), tuple(_resource_rows(offer)), tuple(_prompt_rows(offer)))
 
 
 def tool_table(catalogue: Catalogue | None = None) -> str:
     """The tool, resource and prompt tables as markdown."""
     catalogue = catalogue or tool_catalogue()
     lines = ["| Tool | Toolset | Risk | Title | What it does |", "|---|---|---|---|---|"]
-    lines += [f"| `{t.name}` | {t.toolset} | {t.risk} | {_cell(t.title)} | {_cell(t.summary)} |"
-              for t in catalogue.tools]
+    lines += [
+        f"| `{t.name}` | {t.toolset} | {t.risk} | {_cell(t.title)} | {_cell(t.summary)} |" for t in catalogue.tools
+    ]
     lines += ["", "| Resource | Title | Type | What it holds |", "|---|---|---|---|"]
     lines += [f"| `{r.uri}` | {_cell(r.title)} | {r.mime_type} | {_cell(r.summary)} |" for r in catalogue.resources]
     lines += ["", "| Prompt | Title | Arguments (`?` = optional) | What it does |", "|---|---|---|---|"]
-    lines += [f"| `{p.name}` | {_cell(p.title)} | {', '.join(f'`{a}`' for a in p.arguments) or _NONE} | "
-              f"{_cell(p.summary)} |" for p in catalogue.prompts]
+    lines += [
+        f"| `{p.name}` | {_cell(p.title)} | {', '.join(f'`{a}`' for a in p.arguments) or _NONE} | {_cell(p.summary)} |"
+        for p in catalogue.prompts
+    ]
     return "\n".join(lines)
 
 
@@ -224,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print(f"{args.readme} is stale: run `{WRITE_COMMAND}`", file=sys.stderr)
     return 1
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

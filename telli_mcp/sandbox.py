@@ -2,7 +2,8 @@
 
 Nobody is called and no telli account is needed. The simulated clock runs faster than real time (one real
 second is one simulated minute by default) and the dialer window is always open, so a scheduled call
-completes within seconds; `advance_sandbox_clock` jumps ahead on demand.
+completes within seconds; `advance_sandbox_clock` jumps ahead on demand. `telli_mcp.backend` decides when the
+sandbox is used.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from datetime import datetime, time, timedelta
 
 import anyio
 
-from telli_mcp.client import TelliClient
 from telli_mcp.simulator import DEMO_API_KEY, TelliSimulator
 from telli_mcp.simulator.serve import drive_clock
 
@@ -24,19 +24,22 @@ SANDBOX_LOG_LIMIT = 10_000
 class Sandbox:
     """Owns the simulator and implements the server's `SandboxControl` hooks."""
 
-    def __init__(self, *, speed: float = 60.0) -> None:
-        self.simulator = TelliSimulator(
+    def __init__(self, simulator: TelliSimulator, *, speed: float = 60.0) -> None:
+        self.simulator = simulator
+        self.speed = speed
+        self._lock = anyio.Lock()
+
+    @classmethod
+    def demo(cls, *, speed: float = 60.0) -> Sandbox:
+        """The demo account, with a dialer that calls around the clock."""
+        simulator = TelliSimulator(
             api_keys=(DEMO_API_KEY,),
             seed_demo=True,
             dialer_window=(time(0, 0), time(23, 59, 59)),
             dialer_weekdays_only=False,
             request_log_limit=SANDBOX_LOG_LIMIT,
         )
-        self.speed = speed
-        self._lock = anyio.Lock()
-
-    def client_factory(self, api_key: str) -> TelliClient:
-        return TelliClient(api_key, transport=self.simulator.transport())
+        return cls(simulator, speed=speed)
 
     def now(self) -> datetime:
         return self.simulator.clock.now()

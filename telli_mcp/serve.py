@@ -9,10 +9,9 @@ from telli_mcp.config import Settings, looks_like_placeholder, unsubstituted_pla
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
-    from mcp.server.transport_security import TransportSecuritySettings
     from starlette.types import ASGIApp
 
-__all__ = ["http_app", "looks_like_placeholder", "run_server", "transport_security"]
+__all__ = ["http_app", "looks_like_placeholder", "run_server"]
 
 logger = logging.getLogger("telli_mcp")
 
@@ -38,8 +37,7 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
         logger.warning(SANDBOX_NOTICE)
     else:
         _warn_about_key(settings)
-    server = build_server(backend.settings, client_factory=backend.client_factory(), sandbox=backend.sandbox,
-                          now=backend.now, remote=transport == "http")
+    server = build_server(backend, remote=transport == "http")
     if transport == "stdio":
         server.run("stdio")
     else:
@@ -47,41 +45,13 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
 
 
 def http_app(server: MCPServer[Any], settings: Settings, host: str) -> ASGIApp:
-    """The HTTP deployment: bounded sessions behind the caller-key check (who may use which telli key)."""
-    from telli_mcp.server.http_auth import RequireCallerKey, anonymous_may_use_server_key
-    from telli_mcp.server.sessions import streamable_app
+    """The HTTP deployment of `server` (see `telli_mcp.server.http_deployment`)."""
+    from telli_mcp.server import http_app as deployment
 
-    app = streamable_app(server, settings, transport_security(settings, host))
-    return RequireCallerKey(app, allow_anonymous=anonymous_may_use_server_key(settings, host))
+    return deployment(server, settings, host)
 
 
 def _serve_http(app: ASGIApp, *, host: str, port: int, log_level: str) -> None:
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
-
-
-LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
-LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
-
-
-def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:
-    """DNS-rebinding protection is always on (the SDK only enables it for a loopback bind by default).
-
-    Loopback names are always accepted; a real hostname must be listed in TELLI_MCP_ALLOWED_HOSTS, and
-    `*` there is the explicit way to switch the check off (e.g. behind a proxy that validates Host itself).
-    """
-    from mcp.server.transport_security import TransportSecuritySettings
-
-    if "*" in settings.allowed_hosts:
-        return TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    from telli_mcp.server.http_auth import is_loopback
-
-    if not is_loopback(host) and not settings.allowed_hosts:
-        logger.warning("Listening on %s, but only requests addressed to localhost are accepted. Set "
-                       "TELLI_MCP_ALLOWED_HOSTS to the hostname clients use (e.g. mcp.example.com:*).", host)
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[*LOOPBACK_HOSTS, *settings.allowed_hosts],
-        allowed_origins=[*LOOPBACK_ORIGINS, *settings.allowed_origins],
-    )

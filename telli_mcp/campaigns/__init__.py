@@ -51,6 +51,7 @@ from telli_mcp.campaigns.run import RunOptions
 from telli_mcp.campaigns.runner import start_campaign
 from telli_mcp.campaigns.status import campaign_status
 from telli_mcp.campaigns.stop import stop_campaign
+from telli_mcp.campaigns.store import CampaignStore
 from telli_mcp.campaigns.validation import derive_external_id
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "CampaignState",
     "CampaignStatusReport",
     "CampaignStoppedError",
+    "CampaignStore",
     "CampaignSummary",
     "ColumnProblem",
     "ContactStatusCounts",

@@ -27,6 +27,7 @@ from telli_mcp.client.errors import (
     TelliTimeoutError,
     UnprocessableEntityError,
 )
+from telli_mcp.client.keys import key_fingerprint, mask_key
 from telli_mcp.client.models import (
     Agent,
     AnalysisItem,
@@ -75,8 +76,10 @@ from telli_mcp.client.types import (
     PropertyKey,
     normalize_e164,
 )
+from telli_mcp.urls import DEFAULT_BASE_URL, public_url
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "Agent",
     "AgentId",
     "Agents",
@@ -148,6 +151,9 @@ __all__ = [
     "UnprocessableEntityError",
     "current_deadline",
     "deadline",
+    "key_fingerprint",
+    "mask_key",
     "may_change",
     "normalize_e164",
+    "public_url",
 ]

@@ -12,7 +12,8 @@ so a telli that trickles its answer a byte at a time still fails at the timeout;
 each read. Inside a `deadline()` block (see `deadline.py`) every attempt also gets at most the time left, a retry
 waits only if it fits, and nothing is sent once it has passed. Whether telli may have acted on a request that
 timed out follows one rule, `_connection_error`: only a request that never left the client (refused, stuck
-connecting or waiting for a connection) certainly did not reach telli.
+connecting or waiting for a connection) certainly did not reach telli. Whether a request could change something
+at all is `errors.may_change`; every error carries both facts (see `errors`), and composes its own message.
 
 Bodies: a 2xx answer must be empty or JSON, else it is ResponseDecodeError (telli may have acted). Where telli
 documents no body (`undocumented_body=True`), the status is the answer: an empty body, a plain-text body (such
@@ -38,18 +39,24 @@ import httpx2
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from telli_mcp._version import __version__
+from telli_mcp.bounded import clip
 from telli_mcp.client.deadline import Deadline, current_deadline
 from telli_mcp.client.errors import (
+    READ_ONLY_POSTS,
     ResponseDecodeError,
     TelliAPIError,
     TelliConnectionError,
     TelliTimeoutError,
     make_status_error,
+    may_change,
+    outcome_note,
 )
+from telli_mcp.client.keys import mask_key
 from telli_mcp.client.models.common import validation_summary
-from telli_mcp.config import public_url
+from telli_mcp.text import plain_line
+from telli_mcp.urls import public_url
 
-__all__ = ["APIResponse", "HTTPCore", "Sleep", "mask_key", "may_change", "parse_retry_after"]
+__all__ = ["APIResponse", "HTTPCore", "Sleep", "may_change", "parse_retry_after"]
 
 logger = logging.getLogger("telli_mcp.client")
 
@@ -58,7 +65,6 @@ QueryParams = Mapping[str, str | int]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 SAFE_METHODS = frozenset({"GET", "PUT", "PATCH", "DELETE"})
-READ_ONLY_POSTS = frozenset({"/v1/get-contacts-batch"})
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
@@ -69,18 +75,6 @@ _NOT_SENT_ERRORS = (
     httpx2.PoolTimeout,
     httpx2.UnsupportedProtocol,
 )
-
-
-def may_change(method: str, path: str) -> bool:
-    """Whether a request could change something at telli: anything but a GET or a read telli takes as POST."""
-    return method.upper() != "GET" and path not in READ_ONLY_POSTS
-
-
-def mask_key(key: str) -> str:
-    """A recognisable but harmless form of an API key: first 3 + "…" + last 4 characters, or "****"."""
-    if len(key) >= 12:
-        return f"{key[:3]}…{key[-4:]}"
-    return "****"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -117,8 +111,7 @@ class APIResponse:
             return model.model_validate(self.data)
         except ValidationError as exc:
             raise ResponseDecodeError(
-                f"telli's response to {self.method} {self.path} did not have the expected shape "
-                f"({validation_summary(exc)}).",
+                _unreadable(self.method, self.path, f"did not have the expected shape ({validation_summary(exc)})"),
                 status_code=self.status_code,
                 method=self.method,
                 path=self.path,
@@ -186,12 +179,12 @@ class HTTPCore:
             try:
                 response = await self._attempt(method, path, params, json, undocumented_body, call)
             except (TelliAPIError, TelliConnectionError) as error:
-                _note_change(call, method, path, _maybe_processed(error))
+                _note_change(call, method, path, error.maybe_processed)
                 if maybe_done and method == "DELETE" and isinstance(error, TelliAPIError) and error.status_code == 404:
                     # An earlier attempt may have deleted it and lost the answer; gone is what DELETE wanted.
                     logger.info("Retried %s %s answered 404: the earlier attempt deleted it", method, path)
                     return APIResponse(204, None, method, path)
-                maybe_done = maybe_done or _maybe_processed(error)
+                maybe_done = maybe_done or error.maybe_processed
                 # With an injected fake sleep the clock does not move, so the time slept also counts.
                 elapsed = max(time.monotonic() - started, slept)
                 delay = self._retry_delay(error, attempt, elapsed, call) if retry_safe else None
@@ -272,33 +265,41 @@ class HTTPCore:
         self, exc: httpx2.TransportError, method: str, path: str, *, cut_by: Deadline | None = None
     ) -> TelliConnectionError:
         maybe_processed = not isinstance(exc, _NOT_SENT_ERRORS)
-        consequence = (
-            "the request may have reached telli and been processed"
-            if maybe_processed
-            else "the request did not reach telli"
-        )
+        request = f"{method} {path}"
+        where = public_url(self.base_url)
         if cut_by is not None:
-            message = f"No answer from telli to {method} {path} within {cut_by.describe()}; {consequence}."
+            headline = f"No answer from telli to {request} within {cut_by.describe()}"
+        elif isinstance(exc, httpx2.TimeoutException) and maybe_processed:
+            headline = f"Timed out after {self._timeout:g} s waiting for telli's answer to {request}"
+        elif isinstance(exc, httpx2.TimeoutException):
+            headline = f"Timed out after {self._timeout:g} s connecting to telli at {where} for {request}"
+        elif maybe_processed:
+            headline = f"The connection to telli at {where} failed during {request} ({self._detail(exc)})"
+        else:
+            headline = f"Could not reach telli at {where} for {request} ({self._detail(exc)})"
+        note = outcome_note(maybe_processed=maybe_processed, method=method, path=path)
+        if not maybe_processed:
+            note = "the request was not sent"
+        message = f"{headline}; {note}." if note else f"{headline}."
+        if cut_by is not None or isinstance(exc, httpx2.TimeoutException):
+            deadline = cut_by.describe() if cut_by is not None else None
             return TelliTimeoutError(
-                message, maybe_processed=maybe_processed, method=method, path=path, deadline=cut_by.describe()
+                message, maybe_processed=maybe_processed, method=method, path=path, deadline=deadline
             )
-        if isinstance(exc, httpx2.TimeoutException):
-            message = f"Timed out talking to telli ({type(exc).__name__}) on {method} {path}; {consequence}."
-            return TelliTimeoutError(message, maybe_processed=maybe_processed, method=method, path=path)
-        detail = self._scrub(str(exc)) or type(exc).__name__
-        message = (
-            f"Could not talk to telli at {public_url(self.base_url)} on {method} {path} ({detail}); {consequence}."
-        )
         return TelliConnectionError(message, maybe_processed=maybe_processed, method=method, path=path)
+
+    def _detail(self, exc: httpx2.TransportError) -> str:
+        return clip(self._scrub(plain_line(str(exc)))) or type(exc).__name__
 
     def _status_error(self, response: httpx2.Response, method: str, path: str) -> TelliAPIError:
         message, code, details = _error_fields(_json_or_none(response))
-        if message is None and response.text.strip():
-            message = response.text.strip()[:300]
+        if message is None:
+            message = response.text
+        # Cleaned before the key is masked, so that no invisible character can hide the key from the masking.
         return make_status_error(
             response.status_code,
-            server_message=self._scrub(message) if message else None,
-            code=code,
+            server_message=self._scrub(plain_line(message)) or None,
+            code=self._scrub(plain_line(code)) if code else None,
             details=self._scrub_any(details),
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
             method=method,
@@ -316,7 +317,7 @@ class HTTPCore:
             data = response.json()
         except ValueError:
             raise ResponseDecodeError(
-                f"telli's response to {method} {path} (HTTP {response.status_code}) is not valid JSON.",
+                _unreadable(method, path, f"(HTTP {response.status_code}) is not valid JSON"),
                 status_code=response.status_code,
                 method=method,
                 path=path,
@@ -372,11 +373,11 @@ def _is_plain_text(response: httpx2.Response) -> bool:
     return media_type in ("", "text/plain")
 
 
-def _maybe_processed(error: TelliAPIError | TelliConnectionError) -> bool:
-    """Whether telli may have acted on a request that failed this way (a lost answer or a 5xx)."""
-    if isinstance(error, TelliConnectionError):
-        return error.maybe_processed
-    return error.status_code >= 500
+def _unreadable(method: str, path: str, problem: str) -> str:
+    """The message of a 2xx answer that cannot be read: telli accepted the request, so it may have acted."""
+    note = outcome_note(maybe_processed=True, method=method, path=path)
+    message = f"telli's answer to {method} {path} {problem}"
+    return f"{message}; {note}." if note else f"{message}."
 
 
 def _json_or_none(response: httpx2.Response) -> Any:

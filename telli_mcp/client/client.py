@@ -11,10 +11,11 @@ import anyio
 import httpx2
 from pydantic import SecretStr
 
-from telli_mcp.client._http import APIResponse, HTTPCore, mask_key
+from telli_mcp.client._http import APIResponse, HTTPCore
 from telli_mcp.client.errors import AuthenticationError, MissingAPIKeyError
+from telli_mcp.client.keys import mask_key
 from telli_mcp.client.resources import Agents, Calls, Contacts, ContactsV1, PhoneNumbers, Properties
-from telli_mcp.config import DEFAULT_BASE_URL, Settings, public_url
+from telli_mcp.urls import DEFAULT_BASE_URL, public_url
 
 __all__ = ["TelliClient"]
 
@@ -73,24 +74,6 @@ class TelliClient:
         """v2 agents."""
         self.phone_numbers = PhoneNumbers(self._http)
         """The account's phone numbers (v1)."""
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> TelliClient:
-        """A client configured from `Settings`.
-
-        Raises:
-            MissingAPIKeyError: `settings.api_key` is not set.
-        """
-        if settings.api_key is None:
-            raise MissingAPIKeyError()
-        return cls(
-            settings.api_key,
-            base_url=settings.api_base_url,
-            timeout=settings.timeout_seconds,
-            max_retries=settings.max_retries,
-            retry_deadline=settings.retry_deadline_seconds,
-            transport=transport,
-        )
 
     @property
     def base_url(self) -> str:

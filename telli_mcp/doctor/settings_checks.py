@@ -18,7 +18,7 @@ from telli_mcp.config import (
     unsubstituted_placeholders,
 )
 from telli_mcp.doctor.results import Check, Status
-from telli_mcp.server.toolsets import UnknownToolsetError, resolve_toolsets
+from telli_mcp.toolsets import UnknownToolsetError, resolve_toolsets
 
 __all__ = [
     "check_base_url",

@@ -1,37 +1,34 @@
-"""`build_server`: assemble the MCP server from settings, a telli client factory and the toolsets."""
+"""`build_server`: the MCP server for one backend, assembled from the toolsets' static data.
+
+Everything comes from the backend (`telli_mcp.backend`, the composition root): the settings, the clients,
+the default key, the sandbox, the campaign store and the clock, so they cannot disagree. What the server
+offers follows from the toolsets and read-only mode (`surface.Offer.select`).
+"""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime
 
 import anyio
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 
 from telli_mcp._version import __version__
-from telli_mcp.backend import Backend, ClientFactory
+from telli_mcp.backend import Backend
 from telli_mcp.config import Settings
 from telli_mcp.server.caller import CallerMiddleware
-from telli_mcp.server.campaign_store import CampaignStore, ledger_path
 from telli_mcp.server.completions import register_completions
-from telli_mcp.server.confirm import TokenSigner
-from telli_mcp.server.deps import ClientProvider, SandboxControl, ServerDeps
+from telli_mcp.server.deps import ClientProvider, RequestDeps, ServerDeps
 from telli_mcp.server.instructions import instructions_for
-from telli_mcp.server.prompts import register_prompts
-from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.registry import register_tools
 from telli_mcp.server.request_deadline import RequestDeadline
-from telli_mcp.server.resources import register_resources
-from telli_mcp.server.tools import register_all_tools
-from telli_mcp.server.toolsets import resolve_toolsets
+from telli_mcp.server.surface import Offer
+from telli_mcp.server.tokens import TokenSigner
+from telli_mcp.server.tools import SURFACES
+from telli_mcp.toolsets import SANDBOX, resolve_toolsets
 
-__all__ = ["ClientFactory", "build_server", "default_client_factory"]
-
-
-def default_client_factory(settings: Settings) -> ClientFactory:
-    """Clients for the real telli API the settings name (entry points pass their backend's factory)."""
-    return Backend(settings, None).client_factory()
+__all__ = ["build_server", "offer_for"]
 
 
 def _secret(settings: Settings) -> bytes:
@@ -40,9 +37,7 @@ def _secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
-def _lifespan(
-    deps: ServerDeps, store: CampaignStore
-) -> Callable[[MCPServer[ServerDeps]], AbstractAsyncContextManager[ServerDeps]]:
+def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsyncContextManager[ServerDeps]]:
     @asynccontextmanager
     async def lifespan(_server: MCPServer[ServerDeps]) -> AsyncIterator[ServerDeps]:
         async with anyio.create_task_group() as background:
@@ -53,53 +48,63 @@ def _lifespan(
             finally:
                 background.cancel_scope.cancel()
                 await deps.clients.aclose()
-                store.close()
+                deps.campaigns.close()
 
     return lifespan
 
 
-def build_server(
-    settings: Settings,
-    *,
-    client_factory: ClientFactory | None = None,
-    sandbox: SandboxControl | None = None,
-    now: Callable[[], datetime] | None = None,
-    remote: bool = False,
-) -> MCPServer[ServerDeps]:
-    """The telli MCP server; raises `UnknownToolsetError` for a bad toolset name (fail at startup)."""
-    toolsets = resolve_toolsets(settings.toolsets) | ({"sandbox"} if sandbox else set())
-    campaigns = "campaigns" in toolsets and not settings.read_only
+def _register(server: MCPServer[ServerDeps], offer: Offer) -> None:
+    register_tools(server, offer.tools)
+    for resource in offer.resources:
+        server.resource(
+            resource.uri, title=resource.title, description=resource.description, mime_type=resource.mime_type
+        )(resource.handler)
+    for prompt in offer.prompts:
+        server.prompt(name=prompt.name, title=prompt.title, description=prompt.description)(prompt.handler)
+    register_completions(server)
+
+
+def offer_for(settings: Settings, *, sandbox: bool = False) -> Offer:
+    """What a server with these settings offers (against the sandbox: plus its own tools), in order.
+
+    Raises `UnknownToolsetError` for a bad toolset name.
+    """
+    toolsets = resolve_toolsets(settings.toolsets) | ({SANDBOX} if sandbox else set())
+    return Offer.select(SURFACES, toolsets=toolsets, read_only=settings.read_only)
+
+
+def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerDeps]:
+    """The telli MCP server over `backend`; `remote`: served over HTTP (tools then never read the server's files).
+
+    Raises `UnknownToolsetError` for a bad toolset name (fail at startup).
+    """
+    settings = backend.settings
+    offer = offer_for(settings, sandbox=backend.sandbox is not None)
     secret = _secret(settings)
     deps = ServerDeps(
         settings=settings,
-        clients=ClientProvider(
-            factory=client_factory or default_client_factory(settings),
-            default_key=None if settings.api_key is None else settings.api_key.get_secret_value(),
-        ),
+        clients=ClientProvider(factory=backend.client_factory(), default_key=backend.api_key),
         signer=TokenSigner(secret=secret),
-        toolsets=toolsets,
-        sandbox=sandbox,
-        now=now or (lambda: datetime.now(UTC)),
+        campaigns=backend.campaign_store,
+        toolsets=offer.toolsets,
+        tools=tuple(tool.name for tool in offer.tools),
+        backend=backend.label,
+        sandbox=backend.sandbox,
+        now=backend.now,
         remote=remote,
     )
-    store = CampaignStore(ledger_path(settings))
     server: MCPServer[ServerDeps] = MCPServer(
         "telli-mcp",
-        title="telli" + (" (sandbox)" if sandbox else ""),
+        title="telli" + (" (sandbox)" if backend.sandbox is not None else ""),
         description="Operate telli, the AI voice-agent platform: contacts, auto-dialer, calls and transcripts.",
-        instructions=instructions_for(campaigns=campaigns, read_only=settings.read_only, sandbox=sandbox is not None),
+        instructions=instructions_for(offer, read_only=settings.read_only),
         website_url="https://github.com/telli-mcp/telli-mcp",
         version=__version__,
-        lifespan=_lifespan(deps, store),
+        lifespan=_lifespan(deps),
         # The sealed state of a 2026-07-28 confirmation round expires with the human's time to answer.
         request_state_security=RequestStateSecurity(keys=[secret], ttl=settings.elicitation_timeout_seconds),
         log_level="WARNING",
     )
-    server.middleware.extend([CallerMiddleware(deps.clients.in_use), RequestDeadline(settings)])
-    registry = ToolRegistry(server, toolsets=toolsets, read_only=settings.read_only)
-    register_all_tools(registry, deps, store)
-    register_resources(server, deps, store)
-    register_prompts(server, campaigns=campaigns)
-    register_completions(server, deps)
-    server.telli_registry = registry  # type: ignore[attr-defined]
+    server.middleware.extend([CallerMiddleware(deps.clients.in_use), RequestDeps(), RequestDeadline(settings)])
+    _register(server, offer)
     return server

@@ -1,9 +1,11 @@
 """Human confirmation for tools that ring people or erase data.
 
-A guarded tool declares its confirmation once: `ServerDeps.confirmation(ask)` makes a `Confirmation` whose
-resolver (see `mcp.server.mcpserver.Resolve`) the tool takes as a parameter. The registry binds it to the
-tool's name and to every one of its arguments, so the resolver receives all validated arguments by name;
-`ask` turns them into the question (an `Ask`), and `gate()` decides how to get the human's yes:
+A guarded tool declares its confirmation once, next to the tool: `Confirmation(ask)` is plain data whose resolver
+(see `mcp.server.mcpserver.Resolve`) the tool takes as a parameter; what it needs of the running server (the
+confirm mode, the token signer, the caller's tenant, the clock) it takes from the request's `ServerDeps` each
+time it resolves. Declaring the tool (`surface.ToolDef`) binds the confirmation to the tool's name and to every
+one of its arguments, and refuses a tool that dials or erases without one. The resolver receives all validated
+arguments by name; `ask` turns them into the question (an `Ask`), and `gate()` decides how to get the human's yes:
 
 * elicitation, when the client can ask its user (both protocol eras);
 * otherwise a preview plus a single-use confirmation token that binds the tool, a digest of ALL its
@@ -27,13 +29,7 @@ while the human thinks.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import inspect
-import json
-import secrets
-import time
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -49,13 +45,14 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
-from pydantic_core import to_jsonable_python
 
 from telli_mcp.client import current_deadline
 from telli_mcp.config import ConfirmMode, Settings, env_var
 from telli_mcp.server.callees import Callee, local_times
+from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import translating
 from telli_mcp.server.results import ToolResult
+from telli_mcp.server.tokens import PendingAction, TokenSigner
 from telli_mcp.text import block
 
 __all__ = [
@@ -68,19 +65,14 @@ __all__ = [
     "Confirmable",
     "Confirmation",
     "ConfirmationRequest",
-    "Gate",
     "NotConfirmed",
-    "PendingAction",
-    "TokenSigner",
     "answers_within",
     "approval_from",
-    "canonical_digest",
     "client_can_elicit",
     "declared_confirmations",
     "gate",
 ]
 
-TOKEN_TTL_SECONDS = 300
 TOKEN_ARGUMENT = "confirmation_token"
 _CONTEXT = "ctx"
 _ANSWER_SETTING = env_var("elicitation_timeout_seconds")
@@ -130,26 +122,6 @@ class Confirmable(ToolResult):
         return self
 
 
-def canonical_digest(value: Any) -> str:
-    """SHA-256 of the canonical JSON of `value` (sorted keys, no whitespace, pydantic-aware)."""
-    text = json.dumps(
-        to_jsonable_python(value, fallback=str), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class PendingAction:
-    """One concrete action awaiting a yes: the tool, its exact arguments, what else the yes covers, and the
-    question for the human."""
-
-    tool: str
-    arguments: Mapping[str, Any]
-    question: str
-    binding: Mapping[str, Any] = field(default_factory=dict)
-    """Facts beyond the arguments that the yes covers (e.g. the contacts that will be dialled)."""
-
-
 @dataclass(frozen=True)
 class Approval:
     granted: bool
@@ -162,74 +134,6 @@ class NotConfirmed:
     """The resolver asked the human itself and did not get a yes: why, in a sentence. Nothing may be done."""
 
     reason: str
-
-
-@dataclass
-class TokenSigner:
-    """Issues and redeems HMAC-signed, single-use, short-lived confirmation tokens.
-
-    The signature covers the tool name, a digest of the canonical JSON of the arguments, a digest of the
-    action's binding, the telli account fingerprint and the expiry, so a token cannot be replayed for other
-    arguments, changed facts, another tool or another tenant. Redeemed nonces are remembered per process
-    until they expire.
-    """
-
-    secret: bytes
-    ttl: float = TOKEN_TTL_SECONDS
-    clock: Callable[[], float] = time.time
-    _spent: dict[str, float] = field(default_factory=dict)
-
-    def issue(self, action: PendingAction, tenant: str) -> str:
-        expires = int(self.clock() + self.ttl)
-        nonce = secrets.token_hex(6)
-        return f"{nonce}.{expires}.{self._sign(action, tenant, nonce, expires)}"
-
-    def redeem(self, token: str, action: PendingAction, tenant: str) -> None:
-        """Accept the token once for exactly this action, or raise `ToolError` saying why not."""
-        nonce, expires = self._parse(token)
-        now = self.clock()
-        self._forget_expired(now)
-        if nonce in self._spent:
-            # First: once used, a token is spent whatever the action now looks like (the first use may
-            # itself have changed what the preview reads, e.g. the contact is now in the dialer).
-            raise ToolError("confirmation_token was already used. Each confirmation is good for one call.")
-        expected = self._sign(action, tenant, nonce, expires)
-        if not hmac.compare_digest(expected, token.rsplit(".", 1)[-1]):
-            raise ToolError(
-                "confirmation_token does not match this action: it was issued for different arguments, "
-                "another tool or another account, or what it covered changed since the preview (such as a "
-                "contact's number, time zone or dialer state, or the leads). Nothing was done. Call again without "
-                "a token to get a new preview."
-            )
-        if expires < now:
-            raise ToolError("confirmation_token has expired. Call again without a token to get a new preview.")
-        self._spent[nonce] = expires
-
-    def _parse(self, token: str) -> tuple[str, int]:
-        parts = token.strip().split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
-            raise ToolError("confirmation_token is malformed. Use the token exactly as it was returned.")
-        return parts[0], int(parts[1])
-
-    def _sign(self, action: PendingAction, tenant: str, nonce: str, expires: int) -> str:
-        canonical = json.dumps(
-            {
-                "tool": action.tool,
-                "args": canonical_digest(action.arguments),
-                "bound": canonical_digest(action.binding),
-                "tenant": tenant,
-                "nonce": nonce,
-                "exp": expires,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        digest = hmac.new(self.secret, canonical.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:18]).decode().rstrip("=")
-
-    def _forget_expired(self, now: float) -> None:
-        for nonce in [n for n, exp in self._spent.items() if exp < now]:
-            del self._spent[nonce]
 
 
 def _legacy(ctx: Context) -> bool:
@@ -345,25 +249,21 @@ Arguments = Mapping[str, Any]
 AskFn = Callable[..., Awaitable[Ask | None]]
 """`ask(arguments, ctx, **needs)`: the question for these validated arguments, or None when this call will
 neither dial nor erase anything (nothing to confirm; a token, if given, is still checked)."""
-Gate = Callable[[Context, PendingAction, str | None], Approval | Elicit[ConfirmForm]]
 Decision = Approval | NotConfirmed | Elicit[ConfirmForm]
 """What a confirmation resolver returns: a plain outcome, or (2026-07-28) the question for the SDK to ask."""
 
 
 class Confirmation:
-    """The single declaration of a guarded tool's confirmation (make it with `ServerDeps.confirmation`).
+    """The single declaration of a guarded tool's confirmation, made next to the tool at import time.
 
-    The tool takes `Annotated[ElicitationResult[Any], Resolve(confirmation.resolver)]`; the registry calls
-    `bind()` with the tool's name and argument names before registering it, which gives the resolver a
+    The tool takes `Annotated[ElicitationResult[Any], Resolve(confirmation.resolver)]`; declaring the tool
+    (`surface.ToolDef`) calls `bind()` with the tool's name and argument names, which gives the resolver a
     signature naming every argument, so the SDK passes all validated arguments to it. `needs` are other
-    resolvers (such as a plan shared with the tool body) passed to `ask` by name.
+    resolvers (such as a plan shared with the tool body) passed to `ask` by name. The gate's settings, signer,
+    tenant and clock come from the request's `ServerDeps` each time it resolves.
     """
 
-    def __init__(
-        self, gate: Gate, now: Callable[[], datetime], ask: AskFn, *, needs: Mapping[str, Resolve] | None = None
-    ) -> None:
-        self._gate = gate
-        self._now = now
+    def __init__(self, ask: AskFn, *, needs: Mapping[str, Resolve] | None = None) -> None:
         self._ask = translating(ask, writes=False)
         self._needs = dict(needs or {})
         self.tool: str | None = None
@@ -379,7 +279,7 @@ class Confirmation:
         return resolver
 
     def bind(self, tool: str, arguments: Sequence[str], *, dials: bool) -> None:
-        """Tie this confirmation to one tool and all of its arguments (the registry calls this once)."""
+        """Tie this confirmation to one tool and all of its arguments (declaring the tool calls this once)."""
         if self.tool is not None:
             raise ValueError(f"this confirmation already belongs to {self.tool}; declare one per tool")
         if TOKEN_ARGUMENT not in arguments:
@@ -402,20 +302,24 @@ class Confirmation:
 
     async def _decide(self, values: dict[str, Any]) -> Decision:
         if self.tool is None:
-            raise RuntimeError("a Confirmation was used before the registry bound it to its tool")
+            raise RuntimeError("a Confirmation was used before a ToolDef bound it to its tool")
         ctx: Context = values.pop(_CONTEXT)
         needs = {name: values.pop(name) for name in self._needs}
         token: str | None = values.pop(TOKEN_ARGUMENT)
         ask = await self._ask(MappingProxyType(values), ctx, **needs)
         if ask is None and not token:
             return Approval(granted=True, via="not_needed")
-        decision = self._gate(ctx, self._action(values, ask), token)
+        deps = deps_of(ctx)
+        action = self._action(values, ask, deps.now())
+        decision = gate(
+            ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(), action=action, token=token
+        )
         if isinstance(decision, Elicit) and _legacy(ctx):
             # The SDK would send this mid-call and wait without limit; ask with the call's answer time instead.
             return await _ask_human(ctx, decision)
         return decision
 
-    def _action(self, arguments: dict[str, Any], ask: Ask | None) -> PendingAction:
+    def _action(self, arguments: dict[str, Any], ask: Ask | None, now: datetime) -> PendingAction:
         assert self.tool is not None
         if ask is None:
             return PendingAction(self.tool, arguments, "")
@@ -423,7 +327,7 @@ class Confirmation:
         if self.dials:
             if not ask.callees:
                 raise RuntimeError(f"{self.tool} dials, so its Ask must name the callees")
-            question = f"{question}\n{local_times(ask.callees, self._now())}"
+            question = f"{question}\n{local_times(ask.callees, now)}"
         # The last clean of everything a human is shown, whatever the tool put into its question.
         return PendingAction(self.tool, arguments, block(question), ask.binding)
 

@@ -1,5 +1,10 @@
 """What every tool needs at call time: the telli client for this request, the settings and the guards.
 
+The lifespan of the server yields one `ServerDeps` (built by `build_server` from the backend), and every handler
+reaches it through its request: `deps_of(ctx)`, i.e. `ctx.request_context.lifespan_context`. The SDK gives static
+resources and completions no `Context`; for them the same object is captured per request by `RequestDeps`
+and read with `deps_of()`.
+
 In stdio mode there is one telli key (from the environment). In HTTP mode a request may bring its own telli
 key as `Authorization: Bearer <key>`, so one deployment can serve many users; each key gets its own client
 (cached, bounded) and its own confirmation-token tenant. Which key a request acts with is decided in one place
@@ -9,30 +14,35 @@ key as `Authorization: Bearer <key>`, so one deployment can serve many users; ea
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import SecretStr
 
-from telli_mcp.client import TelliClient
+from telli_mcp.campaigns.store import CampaignStore
+from telli_mcp.client import TelliClient, key_fingerprint
 from telli_mcp.config import Settings
 from telli_mcp.server.caller import Caller, current_caller
-from telli_mcp.server.confirm import Approval, AskFn, Confirmation, ConfirmForm, PendingAction, TokenSigner, gate
+from telli_mcp.server.tokens import TokenSigner
 
-__all__ = ["ClientProvider", "SandboxControl", "ServerDeps", "key_fingerprint"]
+__all__ = [
+    "MAX_CACHED_CLIENTS",
+    "ClientProvider",
+    "RequestDeps",
+    "SandboxControl",
+    "ServerDeps",
+    "deps_of",
+]
 
 MAX_CACHED_CLIENTS = 64
-
-
-def key_fingerprint(api_key: str) -> str:
-    """A stable, non-reversible tenant label for a key (never the key itself)."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -45,7 +55,8 @@ class ClientProvider:
     """
 
     factory: Callable[[str], TelliClient]
-    default_key: str | None
+    default_key: SecretStr | None
+    """The server's own key (TELLI_API_KEY, the demo key in the sandbox): for callers that bring none."""
     _clients: OrderedDict[str, TelliClient] = field(default_factory=OrderedDict)
     _in_use: Counter[str] = field(default_factory=Counter)
     """Requests in flight per tenant."""
@@ -56,9 +67,13 @@ class ClientProvider:
     _closing: set[asyncio.Task[None]] = field(default_factory=set)
     """Close tasks in flight; referenced here because the loop keeps only weak references to tasks."""
 
+    def key_or_none(self) -> str | None:
+        """The telli key of the request being handled: the caller's bearer key, else the server's own, else None."""
+        return self._key_of(current_caller()) or None
+
     def current_key(self) -> str:
-        """The telli key of the request being handled: the caller's bearer key, else the server's own."""
-        key = self._key_of(current_caller())
+        """`key_or_none`, or a `ToolError` saying how to set a key."""
+        key = self.key_or_none()
         if not key:
             raise ToolError(
                 "No telli API key is configured. Set TELLI_API_KEY in the MCP client's environment "
@@ -67,7 +82,8 @@ class ClientProvider:
         return key
 
     def _key_of(self, caller: Caller) -> str | None:
-        return caller.bearer_key or self.default_key
+        default = None if self.default_key is None else self.default_key.get_secret_value()
+        return caller.bearer_key or default
 
     def current_client(self) -> TelliClient:
         return self.client_for_key(self.current_key())
@@ -155,10 +171,17 @@ class SandboxControl(Protocol):
 
 @dataclass
 class ServerDeps:
+    """The running parts a handler may use; one per server (see `build_server`)."""
+
     settings: Settings
     clients: ClientProvider
     signer: TokenSigner
+    campaigns: CampaignStore
     toolsets: frozenset[str]
+    tools: tuple[str, ...]
+    """The tools this server offers, in registration order (what get_status reports)."""
+    backend: str
+    """What the telli behind this server is called: its public base URL, or the sandbox or test simulator."""
     sandbox: SandboxControl | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Wall clock for the waking-hours check (the simulator's clock in sandbox mode and tests)."""
@@ -170,27 +193,34 @@ class ServerDeps:
         """The account's time zone: telli dials contacts without one on this clock (TELLI_ACCOUNT_TIMEZONE)."""
         return self.settings.account_timezone
 
-    # `ctx` is not read: the caller comes from `caller.current_caller()`, which every surface shares (see there).
-    # Tools pass it all the same, as the mark of code that runs inside a request.
-    def client(self, ctx: Context) -> TelliClient:
+    def client(self) -> TelliClient:
         """The telli client of this request's caller."""
         return self.clients.current_client()
 
-    def tenant(self, ctx: Context) -> str:
+    def tenant(self) -> str:
         """This request's caller as a tenant label (a key fingerprint)."""
         return self.clients.current_tenant()
 
-    def confirm(self, ctx: Context, action: PendingAction, token: str | None) -> Approval | Elicit[ConfirmForm]:
-        """Get (or check) the human's yes for `action`.
 
-        Tools declare `confirmation()` instead, which calls this with all their arguments; a direct call binds
-        only what the caller puts in `action` (start_campaign still does, until it declares its confirmation).
-        """
-        return gate(
-            ctx, mode=self.settings.confirm, signer=self.signer, tenant=self.tenant(ctx), action=action, token=token
-        )
+_serving: ContextVar[ServerDeps | None] = ContextVar("telli_mcp_deps", default=None)
 
-    def confirmation(self, ask: AskFn, *, needs: Mapping[str, Resolve] | None = None) -> Confirmation:
-        """Declare a guarded tool's confirmation: `ask(arguments, ctx, **needs)` builds the question (see
-        `confirm.Confirmation`); the token binds every argument of the tool plus what the `Ask` binds."""
-        return Confirmation(self.confirm, self.now, ask, needs=needs)
+
+def deps_of(ctx: Context[Any, Any] | None = None) -> ServerDeps:
+    """The `ServerDeps` of the server handling this request: from `ctx` (the lifespan's object), or, in the
+    handlers the SDK calls without a `Context` (static resources, completions), as `RequestDeps` captured it."""
+    deps = ctx.request_context.lifespan_context if ctx is not None else _serving.get()
+    if not isinstance(deps, ServerDeps):
+        raise RuntimeError("deps_of() was called outside a request handled by a telli MCP server")
+    return deps
+
+
+class RequestDeps(ServerMiddleware[Any]):
+    """Make the server's `ServerDeps` available to every handler of this message (see `deps_of`)."""
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        deps = ctx.lifespan_context
+        token = _serving.set(deps if isinstance(deps, ServerDeps) else None)
+        try:
+            return await call_next(ctx)
+        finally:
+            _serving.reset(token)

@@ -5,6 +5,9 @@ it (`TELLI_MCP_SERVER_KEY_OVER_HTTP`), brings no `Authorization` header at all a
 `TELLI_API_KEY`. Anything else (another scheme, a bare key, an empty or repeated header) is refused with 401
 and a `WWW-Authenticate` challenge: falling back to the server's key there would hand one caller's mistake
 the operator's account.
+
+The one exception is the health probe (`GET /healthz`): load balancers and orchestrators call it without
+credentials, and it answers from this process alone, never asking telli.
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable
+from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from telli_mcp.config import ServerKeyUse, Settings
 
-__all__ = ["MalformedAuthorization", "RequireCallerKey", "anonymous_may_use_server_key", "bearer_key",
-           "is_loopback"]
+__all__ = ["HEALTH_PATH", "MalformedAuthorization", "RequireCallerKey", "anonymous_may_use_server_key",
+           "bearer_key", "is_loopback"]
+
+HEALTH_PATH: Final = "/healthz"
+"""The health probe's path: the only one served without a caller's key (it uses none)."""
 
 # RFC 6750 b64token: what a bearer credential may consist of (no spaces, no control characters).
 _TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -76,7 +83,7 @@ class RequireCallerKey:
         self.allow_anonymous = allow_anonymous
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] == HEALTH_PATH:
             await self.app(scope, receive, send)
             return
         values = [value.decode("latin-1") for name, value in scope["headers"] if name.lower() == b"authorization"]

@@ -1,8 +1,7 @@
-"""Registration of tools: confirmation binding, filtering by toolset and read-only mode, annotations, errors.
+"""Registration of the offered tools on an `MCPServer`: annotations from the risk, compact schemas, bounded errors.
 
-Filtering happens once, at registration: a tool that is off does not exist for the client at all.
-Read-only wins over everything. A tool whose declared risk needs the human's yes is refused unless it
-declares a confirmation, which is then bound to the tool's name and all of its arguments.
+Which tools a server offers is decided before (`surface.Offer.select`): a tool that is off does not exist for the
+client at all. A tool's confirmation was checked and bound when it was declared (`surface.ToolDef`).
 
 Every call of a registered tool runs in one place (`_TelliTool.run`): inside its telli deadline
 (TELLI_MCP_TOOL_DEADLINE_SECONDS, see `errors.translating`) and its answer time for the human
@@ -14,14 +13,12 @@ and without the server's own paths (its data directory, its installation), which
 from __future__ import annotations
 
 import functools
-import inspect
-import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pydantic_core
-from mcp.server.mcpserver import Context, MCPServer, Resolve
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
@@ -31,46 +28,14 @@ import telli_mcp
 from telli_mcp.bounded import MAX_TEXT_CHARS, clip
 from telli_mcp.client import deadline
 from telli_mcp.config import Settings, env_var, resolve_data_dir
-from telli_mcp.server.confirm import answers_within, declared_confirmations
-from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.confirm import answers_within
+from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import invalid_arguments, translating
-from telli_mcp.server.risk import Risk, ToolSpec, annotations_for
+from telli_mcp.server.risk import Risk, annotations_for
 from telli_mcp.server.schema_compact import compact_input_schema, compact_output_schema
+from telli_mcp.server.surface import ToolDef
 
-__all__ = ["ToolRegistrationError", "ToolRegistry", "compact_output", "tool_arguments"]
-
-
-class ToolRegistrationError(ValueError):
-    """A tool's declaration contradicts its risk (raised at startup, before any client connects)."""
-
-
-def tool_arguments(fn: Callable[..., Any]) -> list[str]:
-    """The names a client passes to the tool: every parameter but the Context and the resolved ones."""
-    hints = typing.get_type_hints(fn, include_extras=True)
-    return [name for name in inspect.signature(fn).parameters if not _injected(hints.get(name))]
-
-
-def _injected(hint: Any) -> bool:
-    if typing.get_origin(hint) is Annotated:
-        return any(isinstance(marker, Resolve) for marker in typing.get_args(hint)[1:])
-    return isinstance(hint, type) and issubclass(hint, Context)
-
-
-def _bind_confirmation(spec: ToolSpec, fn: Callable[..., Any]) -> None:
-    confirmations = declared_confirmations(fn)
-    if len(confirmations) > 1:
-        raise ToolRegistrationError(f"{spec.name} declares {len(confirmations)} confirmations; one per tool")
-    if not spec.needs_confirmation:
-        if confirmations:
-            raise ToolRegistrationError(f"{spec.name} declares a confirmation but its risk is {spec.risk}")
-        return
-    if confirmations:
-        confirmations[0].bind(spec.name, tool_arguments(fn), dials=spec.dials)
-    else:
-        raise ToolRegistrationError(
-            f"{spec.name} is {spec.risk} (it dials or erases) but declares no confirmation: give it a parameter "
-            "Annotated[ElicitationResult[Any], Resolve(deps.confirmation(ask).resolver)]"
-        )
+__all__ = ["compact_output", "register_tools"]
 
 
 def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -98,10 +63,9 @@ _DEADLINE_SETTING = env_var("tool_deadline_seconds")
 def _settings(context: Context[Any, Any]) -> Settings:
     """The server's settings for this call (defaults when called outside a served request)."""
     try:
-        deps = context.request_context.lifespan_context
-    except ValueError:
-        deps = None
-    return deps.settings if isinstance(deps, ServerDeps) else Settings.model_construct()
+        return deps_of(context).settings
+    except (ValueError, RuntimeError):
+        return Settings.model_construct()
 
 
 _INSTALLATION = str(Path(telli_mcp.__file__).resolve().parent)
@@ -142,47 +106,30 @@ class _TelliTool(Tool):
             raise ToolError(_for_model(str(err), settings)) from cause
 
 
-class ToolRegistry:
-    """Adds tools to an `MCPServer` according to the active toolsets and read-only mode."""
-
-    def __init__(self, server: MCPServer[Any], *, toolsets: frozenset[str], read_only: bool) -> None:
-        self._server = server
-        self._toolsets = toolsets
-        self._read_only = read_only
-        self.specs: list[ToolSpec] = []
-        """Every spec offered to the registry, enabled or not (for docs and manifests)."""
-        self.enabled: list[ToolSpec] = []
-
-    def is_enabled(self, spec: ToolSpec) -> bool:
-        if self._read_only and spec.risk is not Risk.READ:
-            return False
-        return spec.toolset in self._toolsets
-
-    def add(self, spec: ToolSpec, fn: Callable[..., Awaitable[Any]]) -> None:
-        _bind_confirmation(spec, fn)
-        self.specs.append(spec)
-        if not self.is_enabled(spec):
-            return
-        self.enabled.append(spec)
-        self._server.add_tool(
-            compact_output(translating(fn, writes=spec.risk is not Risk.READ)),
+def register_tools(server: MCPServer[Any], tools: Iterable[ToolDef]) -> None:
+    """Add each tool, with its declared annotations and its compact schemas, run as a `_TelliTool`."""
+    for tool in tools:
+        spec = tool.spec
+        server.add_tool(
+            compact_output(translating(tool.handler, writes=spec.risk is not Risk.READ)),
             name=spec.name,
             title=spec.title,
-            description=inspect.cleandoc(fn.__doc__ or ""),
+            description=tool.description,
             annotations=annotations_for(spec),
             structured_output=True,
         )
-        self._compact(spec.name)
+        _compact(server, spec.name)
 
-    def _compact(self, name: str) -> None:
-        # The SDK offers no public hook for schema generation or for wrapping a tool's whole run (argument
-        # validation, resolvers, body); this reaches its tool manager in one place, and the catalogue snapshot
-        # test fails loudly if the SDK changes shape.
-        manager = self._server._tool_manager
-        tool = manager.get_tool(name)
-        assert tool is not None
-        tool.parameters = compact_input_schema(tool.parameters)
-        if tool.fn_metadata.output_schema is not None:
-            tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
-        fields = {field: getattr(tool, field) for field in Tool.model_fields}
-        manager._tools[name] = _TelliTool.model_construct(**fields)
+
+def _compact(server: MCPServer[Any], name: str) -> None:
+    # The SDK offers no public hook for schema generation or for wrapping a tool's whole run (argument
+    # validation, resolvers, body); this reaches its tool manager in one place, and the catalogue snapshot
+    # test fails loudly if the SDK changes shape.
+    manager = server._tool_manager
+    tool = manager.get_tool(name)
+    assert tool is not None
+    tool.parameters = compact_input_schema(tool.parameters)
+    if tool.fn_metadata.output_schema is not None:
+        tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
+    fields = {field: getattr(tool, field) for field in Tool.model_fields}
+    manager._tools[name] = _TelliTool.model_construct(**fields)

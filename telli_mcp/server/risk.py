@@ -1,8 +1,8 @@
 """Risk is declared once per tool and drives its annotations and its filtering.
 
 Nothing else in the MCP layer decides whether a tool is read-only, destructive or needs the human's yes:
-`ToolSpec` is the single source, `annotations_for` derives all four MCP hints from it, and the registry
-refuses a tool that needs the human's yes but declares no confirmation.
+`ToolSpec` is the single source, `annotations_for` derives all four MCP hints from it, and declaring a tool
+(`surface.ToolDef`) refuses one that needs the human's yes but declares no confirmation.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Risk(StrEnum):
 
 @dataclass(frozen=True)
 class ToolSpec:
-    """Static description of one tool: what the registry needs before any client exists."""
+    """Static description of one tool: what filtering and registration need before any client exists."""
 
     name: str
     title: str

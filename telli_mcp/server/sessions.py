@@ -46,12 +46,13 @@ from mcp_types import INTERNAL_ERROR
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from telli_mcp.client import key_fingerprint
 from telli_mcp.config import Settings
-from telli_mcp.server.deps import key_fingerprint
-from telli_mcp.server.http_auth import MalformedAuthorization, bearer_key
+from telli_mcp.server.http_auth import HEALTH_PATH, MalformedAuthorization, bearer_key
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
@@ -270,7 +271,8 @@ def _may_close(transport: StreamableHTTPServerTransport | None) -> bool:
 
 
 def streamable_app(server: MCPServer[Any], settings: Settings, security: TransportSecuritySettings) -> Starlette:
-    """The MCP endpoint (`/mcp`) for both protocol eras, with the session bounds from `settings`.
+    """The MCP endpoint (`/mcp`) for both protocol eras, with the session bounds from `settings`, and the
+    health probe (`GET /healthz`).
 
     Built like the SDK's `Server.streamable_http_app` (route, lifespan running the manager; the manager applies
     the request body limit), with our manager. The manager is `app.state.session_manager`.
@@ -282,11 +284,20 @@ def streamable_app(server: MCPServer[Any], settings: Settings, security: Transpo
         max_sessions=settings.max_sessions,
     )
     app = Starlette(
-        routes=[Route(MCP_PATH, endpoint=StreamableHTTPASGIApp(manager))],
+        routes=[
+            Route(MCP_PATH, endpoint=StreamableHTTPASGIApp(manager)),
+            Route(HEALTH_PATH, endpoint=_healthz, methods=["GET"]),
+        ],
         lifespan=lambda _app: manager.run(),
     )
     app.state.session_manager = manager
     return app
+
+
+async def _healthz(_request: Request) -> JSONResponse:
+    """Liveness: the process serves HTTP. Deliberately asks telli nothing (a probe must not spend a caller's
+    rate limit, and telli being slow is not this server being down)."""
+    return JSONResponse({"status": "ok"})
 
 
 # --- what this module relies on in the SDK ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 from mcp_helpers import Answers, connect
 
-from telli_mcp.client import TelliClient
+from telli_mcp.backend import Backend
 from telli_mcp.config import Settings
 from telli_mcp.server import build_server
 from telli_mcp.simulator import TEST_API_KEY, Fault, TelliSimulator
@@ -19,13 +19,8 @@ pytestmark = pytest.mark.anyio
 
 
 def server(sim: TelliSimulator, confirm: str = "off") -> MCPServer[Any]:
-    """The MCP server on the simulator (sandbox=True only selects an in-memory ledger)."""
-    settings = Settings(api_key=TEST_API_KEY, sandbox=True, confirm=confirm)
-    return build_server(
-        settings,
-        client_factory=lambda key: TelliClient(key, transport=sim.transport(), sleep=no_sleep),
-        now=sim.clock.now,
-    )
+    """The MCP server on the simulator (its campaign ledger in memory)."""
+    return build_server(Backend.simulated(Settings(api_key=TEST_API_KEY, confirm=confirm), sim, sleep=no_sleep))
 
 
 async def start(sim: TelliSimulator, agent_id: str, **args: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import pytest
 from anyio.abc import SocketStream
 from client_helpers import SleepRecorder, contact_params
 
+from telli_mcp.backend import Backend
 from telli_mcp.client import (
     BadRequestError,
     ContactUpdate,
@@ -62,7 +63,7 @@ async def test_a_trickled_answer_fails_at_telli_timeout_seconds(sim: TelliSimula
     sim.account(TEST_API_KEY).add_agent("Sales")
     _trickle(sim, path="/v2/agents")
     settings = Settings(api_key=TEST_API_KEY, timeout_seconds=0.2, max_retries=0)
-    async with TelliClient.from_settings(settings, transport=sim.transport()) as telli:
+    async with Backend.simulated(settings, sim).client(TEST_API_KEY) as telli:
         with anyio.fail_after(HANG_GUARD), pytest.raises(TelliTimeoutError) as caught:
             await telli.agents.list()
     assert caught.value.maybe_processed is True and caught.value.deadline is None

@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from telli_mcp import docs
+from telli_mcp.backend import open_backend
 from telli_mcp.config import CLI_FLAGS, Settings, env_var
 from telli_mcp.server import build_server
 
@@ -47,7 +48,7 @@ def test_config_table_ignores_the_local_environment(monkeypatch: pytest.MonkeyPa
 
 
 def _served_tool_names() -> set[str]:
-    server = build_server(Settings.model_construct(toolsets=("all",)))
+    server = build_server(open_backend(Settings.model_construct(toolsets=("all",))))
     return {tool.name for tool in anyio.run(server.list_tools)}
 
 

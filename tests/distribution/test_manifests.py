@@ -20,11 +20,12 @@ import pytest
 from mcp import Client
 
 from telli_mcp._version import __version__
+from telli_mcp.backend import Backend
 from telli_mcp.cli import _parser
-from telli_mcp.client import TelliClient
 from telli_mcp.config import ConfirmMode, Settings
-from telli_mcp.server import TOOLSETS, build_server
+from telli_mcp.server import build_server
 from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
+from telli_mcp.toolsets import TOOLSETS
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
@@ -70,10 +71,7 @@ def test_every_manifest_carries_the_package_version() -> None:
 
 async def _default_catalogue(data_dir: Path) -> tuple[set[str], set[str]]:
     sim = TelliSimulator(api_keys=(TEST_API_KEY,), seed_demo=True)
-    server = build_server(
-        Settings(api_key=TEST_API_KEY, data_dir=str(data_dir)),
-        client_factory=lambda key: TelliClient(key, transport=sim.transport()),
-    )
+    server = build_server(Backend.simulated(Settings(api_key=TEST_API_KEY, data_dir=str(data_dir)), sim))
     async with Client(server, cache=None) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         prompts = {prompt.name for prompt in (await client.list_prompts()).prompts}

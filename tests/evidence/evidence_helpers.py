@@ -16,10 +16,10 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 from mcp_helpers import connect
 
-from telli_mcp.client import TelliClient
+from telli_mcp.backend import Backend
 from telli_mcp.config import Settings
 from telli_mcp.server import build_server
-from telli_mcp.simulator import LoggedRequest, TelliSimulator
+from telli_mcp.simulator import LoggedRequest, SimClock, TelliSimulator
 
 API_KEY = "tk-evidence-7Q3xZ9wLmK2pV8rT4nB6cY1d"
 """A distinctive key: if any part of it shows up in output, logs or errors, a secret leaked."""
@@ -51,14 +51,9 @@ def new_sim(*, api_key: str = API_KEY) -> TelliSimulator:
 
 
 def make_server(sim: TelliSimulator, *, api_key: str = API_KEY, **overrides: Any) -> MCPServer[Any]:
+    """The server over `sim` (its campaign ledger in memory unless `data_dir` is given)."""
     overrides.setdefault("toolsets", ALL_TOOLSETS)
-    overrides.setdefault("sandbox", True)  # in-memory campaign ledger (see SimSwitch.server)
-    settings = Settings(api_key=api_key, **overrides)
-    return build_server(
-        settings,
-        client_factory=lambda key: TelliClient(key, transport=sim.transport(), sleep=no_sleep),
-        now=sim.clock.now,
-    )
+    return build_server(Backend.simulated(Settings(api_key=api_key, **overrides), sim, sleep=no_sleep))
 
 
 def text_of(result: CallToolResult) -> str:
@@ -211,17 +206,20 @@ class SimSwitch:
         self.sim = new_sim(api_key=self.api_key)
         return self.sim
 
+    @property
+    def clock(self) -> SimClock:
+        """The current simulator's clock (the backend reads it anew each time)."""
+        return self.sim.clock
+
+    def transport(self) -> httpx2.AsyncBaseTransport:
+        """A transport to whichever simulator is current."""
+        return _SwitchTransport(self)
+
     def server(self, **overrides: Any) -> MCPServer[Any]:
+        # The campaign ledger is in memory: the lifespan closes it when a connection ends, so every connection
+        # starts with an empty ledger.
         overrides.setdefault("toolsets", ALL_TOOLSETS)
-        # `sandbox` only selects an in-memory campaign ledger here (no SandboxControl is passed): the lifespan
-        # closes it when a connection ends, so every connection starts with an empty ledger.
-        overrides.setdefault("sandbox", True)
-        settings = Settings(api_key=self.api_key, **overrides)
-        return build_server(
-            settings,
-            client_factory=lambda key: TelliClient(key, transport=_SwitchTransport(self), sleep=no_sleep),
-            now=lambda: self.sim.clock.now(),
-        )
+        return build_server(Backend.simulated(Settings(api_key=self.api_key, **overrides), self, sleep=no_sleep))
 
 
 class _SwitchTransport(httpx2.AsyncBaseTransport):

@@ -31,7 +31,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from mcp_helpers import connect
 
-from telli_mcp.client import TelliClient
+from telli_mcp.backend import Backend
 from telli_mcp.config import Settings
 from telli_mcp.server import build_server
 from telli_mcp.simulator import BodyEdit, Fault, TelliSimulator
@@ -119,7 +119,7 @@ async def test_no_error_shows_the_servers_data_directory(tmp_path: Path) -> None
     ledger.execute("PRAGMA user_version = 99")  # written by a newer telli-mcp: the engine refuses it
     ledger.close()
     sim = new_sim()
-    server = make_server(sim, sandbox=False, data_dir=str(tmp_path))
+    server = make_server(sim, data_dir=str(tmp_path))
     for tool in ("get_campaign", "stop_campaign"):
         result = await _call(server, "auto", tool, {"campaign_id": "c-evidence"})
         message = our_message(result, tool)
@@ -129,14 +129,8 @@ async def test_no_error_shows_the_servers_data_directory(tmp_path: Path) -> None
 
 def _server_at(sim: TelliSimulator, base_url: str) -> MCPServer[Any]:
     """A server whose telli client is configured with `base_url` (the simulator answers whatever the host)."""
-    settings = Settings(api_key=API_KEY, api_base_url=base_url, toolsets=ALL_TOOLSETS, sandbox=True)
-    return build_server(
-        settings,
-        client_factory=lambda key: TelliClient(
-            key, base_url=settings.api_base_url, transport=sim.transport(), sleep=no_sleep
-        ),
-        now=sim.clock.now,
-    )
+    settings = Settings(api_key=API_KEY, api_base_url=base_url, toolsets=ALL_TOOLSETS)
+    return build_server(Backend.simulated(settings, sim, sleep=no_sleep))
 
 
 @pytest.mark.parametrize("mode", MODES)

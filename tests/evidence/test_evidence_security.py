@@ -47,7 +47,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextResourceContents
 from mcp_helpers import connect
 
-from telli_mcp.client import TelliClient
+from telli_mcp.backend import Backend
 from telli_mcp.config import Settings
 from telli_mcp.server import build_server
 from telli_mcp.simulator import DEMO_API_KEY, Fault, TelliSimulator
@@ -196,8 +196,12 @@ async def test_the_key_is_scrubbed_when_telli_echoes_it_in_an_error(mode: str, s
         return None
 
     server = build_server(
-        Settings(api_key=API_KEY, confirm="off", toolsets=("default",), sandbox=True),
-        client_factory=lambda key: TelliClient(key, transport=httpx2.MockTransport(handler), sleep=no_sleep),
+        Backend.simulated(
+            Settings(api_key=API_KEY, confirm="off", toolsets=("default",)),
+            TelliSimulator(),
+            transport=httpx2.MockTransport(handler),
+            sleep=no_sleep,
+        ),
     )
     contact = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
     async with connect(server, mode) as client:

@@ -31,9 +31,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
 
+from telli_mcp.client import key_fingerprint
 from telli_mcp.config import Settings
 from telli_mcp.serve import http_app
-from telli_mcp.server.deps import key_fingerprint
 from telli_mcp.server.http_auth import RequireCallerKey
 from telli_mcp.server.sessions import (
     RETRY_AFTER_SECONDS,

@@ -27,7 +27,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import PromptReference, ResourceTemplateReference, TextResourceContents
 
-from telli_mcp.client import TelliClient
+from telli_mcp.backend import Backend
 from telli_mcp.config import ServerKeyUse, Settings
 from telli_mcp.serve import http_app
 from telli_mcp.server import build_server
@@ -55,9 +55,8 @@ def sim() -> TelliSimulator:
 @asynccontextmanager
 async def _served(sim: TelliSimulator, **settings: Any) -> AsyncIterator[str]:
     """The HTTP deployment over `sim`, with the operator's key configured, on a loopback port."""
-    config = Settings(api_key=OPERATOR, sandbox=True, toolsets=("default",), **settings)
-    server = build_server(config, client_factory=lambda key: TelliClient(key, transport=sim.transport(),
-                                                                         sleep=no_sleep), now=sim.clock.now)
+    config = Settings(api_key=OPERATOR, toolsets=("default",), **settings)
+    server = build_server(Backend.simulated(config, sim, sleep=no_sleep))
     with _uvicorn(http_app(server, config, "127.0.0.1")) as url:
         yield url
 

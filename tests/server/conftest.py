@@ -8,7 +8,7 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 from server_helpers import ServerFactory
 
-from telli_mcp.client import TelliClient
+from telli_mcp.backend import Backend
 from telli_mcp.config import Settings
 from telli_mcp.server import build_server
 from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
@@ -33,12 +33,7 @@ async def _no_sleep(_seconds: float) -> None:
 @pytest.fixture
 def make_server(sim: TelliSimulator) -> ServerFactory:
     def make(**overrides: Any) -> MCPServer[Any]:
-        settings = Settings(api_key=TEST_API_KEY, **overrides)
-        return build_server(
-            settings,
-            client_factory=lambda key: TelliClient(key, transport=sim.transport(), sleep=_no_sleep),
-            now=sim.clock.now,
-        )
+        return build_server(Backend.simulated(Settings(api_key=TEST_API_KEY, **overrides), sim, sleep=_no_sleep))
 
     return make
 

@@ -107,13 +107,12 @@ async def test_stop_removes_pending_contacts_and_is_idempotent(make: ServerFacto
 
 
 async def test_over_http_leads_files_are_refused(make_server: ServerFactory, sim: TelliSimulator) -> None:
-    from telli_mcp.client import TelliClient
+    from telli_mcp.backend import Backend
     from telli_mcp.config import Settings
     from telli_mcp.server import build_server
     from telli_mcp.simulator import TEST_API_KEY
 
-    server = build_server(Settings(api_key=TEST_API_KEY, sandbox=True),
-                          client_factory=lambda k: TelliClient(k, transport=sim.transport()), remote=True)
+    server = build_server(Backend.simulated(Settings(api_key=TEST_API_KEY), sim), remote=True)
     async with connect(server, "auto") as client:
         error = await fails(client, "start_campaign", {"agent_id": await first_agent_id(client),
                                                        "leads_file": "/etc/passwd", "dry_run": True})

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from server_helpers import Answers, ServerFactory, connect, contact_id_of, fails, first_agent_id, ok, writes
 
-from telli_mcp.server.registry import ToolRegistrationError, ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.surface import ToolDef, ToolRegistrationError
 from telli_mcp.simulator import TelliSimulator
 
 pytestmark = pytest.mark.anyio
@@ -163,19 +163,15 @@ async def test_unknown_contact_is_refused_before_asking(make_server: ServerFacto
     assert answers.questions == [] and writes(sim) == []
 
 
-def _registry() -> ToolRegistry:
-    return ToolRegistry(MCPServer("t"), toolsets=frozenset({"calls"}), read_only=False)
-
-
 async def _dial(contact_id: str, ctx: Context, confirmation_token: str | None = None) -> ToolResult:
     return ToolResult()
 
 
-@pytest.mark.parametrize("toolset", ["calls", "disabled"])
-def test_the_registry_refuses_a_tool_that_dials_or_erases_without_a_confirmation(toolset: str) -> None:
-    spec = ToolSpec("dial_everyone", "Dial everyone", toolset, Risk.DESTRUCTIVE, idempotent=False, dials=True)
+def test_a_tool_that_dials_or_erases_without_a_confirmation_cannot_even_be_declared() -> None:
+    # Refused where the tool is declared (at import), so no server, whatever its toolsets, can ever offer it.
+    spec = ToolSpec("dial_everyone", "Dial everyone", "calls", Risk.DESTRUCTIVE, idempotent=False, dials=True)
     with pytest.raises(ToolRegistrationError, match="declares no confirmation"):
-        _registry().add(spec, _dial)
+        ToolDef(spec, _dial)
 
 
 def test_only_a_destructive_tool_may_dial() -> None:

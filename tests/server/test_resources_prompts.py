@@ -105,11 +105,11 @@ async def test_status_reports_a_valid_masked_key_and_the_guardrails(make_server:
 
 
 async def test_missing_api_key_is_explained_not_crashed(sim: TelliSimulator) -> None:
-    from telli_mcp.client import TelliClient
+    from telli_mcp.backend import Backend
     from telli_mcp.config import Settings
     from telli_mcp.server import build_server
 
-    server = build_server(Settings(), client_factory=lambda k: TelliClient(k, transport=sim.transport()))
+    server = build_server(Backend.simulated(Settings(), sim))
     async with connect(server, "auto") as client:
         error = await fails(client, "list_agents")
     assert "TELLI_API_KEY" in error

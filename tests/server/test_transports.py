@@ -102,7 +102,7 @@ async def test_http_requests_can_bring_their_own_telli_key_as_a_bearer_token(htt
 
 def test_dns_rebinding_protection_is_on_for_every_bind_and_takes_configured_hosts() -> None:
     from telli_mcp.config import Settings
-    from telli_mcp.serve import transport_security
+    from telli_mcp.server.http_deployment import transport_security
 
     public = transport_security(Settings(), "0.0.0.0")
     listed = transport_security(Settings(allowed_hosts="mcp.example.com:*", allowed_origins="https://app.example.com"),

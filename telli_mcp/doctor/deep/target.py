@@ -8,7 +8,7 @@ import httpx2
 from pydantic import SecretStr
 
 from telli_mcp.backend import Backend
-from telli_mcp.config import DEFAULT_BASE_URL
+from telli_mcp.urls import DEFAULT_BASE_URL
 
 __all__ = ["Target", "target_for"]
 
@@ -27,4 +27,4 @@ class Target:
 def target_for(backend: Backend) -> Target:
     key = backend.api_key if backend.api_key is not None else SecretStr("")
     settings = backend.settings
-    return Target(key, backend.label, settings.api_base_url, settings.timeout_seconds, backend.transport())
+    return Target(key, backend.label, settings.api_base_url, settings.timeout_seconds, backend.transport)

@@ -1,20 +1,31 @@
-"""Tool modules, one per toolset; `register_all_tools` offers every tool to the registry."""
+"""The toolsets, one module each, as data: `SURFACES` is everything a server can offer, in the order it is offered.
+
+To add a tool, a resource, a prompt or an instruction line, declare it in its toolset's module (see `surface`).
+"""
 
 from __future__ import annotations
 
-from telli_mcp.server.campaign_store import CampaignStore
-from telli_mcp.server.deps import ServerDeps
-from telli_mcp.server.registry import ToolRegistry
-from telli_mcp.server.tools import agents, calls, campaigns, contacts, properties, status
+from telli_mcp.server.surface import Surface
+from telli_mcp.server.tools import (
+    agents,
+    calls,
+    campaigns,
+    contacts,
+    phone_numbers_admin,
+    properties,
+    sandbox,
+    status,
+)
 
-__all__ = ["register_all_tools"]
+__all__ = ["SURFACES"]
 
-
-def register_all_tools(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> None:
-    status.register(registry, deps)
-    contacts.register(registry, deps)
-    properties.register(registry, deps)
-    calls.register(registry, deps)
-    agents.register(registry, deps)
-    campaigns.register(registry, deps, store)
-    status.register_sandbox(registry, deps)
+SURFACES: tuple[Surface, ...] = (
+    status.SURFACE,
+    contacts.SURFACE,
+    properties.SURFACE,
+    calls.SURFACE,
+    agents.SURFACE,
+    phone_numbers_admin.SURFACE,
+    campaigns.SURFACE,
+    sandbox.SURFACE,
+)

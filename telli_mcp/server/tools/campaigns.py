@@ -1,4 +1,4 @@
-"""Campaign tools: bulk call campaigns from a lead list, with a local ledger that makes them resumable."""
+"""The campaigns toolset: bulk call campaigns from a lead list, with a local ledger that makes them resumable."""
 
 import json
 from pathlib import Path
@@ -6,11 +6,14 @@ from typing import Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Resolve
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.server.mcpserver.prompts.base import Message, UserMessage
 from pydantic import AfterValidator, Field
 
 from telli_mcp.campaigns import (
     CampaignEngine,
+    CampaignError,
+    CampaignNotFoundError,
     CampaignPlan,
     CampaignProgress,
     CampaignRequest,
@@ -20,19 +23,19 @@ from telli_mcp.campaigns import (
 )
 from telli_mcp.campaigns.ids import default_campaign_id
 from telli_mcp.campaigns.lead_files import LeadFile, allowed_roots, read_lead_file
+from telli_mcp.client import TelliError
 from telli_mcp.client.timezones import CalleeTimezone
 from telli_mcp.server.callees import Callee
-from telli_mcp.server.campaign_store import CampaignStore
-from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
-from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
+from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import translating
 from telli_mcp.server.params import AgentIdArg, ConfirmationTokenArg, CursorArg, OptionalPhoneArg
-from telli_mcp.server.registry import ToolRegistry
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.surface import Instruction, PromptDef, ResourceDef, Surface, ToolDef
 from telli_mcp.text import InlineText, fence_inline, inline, inline_json, optional, plain_json, plain_line
 
-__all__ = ["campaign_status_document", "campaign_status_view", "register"]
+__all__ = ["SURFACE", "campaign_status_document", "campaign_status_view"]
 
 CAMPAIGNS = "campaigns"
 ISSUES_SHOWN = 20
@@ -240,154 +243,211 @@ def campaign_status_document(report: CampaignStatusReport) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def register(registry: ToolRegistry, deps: ServerDeps, store: CampaignStore) -> None:
-    leads_roots = allowed_roots(deps.settings.leads_dir)
+def _engine(ctx: Context) -> CampaignEngine:
+    """The campaign engine of this request's telli account, over the server's ledger."""
+    deps = deps_of(ctx)
+    return deps.campaigns.engine(deps.client(), deps.tenant(), account_timezone=deps.default_timezone)
 
-    def engine(ctx: Context) -> CampaignEngine:
-        return store.engine(deps.client(ctx), deps.tenant(ctx), account_timezone=deps.default_timezone)
 
-    async def plan_campaign(
-        agent_id: str,
-        leads: list[dict[str, Any]] | None,
-        leads_file: str | None,
-        name: str | None,
-        campaign_id: str | None,
-        max_retry_days: int | None,
-        from_number: str | None,
-        default_region: str | None,
-        ignore_unknown_columns: bool,
-        ctx: Context,
-    ) -> CampaignPlan:
-        """The dry run, shared by the confirmation question and the tool body (run once per call)."""
-        if leads_file is not None and deps.remote:
-            raise ToolError("leads_file is not available over HTTP; send the leads inline as a list.")
-        if (leads is None) == (leads_file is None):
-            raise ToolError("Pass exactly one of leads (a list of objects) or leads_file (a CSV or JSON path).")
-        args = {
-            "agent_id": agent_id,
-            "leads": leads,
-            "leads_file": leads_file,
-            "name": name,
-            "campaign_id": campaign_id,
-            "max_retry_days": max_retry_days,
-            "from_number": from_number,
-            "default_region": default_region,
-            "ignore_unknown_columns": ignore_unknown_columns,
-        }
-        lead_file = None if leads_file is None else await read_lead_file(Path(leads_file), leads_roots)
-        return await engine(ctx).plan(_request(args, lead_file))
+async def plan_campaign(
+    agent_id: str,
+    leads: list[dict[str, Any]] | None,
+    leads_file: str | None,
+    name: str | None,
+    campaign_id: str | None,
+    max_retry_days: int | None,
+    from_number: str | None,
+    default_region: str | None,
+    ignore_unknown_columns: bool,
+    ctx: Context,
+) -> CampaignPlan:
+    """The dry run, shared by the confirmation question and the tool body (run once per call)."""
+    deps = deps_of(ctx)
+    if leads_file is not None and deps.remote:
+        raise ToolError("leads_file is not available over HTTP; send the leads inline as a list.")
+    if (leads is None) == (leads_file is None):
+        raise ToolError("Pass exactly one of leads (a list of objects) or leads_file (a CSV or JSON path).")
+    args = {
+        "agent_id": agent_id,
+        "leads": leads,
+        "leads_file": leads_file,
+        "name": name,
+        "campaign_id": campaign_id,
+        "max_retry_days": max_retry_days,
+        "from_number": from_number,
+        "default_region": default_region,
+        "ignore_unknown_columns": ignore_unknown_columns,
+    }
+    roots = allowed_roots(deps.settings.leads_dir)
+    lead_file = None if leads_file is None else await read_lead_file(Path(leads_file), roots)
+    return await _engine(ctx).plan(_request(args, lead_file))
 
-    planned = Resolve(translating(plan_campaign, writes=False))
+planned = Resolve(translating(plan_campaign, writes=False))
 
-    async def ask_campaign(args: Arguments, ctx: Context, plan: CampaignPlan) -> Ask | None:
-        if args["dry_run"] or not plan.launchable:
-            return None  # nothing will be sent (a token passed anyway is still checked)
-        # Beyond the arguments: the leads themselves (a file edited after the preview is refused) and what
-        # the plan counted from the ledger.
-        binding = {
-            "campaign_id": plan.campaign_id,
-            "leads_sha256": plan.source_sha256,
-            "to_schedule": plan.to_schedule,
-            "already_scheduled": plan.already_scheduled,
-        }
-        return Ask(_question(plan), binding=binding, callees=_callees(plan))
 
-    campaign_confirmation = deps.confirmation(ask_campaign, needs={"plan": planned})
+async def ask_campaign(args: Arguments, ctx: Context, plan: CampaignPlan) -> Ask | None:
+    if args["dry_run"] or not plan.launchable:
+        return None  # nothing will be sent (a token passed anyway is still checked)
+    # Beyond the arguments: the leads themselves (a file edited after the preview is refused) and what
+    # the plan counted from the ledger.
+    binding = {
+        "campaign_id": plan.campaign_id,
+        "leads_sha256": plan.source_sha256,
+        "to_schedule": plan.to_schedule,
+        "already_scheduled": plan.already_scheduled,
+    }
+    return Ask(_question(plan), binding=binding, callees=_callees(plan))
 
-    async def start_campaign(
-        agent_id: AgentIdArg,
-        ctx: Context,
-        plan: Annotated[CampaignPlan, planned],
-        answer: Annotated[ElicitationResult[Any], Resolve(campaign_confirmation.resolver)],
-        leads: Annotated[
-            list[dict[str, Any]] | None,
-            Field(
-                max_length=10000,
-                description="Objects: phone_number, first_name, last_name; optional email, "
-                "external_id, timezone, property keys",
-            ),
-            AfterValidator(plain_json),  # sent to telli: no control, escape, bidi or invisible characters
-        ] = None,
-        leads_file: Annotated[str | None, Field(description="Or a CSV/JSON file path")] = None,
-        name: Annotated[str | None, Field(max_length=100), AfterValidator(optional(plain_line))] = None,
-        campaign_id: Annotated[
-            str | None, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Set to resume a campaign")
-        ] = None,
-        max_retry_days: Annotated[int | None, Field(ge=1, le=60)] = None,
-        from_number: OptionalPhoneArg = None,
-        default_region: Annotated[
-            str | None, Field(pattern=r"^[A-Za-z]{2}$", description="For national numbers, e.g. DE")
-        ] = None,
-        ignore_unknown_columns: bool = False,
-        dry_run: Annotated[bool, Field(description="Only validate and report; sends nothing")] = False,
-        confirmation_token: ConfirmationTokenArg = None,
-    ) -> StartCampaignResult:
-        """Call many leads: create or find their contacts and schedule them in the auto-dialer. Asks the user.
+campaign_confirmation = Confirmation(ask_campaign, needs={"plan": planned})
 
-        Use dry_run=true first and show the report. Re-running the same leads resumes; nobody is called twice.
-        """
-        if dry_run:
-            warned = " ".join(plan.warnings)
-            return _plan_result(plan, "dry_run", f"Validation only; nothing was sent. {warned} {plan.dialer_note}")
-        if not plan.launchable:
-            return _plan_result(plan, "not_launchable", "Nothing was sent: " + "; ".join(plan.blocking_reasons))
-        approval = approval_from(answer, what="the campaign was not started.")
-        if not approval.granted:
-            return _plan_result(plan, "confirmation_required", "Nothing was sent yet.").awaiting(approval.request)
 
-        async def progress(event: CampaignProgress) -> None:
-            await ctx.report_progress(event.done, event.total, f"{event.phase}: {event.message}")
+async def start_campaign(
+    agent_id: AgentIdArg,
+    ctx: Context,
+    plan: Annotated[CampaignPlan, planned],
+    answer: Annotated[ElicitationResult[Any], Resolve(campaign_confirmation.resolver)],
+    leads: Annotated[
+        list[dict[str, Any]] | None,
+        Field(
+            max_length=10000,
+            description="Objects: phone_number, first_name, last_name; optional email, "
+            "external_id, timezone, property keys",
+        ),
+        AfterValidator(plain_json),  # sent to telli: no control, escape, bidi or invisible characters
+    ] = None,
+    leads_file: Annotated[str | None, Field(description="Or a CSV/JSON file path")] = None,
+    name: Annotated[str | None, Field(max_length=100), AfterValidator(optional(plain_line))] = None,
+    campaign_id: Annotated[
+        str | None, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Set to resume a campaign")
+    ] = None,
+    max_retry_days: Annotated[int | None, Field(ge=1, le=60)] = None,
+    from_number: OptionalPhoneArg = None,
+    default_region: Annotated[
+        str | None, Field(pattern=r"^[A-Za-z]{2}$", description="For national numbers, e.g. DE")
+    ] = None,
+    ignore_unknown_columns: bool = False,
+    dry_run: Annotated[bool, Field(description="Only validate and report; sends nothing")] = False,
+    confirmation_token: ConfirmationTokenArg = None,
+) -> StartCampaignResult:
+    """Call many leads: create or find their contacts and schedule them in the auto-dialer. Asks the user.
 
-        return _run_result(await engine(ctx).start(plan, on_progress=progress))
+    Use dry_run=true first and show the report. Re-running the same leads resumes; nobody is called twice.
+    """
+    if dry_run:
+        warned = " ".join(plan.warnings)
+        return _plan_result(plan, "dry_run", f"Validation only; nothing was sent. {warned} {plan.dialer_note}")
+    if not plan.launchable:
+        return _plan_result(plan, "not_launchable", "Nothing was sent: " + "; ".join(plan.blocking_reasons))
+    approval = approval_from(answer, what="the campaign was not started.")
+    if not approval.granted:
+        return _plan_result(plan, "confirmation_required", "Nothing was sent yet.").awaiting(approval.request)
 
-    async def get_campaign(
-        campaign_id: CampaignIdArg,
-        ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=50, description="Notable leads per page")] = 10,
-        cursor: CursorArg = None,
-    ) -> CampaignStatusResult:
-        """Live progress of a campaign: contact statuses, outcomes, and notable leads (reached, callbacks,
-        appointments, failures), paged."""
-        return campaign_status_view(await engine(ctx).status(campaign_id, limit=limit, cursor=cursor))
+    async def progress(event: CampaignProgress) -> None:
+        await ctx.report_progress(event.done, event.total, f"{event.phase}: {event.message}")
 
-    async def list_campaigns(
-        ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=100)] = 20,
-        cursor: CursorArg = None,
-    ) -> CampaignList:
-        """Campaigns started from this machine (newest first), from the local ledger."""
-        page = engine(ctx).list(limit=limit, cursor=cursor)
-        items = [
-            CampaignListItem(
-                campaign_id=c.campaign_id,
-                name=c.name,
-                status=str(c.status),
-                leads=c.leads_count,
-                created_at=c.created_at.isoformat(),
-            )
-            for c in page.items
-        ]
-        return CampaignList(campaigns=items, next_cursor=page.next_cursor)
+    return _run_result(await _engine(ctx).start(plan, on_progress=progress))
 
-    async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaignResult:
-        """Stop a campaign: take all its still-pending contacts out of the auto-dialer. Safe to repeat."""
-        result = await engine(ctx).stop(campaign_id)
-        return StopCampaignResult(
-            campaign_id=result.campaign_id,
-            status=str(result.status),
-            removed_now=result.removed_now,
-            already_stopped=result.already_stopped,
-            failed=result.failed + result.unknown,
-            message=result.message,
+
+async def get_campaign(
+    campaign_id: CampaignIdArg,
+    ctx: Context,
+    limit: Annotated[int, Field(ge=1, le=50, description="Notable leads per page")] = 10,
+    cursor: CursorArg = None,
+) -> CampaignStatusResult:
+    """Live progress of a campaign: contact statuses, outcomes, and notable leads (reached, callbacks,
+    appointments, failures), paged."""
+    return campaign_status_view(await _engine(ctx).status(campaign_id, limit=limit, cursor=cursor))
+
+
+async def list_campaigns(
+    ctx: Context,
+    limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    cursor: CursorArg = None,
+) -> CampaignList:
+    """Campaigns started from this machine (newest first), from the local ledger."""
+    page = _engine(ctx).list(limit=limit, cursor=cursor)
+    items = [
+        CampaignListItem(
+            campaign_id=c.campaign_id,
+            name=c.name,
+            status=str(c.status),
+            leads=c.leads_count,
+            created_at=c.created_at.isoformat(),
         )
+        for c in page.items
+    ]
+    return CampaignList(campaigns=items, next_cursor=page.next_cursor)
 
-    registry.add(
-        ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True, dials=True),
-        start_campaign,
+
+async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaignResult:
+    """Stop a campaign: take all its still-pending contacts out of the auto-dialer. Safe to repeat."""
+    result = await _engine(ctx).stop(campaign_id)
+    return StopCampaignResult(
+        campaign_id=result.campaign_id,
+        status=str(result.status),
+        removed_now=result.removed_now,
+        already_stopped=result.already_stopped,
+        failed=result.failed + result.unknown,
+        message=result.message,
     )
-    registry.add(ToolSpec("get_campaign", "Campaign status", CAMPAIGNS, Risk.READ, idempotent=True), get_campaign)
-    registry.add(
-        ToolSpec("list_campaigns", "List campaigns", CAMPAIGNS, Risk.READ, idempotent=True, open_world=False),
-        list_campaigns,
-    )
-    registry.add(ToolSpec("stop_campaign", "Stop campaign", CAMPAIGNS, Risk.WRITE, idempotent=True), stop_campaign)
+
+async def campaign_resource(campaign_id: str, ctx: Context) -> str:
+    """A campaign's live status: contact statuses, outcomes and the first notable leads (third-party data)."""
+    try:
+        report = await _engine(ctx).status(campaign_id, limit=20)
+    except CampaignNotFoundError:
+        raise ResourceNotFoundError(f"No campaign {campaign_id} in this server's ledger") from None
+    except (CampaignError, TelliError) as err:
+        raise ResourceError(f"campaign status failed: {type(err).__name__}") from None
+    return campaign_status_document(report)
+
+
+def launch_campaign(
+    source: Annotated[str, Field(description="Path to a CSV or JSON file of leads, as the server sees it")],
+    agent_id: Annotated[str | None, Field(description="Agent to call with (from list_agents)")] = None,
+) -> list[Message]:
+    """Walk through a bulk call campaign: file, dry run, confirm, launch, check status."""
+    source = inline(source)
+    agent = f"agent {agent_id}" if agent_id else "an agent I pick from list_agents"
+    return [UserMessage(
+        f"Launch a telli call campaign from {source} with {agent}. Steps: 1) start_campaign with "
+        "dry_run=true and show me the validation report (valid leads, invalid rows and why). 2) Ask me "
+        "whether to fix the file or go ahead. 3) Run start_campaign for real (it asks me to confirm). "
+        "4) Show the campaign id and how to check it; later use get_campaign for progress, callbacks "
+        "and appointments, and stop_campaign if I say stop."
+    )]
+
+
+SURFACE = Surface(
+    CAMPAIGNS,
+    tools=(
+        ToolDef(
+            ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True,
+                     dials=True),
+            start_campaign,
+        ),
+        ToolDef(ToolSpec("get_campaign", "Campaign status", CAMPAIGNS, Risk.READ, idempotent=True), get_campaign),
+        ToolDef(
+            ToolSpec("list_campaigns", "List campaigns", CAMPAIGNS, Risk.READ, idempotent=True, open_world=False),
+            list_campaigns,
+        ),
+        ToolDef(ToolSpec("stop_campaign", "Stop campaign", CAMPAIGNS, Risk.WRITE, idempotent=True), stop_campaign),
+    ),
+    resources=(
+        ResourceDef("telli://campaigns/{campaign_id}", "Campaign", "application/json", campaign_resource),
+    ),
+    prompts=(
+        PromptDef(
+            "Launch a call campaign",
+            launch_campaign,
+            uses=("start_campaign", "list_agents", "get_campaign", "stop_campaign"),
+        ),
+    ),
+    instructions=(
+        Instruction(
+            "- For many leads (a CSV/JSON file or a list), use start_campaign with dry_run=true first, show the\n"
+            "  validation report, then run it for real; check progress with get_campaign and stop with stop_campaign.",
+            uses=("start_campaign", "get_campaign", "stop_campaign"),
+        ),
+    ),
+)

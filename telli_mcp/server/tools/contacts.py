@@ -1,4 +1,4 @@
-"""Contact tools: create, get (merged with the dialer state), list, update, delete (confirmed)."""
+"""The contacts toolset: create, get (merged with the dialer state), list, update, delete (confirmed)."""
 
 # No `from __future__ import annotations`: the SDK evaluates resolver annotations of these closures.
 
@@ -11,8 +11,8 @@ from pydantic import AfterValidator, Field
 
 from telli_mcp.client import ContactCreate, ContactUpdate, NotFoundError, PropertyValueInput, TelliClient
 from telli_mcp.server.callees import timezone_from_number
-from telli_mcp.server.confirm import Arguments, Ask, Confirmable, approval_from
-from telli_mcp.server.deps import ServerDeps
+from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
+from telli_mcp.server.deps import deps_of
 from telli_mcp.server.paging import fit_page
 from telli_mcp.server.params import (
     ConfirmationTokenArg,
@@ -23,11 +23,13 @@ from telli_mcp.server.params import (
     OptionalPhoneArg,
     OptionalTimezoneArg,
     PhoneArg,
+    check_contact_id,
 )
 from telli_mcp.server.properties_check import check_property_values
-from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.server.resources import as_json, checked_id, reading
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.surface import Instruction, ResourceDef, Surface, ToolDef
 from telli_mcp.server.views import (
     ContactDetail,
     ContactSaved,
@@ -38,7 +40,7 @@ from telli_mcp.server.views import (
 )
 from telli_mcp.text import http_url, inline, optional, plain_json, plain_line, visible_line
 
-__all__ = ["ContactList", "DeleteContactResult", "register"]
+__all__ = ["SURFACE", "ContactList", "DeleteContactResult"]
 
 CONTACTS = "contacts"
 
@@ -87,171 +89,202 @@ def _property_inputs(properties: dict[str, Any] | None) -> list[PropertyValueInp
     return [PropertyValueInput(key=key, value=value) for key, value in properties.items()]
 
 
-def register(registry: ToolRegistry, deps: ServerDeps) -> None:
-    async def create_contact(
-        first_name: NameArg,
-        last_name: NameArg,
-        phone_number: PhoneArg,
-        ctx: Context,
-        external_id: Annotated[
-            str | None,
-            Field(min_length=1, max_length=255, description="Your CRM id; must be unique"),
-            AfterValidator(optional(visible_line)),
-        ] = None,
-        email: CleanEmailArg = None,
-        timezone: OptionalTimezoneArg = None,
-        salutation: SalutationArg = None,
-        external_url: ExternalUrlArg = None,
-        properties: Annotated[
-            dict[str, Any] | None,
-            Field(description="Custom properties by key (see list_contact_properties)"),
-            AfterValidator(plain_json),
-        ] = None,
-    ) -> ContactSaved:
-        """Create a contact (nobody is called). Check list_contact_properties before setting properties.
+async def create_contact(
+    first_name: NameArg,
+    last_name: NameArg,
+    phone_number: PhoneArg,
+    ctx: Context,
+    external_id: Annotated[
+        str | None,
+        Field(min_length=1, max_length=255, description="Your CRM id; must be unique"),
+        AfterValidator(optional(visible_line)),
+    ] = None,
+    email: CleanEmailArg = None,
+    timezone: OptionalTimezoneArg = None,
+    salutation: SalutationArg = None,
+    external_url: ExternalUrlArg = None,
+    properties: Annotated[
+        dict[str, Any] | None,
+        Field(description="Custom properties by key (see list_contact_properties)"),
+        AfterValidator(plain_json),
+    ] = None,
+) -> ContactSaved:
+    """Create a contact (nobody is called). Check list_contact_properties before setting properties.
 
-        Without timezone, the number's zone is used if unique. A duplicate external_id fails (409).
-        """
-        client = deps.client(ctx)
-        await check_property_values(client, properties, clearing_allowed=False)
-        note = None
-        if timezone is None:
-            timezone, note = timezone_from_number(phone_number, deps.default_timezone)
-        contact = await client.contacts.create(
-            ContactCreate(
-                first_name=first_name,
-                last_name=last_name,
-                phone_number=phone_number,
-                external_id=external_id,
-                email=email,
-                timezone_iana=timezone,
-                salutation=salutation,
-                external_url=external_url,
-                properties=_property_inputs(properties) or [],
-            )
+    Without timezone, the number's zone is used if unique. A duplicate external_id fails (409).
+    """
+    deps = deps_of(ctx)
+    client = deps.client()
+    await check_property_values(client, properties, clearing_allowed=False)
+    note = None
+    if timezone is None:
+        timezone, note = timezone_from_number(phone_number, deps.default_timezone)
+    contact = await client.contacts.create(
+        ContactCreate(
+            first_name=first_name,
+            last_name=last_name,
+            phone_number=phone_number,
+            external_id=external_id,
+            email=email,
+            timezone_iana=timezone,
+            salutation=salutation,
+            external_url=external_url,
+            properties=_property_inputs(properties) or [],
         )
-        return contact_saved(contact, note)
-
-    async def _timezone_for_new_number(
-        client: TelliClient, contact_id: str, phone_number: str
-    ) -> tuple[str | None, str | None]:
-        """A changed number brings its own zone (when it has exactly one); an unchanged one keeps the stored zone,
-        which may have been set on purpose."""
-        current = await client.contacts.get(contact_id)
-        if current.phone_number == phone_number:
-            return None, None
-        return timezone_from_number(phone_number, deps.default_timezone, kept=current.timezone_iana)
-
-    async def get_contact(
-        ctx: Context,
-        contact_id: OptionalContactIdArg = None,
-        external_id: Annotated[
-            str | None, Field(min_length=1, max_length=255, description="Your CRM id, instead of contact_id")
-        ] = None,
-    ) -> ContactDetail:
-        """Get one contact by contact_id or by your external_id, with its auto-dialer state.
-
-        dialer_status: new (never called), pending (in the dialer; see next_call_at), reached (had a
-        conversation), closed (dialer gave up). Their calls: list_calls(contact_id=...).
-        """
-        return await _lookup(deps.client(ctx), contact_id, external_id)
-
-    async def list_contacts(
-        ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=100)] = 20,
-        cursor: CursorArg = None,
-    ) -> ContactList:
-        """List contacts as compact summaries, one page per call (limit + cursor).
-
-        For details and dialer state use get_contact; to find someone by CRM id, get_contact(external_id=...).
-        """
-        contacts = deps.client(ctx).contacts
-        page = await fit_page(
-            lambda size, at: contacts.list(limit=size, cursor=at),
-            contact_summary,
-            listing="contacts",
-            limit=limit,
-            cursor=cursor,
-        )
-        return ContactList(contacts=page.items, next_cursor=page.next_cursor, note=page.note)
-
-    async def update_contact(
-        contact_id: ContactIdArg,
-        ctx: Context,
-        first_name: OptionalName = None,
-        last_name: OptionalName = None,
-        phone_number: OptionalPhoneArg = None,
-        email: CleanEmailArg = None,
-        timezone: OptionalTimezoneArg = None,
-        salutation: Annotated[str | None, Field(max_length=50), AfterValidator(optional(plain_line))] = None,
-        external_id: Annotated[
-            str | None, Field(min_length=1, max_length=255), AfterValidator(optional(visible_line))
-        ] = None,
-        external_url: Annotated[str | None, Field(max_length=2048), AfterValidator(optional(http_url))] = None,
-        properties: Annotated[
-            dict[str, Any] | None,
-            Field(description="Properties to change by key; null clears one, others stay"),
-            AfterValidator(plain_json),
-        ] = None,
-    ) -> ContactSaved:
-        """Change some fields of a contact (merge): only the fields you pass change. Nobody is called.
-
-        A new phone_number without timezone gets the number's zone if unique. Check list_contact_properties first.
-        """
-        client = deps.client(ctx)
-        await check_property_values(client, properties, clearing_allowed=True)
-        note = None
-        if phone_number is not None and timezone is None:
-            timezone, note = await _timezone_for_new_number(client, contact_id, phone_number)
-        changes: dict[str, Any] = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "phone_number": phone_number,
-            "email": email,
-            "timezone_iana": timezone,
-            "salutation": salutation,
-            "external_id": external_id,
-            "external_url": external_url,
-        }
-        fields = {key: value for key, value in changes.items() if value is not None}
-        if properties is not None:
-            fields["properties"] = _property_inputs(properties)
-        if not fields:
-            raise ToolError("Nothing to update: pass at least one field to change.")
-        contact = await client.contacts.update(contact_id, ContactUpdate(**fields))
-        return contact_saved(contact, note)
-
-    async def ask_delete(args: Arguments, ctx: Context) -> Ask:
-        contact = await deps.client(ctx).contacts.get(args["contact_id"])
-        # Name and number come from telli and go into the human's dialog: cleaned to one line each.
-        name = inline(f"{contact.first_name or ''} {contact.last_name or ''}") or "(no name)"
-        return Ask(
-            f"Permanently delete the contact {name} ({inline(contact.phone_number)}, "
-            f"contact id {args['contact_id']})? telli erases their personal data; this cannot be undone."
-        )
-
-    delete_confirmation = deps.confirmation(ask_delete)
-
-    async def delete_contact(
-        contact_id: ContactIdArg,
-        ctx: Context,
-        answer: Annotated[ElicitationResult[Any], Resolve(delete_confirmation.resolver)],
-        confirmation_token: ConfirmationTokenArg = None,
-    ) -> DeleteContactResult:
-        """Permanently delete a contact and erase their personal data. Asks the user first.
-
-        Cannot be undone. To stop calling someone use cancel_scheduled_calls instead.
-        """
-        approval = approval_from(answer, what=f"contact {contact_id} was not deleted.")
-        if not approval.granted:
-            return DeleteContactResult(deleted=False, contact_id=contact_id).awaiting(approval.request)
-        await deps.client(ctx).contacts.delete(contact_id)
-        return DeleteContactResult(deleted=True, contact_id=contact_id)
-
-    registry.add(ToolSpec("create_contact", "Create contact", CONTACTS, Risk.WRITE, idempotent=False), create_contact)
-    registry.add(ToolSpec("get_contact", "Get contact", CONTACTS, Risk.READ, idempotent=True), get_contact)
-    registry.add(ToolSpec("list_contacts", "List contacts", CONTACTS, Risk.READ, idempotent=True), list_contacts)
-    registry.add(ToolSpec("update_contact", "Update contact", CONTACTS, Risk.WRITE, idempotent=True), update_contact)
-    registry.add(
-        ToolSpec("delete_contact", "Delete contact", CONTACTS, Risk.DESTRUCTIVE, idempotent=True), delete_contact
     )
+    return contact_saved(contact, note)
+
+
+async def _timezone_for_new_number(
+    client: TelliClient, contact_id: str, phone_number: str, account_timezone: str
+) -> tuple[str | None, str | None]:
+    """A changed number brings its own zone (when it has exactly one); an unchanged one keeps the stored zone,
+    which may have been set on purpose."""
+    current = await client.contacts.get(contact_id)
+    if current.phone_number == phone_number:
+        return None, None
+    return timezone_from_number(phone_number, account_timezone, kept=current.timezone_iana)
+
+
+async def get_contact(
+    ctx: Context,
+    contact_id: OptionalContactIdArg = None,
+    external_id: Annotated[
+        str | None, Field(min_length=1, max_length=255, description="Your CRM id, instead of contact_id")
+    ] = None,
+) -> ContactDetail:
+    """Get one contact by contact_id or by your external_id, with its auto-dialer state.
+
+    dialer_status: new (never called), pending (in the dialer; see next_call_at), reached (had a
+    conversation), closed (dialer gave up). Their calls: list_calls(contact_id=...).
+    """
+    return await _lookup(deps_of(ctx).client(), contact_id, external_id)
+
+
+async def list_contacts(
+    ctx: Context,
+    limit: Annotated[int, Field(ge=1, le=100)] = 20,
+    cursor: CursorArg = None,
+) -> ContactList:
+    """List contacts as compact summaries, one page per call (limit + cursor).
+
+    For details and dialer state use get_contact; to find someone by CRM id, get_contact(external_id=...).
+    """
+    contacts = deps_of(ctx).client().contacts
+    page = await fit_page(
+        lambda size, at: contacts.list(limit=size, cursor=at),
+        contact_summary,
+        listing="contacts",
+        limit=limit,
+        cursor=cursor,
+    )
+    return ContactList(contacts=page.items, next_cursor=page.next_cursor, note=page.note)
+
+
+async def update_contact(
+    contact_id: ContactIdArg,
+    ctx: Context,
+    first_name: OptionalName = None,
+    last_name: OptionalName = None,
+    phone_number: OptionalPhoneArg = None,
+    email: CleanEmailArg = None,
+    timezone: OptionalTimezoneArg = None,
+    salutation: Annotated[str | None, Field(max_length=50), AfterValidator(optional(plain_line))] = None,
+    external_id: Annotated[
+        str | None, Field(min_length=1, max_length=255), AfterValidator(optional(visible_line))
+    ] = None,
+    external_url: Annotated[str | None, Field(max_length=2048), AfterValidator(optional(http_url))] = None,
+    properties: Annotated[
+        dict[str, Any] | None,
+        Field(description="Properties to change by key; null clears one, others stay"),
+        AfterValidator(plain_json),
+    ] = None,
+) -> ContactSaved:
+    """Change some fields of a contact (merge): only the fields you pass change. Nobody is called.
+
+    A new phone_number without timezone gets the number's zone if unique. Check list_contact_properties first.
+    """
+    deps = deps_of(ctx)
+    client = deps.client()
+    await check_property_values(client, properties, clearing_allowed=True)
+    note = None
+    if phone_number is not None and timezone is None:
+        timezone, note = await _timezone_for_new_number(client, contact_id, phone_number, deps.default_timezone)
+    changes: dict[str, Any] = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone_number": phone_number,
+        "email": email,
+        "timezone_iana": timezone,
+        "salutation": salutation,
+        "external_id": external_id,
+        "external_url": external_url,
+    }
+    fields = {key: value for key, value in changes.items() if value is not None}
+    if properties is not None:
+        fields["properties"] = _property_inputs(properties)
+    if not fields:
+        raise ToolError("Nothing to update: pass at least one field to change.")
+    contact = await client.contacts.update(contact_id, ContactUpdate(**fields))
+    return contact_saved(contact, note)
+
+
+async def ask_delete(args: Arguments, ctx: Context) -> Ask:
+    contact = await deps_of(ctx).client().contacts.get(args["contact_id"])
+    # Name and number come from telli and go into the human's dialog: cleaned to one line each.
+    name = inline(f"{contact.first_name or ''} {contact.last_name or ''}") or "(no name)"
+    return Ask(
+        f"Permanently delete the contact {name} ({inline(contact.phone_number)}, "
+        f"contact id {args['contact_id']})? telli erases their personal data; this cannot be undone."
+    )
+
+delete_confirmation = Confirmation(ask_delete)
+
+
+async def delete_contact(
+    contact_id: ContactIdArg,
+    ctx: Context,
+    answer: Annotated[ElicitationResult[Any], Resolve(delete_confirmation.resolver)],
+    confirmation_token: ConfirmationTokenArg = None,
+) -> DeleteContactResult:
+    """Permanently delete a contact and erase their personal data. Asks the user first.
+
+    Cannot be undone. To stop calling someone use cancel_scheduled_calls instead.
+    """
+    approval = approval_from(answer, what=f"contact {contact_id} was not deleted.")
+    if not approval.granted:
+        return DeleteContactResult(deleted=False, contact_id=contact_id).awaiting(approval.request)
+    await deps_of(ctx).client().contacts.delete(contact_id)
+    return DeleteContactResult(deleted=True, contact_id=contact_id)
+
+async def contact_resource(contact_id: str, ctx: Context) -> str:
+    """A contact with its properties and auto-dialer state (third-party data)."""
+    contact_id = checked_id(check_contact_id, contact_id, f"telli://contacts/{contact_id}")
+    client = deps_of(ctx).client()
+    with reading(f"No telli contact {contact_id}"):
+        contact = await client.contacts.get(contact_id)
+        dialer = await client.contacts_v1.get(contact_id)
+    return as_json(contact_detail(contact, dialer))
+
+
+SURFACE = Surface(
+    CONTACTS,
+    tools=(
+        ToolDef(ToolSpec("create_contact", "Create contact", CONTACTS, Risk.WRITE, idempotent=False), create_contact),
+        ToolDef(ToolSpec("get_contact", "Get contact", CONTACTS, Risk.READ, idempotent=True), get_contact),
+        ToolDef(ToolSpec("list_contacts", "List contacts", CONTACTS, Risk.READ, idempotent=True), list_contacts),
+        ToolDef(ToolSpec("update_contact", "Update contact", CONTACTS, Risk.WRITE, idempotent=True), update_contact),
+        ToolDef(
+            ToolSpec("delete_contact", "Delete contact", CONTACTS, Risk.DESTRUCTIVE, idempotent=True), delete_contact
+        ),
+    ),
+    resources=(ResourceDef("telli://contacts/{contact_id}", "Contact", "application/json", contact_resource),),
+    instructions=(
+        Instruction(
+            "- Find people with get_contact (by contact_id or your CRM external_id) or list_contacts; "
+            "get_contact also\n"
+            "  shows where they are in the dialer (new, pending, reached, closed).",
+            uses=("get_contact", "list_contacts"),
+        ),
+    ),
+)

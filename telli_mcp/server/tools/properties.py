@@ -1,20 +1,21 @@
-"""Contact property tools: the typed schema of custom contact fields."""
+"""The properties toolset: the typed schema of custom contact fields."""
 
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import AfterValidator, Field
 
-from telli_mcp.client import PropertyCreate, PropertyOption, PropertyUpdate
-from telli_mcp.server.deps import ServerDeps
-from telli_mcp.server.registry import ToolRegistry
+from telli_mcp.client import PropertyCreate, PropertyOption, PropertyUpdate, TelliError
+from telli_mcp.server.deps import deps_of
+from telli_mcp.server.resources import as_json
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.surface import Instruction, ResourceDef, Surface, ToolDef
 from telli_mcp.server.views import PropertyView, property_view, skipped_note
 from telli_mcp.text import optional, plain_text, visible_line
 
-__all__ = ["PropertyList", "register"]
+__all__ = ["SURFACE", "PropertyList"]
 
 PROPERTIES = "properties"
 
@@ -52,56 +53,96 @@ def _options(values: list[str] | None) -> list[PropertyOption] | None:
     return [PropertyOption(value=value, label=value) for value in values]
 
 
-def register(registry: ToolRegistry, deps: ServerDeps) -> None:
-    async def list_contact_properties(ctx: Context) -> PropertyList:
-        """The contact property schema: keys, data types and allowed options. Read before writing properties.
+async def list_contact_properties(ctx: Context) -> PropertyList:
+    """The contact property schema: keys, data types and allowed options. Read before writing properties.
 
-        Built-in fields (source=system) are set through their own arguments, not properties.
-        """
-        page = await deps.client(ctx).properties.list()
-        return PropertyList(properties=[property_view(d) for d in page.items],
-                            note=skipped_note(page.invalid_items, "properties"))
+    Built-in fields (source=system) are set through their own arguments, not properties.
+    """
+    page = await deps_of(ctx).client().properties.list()
+    return PropertyList(properties=[property_view(d) for d in page.items],
+                        note=skipped_note(page.invalid_items, "properties"))
 
-    async def create_contact_property(
-        key: PropertyKeyArg,
-        data_type: DataType,
-        label: LabelArg,
-        ctx: Context,
-        description: DescriptionArg = None,
-        options: OptionsArg = None,
-    ) -> PropertyView:
-        """Define a new custom contact property (a typed field). It cannot be deleted via the API.
 
-        select and multi_select need options.
-        """
-        if data_type in ("select", "multi_select") and not options:
-            raise ToolError(f"options: a {data_type} property needs at least one option.")
-        if options and data_type not in ("select", "multi_select"):
-            raise ToolError("options: only select and multi_select properties have options.")
-        created = await deps.client(ctx).properties.create(
-            PropertyCreate(key=key, data_type=data_type, label=label, description=description,
-                           options=_options(options))
+async def create_contact_property(
+    key: PropertyKeyArg,
+    data_type: DataType,
+    label: LabelArg,
+    ctx: Context,
+    description: DescriptionArg = None,
+    options: OptionsArg = None,
+) -> PropertyView:
+    """Define a new custom contact property (a typed field). It cannot be deleted via the API.
+
+    select and multi_select need options.
+    """
+    if data_type in ("select", "multi_select") and not options:
+        raise ToolError(f"options: a {data_type} property needs at least one option.")
+    if options and data_type not in ("select", "multi_select"):
+        raise ToolError("options: only select and multi_select properties have options.")
+    created = await deps_of(ctx).client().properties.create(
+        PropertyCreate(key=key, data_type=data_type, label=label, description=description,
+                       options=_options(options))
+    )
+    return property_view(created)
+
+
+async def update_contact_property(
+    key: PropertyKeyArg,
+    ctx: Context,
+    label: OptionalLabelArg = None,
+    description: DescriptionArg = None,
+    add_options: AddOptionsArg = None,
+) -> PropertyView:
+    """Change a property's label or description, or add options. Existing options cannot be removed."""
+    if label is None and description is None and not add_options:
+        raise ToolError("Nothing to update: pass label, description or add_options.")
+    updated = await deps_of(ctx).client().properties.update(
+        key, PropertyUpdate(label=label, description=description, add_options=_options(add_options))
+    )
+    return property_view(updated)
+
+
+async def properties_resource() -> str:
+    """Every contact property: key, data type, label and allowed options. Read before writing properties."""
+    # A static resource gets no request context: the deps and the caller's key come from the request's middleware.
+    try:
+        client = deps_of().client()
+    except ToolError as err:
+        raise ResourceError(str(err)) from None
+    try:
+        page = await client.properties.list()
+    except TelliError as err:
+        raise ResourceError(f"telli request failed: {type(err).__name__}") from None
+    return as_json(
+        PropertyList(
+            properties=[property_view(d) for d in page.items], note=skipped_note(page.invalid_items, "properties")
         )
-        return property_view(created)
+    )
 
-    async def update_contact_property(
-        key: PropertyKeyArg,
-        ctx: Context,
-        label: OptionalLabelArg = None,
-        description: DescriptionArg = None,
-        add_options: AddOptionsArg = None,
-    ) -> PropertyView:
-        """Change a property's label or description, or add options. Existing options cannot be removed."""
-        if label is None and description is None and not add_options:
-            raise ToolError("Nothing to update: pass label, description or add_options.")
-        updated = await deps.client(ctx).properties.update(
-            key, PropertyUpdate(label=label, description=description, add_options=_options(add_options))
-        )
-        return property_view(updated)
 
-    registry.add(ToolSpec("list_contact_properties", "List contact properties", PROPERTIES, Risk.READ,
-                          idempotent=True), list_contact_properties)
-    registry.add(ToolSpec("create_contact_property", "Create contact property", PROPERTIES, Risk.WRITE,
-                          idempotent=False), create_contact_property)
-    registry.add(ToolSpec("update_contact_property", "Update contact property", PROPERTIES, Risk.WRITE,
-                          idempotent=True), update_contact_property)
+SURFACE = Surface(
+    PROPERTIES,
+    tools=(
+        ToolDef(
+            ToolSpec("list_contact_properties", "List contact properties", PROPERTIES, Risk.READ, idempotent=True),
+            list_contact_properties,
+        ),
+        ToolDef(
+            ToolSpec("create_contact_property", "Create contact property", PROPERTIES, Risk.WRITE, idempotent=False),
+            create_contact_property,
+        ),
+        ToolDef(
+            ToolSpec("update_contact_property", "Update contact property", PROPERTIES, Risk.WRITE, idempotent=True),
+            update_contact_property,
+        ),
+    ),
+    resources=(
+        ResourceDef("telli://properties", "Contact property schema", "application/json", properties_resource),
+    ),
+    instructions=(
+        Instruction(
+            "- Before writing custom properties, call list_contact_properties (valid keys, types, select options).",
+            uses=("list_contact_properties",),
+        ),
+    ),
+)

@@ -1,11 +1,21 @@
-"""Toolsets: named groups of tools an operator switches on with `--toolsets` / `TELLI_MCP_TOOLSETS`."""
+"""Toolsets: named groups of tools an operator switches on with `--toolsets` / `TELLI_MCP_TOOLSETS`.
+
+Pure data, without `mcp`: the CLI and the doctor check a toolset list with it without loading the MCP layer.
+What each toolset contains (its tools, resources, prompts and instruction lines) is declared in its module,
+`telli_mcp/server/tools/<toolset>.py`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["TOOLSETS", "Toolset", "UnknownToolsetError", "resolve_toolsets"]
+__all__ = ["SANDBOX", "STATUS", "TOOLSETS", "Toolset", "UnknownToolsetError", "resolve_toolsets"]
+
+STATUS = "status"
+"""get_status: always on, because it is how a user finds out what is switched on."""
+SANDBOX = "sandbox"
+"""Tools that exist only against the sandbox simulator; switched on by the sandbox, never by name."""
 
 
 @dataclass(frozen=True)
@@ -16,11 +26,14 @@ class Toolset:
 
 
 TOOLSETS: tuple[Toolset, ...] = (
-    Toolset("status", "get_status: which telli account, key and guardrails are in effect.", default=True),
+    Toolset(STATUS, "get_status: which telli account, key and guardrails are in effect.", default=True),
     Toolset("contacts", "Create, read, update and delete contacts.", default=True),
     Toolset("properties", "Read and define the typed contact properties (the contact schema).", default=True),
-    Toolset("calls", "Schedule calls through the auto-dialer, call now, cancel, and read calls and transcripts.",
-            default=True),
+    Toolset(
+        "calls",
+        "Schedule calls through the auto-dialer, call now, cancel, and read calls and transcripts.",
+        default=True,
+    ),
     Toolset("agents", "List the AI agents and the account's phone numbers.", default=True),
     Toolset("campaigns", "Launch, track and stop bulk call campaigns with a local ledger.", default=True),
     Toolset("phone_numbers_admin", "Replace or delete the account's phone numbers (opt-in).", default=False),
@@ -54,5 +67,4 @@ def resolve_toolsets(requested: Iterable[str]) -> frozenset[str]:
             selected.add(name)
         else:
             raise UnknownToolsetError(f"Unknown toolset {raw!r}. Valid toolsets: {valid}.")
-    # get_status is how a user finds out what is switched on, so it is always present.
-    return frozenset(selected | {"status"})
+    return frozenset(selected | {STATUS})

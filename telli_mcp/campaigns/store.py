@@ -1,0 +1,47 @@
+"""The campaign ledgers of one process: one SQLite file, one view per telli account.
+
+Where the file lives is decided by the composition root (`telli_mcp.backend`); the MCP tools and the campaign
+CLI get their store from there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from telli_mcp.campaigns.engine import CampaignEngine
+from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
+from telli_mcp.campaigns.ledger import Ledger
+from telli_mcp.client import TelliClient
+
+__all__ = ["IN_MEMORY", "CampaignStore"]
+
+IN_MEMORY = ":memory:"
+"""The path of a ledger that lives as long as the store is open (the sandbox, tests)."""
+
+
+class CampaignStore:
+    """Opens the ledger on first use (so start-up stays fast and a server that never runs a campaign
+    never touches the disk) and hands out a `CampaignEngine` per telli account."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._ledger: Ledger | None = None
+
+    def _root(self) -> Ledger:
+        if self._ledger is None:
+            if self.path != IN_MEMORY:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._ledger = Ledger(self.path)
+        return self._ledger
+
+    def engine(
+        self, client: TelliClient, tenant: str, *, account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE
+    ) -> CampaignEngine:
+        """An engine for one account; `account_timezone` is that account's clock (TELLI_ACCOUNT_TIMEZONE)."""
+        return CampaignEngine(client, self._root().for_tenant(tenant), account_timezone=account_timezone)
+
+    def close(self) -> None:
+        """Close the ledger; the next use opens it again (an in-memory ledger then starts empty)."""
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None

@@ -1,0 +1,167 @@
+"""The layers call only downward: checked on every import statement of the package, lazy ones inside functions too.
+
+* `telli_mcp.client` imports nothing of telli_mcp except `telli_mcp._version` and the leaf modules.
+* `telli_mcp.campaigns` imports only `telli_mcp.client` and the leaf modules.
+* The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones` and `telli_mcp.urls` import nothing
+  of telli_mcp; that is what lets the client, the campaigns and the settings share them (one text cleaner, one
+  clip, one time-zone check, one way to show a URL) without depending on anything above them.
+* `telli_mcp.server` never imports `httpx2` (it never talks HTTP itself) or `telli_mcp.simulator`.
+* The entry points (`cli`, `serve`, `doctor`, `campaign_cli`, `docs`) reach `telli_mcp.server` only through its
+  front door, `from telli_mcp.server import ...`: the server factory `build_server`, its HTTP deployment
+  `http_app`, and `offer_for` (with its type `Offer`), what a server with given settings would offer, as data (the
+  docs generator renders it), never a module inside it. What the CLI needs besides a server (a key fingerprint,
+  the toolset list, the ledger) lives below the MCP layer.
+
+And the commands that need no MCP server do not load `mcp` at all (`python -X importtime` shows every import).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from process_helpers import clean_env
+
+import telli_mcp
+
+PACKAGE = Path(telli_mcp.__file__).resolve().parent
+LEAVES = frozenset({"telli_mcp.text", "telli_mcp.bounded", "telli_mcp.zones", "telli_mcp.urls"})
+FRONT_DOOR = frozenset({"build_server", "http_app", "offer_for", "Offer"})
+ENTRY_POINTS = ("cli.py", "serve.py", "doctor", "campaign_cli.py", "docs.py")
+
+
+@dataclass(frozen=True)
+class Import:
+    file: str
+    """Relative to the package directory."""
+    line: int
+    module: str
+    """The imported module, absolute (`from x import y` gives `x`, and `x.y` when `y` is a module of `x`)."""
+    names: tuple[str, ...] = ()
+    """For `from x import a, b`: the names."""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} imports {self.module}" + (f" ({', '.join(self.names)})" if self.names else "")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _absolute(path: Path, node: ast.ImportFrom) -> str:
+    if not node.level:
+        return node.module or ""
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    base = package[: len(package) - node.level + 1]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _is_module(name: str) -> bool:
+    relative = Path(*name.split("."))
+    return (PACKAGE.parent / relative).with_suffix(".py").is_file() or (PACKAGE.parent / relative).is_dir()
+
+
+def _imports_of(path: Path) -> Iterator[Import]:
+    file = str(path.relative_to(PACKAGE))
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # every statement, at any depth
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Import(file, node.lineno, alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(path, node)
+            names = tuple(alias.name for alias in node.names)
+            yield Import(file, node.lineno, module, names)
+            for name in names:
+                if _is_module(f"{module}.{name}"):
+                    yield Import(file, node.lineno, f"{module}.{name}")
+
+
+def _imports(*where: str) -> list[Import]:
+    paths: list[Path] = []
+    for part in where:
+        target = PACKAGE / part
+        paths += sorted(target.rglob("*.py")) if target.is_dir() else [target]
+    return [found for path in paths for found in _imports_of(path)]
+
+
+def _within(module: str, *packages: str) -> bool:
+    return any(module == package or module.startswith(package + ".") for package in packages)
+
+
+def _internal(found: Import) -> bool:
+    return _within(found.module, "telli_mcp")
+
+
+def test_the_import_scanner_sees_lazy_and_relative_imports() -> None:
+    # The rules below are only as good as the scanner: it must see an import inside a function body and
+    # resolve the simulator's relative imports.
+    serve = {found.module for found in _imports("serve.py")}
+    simulator = {found.module for found in _imports("simulator/__init__.py")}
+    assert "telli_mcp.server" in serve  # imported inside run_server only
+    assert "telli_mcp.simulator.app" in simulator  # `from .app import ...`
+
+
+def test_the_client_imports_nothing_internal_but_the_version_and_the_leaves() -> None:
+    allowed = ("telli_mcp.client", "telli_mcp._version", *LEAVES)
+    offenders = [str(f) for f in _imports("client") if _internal(f) and not _within(f.module, *allowed)]
+    assert offenders == []
+
+
+def test_the_campaigns_import_only_the_client_and_the_leaves() -> None:
+    allowed = ("telli_mcp.campaigns", "telli_mcp.client", *LEAVES)
+    offenders = [str(f) for f in _imports("campaigns") if _internal(f) and not _within(f.module, *allowed)]
+    assert offenders == []
+
+
+def test_the_leaves_import_nothing_internal() -> None:
+    leaves = [f"{leaf.removeprefix('telli_mcp.')}.py" for leaf in sorted(LEAVES)]
+    assert [str(f) for f in _imports(*leaves) if _internal(f)] == []
+
+
+def test_the_server_never_talks_http_or_reaches_the_simulator() -> None:
+    offenders = [str(f) for f in _imports("server") if _within(f.module, "httpx2", "httpx", "telli_mcp.simulator")]
+    assert offenders == []
+
+
+def test_the_entry_points_reach_the_server_only_through_its_front_door() -> None:
+    offenders = [
+        str(found)
+        for found in _imports(*ENTRY_POINTS)
+        if _within(found.module, "telli_mcp.server")
+        and not (found.module == "telli_mcp.server" and found.names and set(found.names) <= FRONT_DOOR)
+    ]
+    assert offenders == []
+
+
+def _imported_modules(tmp_path: Path, *args: str) -> set[str]:
+    """Every module `python -X importtime -m telli_mcp <args>` imports (the log is on stderr)."""
+    env = clean_env(TELLI_MCP_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "telli_mcp", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
+    return {line.rsplit("|", 1)[-1].strip() for line in lines}
+
+
+@pytest.mark.parametrize("args", [("doctor", "--sandbox"), ("campaign", "--help")])
+def test_commands_that_serve_no_mcp_client_do_not_load_mcp(tmp_path: Path, args: tuple[str, ...]) -> None:
+    modules = _imported_modules(tmp_path, *args)
+    assert "telli_mcp.cli" in modules, "the import log was not read"
+    loaded = sorted(
+        name for name in modules if name.split(".")[0] in ("mcp", "mcp_types") or _within(name, "telli_mcp.server")
+    )
+    assert loaded == [], f"telli-mcp {' '.join(args)} loads {loaded[:10]}"
