@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 import httpx2
 from pydantic import SecretStr
 
-from telli_mcp.client import TelliClient, public_url
+from telli_mcp.client import TelliClient, TelliError, public_url
 from telli_mcp.config import Settings, resolve_data_dir
 
 if TYPE_CHECKING:
@@ -138,6 +138,15 @@ class Backend:
             transport=self.transport,
             sleep=self.sleep,
         )
+
+    async def verify_key(self, api_key: str) -> bool | None:
+        """telli's verdict on a key: True accepted, False rejected, None when telli did not answer clearly (one
+        request, no retries: the HTTP edge asks this before letting a new key in)."""
+        try:
+            async with self.client(api_key, max_retries=0) as client:
+                return await client.verify_api_key()
+        except TelliError:
+            return None
 
     def client_factory(self, *, max_retries: int | None = None) -> ClientFactory:
         return lambda api_key: self.client(api_key, max_retries=max_retries)

@@ -8,8 +8,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from telli_mcp.config import Settings, looks_like_placeholder, unsubstituted_placeholders
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from mcp.server.mcpserver import MCPServer
     from starlette.types import ASGIApp
+
+    KeyVerifier = Callable[[str], Awaitable[bool | None]]
 
 __all__ = ["http_app", "looks_like_placeholder", "run_server"]
 
@@ -41,17 +45,23 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
     if transport == "stdio":
         server.run("stdio")
     else:
-        _serve_http(http_app(server, backend.settings, host), host=host, port=port, log_level=settings.log_level)
+        app = http_app(server, backend.settings, host, verify_key=backend.verify_key)
+        _serve_http(app, host=host, port=port, log_level=settings.log_level)
 
 
-def http_app(server: MCPServer[Any], settings: Settings, host: str) -> ASGIApp:
+def http_app(
+    server: MCPServer[Any], settings: Settings, host: str, *, verify_key: KeyVerifier | None = None
+) -> ASGIApp:
     """The HTTP deployment of `server` (see `telli_mcp.server.http_deployment`)."""
     from telli_mcp.server import http_app as deployment
 
-    return deployment(server, settings, host)
+    return deployment(server, settings, host, verify_key=verify_key)
 
 
 def _serve_http(app: ASGIApp, *, host: str, port: int, log_level: str) -> None:
     import uvicorn
 
+    shown = f"[{host}]" if ":" in host else host
+    # Always said (also at the default WARNING level): where to point the MCP client, and the health probe.
+    logger.warning("telli-mcp listening on http://%s:%d/mcp (health: /healthz)", shown, port)
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())

@@ -15,14 +15,18 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterable
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from telli_mcp.client import key_fingerprint
 from telli_mcp.config import ServerKeyUse, Settings
 
-__all__ = ["HEALTH_PATH", "MalformedAuthorization", "RequireCallerKey", "anonymous_may_use_server_key",
+__all__ = ["HEALTH_PATH", "KeyVerdicts", "KeyVerifier", "MalformedAuthorization", "RequireCallerKey",
+           "anonymous_may_use_server_key",
            "bearer_key", "is_loopback"]
 
 HEALTH_PATH: Final = "/healthz"
@@ -75,12 +79,63 @@ def anonymous_may_use_server_key(settings: Settings, host: str) -> bool:
     return settings.server_key_over_http is ServerKeyUse.ALLOW
 
 
-class RequireCallerKey:
-    """ASGI middleware: pass a request on only when it carries a well-formed bearer key, or none where allowed."""
+KeyVerifier = Callable[[str], Awaitable[bool | None]]
+"""telli's verdict on a key: True accepted, False rejected, None unknown (telli did not answer clearly)."""
 
-    def __init__(self, app: ASGIApp, *, allow_anonymous: bool) -> None:
+
+class KeyVerdicts:
+    """telli's verdicts on the keys requests bring, remembered for a while so a request costs no extra round trip.
+
+    A rejected key is answered with 401 at the door, where an MCP client can ask its user for a new one, instead
+    of a tool error later. An accepted verdict is kept for `accepted_for` seconds, a rejection for `rejected_for`
+    (a key fixed in the telli app works again soon); an unknown verdict is not kept and lets the request in (the
+    tools then report what telli says). Keys are remembered by fingerprint only, at most `limit` of them.
+    """
+
+    def __init__(
+        self,
+        verify: KeyVerifier,
+        *,
+        accepted_for: float = 300.0,
+        rejected_for: float = 30.0,
+        limit: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._verify = verify
+        self._accepted_for, self._rejected_for, self._limit, self._clock = accepted_for, rejected_for, limit, clock
+        self._verdicts: OrderedDict[str, tuple[bool, float]] = OrderedDict()
+
+    async def rejected(self, key: str) -> bool:
+        tenant = key_fingerprint(key)
+        known = self._verdicts.get(tenant)
+        if known is not None and known[1] > self._clock():
+            return not known[0]
+        verdict = await self._verify(key)
+        if verdict is None:
+            return False
+        self._verdicts[tenant] = (verdict, self._clock() + (self._accepted_for if verdict else self._rejected_for))
+        self._verdicts.move_to_end(tenant)
+        while len(self._verdicts) > self._limit:
+            self._verdicts.popitem(last=False)
+        return not verdict
+
+
+class RequireCallerKey:
+    """ASGI middleware: pass a request on only when it carries a well-formed bearer key that telli has not rejected,
+    or no key where the server's own may be used (and telli has not rejected that one either)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allow_anonymous: bool,
+        server_key: str | None = None,
+        verdicts: KeyVerdicts | None = None,
+    ) -> None:
         self.app = app
         self.allow_anonymous = allow_anonymous
+        self._server_key = server_key
+        self._verdicts = verdicts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == HEALTH_PATH:
@@ -94,6 +149,11 @@ class RequireCallerKey:
             return
         if key is None and not self.allow_anonymous:
             await _refuse(send, None, "this server needs your telli API key: send 'Authorization: Bearer <key>'")
+            return
+        acting = key if key is not None else self._server_key
+        if acting is not None and self._verdicts is not None and await self._verdicts.rejected(acting):
+            whose = "the telli key in the Authorization header" if key is not None else "this server's telli key"
+            await _refuse(send, "invalid_token", f"telli rejected {whose}; use a current key from the telli app")
             return
         await self.app(scope, receive, send)
 

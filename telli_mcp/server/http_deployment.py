@@ -10,7 +10,13 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from telli_mcp.config import Settings
-from telli_mcp.server.http_auth import RequireCallerKey, anonymous_may_use_server_key, is_loopback
+from telli_mcp.server.http_auth import (
+    KeyVerdicts,
+    KeyVerifier,
+    RequireCallerKey,
+    anonymous_may_use_server_key,
+    is_loopback,
+)
 from telli_mcp.server.sessions import streamable_app
 
 __all__ = ["LOOPBACK_HOSTS", "LOOPBACK_ORIGINS", "http_app", "transport_security"]
@@ -21,10 +27,20 @@ LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 
 
-def http_app(server: MCPServer[Any], settings: Settings, host: str) -> ASGIApp:
-    """The HTTP deployment: bounded sessions behind the caller-key check (who may use which telli key)."""
+def http_app(
+    server: MCPServer[Any], settings: Settings, host: str, *, verify_key: KeyVerifier | None = None
+) -> ASGIApp:
+    """The HTTP deployment: bounded sessions behind the caller-key check (who may use which telli key).
+
+    With `verify_key` (telli's verdict on a key), a key telli rejects is answered with 401 at the door.
+    """
     app = streamable_app(server, settings, transport_security(settings, host))
-    return RequireCallerKey(app, allow_anonymous=anonymous_may_use_server_key(settings, host))
+    return RequireCallerKey(
+        app,
+        allow_anonymous=anonymous_may_use_server_key(settings, host),
+        server_key=None if settings.api_key is None else settings.api_key.get_secret_value(),
+        verdicts=None if verify_key is None else KeyVerdicts(verify_key),
+    )
 
 
 def transport_security(settings: Settings, host: str) -> TransportSecuritySettings:

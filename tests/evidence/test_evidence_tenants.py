@@ -53,11 +53,13 @@ def sim() -> TelliSimulator:
 
 
 @asynccontextmanager
-async def _served(sim: TelliSimulator, **settings: Any) -> AsyncIterator[str]:
-    """The HTTP deployment over `sim`, with the operator's key configured, on a loopback port."""
+async def _served(sim: TelliSimulator, *, verify: bool = False, **settings: Any) -> AsyncIterator[str]:
+    """The HTTP deployment over `sim`, with the operator's key configured, on a loopback port; with `verify`, keys
+    are checked with telli at the door (as `telli-mcp --transport http` does)."""
     config = Settings(api_key=OPERATOR, toolsets=("default",), **settings)
-    server = build_server(Backend.simulated(config, sim, sleep=no_sleep))
-    with _uvicorn(http_app(server, config, "127.0.0.1")) as url:
+    backend = Backend.simulated(config, sim, sleep=no_sleep)
+    app = http_app(build_server(backend), config, "127.0.0.1", verify_key=backend.verify_key if verify else None)
+    with _uvicorn(app) as url:
         yield url
 
 
@@ -228,3 +230,19 @@ class _uvicorn:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
+
+
+async def test_a_key_telli_rejects_is_refused_at_the_door_and_each_verdict_costs_one_request(
+    sim: TelliSimulator,
+) -> None:
+    async with _served(sim, verify=True) as url, httpx2.AsyncClient() as http:
+        unknown = {**MCP_HEADERS, "Authorization": "Bearer unknown-key-0009"}
+        rejected = await http.post(url, json=INITIALIZE, headers=unknown, timeout=10)
+        async with _tenant(url, ALPHA, "legacy") as alpha:  # several HTTP requests with one key
+            listed = await alpha.call_tool("list_contacts", {"limit": 1})
+            await alpha.call_tool("list_agents", {})
+    assert rejected.status_code == 401 and 'error="invalid_token"' in rejected.headers["www-authenticate"]
+    assert "unknown-key-0009" not in rejected.text and not listed.is_error
+    verifications = sim.requests_to("GET", "/v1/verify-api-key")
+    assert [entry.account for entry in verifications] == [None, _account(sim, ALPHA)]
+    assert not [entry for entry in sim.request_log if entry.account is None and entry.path != "/v1/verify-api-key"]
