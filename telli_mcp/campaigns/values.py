@@ -1,21 +1,24 @@
 """Normalise single values: phone numbers, e-mail, time zones, URLs and contact-property values by data type.
 
 Every function returns the normalised value or raises `ValueError` whose message is a short reason meant for
-the validation report (the row and field are added by the caller).
+the validation report (the row and field are added by the caller). Phone numbers and time zones follow the
+rules every layer shares (`client.types.normalize_e164`, `telli_mcp.zones`), data types the client's
+`PropertyDataType`; what is added here is only a lead list's leniency (national numbers with a default region,
+any case for a zone name) and its wording.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import zoneinfo
 from datetime import date, datetime
 
-import phonenumbers
 from pydantic import BaseModel, JsonValue
 
 from telli_mcp.campaigns.models import PropertyValue
+from telli_mcp.client import PropertyDataType
+from telli_mcp.client.types import PhoneNumberError, normalize_e164
 from telli_mcp.text import inline, is_http_url, plain_line, plain_text
+from telli_mcp.zones import canonical_zone
 
 __all__ = [
     "PropertyOption",
@@ -79,43 +82,13 @@ def is_empty(value: JsonValue) -> bool:
 
 
 def normalise_phone(raw: str, default_region: str | None) -> str:
-    """E.164 form of `raw`; national formats need `default_region`."""
-    text = raw.strip()
-    international = text.startswith("+")
-    if not international and default_region is None:
-        raise ValueError(f"{quote_cell(text)} has no country code: write +<country code>... or set a default region")
+    """E.164 form of `raw`; national formats need `default_region`. A lead's number must also be in a range
+    its country assigns: dialling an unassigned one only costs attempts."""
     try:
-        parsed = phonenumbers.parse(text, None if international else default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{quote_cell(text)} {_parse_failure(exc)}") from None
-    region = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
-    possible = phonenumbers.is_possible_number_with_reason(parsed)
-    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
-        raise ValueError(f"{quote_cell(text)} {_impossible_reason(possible, region)}")
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{quote_cell(text)} is not a valid phone number for {region}")
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-
-
-def _parse_failure(exc: phonenumbers.NumberParseException) -> str:
-    reasons = {
-        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "has an unknown country code",
-        phonenumbers.NumberParseException.NOT_A_NUMBER: "is not a phone number",
-        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
-        phonenumbers.NumberParseException.TOO_SHORT_NSN: "is too short",
-        phonenumbers.NumberParseException.TOO_LONG: "is too long",
-    }
-    return reasons.get(exc.error_type, "is not a phone number")
-
-
-def _impossible_reason(result: int, region: str) -> str:
-    if result == phonenumbers.ValidationResult.TOO_SHORT:
-        return f"is too short for a {region} number"
-    if result == phonenumbers.ValidationResult.TOO_LONG:
-        return f"is too long for a {region} number"
-    if result == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
-        return "has an unknown country code"
-    return f"has an impossible length for a {region} number"
+        return normalize_e164(raw, default_region, require_valid=True)
+    except PhoneNumberError as exc:
+        advice = ": write +<country code>... or set a default region" if exc.needs_country_code else ""
+        raise ValueError(f"{quote_cell(exc.text)} {exc.reason}{advice}") from None
 
 
 def normalise_email(raw: str) -> str:
@@ -125,17 +98,11 @@ def normalise_email(raw: str) -> str:
     return text
 
 
-@functools.cache
-def _timezones() -> dict[str, str]:
-    return {name.casefold(): name for name in zoneinfo.available_timezones()}
-
-
 def normalise_timezone(raw: str) -> str:
     """The IANA name in its canonical spelling (`europe/berlin` → `Europe/Berlin`)."""
-    text = raw.strip()
-    name = _timezones().get(text.casefold())
+    name = canonical_zone(raw)
     if name is None:
-        raise ValueError(f"{quote_cell(text)} is not an IANA timezone such as Europe/Berlin")
+        raise ValueError(f"{quote_cell(raw.strip())} is not an IANA timezone such as Europe/Berlin")
     return name
 
 
@@ -149,23 +116,23 @@ def normalise_url(raw: str) -> str:
 def coerce_property(spec: PropertySpec, value: JsonValue, default_region: str | None) -> PropertyValue:
     """`value` converted to what telli expects for `spec.data_type` (the caller rules out empty values)."""
     match spec.data_type:
-        case "number":
+        case PropertyDataType.NUMBER:
             return _number(value)
-        case "boolean":
+        case PropertyDataType.BOOLEAN:
             return _boolean(value)
-        case "date":
+        case PropertyDataType.DATE:
             return _date(_text(value))
-        case "datetime":
+        case PropertyDataType.DATETIME:
             return _datetime(_text(value))
-        case "select":
+        case PropertyDataType.SELECT:
             return _option(spec, _text(value))
-        case "multi_select":
+        case PropertyDataType.MULTI_SELECT:
             return _options(spec, value)
-        case "phone_number":
+        case PropertyDataType.PHONE_NUMBER:
             return normalise_phone(_text(value), default_region)
-        case "email":
+        case PropertyDataType.EMAIL:
             return normalise_email(_text(value))
-        case _:
+        case _:  # string, and any type telli adds later: sent as text
             return _text(value)
 
 

@@ -1,5 +1,10 @@
 """Tool argument types: each validates before any request and says where a valid value comes from.
 
+Every check here calls the rule of the layer below (`client/types.py` for ids and phone numbers, `zones.py` for
+time zones, the client's `PropertyDataType` for property types, the campaigns' id pattern) and adds only what
+the model needs to fix the value: the argument's meaning, where a valid one comes from, an example. So the
+server accepts exactly what the client accepts, in the same canonical form.
+
 Validation errors reach the model as `isError` results naming the argument (the SDK validates arguments
 before the tool body runs), so no HTTP request is ever sent for a malformed id, number, date or timezone.
 A rejected value is quoted clipped (`_quoted`): the message says what is wrong without growing with the input.
@@ -7,40 +12,47 @@ A rejected value is quoted clipped (`_quoted`): the message says what is wrong w
 
 from __future__ import annotations
 
-import functools
 import re
-import uuid
-from collections.abc import Callable
 from typing import Annotated
-from zoneinfo import available_timezones
 
-import phonenumbers
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from telli_mcp.bounded import clip
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from telli_mcp.campaigns.models import CAMPAIGN_ID_PATTERN
+from telli_mcp.client.models.properties import PropertyDataType
+from telli_mcp.client.types import PhoneNumberError, PropertyKey, canonical_uuid, normalize_e164
+from telli_mcp.text import optional, plain_line
+from telli_mcp.zones import zone_problem
 
 __all__ = [
     "AgentIdArg",
     "CallIdArg",
+    "CampaignIdArg",
     "ConfirmationTokenArg",
     "ContactIdArg",
     "CursorArg",
     "OptionalAgentIdArg",
+    "OptionalCampaignIdArg",
     "OptionalContactIdArg",
     "OptionalEmailArg",
     "OptionalPhoneArg",
     "OptionalTimezoneArg",
     "PhoneArg",
+    "PhoneNumberIdArg",
+    "PropertyDataTypeArg",
+    "PropertyKeyArg",
     "TimezoneArg",
     "check_agent_id",
     "check_call_id",
     "check_contact_id",
     "check_e164",
+    "check_email",
+    "check_phone_number_id",
     "check_timezone",
 ]
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_E164_EXAMPLE = "+4915112345678"
 
 _VALUE_SHOWN = 60
 """Characters of a rejected value quoted in its error; the advice after it must stay visible."""
@@ -52,7 +64,7 @@ def _quoted(value: str) -> str:
 
 def _check_uuid(value: str, what: str, source: str) -> str:
     try:
-        return str(uuid.UUID(value.strip()))
+        return canonical_uuid(value)
     except ValueError:
         raise ValueError(
             f"{_quoted(value)} is not a {what} (a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a); "
@@ -72,37 +84,26 @@ def check_agent_id(value: str) -> str:
     return _check_uuid(value, "telli agent id", "list_agents")
 
 
+def check_phone_number_id(value: str) -> str:
+    return _check_uuid(value, "telli phone number id", "list_phone_numbers")
+
+
 def check_e164(value: str) -> str:
-    """A phone number in E.164 (+ country code and number, no spaces), checked with `phonenumbers`."""
-    raw = value.strip()
-    if not raw.startswith("+"):
-        raise ValueError(f"{_quoted(value)} must be in E.164 format with country code, e.g. +4915112345678")
+    """The number in E.164 (spaces and dashes removed), as the client's `normalize_e164` writes it."""
     try:
-        parsed = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException:
-        raise ValueError(f"{_quoted(value)} is not a phone number in E.164 format, e.g. +4915112345678") from None
-    if not phonenumbers.is_possible_number(parsed):
-        raise ValueError(f"{_quoted(value)} is not a possible phone number for its country code")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-@functools.cache
-def _iana_zones() -> frozenset[str]:
-    # available_timezones() excludes tzdata housekeeping files such as "localtime", "posixrules" and "Factory".
-    return frozenset(available_timezones())
+        return normalize_e164(value)
+    except PhoneNumberError as err:
+        raise ValueError(
+            f"{_quoted(value)} {err.reason}; write it in E.164 with the country code, e.g. {_E164_EXAMPLE}"
+        ) from None
 
 
 def check_timezone(value: str) -> str:
-    if value not in _iana_zones():
-        raise ValueError(f"{_quoted(value)} is not an IANA timezone name such as Europe/Berlin or America/New_York")
+    """`value` when `telli_mcp.zones` knows it, spelled as the IANA database spells it."""
+    problem = zone_problem(value)
+    if problem is not None:
+        raise ValueError(f"{_quoted(value)} {problem}")
     return value
-
-
-def _optional(check: Callable[[str], str]) -> Callable[[str | None], str | None]:
-    def check_optional(value: str | None) -> str | None:
-        return None if value is None else check(value)
-
-    return check_optional
 
 
 def check_email(value: str) -> str:
@@ -124,14 +125,18 @@ ContactIdArg = Annotated[
 ]
 CallIdArg = Annotated[str, AfterValidator(check_call_id), Field(description="Call id (from list_calls)")]
 AgentIdArg = Annotated[str, AfterValidator(check_agent_id), Field(description="Agent id (from list_agents)")]
-PhoneArg = Annotated[
-    str, AfterValidator(check_e164), Field(description="E.164, e.g. +4915112345678")
+PhoneNumberIdArg = Annotated[
+    str,
+    # The length and pattern only keep the published schema as it was; the UUID check decides.
+    Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="phone_number_id from list_phone_numbers"
+    ),
+    AfterValidator(check_phone_number_id),
 ]
-TimezoneArg = Annotated[
-    str, AfterValidator(check_timezone), Field(description="IANA timezone, e.g. Europe/Berlin")
-]
+PhoneArg = Annotated[str, AfterValidator(check_e164), Field(description="E.164, e.g. +4915112345678")]
+TimezoneArg = Annotated[str, AfterValidator(check_timezone), Field(description="IANA timezone, e.g. Europe/Berlin")]
 CursorArg = Annotated[
-    str | None, AfterValidator(_optional(_check_cursor)), Field(description="next_cursor of the last page")
+    str | None, AfterValidator(optional(_check_cursor)), Field(description="next_cursor of the last page")
 ]
 ConfirmationTokenArg = Annotated[
     str | None,
@@ -140,21 +145,40 @@ ConfirmationTokenArg = Annotated[
         max_length=256,
     ),
 ]
+PropertyKeyArg = Annotated[
+    PropertyKey, Field(description="Property key, lowercase snake_case recommended, e.g. lead_source")
+]
+PropertyDataTypeArg = Annotated[
+    PropertyDataType,
+    # The enum's own schema would add its title and docstring to the catalogue; the values are what matter.
+    WithJsonSchema({"enum": [data_type.value for data_type in PropertyDataType], "type": "string"}),
+]
+
+CampaignIdArg = Annotated[str, Field(pattern=CAMPAIGN_ID_PATTERN)]
 
 OptionalContactIdArg = Annotated[
     str | None,
-    AfterValidator(_optional(check_contact_id)),
+    AfterValidator(optional(check_contact_id)),
     Field(description="Contact id (from list_contacts/get_contact)"),
 ]
 OptionalAgentIdArg = Annotated[
-    str | None, AfterValidator(_optional(check_agent_id)), Field(description="Agent id (from list_agents)")
+    str | None, AfterValidator(optional(check_agent_id)), Field(description="Agent id (from list_agents)")
 ]
 OptionalPhoneArg = Annotated[
     str | None,
-    AfterValidator(_optional(check_e164)),
+    AfterValidator(optional(check_e164)),
     Field(description="E.164, e.g. +4915112345678"),
 ]
 OptionalTimezoneArg = Annotated[
-    str | None, AfterValidator(_optional(check_timezone)), Field(description="IANA timezone, e.g. Europe/Berlin")
+    str | None, AfterValidator(optional(check_timezone)), Field(description="IANA timezone, e.g. Europe/Berlin")
 ]
-OptionalEmailArg = Annotated[str | None, AfterValidator(_optional(check_email)), Field()]
+OptionalEmailArg = Annotated[
+    str | None,
+    AfterValidator(optional(check_email)),
+    Field(),
+    # Sent to telli: no control, escape, bidi or invisible characters.
+    AfterValidator(optional(plain_line)),
+]
+OptionalCampaignIdArg = Annotated[
+    str | None, Field(pattern=CAMPAIGN_ID_PATTERN, description="Set to resume a campaign")
+]

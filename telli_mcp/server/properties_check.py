@@ -6,19 +6,17 @@ expected type and the allowed values, and send nothing.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from telli_mcp.client import PropertyDefinition, TelliClient
-from telli_mcp.server.params import check_e164
+from telli_mcp.client import PropertyDataType, PropertyDefinition, TelliClient
+from telli_mcp.client.types import strict_e164
+from telli_mcp.server.params import check_email
 
 __all__ = ["check_property_values", "property_value_problem"]
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _is_iso_date(value: Any) -> bool:
@@ -36,27 +34,32 @@ def _is_iso_datetime(value: Any) -> bool:
         return False
 
 
-def _is_phone(value: Any) -> bool:
+def _passes(check: Callable[[str], str], value: Any) -> bool:
     try:
-        return isinstance(value, str) and bool(check_e164(value))
+        return isinstance(value, str) and bool(check(value))
     except ValueError:
         return False
 
 
 def property_value_problem(definition: PropertyDefinition, value: Any) -> str | None:
-    """Why `value` is not valid for this property, or None when it is."""
+    """Why `value` is not valid for this property, or None when it is (a type telli added later is not checked)."""
     options = [option.value for option in definition.options or []]
     kind = str(definition.data_type)
+    # One entry per member of the client's PropertyDataType (a test holds them equal).
     checks: dict[str, tuple[bool, str]] = {
-        "string": (isinstance(value, str), "a text value"),
-        "number": (isinstance(value, int | float) and not isinstance(value, bool), "a number"),
-        "boolean": (isinstance(value, bool), "true or false"),
-        "date": (_is_iso_date(value), "a date like 2026-03-31"),
-        "datetime": (_is_iso_datetime(value), "a date-time with offset like 2026-03-31T14:00:00+02:00"),
-        "select": (value in options, f"one of {options}"),
-        "multi_select": (isinstance(value, list) and all(v in options for v in value), f"a list from {options}"),
-        "phone_number": (_is_phone(value), "an E.164 phone number like +4915112345678"),
-        "email": (isinstance(value, str) and bool(_EMAIL.match(value)), "an email address"),
+        PropertyDataType.STRING: (isinstance(value, str), "a text value"),
+        PropertyDataType.NUMBER: (isinstance(value, int | float) and not isinstance(value, bool), "a number"),
+        PropertyDataType.BOOLEAN: (isinstance(value, bool), "true or false"),
+        PropertyDataType.DATE: (_is_iso_date(value), "a date like 2026-03-31"),
+        PropertyDataType.DATETIME: (_is_iso_datetime(value), "a date-time with offset like 2026-03-31T14:00:00+02:00"),
+        PropertyDataType.SELECT: (value in options, f"one of {options}"),
+        PropertyDataType.MULTI_SELECT: (
+            isinstance(value, list) and all(v in options for v in value),
+            f"a list from {options}",
+        ),
+        # Property values are sent as given, so a phone number must already be written in E.164.
+        PropertyDataType.PHONE_NUMBER: (_passes(strict_e164, value), "an E.164 phone number like +4915112345678"),
+        PropertyDataType.EMAIL: (_passes(check_email, value), "an email address"),
     }
     ok, expected = checks.get(kind, (True, ""))
     return None if ok else f"property {definition.key!r} ({kind}) must be {expected}, got {value!r}"
@@ -76,11 +79,15 @@ async def check_property_values(
         definition = schema.get(key)
         if definition is None and key in unreadable:
             # It exists, but its type and options are unknown: refuse rather than send an unchecked value.
-            raise ToolError(f"telli's definition of property {key!r} could not be read ({unreadable[key]}), "
-                            "so its value cannot be checked. Nothing was sent.")
+            raise ToolError(
+                f"telli's definition of property {key!r} could not be read ({unreadable[key]}), "
+                "so its value cannot be checked. Nothing was sent."
+            )
         if definition is None:
-            raise ToolError(f"Unknown property key {key!r}. Valid custom keys: {', '.join(custom) or 'none'}. "
-                            "Create new ones with create_contact_property.")
+            raise ToolError(
+                f"Unknown property key {key!r}. Valid custom keys: {', '.join(custom) or 'none'}. "
+                "Create new ones with create_contact_property."
+            )
         if str(definition.source) == "system":
             raise ToolError(f"{key!r} is a built-in field; pass it as its own argument, not in properties.")
         if value is None:

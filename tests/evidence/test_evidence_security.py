@@ -398,27 +398,32 @@ async def test_a_deployment_admits_its_own_hostname_and_origin_only() -> None:
 
 
 async def test_http_debug_logs_never_show_a_bearer_key(tmp_path: Path) -> None:
-    """A request may bring its own telli key as a Bearer token; DEBUG logs of the server must not show it."""
+    """A request may bring its own telli key as a Bearer token; DEBUG logs of the server must not show it, neither
+    for a key telli accepts (tools run) nor for one it rejects (refused at the door with 401)."""
     port = _free_port()
     errlog = (tmp_path / "http.log").open("w")
     process = await anyio.open_process([COMMAND, "--sandbox", "--transport", "http", "--port", str(port)],
                                        env=_env(TELLI_MCP_LOG_LEVEL="DEBUG"), stdout=errlog, stderr=errlog)
     url = f"http://127.0.0.1:{port}/mcp"
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "0"}}}
     try:
         await _wait_for_port("127.0.0.1", port)
-        outputs = []
-        for key in (API_KEY, DEMO_API_KEY):
-            async with (
-                httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http,
-                Client(streamable_http_client(url, http_client=http)) as client,
-            ):
-                for tool in ("get_status", "list_agents", "list_contacts"):
-                    result = await client.call_tool(tool, {})
-                    outputs.append(text_of(result) + json.dumps(result.structured_content))
+        async with httpx2.AsyncClient() as http:
+            refused = await http.post(url, json=initialize, timeout=10, headers={
+                "Authorization": f"Bearer {API_KEY}", "Accept": "application/json, text/event-stream"})
+        outputs = [refused.text, json.dumps(dict(refused.headers))]
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {DEMO_API_KEY}"}) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
+            for tool in ("get_status", "list_agents", "list_contacts"):
+                result = await client.call_tool(tool, {})
+                outputs.append(text_of(result) + json.dumps(result.structured_content))
     finally:
         await _stop(process)
         errlog.close()
     logs = (tmp_path / "http.log").read_text()
     assert "DEBUG" in logs, "DEBUG logging was not on"
     assert_no_key(logs, *outputs)
-    assert '"key_valid":false' in outputs[0] and "tk-" in outputs[0]
+    assert refused.status_code == 401 and '"key_valid":true' in outputs[2]

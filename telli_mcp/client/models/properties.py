@@ -34,6 +34,11 @@ class PropertyDataType(StrEnum):
     PHONE_NUMBER = "phone_number"
     EMAIL = "email"
 
+    @property
+    def has_options(self) -> bool:
+        """A select or multi_select property: its values come from a list of options."""
+        return self in (PropertyDataType.SELECT, PropertyDataType.MULTI_SELECT)
+
 
 class PropertySource(StrEnum):
     """Who defined a contact property."""

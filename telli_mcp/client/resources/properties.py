@@ -20,7 +20,6 @@ from telli_mcp.client.resources._base import Resource
 __all__ = ["Properties"]
 
 _PATH = "/v2/properties/contacts"
-_SELECT_TYPES = frozenset({PropertyDataType.SELECT, PropertyDataType.MULTI_SELECT})
 
 
 class Properties(Resource):
@@ -63,7 +62,7 @@ class Properties(Resource):
 
 def _with_added(current: PropertyDefinition, added: Sequence[PropertyOption]) -> list[PropertyOption]:
     """The existing options followed by `added`, after checking the additions are possible."""
-    if current.data_type not in _SELECT_TYPES:
+    if not (isinstance(current.data_type, PropertyDataType) and current.data_type.has_options):
         raise InputError(
             "add_options",
             f"property {current.key!r} is {current.data_type}; only select and multi_select properties have options",

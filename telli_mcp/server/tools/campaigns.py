@@ -29,7 +29,15 @@ from telli_mcp.server.callees import Callee
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import translating
-from telli_mcp.server.params import AgentIdArg, ConfirmationTokenArg, CursorArg, OptionalPhoneArg
+from telli_mcp.server.params import (
+    AgentIdArg,
+    CampaignIdArg,
+    ConfirmationTokenArg,
+    CursorArg,
+    OptionalCampaignIdArg,
+    OptionalPhoneArg,
+    check_agent_id,
+)
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, PromptDef, ResourceDef, Surface, ToolDef
@@ -39,8 +47,6 @@ __all__ = ["SURFACE", "campaign_status_document", "campaign_status_view"]
 
 CAMPAIGNS = "campaigns"
 ISSUES_SHOWN = 20
-
-CampaignIdArg = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
 class StartCampaignResult(Confirmable):
@@ -317,9 +323,7 @@ async def start_campaign(
     ] = None,
     leads_file: Annotated[str | None, Field(description="Or a CSV/JSON file path")] = None,
     name: Annotated[str | None, Field(max_length=100), AfterValidator(optional(plain_line))] = None,
-    campaign_id: Annotated[
-        str | None, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Set to resume a campaign")
-    ] = None,
+    campaign_id: OptionalCampaignIdArg = None,
     max_retry_days: Annotated[int | None, Field(ge=1, le=60)] = None,
     from_number: OptionalPhoneArg = None,
     default_region: Annotated[
@@ -404,7 +408,10 @@ async def campaign_resource(campaign_id: str, ctx: Context) -> str:
 
 def launch_campaign(
     source: Annotated[str, Field(description="Path to a CSV or JSON file of leads, as the server sees it")],
-    agent_id: Annotated[str | None, Field(description="Agent to call with (from list_agents)")] = None,
+    # Pasted into the prompt: only a real agent id gets there.
+    agent_id: Annotated[
+        str | None, AfterValidator(optional(check_agent_id)), Field(description="Agent to call with (from list_agents)")
+    ] = None,
 ) -> list[Message]:
     """Walk through a bulk call campaign: file, dry run, confirm, launch, check status."""
     source = inline(source)

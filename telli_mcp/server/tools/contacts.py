@@ -54,7 +54,6 @@ SalutationArg = Annotated[
 ExternalUrlArg = Annotated[
     str | None, Field(max_length=2048, description="Link to the CRM record"), AfterValidator(optional(http_url))
 ]
-CleanEmailArg = Annotated[OptionalEmailArg, AfterValidator(optional(plain_line))]
 
 
 class ContactList(ToolResult):
@@ -99,7 +98,7 @@ async def create_contact(
         Field(min_length=1, max_length=255, description="Your CRM id; must be unique"),
         AfterValidator(optional(visible_line)),
     ] = None,
-    email: CleanEmailArg = None,
+    email: OptionalEmailArg = None,
     timezone: OptionalTimezoneArg = None,
     salutation: SalutationArg = None,
     external_url: ExternalUrlArg = None,
@@ -187,7 +186,7 @@ async def update_contact(
     first_name: OptionalName = None,
     last_name: OptionalName = None,
     phone_number: OptionalPhoneArg = None,
-    email: CleanEmailArg = None,
+    email: OptionalEmailArg = None,
     timezone: OptionalTimezoneArg = None,
     salutation: Annotated[str | None, Field(max_length=50), AfterValidator(optional(plain_line))] = None,
     external_id: Annotated[

@@ -5,12 +5,11 @@ from typing import Annotated, Any
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
 
 from telli_mcp.client import PhoneNumber, TelliClient
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
 from telli_mcp.server.deps import deps_of
-from telli_mcp.server.params import ConfirmationTokenArg
+from telli_mcp.server.params import ConfirmationTokenArg, PhoneNumberIdArg
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Surface, ToolDef
 from telli_mcp.text import InlineObject, inline
@@ -18,13 +17,6 @@ from telli_mcp.text import InlineObject, inline
 __all__ = ["SURFACE", "PhoneNumberChangeResult"]
 
 ADMIN = "phone_numbers_admin"
-
-PhoneNumberIdArg = Annotated[
-    str,
-    Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="phone_number_id from list_phone_numbers"
-    ),
-]
 
 
 class PhoneNumberChangeResult(Confirmable):

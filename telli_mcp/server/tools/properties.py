@@ -1,6 +1,6 @@
 """The properties toolset: the typed schema of custom contact fields."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field
 
 from telli_mcp.client import PropertyCreate, PropertyOption, PropertyUpdate, TelliError
 from telli_mcp.server.deps import deps_of
+from telli_mcp.server.params import PropertyDataTypeArg, PropertyKeyArg
 from telli_mcp.server.resources import as_json
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
@@ -19,14 +20,6 @@ __all__ = ["SURFACE", "PropertyList"]
 
 PROPERTIES = "properties"
 
-DataType = Literal[
-    "string", "number", "boolean", "date", "datetime", "select", "multi_select", "phone_number", "email"
-]
-PropertyKeyArg = Annotated[
-    str,
-    Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$",
-          description="Property key, lowercase snake_case recommended, e.g. lead_source"),
-]
 # Labels, descriptions and options are sent to telli without control, escape, bidi or invisible characters.
 OptionArg = Annotated[str, AfterValidator(visible_line)]
 LabelArg = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(visible_line)]
@@ -65,7 +58,7 @@ async def list_contact_properties(ctx: Context) -> PropertyList:
 
 async def create_contact_property(
     key: PropertyKeyArg,
-    data_type: DataType,
+    data_type: PropertyDataTypeArg,
     label: LabelArg,
     ctx: Context,
     description: DescriptionArg = None,
@@ -75,9 +68,9 @@ async def create_contact_property(
 
     select and multi_select need options.
     """
-    if data_type in ("select", "multi_select") and not options:
+    if data_type.has_options and not options:
         raise ToolError(f"options: a {data_type} property needs at least one option.")
-    if options and data_type not in ("select", "multi_select"):
+    if options and not data_type.has_options:
         raise ToolError("options: only select and multi_select properties have options.")
     created = await deps_of(ctx).client().properties.create(
         PropertyCreate(key=key, data_type=data_type, label=label, description=description,
