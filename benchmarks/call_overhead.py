@@ -73,19 +73,24 @@ async def compare(mcp: Probe, direct: Probe, calls: int) -> tuple[list[float], l
 def report(mode: str, mcp_times: list[float], direct_times: list[float]) -> None:
     added = [m - d for m, d in zip(mcp_times, direct_times, strict=True)]
     mcp_median, direct_median = median(mcp_times), median(direct_times)
-    print(f"mode={mode:6s} MCP get_contact: median {mcp_median * 1000:.2f} ms, p95 "
-          f"{percentile(mcp_times, 95) * 1000:.2f} ms | direct httpx2 (same 2 requests): median "
-          f"{direct_median * 1000:.2f} ms, p95 {percentile(direct_times, 95) * 1000:.2f} ms")
-    print(f"mode={mode:6s} added by MCP: median {median(added) * 1000:.2f} ms, p95 "
-          f"{percentile(added, 95) * 1000:.2f} ms; ratio {mcp_median / direct_median:.2f}x")
+    print(
+        f"mode={mode:6s} MCP get_contact: median {mcp_median * 1000:.2f} ms, p95 "
+        f"{percentile(mcp_times, 95) * 1000:.2f} ms | direct httpx2 (same 2 requests): median "
+        f"{direct_median * 1000:.2f} ms, p95 {percentile(direct_times, 95) * 1000:.2f} ms"
+    )
+    print(
+        f"mode={mode:6s} added by MCP: median {median(added) * 1000:.2f} ms, p95 "
+        f"{percentile(added, 95) * 1000:.2f} ms; ratio {mcp_median / direct_median:.2f}x"
+    )
 
 
 async def main_async(args: argparse.Namespace) -> int:
     banner(f"call overhead: get_contact via MCP stdio vs direct httpx2, {args.calls} calls per side per mode")
     with anyio.fail_after(RUN_TIMEOUT):
-        async with simulator() as sim, httpx2.AsyncClient(
-            base_url=sim.url, headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=10
-        ) as http:
+        async with (
+            simulator() as sim,
+            httpx2.AsyncClient(base_url=sim.url, headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=10) as http,
+        ):
             contact_id = await first_contact_id(http)
             env = clean_env(TELLI_API_BASE_URL=sim.url, TELLI_API_KEY=DEMO_KEY)
             for mode in args.modes:

@@ -51,8 +51,10 @@ def main() -> int:
             samples[name].append(seconds)
     base = median(samples[BASELINE])
     for name, values in samples.items():
-        print(f"{name:28s} median {median(values) * 1000:7.1f} ms  (min {min(values) * 1000:.1f}, "
-              f"max {max(values) * 1000:.1f}; {tools[name]} tools)  ratio {median(values) / base:.2f}x")
+        print(
+            f"{name:28s} median {median(values) * 1000:7.1f} ms  (min {min(values) * 1000:.1f}, "
+            f"max {max(values) * 1000:.1f}; {tools[name]} tools)  ratio {median(values) / base:.2f}x"
+        )
     return 0
 
 

@@ -55,8 +55,13 @@ def cost_of(tools: list[dict[str, Any]]) -> Cost:
 def cl100k_counts(texts: list[str]) -> list[int] | None:
     """Token counts from the fastmcp venv's tiktoken; None when it is not available."""
     try:
-        done = subprocess.run([str(FASTMCP_PYTHON), SIDE, "tokens"], input=compact(texts).encode(),
-                              capture_output=True, timeout=60, check=True)
+        done = subprocess.run(
+            [str(FASTMCP_PYTHON), SIDE, "tokens"],
+            input=compact(texts).encode(),
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     counts: list[int] = json.loads(done.stdout)
@@ -71,13 +76,17 @@ def report(costs: dict[str, Cost]) -> None:
     texts = [text for cost in costs.values() for text in (cost.wire, cost.model)]
     counts = cl100k_counts(texts)
     generic = costs[GENERIC]
-    print(f"{'server':46s} {'tools':>5s} {'wire B':>8s} {'model B':>8s} {'model tok~B/4':>13s} "
-          f"{'model tok cl100k':>16s} {'B/tool':>7s} {'generic/this':>12s}")
+    print(
+        f"{'server':46s} {'tools':>5s} {'wire B':>8s} {'model B':>8s} {'model tok~B/4':>13s} "
+        f"{'model tok cl100k':>16s} {'B/tool':>7s} {'generic/this':>12s}"
+    )
     for index, (name, cost) in enumerate(costs.items()):
         tokens = "n/a" if counts is None else str(counts[2 * index + 1])
         ratio = size(generic.model) / size(cost.model)
-        print(f"{name:46s} {cost.tools:5d} {size(cost.wire):8d} {size(cost.model):8d} "
-              f"{size(cost.model) // 4:13d} {tokens:>16s} {size(cost.model) // cost.tools:7d} {ratio:11.2f}x")
+        print(
+            f"{name:46s} {cost.tools:5d} {size(cost.wire):8d} {size(cost.model):8d} "
+            f"{size(cost.model) // 4:13d} {tokens:>16s} {size(cost.model) // cost.tools:7d} {ratio:11.2f}x"
+        )
     for name, cost in costs.items():
         print(f"largest tools ({name}): " + ", ".join(f"{tool} {n} B" for n, tool in cost.largest))
     if counts is not None:

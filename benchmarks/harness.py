@@ -64,7 +64,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 INITIALIZE: dict[str, Any] = {
-    "jsonrpc": "2.0", "id": 0, "method": "initialize",
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
 }
 INITIALIZED: dict[str, Any] = {"jsonrpc": "2.0", "method": "notifications/initialized"}
@@ -74,8 +76,9 @@ class StdioPeer:
     """A stdio MCP server spoken to in raw JSON-RPC lines, so no client library's cost is measured."""
 
     def __init__(self, command: Sequence[str], env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(list(command), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            list(command), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
 
     def send(self, *messages: dict[str, Any]) -> None:
         assert self.process.stdin is not None
@@ -197,8 +200,9 @@ async def http_server(telli_url: str, *, api_key: str | None = DEMO_KEY, **env: 
 async def inject_latency(simulator_url: str, seconds: float) -> None:
     """Every request to the simulator's API answers `seconds` late (forever: times=-1)."""
     async with httpx2.AsyncClient(timeout=10) as http:
-        response = await http.post(f"{simulator_url}/_sim/faults",
-                                   json={"kind": "latency", "latency": seconds, "times": -1, "path": "/v*"})
+        response = await http.post(
+            f"{simulator_url}/_sim/faults", json={"kind": "latency", "latency": seconds, "times": -1, "path": "/v*"}
+        )
         response.raise_for_status()
 
 
@@ -241,8 +245,7 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GiB RAM, Python {platform.python_version()}, "
-            f"{_os_name()}")
+    return f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GiB RAM, Python {platform.python_version()}, {_os_name()}"
 
 
 def _os_name() -> str:

@@ -141,20 +141,26 @@ async def run_round(url: str, shape: Shape, pid: int, contact_ids: list[str]) ->
 def report_cpu(before: tuple[float, float, float], after: tuple[float, float, float], calls: int) -> None:
     """Where the 2 cores went: server, simulator (stand-in for telli) and this load driver."""
     names = ("server", "simulator", "load driver")
-    parts = [f"{name} {a - b:.1f} s ({(a - b) / max(calls, 1) * 1000:.2f} ms/call)"
-             for name, b, a in zip(names, before, after, strict=True)]
+    parts = [
+        f"{name} {a - b:.1f} s ({(a - b) / max(calls, 1) * 1000:.2f} ms/call)"
+        for name, b, a in zip(names, before, after, strict=True)
+    ]
     print("CPU: " + ", ".join(parts))
 
 
 def report(tally: Tally, wall: float, planned: int) -> None:
     expected = planned
     done = len(tally.latencies)
-    print(f"calls: {done} answered of {expected} planned; failed: {tally.failures} "
-          f"(unaccounted: {expected - done - tally.failures})")
+    print(
+        f"calls: {done} answered of {expected} planned; failed: {tally.failures} "
+        f"(unaccounted: {expected - done - tally.failures})"
+    )
     if tally.latencies:
-        print(f"latency: p50 {ms(percentile(tally.latencies, 50))}, p95 {ms(percentile(tally.latencies, 95))}, "
-              f"p99 {ms(percentile(tally.latencies, 99))}, max {ms(max(tally.latencies))}, "
-              f"median {ms(median(tally.latencies))}")
+        print(
+            f"latency: p50 {ms(percentile(tally.latencies, 50))}, p95 {ms(percentile(tally.latencies, 95))}, "
+            f"p99 {ms(percentile(tally.latencies, 99))}, max {ms(max(tally.latencies))}, "
+            f"median {ms(median(tally.latencies))}"
+        )
     print(f"wall: {wall:.1f} s; throughput: {done / wall:.1f} calls/s")
     for error in tally.errors:
         print(f"  error: {error}")
@@ -199,13 +205,17 @@ async def measure(server: HttpServer, sim: Simulator, args: argparse.Namespace) 
         cpu_after = cpu_now(pid, sim.process.pid)
         await anyio.sleep(SETTLE_SECONDS)  # let closed sessions be torn down before reading RSS
         rss_after = rss_mib(pid)
-        print(f"-- round {round_no}: {args.clients} clients x {args.calls} calls at once, mode={args.mode}, "
-              f"telli latency {ms(args.latency)}")
+        print(
+            f"-- round {round_no}: {args.clients} clients x {args.calls} calls at once, mode={args.mode}, "
+            f"telli latency {ms(args.latency)}"
+        )
         report(tally, wall, shape.planned)
         compare(tally, wall, alone, alone_wall)
         report_cpu(cpu_before, cpu_after, len(tally.latencies))
-        print(f"server RSS: before {rss_before:.1f} MiB, peak {tally.rss_peak:.1f} MiB, "
-              f"after {rss_after:.1f} MiB (growth {rss_after - rss_before:+.1f} MiB)")
+        print(
+            f"server RSS: before {rss_before:.1f} MiB, peak {tally.rss_peak:.1f} MiB, "
+            f"after {rss_after:.1f} MiB (growth {rss_after - rss_before:+.1f} MiB)"
+        )
         rounds.append(Round(tally, wall, rss_after))
     return rss_before, rounds
 
@@ -217,8 +227,10 @@ def verdict(rss_before: float, rounds: list[Round], args: argparse.Namespace) ->
     # CPython keeps freed arenas, so round 1's high-water mark stays resident; a leak shows as later rounds growing.
     leak = rounds[-1].rss_after - rounds[0].rss_after
     passed = failed == 0 and growth <= args.rss_bound and leak <= args.leak_bound
-    print(f"RESULT: {'PASS' if passed else 'FAIL'}: {failed} failed calls; RSS growth {growth:+.1f} MiB "
-          f"(bound {args.rss_bound:.0f}); growth after round 1 {leak:+.1f} MiB (bound {args.leak_bound:.0f})")
+    print(
+        f"RESULT: {'PASS' if passed else 'FAIL'}: {failed} failed calls; RSS growth {growth:+.1f} MiB "
+        f"(bound {args.rss_bound:.0f}); growth after round 1 {leak:+.1f} MiB (bound {args.leak_bound:.0f})"
+    )
     return 0 if passed else 1
 
 
@@ -236,15 +248,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--calls", type=int, default=20, help="tool calls per client, made one after another")
     parser.add_argument("--latency", type=float, default=0.03, help="seconds added to every telli API answer")
-    parser.add_argument("--mode", choices=["auto", "legacy"], default="auto",
-                        help="auto: 2026-07-28 stateless requests; legacy: 2025-11-25 sessions")
+    parser.add_argument(
+        "--mode",
+        choices=["auto", "legacy"],
+        default="auto",
+        help="auto: 2026-07-28 stateless requests; legacy: 2025-11-25 sessions",
+    )
     parser.add_argument("--baseline-calls", type=int, default=100, help="calls of the one-client baseline")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="rounds of the whole load; RSS growth is judged after the last")
-    parser.add_argument("--rss-bound", type=float, default=128.0,
-                        help="allowed server RSS growth over the whole run, MiB (the sessions' high-water mark)")
-    parser.add_argument("--leak-bound", type=float, default=16.0,
-                        help="allowed server RSS growth from the end of round 1 to the end of the last, MiB")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds of the whole load; RSS growth is judged after the last"
+    )
+    parser.add_argument(
+        "--rss-bound",
+        type=float,
+        default=128.0,
+        help="allowed server RSS growth over the whole run, MiB (the sessions' high-water mark)",
+    )
+    parser.add_argument(
+        "--leak-bound",
+        type=float,
+        default=16.0,
+        help="allowed server RSS growth from the end of round 1 to the end of the last, MiB",
+    )
     return parser.parse_args(argv)
 
 

@@ -1,6 +1,6 @@
 """The smallest useful MCP server on the same SDK: the cold-start baseline for `cold_start.py`.
 
-    .venv/bin/python benchmarks/minimal_server.py     # speaks MCP on stdio
+.venv/bin/python benchmarks/minimal_server.py     # speaks MCP on stdio
 """
 
 from __future__ import annotations

@@ -20,12 +20,27 @@ from telli_mcp.simulator import DEMO_API_KEY, TelliSimulator
 
 # Fictional people and numbers (Berlin 030 range used for examples).
 LEADS = [
-    ContactV1Create(external_contact_id="quickstart-1", first_name="Ida", last_name="Roth",
-                    phone_number="+493090182001", timezone="Europe/Berlin"),
-    ContactV1Create(external_contact_id="quickstart-2", first_name="Jonas", last_name="Weber",
-                    phone_number="+493090182002", timezone="Europe/Berlin"),
-    ContactV1Create(external_contact_id="quickstart-3", first_name="Mila", last_name="Schulz",
-                    phone_number="+493090182003", timezone="Europe/Berlin"),
+    ContactV1Create(
+        external_contact_id="quickstart-1",
+        first_name="Ida",
+        last_name="Roth",
+        phone_number="+493090182001",
+        timezone="Europe/Berlin",
+    ),
+    ContactV1Create(
+        external_contact_id="quickstart-2",
+        first_name="Jonas",
+        last_name="Weber",
+        phone_number="+493090182002",
+        timezone="Europe/Berlin",
+    ),
+    ContactV1Create(
+        external_contact_id="quickstart-3",
+        first_name="Mila",
+        last_name="Schulz",
+        phone_number="+493090182003",
+        timezone="Europe/Berlin",
+    ),
 ]
 
 
@@ -60,8 +75,10 @@ async def main() -> None:
             contact = await telli.contacts_v1.get(contact_id)
             page = await telli.calls.list(contact_id=contact_id)
             check(bool(page.items), f"the dialer never called {contact.first_name}")
-            print(f"   {contact.first_name} {contact.last_name}: dialer status {contact.status}, "
-                  f"{len(page.items)} call(s), last one {page.items[0].call_status}")
+            print(
+                f"   {contact.first_name} {contact.last_name}: dialer status {contact.status}, "
+                f"{len(page.items)} call(s), last one {page.items[0].call_status}"
+            )
             calls.extend(page.items)
 
         completed = [call for call in calls if call.call_status == CallStatus.COMPLETED]

@@ -63,22 +63,31 @@ async def main() -> None:
     user = SaysYes()
     print(f"1. starting {Path(command).name} {' '.join(args)} over stdio")
     with anyio.fail_after(120):
-        async with Client(StdioServerParameters(command=command, args=args, env=env),
-                          elicitation_callback=user) as client:
+        async with Client(
+            StdioServerParameters(command=command, args=args, env=env), elicitation_callback=user
+        ) as client:
             tools = sorted(tool.name for tool in (await client.list_tools()).tools)
             title = client.server_info.title if client.server_info else "the server"
             print(f"2. {title} offers {len(tools)} tools: {', '.join(tools)}")
 
-            contact = await call(client, "create_contact", {
-                "first_name": "Ida", "last_name": "Roth", "phone_number": "+493090182042",
-                "external_id": "stdio-example-1", "timezone": "Europe/Berlin",
-            })
+            contact = await call(
+                client,
+                "create_contact",
+                {
+                    "first_name": "Ida",
+                    "last_name": "Roth",
+                    "phone_number": "+493090182042",
+                    "external_id": "stdio-example-1",
+                    "timezone": "Europe/Berlin",
+                },
+            )
             print(f"3. created contact {contact['contact_id']}")
 
             agent = (await call(client, "list_agents"))["agents"][0]
             print(f"4. scheduling a call with agent {agent['title']!r}")
-            scheduled = await call(client, "schedule_calls", {"contact_ids": [contact["contact_id"]],
-                                                              "agent_id": agent["agent_id"]})
+            scheduled = await call(
+                client, "schedule_calls", {"contact_ids": [contact["contact_id"]], "agent_id": agent["agent_id"]}
+            )
             if not user.questions:
                 raise SystemExit("FAILED: schedule_calls did not ask for confirmation")
             print(f"   result: {scheduled}")

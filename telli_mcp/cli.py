@@ -26,28 +26,48 @@ DESCRIPTION = "MCP server for telli, the AI voice-agent platform. The API key co
 
 
 def _serve_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio",
-                        help="stdio for Claude Desktop and most clients (default); http for streamable HTTP")
+    parser.add_argument(
+        "--transport",
+        choices=["stdio", "http"],
+        default="stdio",
+        help="stdio for Claude Desktop and most clients (default); http for streamable HTTP",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000); the endpoint is /mcp")
-    parser.add_argument("--sandbox", action="store_true",
-                        help="run against the built-in telli simulator with demo data (no account needed)")
-    parser.add_argument("--read-only", action="store_true", default=None,
-                        help="register read tools only (env TELLI_MCP_READ_ONLY)")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against the built-in telli simulator with demo data (no account needed)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", default=None, help="register read tools only (env TELLI_MCP_READ_ONLY)"
+    )
     parser.add_argument("--toolsets", help="comma-separated: default, all, or names (env TELLI_MCP_TOOLSETS)")
-    parser.add_argument("--confirm", choices=["auto", "elicit", "token", "off"],
-                        help="how calls and deletes get the user's yes (env TELLI_MCP_CONFIRM)")
+    parser.add_argument(
+        "--confirm",
+        choices=["auto", "elicit", "token", "off"],
+        help="how calls and deletes get the user's yes (env TELLI_MCP_CONFIRM)",
+    )
     parser.add_argument("--log-level", help="stderr log level (env TELLI_MCP_LOG_LEVEL)")
 
 
 def add_doctor_options(parser: argparse.ArgumentParser) -> None:
     """`--deep` and `--json [FILE]`, shared with `python -m telli_mcp.doctor` (defined here: importing
     telli_mcp.doctor would slow every start of the server)."""
-    parser.add_argument("--deep", action="store_true",
-                        help="also compare your telli account's answers with telli-mcp's contract of the API "
-                             "(reads only, at most 20 requests); attach its --json report to bug reports")
-    parser.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
-                        help="print the report as JSON, or with FILE write it there")
+    parser.add_argument(
+        "--deep",
+        action="store_true",
+        help="also compare your telli account's answers with telli-mcp's contract of the API "
+        "(reads only, at most 20 requests); attach its --json report to bug reports",
+    )
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="FILE",
+        help="print the report as JSON, or with FILE write it there",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,17 +78,28 @@ def _parser() -> argparse.ArgumentParser:
     simulator = commands.add_parser("simulator", help="run the telli API simulator as an HTTP server")
     simulator.add_argument("--host", default="127.0.0.1")
     simulator.add_argument("--port", type=int, default=8787)
-    simulator.add_argument("--speed", type=float, default=60.0,
-                           help="simulated seconds per real second (default 60)")
+    simulator.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     simulator.add_argument("--no-demo-data", action="store_true", help="start with empty accounts")
-    simulator.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
-                           help="accept this key as one account (repeatable; each key is its own tenant); "
-                                "default: the demo key telli-sandbox-demo-key")
-    doctor = commands.add_parser("doctor", help="check Python, the key, the connection, toolsets and the data "
-                                 "dir, and print the Claude Desktop config block")
+    simulator.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        metavar="KEY",
+        help="accept this key as one account (repeatable; each key is its own tenant); "
+        "default: the demo key telli-sandbox-demo-key",
+    )
+    doctor = commands.add_parser(
+        "doctor",
+        help="check Python, the key, the connection, toolsets and the data "
+        "dir, and print the Claude Desktop config block",
+    )
     # SUPPRESS: `telli-mcp --sandbox doctor` keeps working (a subparser default would overwrite the flag).
-    doctor.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS,
-                        help="check against the built-in simulator (works offline)")
+    doctor.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="check against the built-in simulator (works offline)",
+    )
     add_doctor_options(doctor)
     from telli_mcp.campaign_cli import add_campaign_parser
 
@@ -136,8 +167,10 @@ def _state_secret_problem(settings: Settings) -> str | None:
     secret = settings.state_secret
     if secret is None or len(secret.get_secret_value().encode()) >= MIN_STATE_SECRET_BYTES:
         return None
-    return (f"{env_var('state_secret')}=(hidden) is not valid; allowed: at least {MIN_STATE_SECRET_BYTES} bytes, "
-            "e.g. from: python -c \"import secrets; print(secrets.token_hex(32))\"")
+    return (
+        f"{env_var('state_secret')}=(hidden) is not valid; allowed: at least {MIN_STATE_SECRET_BYTES} bytes, "
+        'e.g. from: python -c "import secrets; print(secrets.token_hex(32))"'
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -149,8 +182,9 @@ def _serve(args: argparse.Namespace) -> int:
     problem = _toolsets_problem(settings, args) or _state_secret_problem(settings)
     if problem is not None:
         return _fail(problem)
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     run_server(settings, transport=args.transport, host=args.host, port=args.port)
     return 0
 

@@ -111,9 +111,7 @@ class Settings(BaseSettings):
     read_only: bool = Field(default=False, validation_alias=AliasChoices("TELLI_MCP_READ_ONLY"))
     """Register read tools only."""
 
-    toolsets: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=("default",), validation_alias="TELLI_MCP_TOOLSETS"
-    )
+    toolsets: Annotated[tuple[str, ...], NoDecode] = Field(default=("default",), validation_alias="TELLI_MCP_TOOLSETS")
     """Toolsets to enable: `default`, `all`, or toolset names, comma separated."""
 
     confirm: ConfirmMode = Field(default=ConfirmMode.AUTO, validation_alias="TELLI_MCP_CONFIRM")
@@ -176,13 +174,15 @@ class Settings(BaseSettings):
         return level
 
 
-CLI_FLAGS: Final[Mapping[str, str]] = MappingProxyType({
-    "read_only": "--read-only",
-    "toolsets": "--toolsets",
-    "confirm": "--confirm",
-    "log_level": "--log-level",
-    "sandbox": "--sandbox",
-})
+CLI_FLAGS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "read_only": "--read-only",
+        "toolsets": "--toolsets",
+        "confirm": "--confirm",
+        "log_level": "--log-level",
+        "sandbox": "--sandbox",
+    }
+)
 """The command-line flag that overrides each setting; secrets (the API key) deliberately have none."""
 
 

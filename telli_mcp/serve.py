@@ -19,17 +19,24 @@ __all__ = ["http_app", "looks_like_placeholder", "run_server"]
 
 logger = logging.getLogger("telli_mcp")
 
+
 def _warn_about_key(settings: Settings) -> None:
     others = [name for name in unsubstituted_placeholders(settings) if name != "TELLI_API_KEY"]
     if others:
-        logger.error("%s look like unsubstituted placeholders: your MCP client did not fill them in "
-                     "(run `telli-mcp doctor`).", ", ".join(others))
+        logger.error(
+            "%s look like unsubstituted placeholders: your MCP client did not fill them in (run `telli-mcp doctor`).",
+            ", ".join(others),
+        )
     if settings.api_key is None:
-        logger.warning("TELLI_API_KEY is not set: tools will answer with an error until it is "
-                       "(or run with --sandbox to try the demo account).")
+        logger.warning(
+            "TELLI_API_KEY is not set: tools will answer with an error until it is "
+            "(or run with --sandbox to try the demo account)."
+        )
     elif looks_like_placeholder(settings.api_key.get_secret_value()):
-        logger.error("TELLI_API_KEY looks like an unsubstituted placeholder (e.g. ${...} or {{...}}): your MCP "
-                     "client did not fill it in. Put the real key in the client's env settings.")
+        logger.error(
+            "TELLI_API_KEY looks like an unsubstituted placeholder (e.g. ${...} or {{...}}): your MCP "
+            "client did not fill it in. Put the real key in the client's env settings."
+        )
 
 
 def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host: str, port: int) -> None:

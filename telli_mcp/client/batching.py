@@ -191,27 +191,19 @@ class _Chunk:
     payloads: list[Any]
 
 
-async def _send_chunk(
-    http: HTTPCore, endpoint: BatchEndpoint, chunk: _Chunk
-) -> tuple[list[BatchItemResult], bool]:
+async def _send_chunk(http: HTTPCore, endpoint: BatchEndpoint, chunk: _Chunk) -> tuple[list[BatchItemResult], bool]:
     """The chunk's per-item results, and whether the chunk failed as a whole."""
     try:
-        response = await http.request(
-            endpoint.method, endpoint.path, json={endpoint.body_key: chunk.payloads}
-        )
+        response = await http.request(endpoint.method, endpoint.path, json={endpoint.body_key: chunk.payloads})
         decoded = endpoint.decode(response.data)
     except (TelliAPIError, TelliConnectionError, ResponseDecodeError) as exc:
         return _failed_items(chunk.refs, exc), True
     except (ValidationError, KeyError, TypeError):
-        error = ResponseDecodeError(
-            f"telli's response to {endpoint.method} {endpoint.path} has an unexpected shape."
-        )
+        error = ResponseDecodeError(f"telli's response to {endpoint.method} {endpoint.path} has an unexpected shape.")
         return _failed_items(chunk.refs, error), True
     by_ref = {item.ref: item for item in decoded}
     missing = "telli's response did not mention this item; it may or may not have been applied"
-    return [
-        by_ref.get(ref) or BatchItemResult(ref=ref, status="unknown", error=missing) for ref in chunk.refs
-    ], False
+    return [by_ref.get(ref) or BatchItemResult(ref=ref, status="unknown", error=missing) for ref in chunk.refs], False
 
 
 @dataclass(slots=True)

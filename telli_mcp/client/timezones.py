@@ -82,4 +82,3 @@ def callee_timezone(phone_number: str | None, given: str | None, account_default
         return CalleeTimezone(account_default, "account_default", why, candidates)
     why = f"{account_default} (the account's default: no time zone is known for this number)"
     return CalleeTimezone(account_default, "account_default", why, ())
-

@@ -143,4 +143,3 @@ def _first_error(errors: Any) -> ValidationError | None:
 
 def _error_order(error: ValidationError) -> tuple[str, str]:
     return field_path(error.absolute_path), str(error.validator)
-

@@ -59,8 +59,15 @@ async def _connection(settings: Settings, client_factory: ClientFactory | None) 
 
 async def _settings_and_connection(settings: Settings, client_factory: ClientFactory | None) -> list[Check]:
     key, url = check_key(settings), check_base_url(settings)
-    checks = [check_placeholders(settings), key, url, check_toolsets(settings), check_mode(settings),
-              check_log_level(settings), check_data_dir(resolve_data_dir(settings))]
+    checks = [
+        check_placeholders(settings),
+        key,
+        url,
+        check_toolsets(settings),
+        check_mode(settings),
+        check_log_level(settings),
+        check_data_dir(resolve_data_dir(settings)),
+    ]
     if Status.FAIL in (key.status, url.status):
         return checks + skipped_connection("no usable API key or base URL")
     return checks + await _connection(settings, client_factory)

@@ -32,8 +32,10 @@ def server_command(argv0: str | None = None) -> tuple[str, list[str]]:
     Claude Desktop starts servers without the user's shell PATH, so a bare `telli-mcp` often fails there.
     """
     argv0 = sys.argv[0] if argv0 is None else argv0
-    candidates = [Path(argv0) if Path(argv0).stem == COMMAND else None,
-                  Path(sys.executable).parent / _executable_name()]
+    candidates = [
+        Path(argv0) if Path(argv0).stem == COMMAND else None,
+        Path(sys.executable).parent / _executable_name(),
+    ]
     for candidate in candidates:
         if candidate is not None and candidate.is_file():
             return os.path.abspath(candidate), []
@@ -98,7 +100,8 @@ def config_path(
         return appdata / "Claude" / "claude_desktop_config.json", None
     config_home = Path(environ["XDG_CONFIG_HOME"]) if environ.get("XDG_CONFIG_HOME") else home / ".config"
     return config_home / "Claude" / "claude_desktop_config.json", (
-        "Claude Desktop has no official Linux build; community builds read this path")
+        "Claude Desktop has no official Linux build; community builds read this path"
+    )
 
 
 def claude_desktop(settings: Settings) -> ClaudeDesktop:

@@ -28,19 +28,31 @@ async def check_connection(
     try:
         valid = await client.verify_api_key()
     except TelliConnectionError as err:
-        return [Check(name=REACH, status=Status.FAIL, detail=f"could not reach {where}: {err}"),
-                Check(name=VALID, status=Status.SKIP, detail="telli could not be reached")]
+        return [
+            Check(name=REACH, status=Status.FAIL, detail=f"could not reach {where}: {err}"),
+            Check(name=VALID, status=Status.SKIP, detail="telli could not be reached"),
+        ]
     except TelliAPIError as err:
         answered = f"{where} answered HTTP {err.status_code} in {_ms(timer() - started)}"
-        return [Check(name=REACH, status=Status.WARN, detail=answered),
-                Check(name=VALID, status=Status.FAIL, detail=f"key check failed: {type(err).__name__}")]
+        return [
+            Check(name=REACH, status=Status.WARN, detail=answered),
+            Check(name=VALID, status=Status.FAIL, detail=f"key check failed: {type(err).__name__}"),
+        ]
     except TelliError as err:
-        return [Check(name=REACH, status=Status.FAIL, detail=f"{where}: {type(err).__name__}: {err}"),
-                Check(name=VALID, status=Status.SKIP, detail="no usable answer from telli")]
+        return [
+            Check(name=REACH, status=Status.FAIL, detail=f"{where}: {type(err).__name__}: {err}"),
+            Check(name=VALID, status=Status.SKIP, detail="no usable answer from telli"),
+        ]
     reached = Check(name=REACH, status=Status.PASS, detail=f"{where} answered in {_ms(timer() - started)}")
     if not valid:
-        return [reached, Check(name=VALID, status=Status.FAIL,
-                               detail=f"telli rejected the key {client.masked_key} (401): {REJECTED_KEY_ADVICE}")]
+        return [
+            reached,
+            Check(
+                name=VALID,
+                status=Status.FAIL,
+                detail=f"telli rejected the key {client.masked_key} (401): {REJECTED_KEY_ADVICE}",
+            ),
+        ]
     return [reached, Check(name=VALID, status=Status.PASS, detail=f"telli accepted the key {client.masked_key}")]
 
 

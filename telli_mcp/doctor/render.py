@@ -25,8 +25,7 @@ def render_text(report: DoctorReport) -> str:
     lines = ["telli-mcp doctor", ""]
     lines += [f"{check.status:<4}  {check.name:<{_WIDTH}}  {check.detail}" for check in report.checks]
     desktop = report.claude_desktop
-    lines += ["", _summary(report), "",
-              f'Claude Desktop: merge this into "mcpServers" of {desktop.config_path}']
+    lines += ["", _summary(report), "", f'Claude Desktop: merge this into "mcpServers" of {desktop.config_path}']
     if desktop.note:
         lines.append(f"({desktop.note})")
     lines.append(json.dumps(desktop.config, indent=2))

@@ -59,9 +59,11 @@ def load_settings(
 
 def _placeholder_check(names: list[str]) -> Check:
     if names:
-        return Check(name="placeholders", status=Status.FAIL,
-                     detail=f"{', '.join(names)}: unsubstituted placeholder (like ${{...}}); your MCP client did "
-                            "not fill it in")
+        return Check(
+            name="placeholders",
+            status=Status.FAIL,
+            detail=f"{', '.join(names)}: unsubstituted placeholder (like ${{...}}); your MCP client did not fill it in",
+        )
     return Check(name="placeholders", status=Status.PASS, detail="none left unsubstituted")
 
 
@@ -83,13 +85,19 @@ def check_key(settings: Settings) -> Check:
         return Check(name="API key", status=Status.PASS, detail="sandbox: the built-in demo key is used")
     key = settings.api_key.get_secret_value().strip() if settings.api_key is not None else ""
     if not key:
-        return Check(name="API key", status=Status.FAIL,
-                     detail=f"{KEY_VAR} is not set: put your key (telli app: Settings > API & Webhooks) in the "
-                            "MCP client's env block, or try --sandbox")
+        return Check(
+            name="API key",
+            status=Status.FAIL,
+            detail=f"{KEY_VAR} is not set: put your key (telli app: Settings > API & Webhooks) in the "
+            "MCP client's env block, or try --sandbox",
+        )
     if looks_like_placeholder(key):
-        return Check(name="API key", status=Status.FAIL,
-                     detail=f"{KEY_VAR} is an unsubstituted placeholder (like ${{...}}): your MCP client did not "
-                            "fill it in; put the real key in the client's env block")
+        return Check(
+            name="API key",
+            status=Status.FAIL,
+            detail=f"{KEY_VAR} is an unsubstituted placeholder (like ${{...}}): your MCP client did not "
+            "fill it in; put the real key in the client's env block",
+        )
     return Check(name="API key", status=Status.PASS, detail=f"{KEY_VAR} is set")
 
 
@@ -107,11 +115,17 @@ def check_base_url(settings: Settings) -> Check:
         return Check(name="base URL", status=Status.PASS, detail="sandbox: the in-process telli simulator")
     url = urlsplit(settings.api_base_url)
     if url.scheme not in ("http", "https") or not url.hostname:
-        return Check(name="base URL", status=Status.FAIL,
-                     detail=f"{env_var('api_base_url')} must be an http(s) URL like https://api.telli.com")
+        return Check(
+            name="base URL",
+            status=Status.FAIL,
+            detail=f"{env_var('api_base_url')} must be an http(s) URL like https://api.telli.com",
+        )
     if url.scheme == "http" and not _loopback(url.hostname):
-        return Check(name="base URL", status=Status.WARN,
-                     detail=f"{settings.api_base_url} is plain http: the API key would travel unencrypted")
+        return Check(
+            name="base URL",
+            status=Status.WARN,
+            detail=f"{settings.api_base_url} is plain http: the API key would travel unencrypted",
+        )
     return Check(name="base URL", status=Status.PASS, detail=settings.api_base_url)
 
 
@@ -127,13 +141,17 @@ def check_toolsets(settings: Settings) -> Check:
 def check_mode(settings: Settings) -> Check:
     mode = f"read-only: {'on' if settings.read_only else 'off'}; confirm: {settings.confirm}"
     if settings.confirm is ConfirmMode.OFF and not settings.read_only:
-        return Check(name="guardrails", status=Status.WARN,
-                     detail=f"{mode}: calls and deletes run without asking anyone")
+        return Check(
+            name="guardrails", status=Status.WARN, detail=f"{mode}: calls and deletes run without asking anyone"
+        )
     return Check(name="guardrails", status=Status.PASS, detail=mode)
 
 
 def check_log_level(settings: Settings) -> Check:
     if settings.log_level.upper() not in LOG_LEVELS:
-        return Check(name="log level", status=Status.FAIL,
-                      detail=f"{env_var('log_level')} must be one of {', '.join(LOG_LEVELS)}")
+        return Check(
+            name="log level",
+            status=Status.FAIL,
+            detail=f"{env_var('log_level')} must be one of {', '.join(LOG_LEVELS)}",
+        )
     return Check(name="log level", status=Status.PASS, detail=settings.log_level.upper())

@@ -33,8 +33,11 @@ def check_package() -> Check:
         installed = None
     # An editable install whose metadata lags behind the source is the usual cause of "my fix does not work".
     if installed is not None and installed != __version__:
-        return Check(name="telli-mcp", status=Status.WARN,
-                     detail=f"code is {__version__} but the installed metadata says {installed}: reinstall")
+        return Check(
+            name="telli-mcp",
+            status=Status.WARN,
+            detail=f"code is {__version__} but the installed metadata says {installed}: reinstall",
+        )
     return Check(name="telli-mcp", status=Status.PASS, detail=f"{__version__} ({location})")
 
 
@@ -55,7 +58,10 @@ def check_data_dir(directory: Path) -> Check:
         _probe(directory)
     except OSError as err:
         reason = err.strerror or type(err).__name__
-        return Check(name="data dir", status=Status.FAIL,
-                     detail=f"{directory} is not writable ({reason}); set TELLI_MCP_DATA_DIR to a writable directory")
+        return Check(
+            name="data dir",
+            status=Status.FAIL,
+            detail=f"{directory} is not writable ({reason}); set TELLI_MCP_DATA_DIR to a writable directory",
+        )
     created = "" if existed else ", created"
     return Check(name="data dir", status=Status.PASS, detail=f"{directory} (writable{created})")

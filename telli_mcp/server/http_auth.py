@@ -25,9 +25,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from telli_mcp.client import key_fingerprint
 from telli_mcp.config import ServerKeyUse, Settings
 
-__all__ = ["HEALTH_PATH", "KeyVerdicts", "KeyVerifier", "MalformedAuthorization", "RequireCallerKey",
-           "anonymous_may_use_server_key",
-           "bearer_key", "is_loopback"]
+__all__ = [
+    "HEALTH_PATH",
+    "KeyVerdicts",
+    "KeyVerifier",
+    "MalformedAuthorization",
+    "RequireCallerKey",
+    "anonymous_may_use_server_key",
+    "bearer_key",
+    "is_loopback",
+]
 
 HEALTH_PATH: Final = "/healthz"
 """The health probe's path: the only one served without a caller's key (it uses none)."""
@@ -161,13 +168,15 @@ class RequireCallerKey:
 async def _refuse(send: Send, error: str | None, detail: str) -> None:
     challenge = _CHALLENGE if error is None else f'{_CHALLENGE}, error="{error}"'
     body = json.dumps({"error": error or "unauthorized", "error_description": detail}).encode()
-    await send({
-        "type": "http.response.start",
-        "status": 401,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", challenge.encode()),
-        ],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", challenge.encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

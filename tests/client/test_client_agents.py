@@ -10,9 +10,7 @@ from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
 pytestmark = pytest.mark.anyio
 
 
-async def test_agents_are_listed_across_pages_and_readable_by_id(
-    telli: TelliClient, sim: TelliSimulator
-) -> None:
+async def test_agents_are_listed_across_pages_and_readable_by_id(telli: TelliClient, sim: TelliSimulator) -> None:
     account = sim.account(TEST_API_KEY)
     ids = [account.add_agent(f"Agent {index}", "de").id for index in range(3)]
     first = await telli.agents.list(limit=2)

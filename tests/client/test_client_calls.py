@@ -72,9 +72,7 @@ async def test_calls_made_by_the_dialer_can_be_listed_and_read(
     assert details.contact.contact_id == contact.id
 
 
-async def test_listing_calls_walks_several_v1_pages(
-    telli: TelliClient, sim: TelliSimulator, agent_id: str
-) -> None:
+async def test_listing_calls_walks_several_v1_pages(telli: TelliClient, sim: TelliSimulator, agent_id: str) -> None:
     for index in range(3):
         contact = await telli.contacts.create(contact_params(index))
         await telli.calls.initiate(InitiateCall(contact_id=contact.id, agent_id=agent_id))
@@ -124,9 +122,7 @@ async def test_scheduling_2500_contacts_sends_chunks_of_50(
     assert [item.ref for item in report.items] == ids
 
 
-async def test_a_schedule_batch_maps_per_item_errors_with_their_code(
-    telli: TelliClient, agent_id: str
-) -> None:
+async def test_a_schedule_batch_maps_per_item_errors_with_their_code(telli: TelliClient, agent_id: str) -> None:
     [contact_id] = await _contacts(telli, 1)
     report = await telli.calls.schedule_batch(
         [
@@ -186,9 +182,7 @@ async def test_removing_contacts_from_the_dialer_in_a_batch_reports_each_contact
     telli: TelliClient, sim: TelliSimulator, agent_id: str
 ) -> None:
     ids = await _contacts(telli, 60)
-    await telli.calls.schedule_batch(
-        [ScheduleCall(contact_id=contact_id, agent_id=agent_id) for contact_id in ids]
-    )
+    await telli.calls.schedule_batch([ScheduleCall(contact_id=contact_id, agent_id=agent_id) for contact_id in ids])
     report = await telli.calls.remove_from_dialer_batch([*ids, UNKNOWN_ID])
     assert len(sim.requests_to("POST", "/v1/remove-from-auto-dialer-batch")) == 2
     assert len(report.succeeded) == 60

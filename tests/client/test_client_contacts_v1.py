@@ -51,10 +51,7 @@ async def test_get_by_external_id_returns_the_documented_subset(telli: TelliClie
 
 async def test_update_changes_the_given_fields_and_returns_the_contact_id(telli: TelliClient) -> None:
     contact_id = await telli.contacts_v1.create(v1_contact(1))
-    assert (
-        await telli.contacts_v1.update(ContactV1Update(contact_id=contact_id, first_name="Moritz"))
-        == contact_id
-    )
+    assert await telli.contacts_v1.update(ContactV1Update(contact_id=contact_id, first_name="Moritz")) == contact_id
     assert (await telli.contacts_v1.get(contact_id)).first_name == "Moritz"
 
 

@@ -57,16 +57,12 @@ async def test_each_status_maps_to_its_exception(
     # A create is never retried, so even 429 and 5xx reach the caller after one request.
     sim.inject(Fault(method="POST", path="/v2/properties/contacts", status=status))
     with pytest.raises(error_type) as caught:
-        await telli.properties.create(
-            PropertyCreate(key="plan", data_type=PropertyDataType.STRING, label="Plan")
-        )
+        await telli.properties.create(PropertyCreate(key="plan", data_type=PropertyDataType.STRING, label="Plan"))
     assert caught.value.status_code == status
     assert caught.value.message
 
 
-async def test_a_v2_error_body_yields_code_message_and_request(
-    telli: TelliClient, sim: TelliSimulator
-) -> None:
+async def test_a_v2_error_body_yields_code_message_and_request(telli: TelliClient, sim: TelliSimulator) -> None:
     sim.inject(Fault(method="GET", path="/v2/contacts", status=404))
     with pytest.raises(NotFoundError) as caught:
         await telli.contacts.list()
@@ -140,15 +136,11 @@ async def test_the_masked_key_shows_only_its_ends(sim: TelliSimulator) -> None:
 async def _collect_errors(sim: TelliSimulator, key: str) -> list[BaseException]:
     """Errors of many kinds raised by a client whose key telli rejects or whose requests fail."""
     errors: list[BaseException] = []
-    async with TelliClient(
-        key, transport=sim.transport(), sleep=SleepRecorder(), rng=random.Random(1)
-    ) as telli:
+    async with TelliClient(key, transport=sim.transport(), sleep=SleepRecorder(), rng=random.Random(1)) as telli:
         for action in (
             telli.contacts.list(),
             telli.contacts_v1.create(
-                ContactV1Create(
-                    external_contact_id="e", first_name="A", last_name="B", phone_number="+493012345678"
-                )
+                ContactV1Create(external_contact_id="e", first_name="A", last_name="B", phone_number="+493012345678")
             ),
             telli.calls.schedule(ScheduleCall(contact_id=UNKNOWN_ID, agent_id=UNKNOWN_ID)),
             telli.verify_api_key(),

@@ -12,9 +12,7 @@ def _stuck_cursor_handler(request: httpx2.Request) -> httpx2.Response:
     # Every page, including page-2 itself, points to page-2 as the next one.
     cursor = request.url.params.get("cursor")
     agent = {"id": f"agent-{cursor or 'first'}", "title": "Support"}
-    return httpx2.Response(
-        200, json={"data": [agent], "pageInfo": {"hasNextPage": True, "nextCursor": "page-2"}}
-    )
+    return httpx2.Response(200, json={"data": [agent], "pageInfo": {"hasNextPage": True, "nextCursor": "page-2"}})
 
 
 async def _collect_ids(telli: TelliClient, seen: list[str]) -> None:
@@ -25,9 +23,7 @@ async def _collect_ids(telli: TelliClient, seen: list[str]) -> None:
 @pytest.mark.anyio
 async def test_iterating_stops_with_a_pagination_error_when_a_cursor_repeats() -> None:
     seen: list[str] = []
-    async with TelliClient(
-        "test-key-0123456789", transport=httpx2.MockTransport(_stuck_cursor_handler)
-    ) as telli:
+    async with TelliClient("test-key-0123456789", transport=httpx2.MockTransport(_stuck_cursor_handler)) as telli:
         with pytest.raises(PaginationError, match="page-2"):
             await _collect_ids(telli, seen)
     assert seen == ["agent-first", "agent-page-2"]

@@ -75,9 +75,7 @@ async def test_retries_stop_when_the_total_wait_would_exceed_the_deadline(
     assert sleeps.delays == [4.0, 4.0]
 
 
-async def test_scheduling_is_not_retried_on_503(
-    telli: TelliClient, sim: TelliSimulator, sleeps: SleepRecorder
-) -> None:
+async def test_scheduling_is_not_retried_on_503(telli: TelliClient, sim: TelliSimulator, sleeps: SleepRecorder) -> None:
     contact = await telli.contacts.create(contact_params(1))
     agent_id = sim.account(TEST_API_KEY).add_agent("Sales").id
     sim.inject(Fault(method="POST", path="/v1/schedule-call", status=503, retry_after=1))
@@ -101,9 +99,7 @@ async def test_scheduling_is_not_retried_after_a_timeout_that_may_have_dialled(
     assert (await telli.contacts_v1.get(contact.id)).status is ContactStatus.PENDING
 
 
-async def test_a_connect_error_on_a_post_is_raised_as_not_processed(
-    telli: TelliClient, sim: TelliSimulator
-) -> None:
+async def test_a_connect_error_on_a_post_is_raised_as_not_processed(telli: TelliClient, sim: TelliSimulator) -> None:
     sim.inject(Fault(method="POST", path="/v2/contacts", kind="connect_error"))
     with pytest.raises(TelliConnectionError) as caught:
         await telli.contacts.create(contact_params(1))

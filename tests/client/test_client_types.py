@@ -25,9 +25,7 @@ def test_a_strict_e164_number_is_accepted_unchanged() -> None:
         pytest.param("", "empty", id="empty"),
     ],
 )
-def test_an_invalid_phone_number_is_rejected_with_a_message_naming_the_problem(
-    raw: str, problem: str
-) -> None:
+def test_an_invalid_phone_number_is_rejected_with_a_message_naming_the_problem(raw: str, problem: str) -> None:
     with pytest.raises(ValidationError, match=problem):
         E164.validate_python(raw)
 

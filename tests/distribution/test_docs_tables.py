@@ -70,8 +70,10 @@ def test_tool_table_also_lists_resources_and_prompts() -> None:
 
 
 def test_render_readme_replaces_only_the_marked_blocks() -> None:
-    text = ("# Title\n\nIntro.\n\n<!-- tool-table:start -->\nold tools\n<!-- tool-table:end -->\n\nMiddle.\n\n"
-            "<!-- config-table:start -->\n| old |\n<!-- config-table:end -->\n\nEnd.\n")
+    text = (
+        "# Title\n\nIntro.\n\n<!-- tool-table:start -->\nold tools\n<!-- tool-table:end -->\n\nMiddle.\n\n"
+        "<!-- config-table:start -->\n| old |\n<!-- config-table:end -->\n\nEnd.\n"
+    )
     rendered = docs.render_readme(text)
     assert rendered.startswith("# Title\n\nIntro.\n\n<!-- tool-table:start -->")
     assert "\n\nMiddle.\n\n" in rendered and rendered.endswith("<!-- config-table:end -->\n\nEnd.\n")
@@ -88,8 +90,9 @@ def test_check_flag_fails_on_a_stale_readme_and_write_fixes_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text("<!-- config-table:start -->\n<!-- config-table:end -->\n"
-                      "<!-- tool-table:start -->\n<!-- tool-table:end -->\n")
+    readme.write_text(
+        "<!-- config-table:start -->\n<!-- config-table:end -->\n<!-- tool-table:start -->\n<!-- tool-table:end -->\n"
+    )
     assert docs.main(["--check", "--readme", str(readme)]) == 1
     assert docs.WRITE_COMMAND in capsys.readouterr().err
     assert docs.main(["--write", "--readme", str(readme)]) == 0

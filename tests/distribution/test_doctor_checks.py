@@ -162,8 +162,11 @@ def test_config_block_is_valid_json_with_an_absolute_command_and_a_key_placehold
     server = block["mcpServers"]["telli"]
     assert os.path.isabs(server["command"]) and Path(server["command"]).exists()
     # The block reproduces the settings that were checked, with a placeholder instead of the key.
-    assert server["env"] == {"TELLI_API_KEY": KEY_PLACEHOLDER, "TELLI_MCP_TOOLSETS": "default,phone_numbers_admin",
-                             "TELLI_MCP_DATA_DIR": str(data_dir)}
+    assert server["env"] == {
+        "TELLI_API_KEY": KEY_PLACEHOLDER,
+        "TELLI_MCP_TOOLSETS": "default,phone_numbers_admin",
+        "TELLI_MCP_DATA_DIR": str(data_dir),
+    }
     assert FAKE_KEY not in text
     assert report["claude_desktop"]["config_path"].endswith("claude_desktop_config.json")
 

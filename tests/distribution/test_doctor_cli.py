@@ -30,8 +30,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def _doctor(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COMMAND, "doctor", *args], env=env, capture_output=True, text=True, timeout=60,
-                          check=False)
+    return subprocess.run([COMMAND, "doctor", *args], env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -76,5 +75,5 @@ def test_doctor_without_a_key_exits_1_and_still_prints_the_config_block(data_dir
     result = _doctor(_env(data_dir))
     assert result.returncode == 1
     assert "FAIL  API key       TELLI_API_KEY is not set" in result.stdout
-    block = json.loads(result.stdout[result.stdout.index("\n{") + 1:])
+    block = json.loads(result.stdout[result.stdout.index("\n{") + 1 :])
     assert block["mcpServers"]["telli"]["env"]["TELLI_API_KEY"] == "<your telli API key>"

@@ -90,8 +90,13 @@ async def test_bundle_lists_exactly_the_tools_and_prompts_of_the_default_server(
 
 def test_derived_manifest_parts_are_up_to_date() -> None:
     # Descriptions, prompt texts and versions: manifests/sync.py regenerates them; --check says when it must run.
-    result = subprocess.run([sys.executable, str(MANIFESTS / "sync.py"), "--check"], capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, str(MANIFESTS / "sync.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr + result.stdout
 
 
@@ -234,8 +239,15 @@ def _assert_cli_accepts(args: list[str]) -> None:
 def test_there_are_snippets_for_every_client_and_the_readme_lists_them() -> None:
     readme = (CLIENTS / "README.md").read_text(encoding="utf-8")
     files = [path.name for path in (*SNIPPETS, *CLIENTS.glob("*.sh"))]
-    assert {"claude_desktop.uvx.json", "claude_desktop.pip.json", "claude_desktop.sandbox.json",
-            "claude_code.sh", "cursor.mcp.json", "vscode.mcp.json", "http.mcp.json"} <= set(files)
+    assert {
+        "claude_desktop.uvx.json",
+        "claude_desktop.pip.json",
+        "claude_desktop.sandbox.json",
+        "claude_code.sh",
+        "cursor.mcp.json",
+        "vscode.mcp.json",
+        "http.mcp.json",
+    } <= set(files)
     for name in files:
         assert f"`{name}`" in readme, f"{name} is not described in manifests/clients/README.md"
 
@@ -274,7 +286,7 @@ def test_claude_code_lines_name_the_server_before_env_and_take_the_key_from_the_
     options = command[3:]
     # `--env` is variadic in Claude Code's CLI: a server name written after it is taken as another variable.
     assert not options[0].startswith("-"), "the server name must come right after `claude mcp add`"
-    server_args = options[options.index("--") + 1:] if "--" in options else []
+    server_args = options[options.index("--") + 1 :] if "--" in options else []
     own = options[: options.index("--")] if "--" in options else options
     for flag, value in itertools.pairwise(own):
         if flag in ("--env", "-e"):

@@ -41,8 +41,7 @@ INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
     "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-               "clientInfo": {"name": "probe", "version": "0"}},
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "0"}},
 }
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
@@ -90,8 +89,9 @@ async def _walk_every_surface(client: Client) -> dict[str, Any]:
     properties = await client.read_resource("telli://properties")
     template = ResourceTemplateReference(type="ref/resource", uri="telli://contacts/{contact_id}")
     completed_contacts = await client.complete(template, {"name": "contact_id", "value": ""})
-    completed_calls = await client.complete(PromptReference(type="ref/prompt", name="review_call"),
-                                            {"name": "call_id", "value": ""})
+    completed_calls = await client.complete(
+        PromptReference(type="ref/prompt", name="review_call"), {"name": "call_id", "value": ""}
+    )
     prompt = await client.get_prompt("review_call", {"call_id": sorted(completed_calls.completion.values)[0]})
     return {
         "contact_ids": {c["contact_id"] for c in contacts["contacts"]},
@@ -131,8 +131,9 @@ async def test_a_property_one_tenant_creates_is_invisible_to_the_other_and_the_o
 ) -> None:
     async with _served(sim) as url:
         async with _tenant(url, ALPHA, "auto") as alpha:
-            created = await alpha.call_tool("create_contact_property",
-                                             {"key": "alpha_only_tier", "data_type": "string", "label": "Tier"})
+            created = await alpha.call_tool(
+                "create_contact_property", {"key": "alpha_only_tier", "data_type": "string", "label": "Tier"}
+            )
             assert not created.is_error, created
             alpha_view = _text((await alpha.read_resource("telli://properties")).contents)
         async with _tenant(url, BRAVO, "legacy") as bravo:
@@ -147,9 +148,10 @@ async def test_a_tenant_cannot_read_another_tenants_contact_by_id(sim: TelliSimu
     alpha_contact = sorted(_contact_ids(sim, ALPHA))[0]
     async with _served(sim) as url, _tenant(url, BRAVO, "auto") as bravo:
         tool = await bravo.call_tool("get_contact", {"contact_id": alpha_contact})
-        completed = await bravo.complete(ResourceTemplateReference(type="ref/resource",
-                                                                   uri="telli://contacts/{contact_id}"),
-                                         {"name": "contact_id", "value": alpha_contact[:8]})
+        completed = await bravo.complete(
+            ResourceTemplateReference(type="ref/resource", uri="telli://contacts/{contact_id}"),
+            {"name": "contact_id", "value": alpha_contact[:8]},
+        )
     assert tool.is_error and "not found" in str(tool.content).lower()
     assert alpha_contact not in completed.completion.values
 

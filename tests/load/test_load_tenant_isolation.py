@@ -64,14 +64,18 @@ def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
     sim_port, mcp_port = _free_port(), _free_port()
-    launcher = ("from telli_mcp.simulator.serve import run_simulator; "
-                f"run_simulator(host='127.0.0.1', port={sim_port}, seed_demo=True, api_keys={KEYS!r})")
-    simulator = subprocess.Popen([sys.executable, "-c", launcher], env=_env(),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    launcher = (
+        "from telli_mcp.simulator.serve import run_simulator; "
+        f"run_simulator(host='127.0.0.1', port={sim_port}, seed_demo=True, api_keys={KEYS!r})"
+    )
+    simulator = subprocess.Popen(
+        [sys.executable, "-c", launcher], env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     server = subprocess.Popen(
         [COMMAND, "--transport", "http", "--port", str(mcp_port)],
         env=_env(TELLI_API_BASE_URL=f"http://127.0.0.1:{sim_port}", TELLI_MCP_CONFIRM="off"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _wait_until_listening(sim_port, simulator)
@@ -110,10 +114,16 @@ async def _view(url: str, key: str, number: int) -> dict[str, set[str]]:
     async with tenant(url, key) as client:
         created = set()
         for index in range(3):
-            saved = await _ok(client, "create_contact", {
-                "first_name": f"Tenant{number}", "last_name": f"Lead{index}",
-                "phone_number": f"+49309018{number}{index}99", "external_id": f"iso-{number}-{index}",
-            })
+            saved = await _ok(
+                client,
+                "create_contact",
+                {
+                    "first_name": f"Tenant{number}",
+                    "last_name": f"Lead{index}",
+                    "phone_number": f"+49309018{number}{index}99",
+                    "external_id": f"iso-{number}-{index}",
+                },
+            )
             created.add(saved["contact_id"])
         contacts = await _ok(client, "list_contacts", {"limit": 100})
         calls = await _ok(client, "list_calls", {"limit": 100})
@@ -168,11 +178,19 @@ async def test_a_tenant_cannot_read_another_tenants_records_by_id(server_url: st
 
 async def test_a_request_without_a_key_reaches_no_tenant(server_url: str) -> None:
     # The server has no key of its own, so a request without one is refused at the door, before any MCP message.
-    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                  "params": {"protocolVersion": "2025-11-25", "capabilities": {},
-                             "clientInfo": {"name": "anonymous", "version": "0"}}}
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "anonymous", "version": "0"},
+        },
+    }
     async with httpx2.AsyncClient() as http:
-        response = await http.post(server_url, json=initialize, timeout=10,
-                                   headers={"Accept": "application/json, text/event-stream"})
+        response = await http.post(
+            server_url, json=initialize, timeout=10, headers={"Accept": "application/json, text/event-stream"}
+        )
     assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Bearer")
     assert "Authorization: Bearer" in response.text

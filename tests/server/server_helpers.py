@@ -12,8 +12,18 @@ from mcp_helpers import Answers, connect
 
 from telli_mcp.simulator import TelliSimulator
 
-__all__ = ["Answers", "ServerFactory", "completed_call_id", "connect", "contact_id_of", "fails", "first_agent_id",
-           "ok", "text_of", "writes"]
+__all__ = [
+    "Answers",
+    "ServerFactory",
+    "completed_call_id",
+    "connect",
+    "contact_id_of",
+    "fails",
+    "first_agent_id",
+    "ok",
+    "text_of",
+    "writes",
+]
 
 ServerFactory = Callable[..., MCPServer[Any]]
 

@@ -25,8 +25,9 @@ async def test_scheduled_contact_is_called_by_the_dialer_and_the_call_can_be_rea
     make_server: ServerFactory, sim: TelliSimulator, mode: str
 ) -> None:
     async with connect(make_server(confirm="off"), mode) as client:
-        created = await ok(client, "create_contact", {"first_name": "Jonas", "last_name": "Beck",
-                                                      "phone_number": "+4930901820" + "77"})
+        created = await ok(
+            client, "create_contact", {"first_name": "Jonas", "last_name": "Beck", "phone_number": "+4930901820" + "77"}
+        )
         contact_id = created["contact_id"]
         await ok(client, "schedule_calls", {"contact_ids": [contact_id], "agent_id": await first_agent_id(client)})
         pending = await ok(client, "get_contact", {"contact_id": contact_id})
@@ -64,8 +65,11 @@ async def test_injection_in_a_transcript_comes_out_fenced_and_without_invisible_
         while True:
             page = await ok(client, "list_calls", {"limit": 100, **({"cursor": cursor} if cursor else {})})
             for call in page["calls"]:
-                texts.append((await ok(client, "get_call", {"call_id": call["call_id"],
-                                                            "include_transcript": True}))["transcript"])
+                texts.append(
+                    (await ok(client, "get_call", {"call_id": call["call_id"], "include_transcript": True}))[
+                        "transcript"
+                    ]
+                )
             cursor = page["next_cursor"]
             if cursor is None:
                 break
@@ -114,12 +118,16 @@ async def test_bulk_schedule_is_chunked_into_batches_of_fifty_with_progress(
     async with connect(make_server(confirm="off"), "auto") as client:
         ids = []
         for n in range(120):
-            created = await ok(client, "create_contact", {"first_name": "Lead", "last_name": f"N{n}",
-                                                          "phone_number": f"+4930901{n:05d}"})
+            created = await ok(
+                client,
+                "create_contact",
+                {"first_name": "Lead", "last_name": f"N{n}", "phone_number": f"+4930901{n:05d}"},
+            )
             ids.append(created["contact_id"])
         agent_id = await first_agent_id(client)
-        result = await client.call_tool("schedule_calls", {"contact_ids": ids, "agent_id": agent_id},
-                                        progress_callback=on_progress)
+        result = await client.call_tool(
+            "schedule_calls", {"contact_ids": ids, "agent_id": agent_id}, progress_callback=on_progress
+        )
     assert result.structured_content is not None and result.structured_content["scheduled_count"] == 120
     assert writes(sim).count("POST /v1/schedule-calls-batch") == 3
     assert sorted(progress)[-1] == (3, 3)

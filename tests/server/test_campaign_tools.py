@@ -32,8 +32,9 @@ async def test_dry_run_reports_valid_and_invalid_leads_and_sends_nothing(
 ) -> None:
     leads = [*_leads(3), {"phone_number": "12", "first_name": "Bad", "last_name": "Number"}, _leads(1)[0]]
     async with connect(make(), mode) as client:
-        report = await ok(client, "start_campaign", {"agent_id": await first_agent_id(client), "leads": leads,
-                                                     "dry_run": True})
+        report = await ok(
+            client, "start_campaign", {"agent_id": await first_agent_id(client), "leads": leads, "dry_run": True}
+        )
     assert report["status"] == "dry_run"
     assert report["valid_leads"] == 3 and report["invalid_leads"] == 2
     assert any(issue.startswith("row 4:") for issue in report["invalid"])
@@ -43,9 +44,16 @@ async def test_dry_run_reports_valid_and_invalid_leads_and_sends_nothing(
 
 async def test_example_csv_validates_cleanly(make: ServerFactory) -> None:
     async with connect(make(), "auto") as client:
-        report = await ok(client, "start_campaign", {"agent_id": await first_agent_id(client),
-                                                     "leads_file": str(EXAMPLE_CSV), "default_region": "US",
-                                                     "dry_run": True})
+        report = await ok(
+            client,
+            "start_campaign",
+            {
+                "agent_id": await first_agent_id(client),
+                "leads_file": str(EXAMPLE_CSV),
+                "default_region": "US",
+                "dry_run": True,
+            },
+        )
     assert report["valid_leads"] >= 10 and report["invalid_leads"] == 0 and report["blocking_reasons"] == []
 
 
@@ -60,8 +68,11 @@ async def test_confirmed_campaign_schedules_everyone_once_and_reports_progress(
 
     async with connect(make(), mode, answers) as client:
         agent_id = await first_agent_id(client)
-        started = await client.call_tool("start_campaign", {"agent_id": agent_id, "leads": _leads(120),
-                                                            "name": "Spring"}, progress_callback=on_progress)
+        started = await client.call_tool(
+            "start_campaign",
+            {"agent_id": agent_id, "leads": _leads(120), "name": "Spring"},
+            progress_callback=on_progress,
+        )
         result = started.structured_content or {}
         await sim.advance(2 * 24 * 3600)
         status = await ok(client, "get_campaign", {"campaign_id": result["campaign_id"]})
@@ -114,8 +125,11 @@ async def test_over_http_leads_files_are_refused(make_server: ServerFactory, sim
 
     server = build_server(Backend.simulated(Settings(api_key=TEST_API_KEY), sim), remote=True)
     async with connect(server, "auto") as client:
-        error = await fails(client, "start_campaign", {"agent_id": await first_agent_id(client),
-                                                       "leads_file": "/etc/passwd", "dry_run": True})
+        error = await fails(
+            client,
+            "start_campaign",
+            {"agent_id": await first_agent_id(client), "leads_file": "/etc/passwd", "dry_run": True},
+        )
     assert "not available over HTTP" in error
 
 

@@ -16,13 +16,35 @@ pytestmark = pytest.mark.anyio
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
 DEFAULT_TOOLS = {
-    "get_status", "create_contact", "get_contact", "list_contacts", "update_contact", "delete_contact",
-    "list_contact_properties", "create_contact_property", "update_contact_property", "schedule_calls", "call_now",
-    "cancel_scheduled_calls", "list_calls", "get_call", "get_call_transcript", "list_agents", "list_phone_numbers",
-    "start_campaign", "get_campaign", "list_campaigns", "stop_campaign",
+    "get_status",
+    "create_contact",
+    "get_contact",
+    "list_contacts",
+    "update_contact",
+    "delete_contact",
+    "list_contact_properties",
+    "create_contact_property",
+    "update_contact_property",
+    "schedule_calls",
+    "call_now",
+    "cancel_scheduled_calls",
+    "list_calls",
+    "get_call",
+    "get_call_transcript",
+    "list_agents",
+    "list_phone_numbers",
+    "start_campaign",
+    "get_campaign",
+    "list_campaigns",
+    "stop_campaign",
 }
 CONFIRMED = {
-    "delete_contact", "call_now", "schedule_calls", "replace_phone_number", "delete_phone_number", "start_campaign",
+    "delete_contact",
+    "call_now",
+    "schedule_calls",
+    "replace_phone_number",
+    "delete_phone_number",
+    "start_campaign",
 }
 
 

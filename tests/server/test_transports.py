@@ -30,8 +30,9 @@ async def test_stdio_sandbox_lists_tools_and_runs_a_scheduled_call_to_the_end() 
     async with Client(params, elicitation_callback=Answers("accept")) as client:
         assert client.server_info.title == "telli (sandbox)"
         names = {tool.name for tool in (await client.list_tools()).tools}
-        created = await ok(client, "create_contact", {"first_name": "Ida", "last_name": "Roth",
-                                                      "phone_number": "+4930901820" + "42"})
+        created = await ok(
+            client, "create_contact", {"first_name": "Ida", "last_name": "Roth", "phone_number": "+4930901820" + "42"}
+        )
         agent_id = (await ok(client, "list_agents"))["agents"][0]["agent_id"]
         await ok(client, "schedule_calls", {"contact_ids": [created["contact_id"]], "agent_id": agent_id})
         await ok(client, "advance_sandbox_clock", {"minutes": 60 * 24})
@@ -50,8 +51,12 @@ def _free_port() -> int:
 @pytest.fixture
 def http_sandbox() -> Iterator[str]:
     port = _free_port()
-    process = subprocess.Popen([COMMAND, "--sandbox", "--transport", "http", "--port", str(port)], env=_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [COMMAND, "--sandbox", "--transport", "http", "--port", str(port)],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
@@ -92,10 +97,21 @@ async def test_http_requests_bring_their_own_telli_key_and_a_key_telli_rejects_g
         demo = await ok(client, "get_status")
         agents = await client.call_tool("list_agents", {})
     async with httpx2.AsyncClient() as http:
-        other = await http.post(http_sandbox, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}},
-            headers={"Authorization": "Bearer someone-elses-key-0000",
-                     "Accept": "application/json, text/event-stream"}, timeout=10)
+        other = await http.post(
+            http_sandbox,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "0"},
+                },
+            },
+            headers={"Authorization": "Bearer someone-elses-key-0000", "Accept": "application/json, text/event-stream"},
+            timeout=10,
+        )
     assert demo["key_valid"] is True and agents.is_error is False
     assert other.status_code == 401 and 'error="invalid_token"' in other.headers["www-authenticate"]
     assert "someone-elses-key-0000" not in other.text
@@ -106,8 +122,9 @@ def test_dns_rebinding_protection_is_on_for_every_bind_and_takes_configured_host
     from telli_mcp.server.http_deployment import transport_security
 
     public = transport_security(Settings(), "0.0.0.0")
-    listed = transport_security(Settings(allowed_hosts="mcp.example.com:*", allowed_origins="https://app.example.com"),
-                                "0.0.0.0")
+    listed = transport_security(
+        Settings(allowed_hosts="mcp.example.com:*", allowed_origins="https://app.example.com"), "0.0.0.0"
+    )
     off = transport_security(Settings(allowed_hosts="*"), "0.0.0.0")
     assert public.enable_dns_rebinding_protection and "localhost:*" in public.allowed_hosts
     assert "mcp.example.com:*" in listed.allowed_hosts and "https://app.example.com" in listed.allowed_origins
@@ -117,8 +134,12 @@ def test_dns_rebinding_protection_is_on_for_every_bind_and_takes_configured_host
 def test_http_mode_says_where_it_listens(tmp_path: Path) -> None:
     port = _free_port()
     errlog = (tmp_path / "stderr.log").open("wb")
-    process = subprocess.Popen([COMMAND, "--sandbox", "--transport", "http", "--port", str(port)], env=_env(),
-                               stdout=subprocess.DEVNULL, stderr=errlog)
+    process = subprocess.Popen(
+        [COMMAND, "--sandbox", "--transport", "http", "--port", str(port)],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=errlog,
+    )
     try:
         anyio.run(_wait_for_port, f"http://127.0.0.1:{port}/mcp")
     finally:

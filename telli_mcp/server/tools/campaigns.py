@@ -288,6 +288,7 @@ async def plan_campaign(
     lead_file = None if leads_file is None else await read_lead_file(Path(leads_file), roots)
     return await _engine(ctx).plan(_request(args, lead_file))
 
+
 planned = Resolve(translating(plan_campaign, writes=False))
 
 
@@ -303,6 +304,7 @@ async def ask_campaign(args: Arguments, ctx: Context, plan: CampaignPlan) -> Ask
         "already_scheduled": plan.already_scheduled,
     }
     return Ask(_question(plan), binding=binding, callees=_callees(plan))
+
 
 campaign_confirmation = Confirmation(ask_campaign, needs={"plan": planned})
 
@@ -395,6 +397,7 @@ async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaig
         message=result.message,
     )
 
+
 async def campaign_resource(campaign_id: str, ctx: Context) -> str:
     """A campaign's live status: contact statuses, outcomes and the first notable leads (third-party data)."""
     try:
@@ -416,21 +419,22 @@ def launch_campaign(
     """Walk through a bulk call campaign: file, dry run, confirm, launch, check status."""
     source = inline(source)
     agent = f"agent {agent_id}" if agent_id else "an agent I pick from list_agents"
-    return [UserMessage(
-        f"Launch a telli call campaign from {source} with {agent}. Steps: 1) start_campaign with "
-        "dry_run=true and show me the validation report (valid leads, invalid rows and why). 2) Ask me "
-        "whether to fix the file or go ahead. 3) Run start_campaign for real (it asks me to confirm). "
-        "4) Show the campaign id and how to check it; later use get_campaign for progress, callbacks "
-        "and appointments, and stop_campaign if I say stop."
-    )]
+    return [
+        UserMessage(
+            f"Launch a telli call campaign from {source} with {agent}. Steps: 1) start_campaign with "
+            "dry_run=true and show me the validation report (valid leads, invalid rows and why). 2) Ask me "
+            "whether to fix the file or go ahead. 3) Run start_campaign for real (it asks me to confirm). "
+            "4) Show the campaign id and how to check it; later use get_campaign for progress, callbacks "
+            "and appointments, and stop_campaign if I say stop."
+        )
+    ]
 
 
 SURFACE = Surface(
     CAMPAIGNS,
     tools=(
         ToolDef(
-            ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True,
-                     dials=True),
+            ToolSpec("start_campaign", "Start call campaign", CAMPAIGNS, Risk.DESTRUCTIVE, idempotent=True, dials=True),
             start_campaign,
         ),
         ToolDef(ToolSpec("get_campaign", "Campaign status", CAMPAIGNS, Risk.READ, idempotent=True), get_campaign),
@@ -440,9 +444,7 @@ SURFACE = Surface(
         ),
         ToolDef(ToolSpec("stop_campaign", "Stop campaign", CAMPAIGNS, Risk.WRITE, idempotent=True), stop_campaign),
     ),
-    resources=(
-        ResourceDef("telli://campaigns/{campaign_id}", "Campaign", "application/json", campaign_resource),
-    ),
+    resources=(ResourceDef("telli://campaigns/{campaign_id}", "Campaign", "application/json", campaign_resource),),
     prompts=(
         PromptDef(
             "Launch a call campaign",

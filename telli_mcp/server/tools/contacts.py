@@ -237,6 +237,7 @@ async def ask_delete(args: Arguments, ctx: Context) -> Ask:
         f"contact id {args['contact_id']})? telli erases their personal data; this cannot be undone."
     )
 
+
 delete_confirmation = Confirmation(ask_delete)
 
 
@@ -255,6 +256,7 @@ async def delete_contact(
         return DeleteContactResult(deleted=False, contact_id=contact_id).awaiting(approval.request)
     await deps_of(ctx).client().contacts.delete(contact_id)
     return DeleteContactResult(deleted=True, contact_id=contact_id)
+
 
 async def contact_resource(contact_id: str, ctx: Context) -> str:
     """A contact with its properties and auto-dialer state (third-party data)."""

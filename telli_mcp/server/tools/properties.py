@@ -52,8 +52,9 @@ async def list_contact_properties(ctx: Context) -> PropertyList:
     Built-in fields (source=system) are set through their own arguments, not properties.
     """
     page = await deps_of(ctx).client().properties.list()
-    return PropertyList(properties=[property_view(d) for d in page.items],
-                        note=skipped_note(page.invalid_items, "properties"))
+    return PropertyList(
+        properties=[property_view(d) for d in page.items], note=skipped_note(page.invalid_items, "properties")
+    )
 
 
 async def create_contact_property(
@@ -72,9 +73,14 @@ async def create_contact_property(
         raise ToolError(f"options: a {data_type} property needs at least one option.")
     if options and not data_type.has_options:
         raise ToolError("options: only select and multi_select properties have options.")
-    created = await deps_of(ctx).client().properties.create(
-        PropertyCreate(key=key, data_type=data_type, label=label, description=description,
-                       options=_options(options))
+    created = (
+        await deps_of(ctx)
+        .client()
+        .properties.create(
+            PropertyCreate(
+                key=key, data_type=data_type, label=label, description=description, options=_options(options)
+            )
+        )
     )
     return property_view(created)
 
@@ -89,8 +95,10 @@ async def update_contact_property(
     """Change a property's label or description, or add options. Existing options cannot be removed."""
     if label is None and description is None and not add_options:
         raise ToolError("Nothing to update: pass label, description or add_options.")
-    updated = await deps_of(ctx).client().properties.update(
-        key, PropertyUpdate(label=label, description=description, add_options=_options(add_options))
+    updated = (
+        await deps_of(ctx)
+        .client()
+        .properties.update(key, PropertyUpdate(label=label, description=description, add_options=_options(add_options)))
     )
     return property_view(updated)
 
@@ -129,9 +137,7 @@ SURFACE = Surface(
             update_contact_property,
         ),
     ),
-    resources=(
-        ResourceDef("telli://properties", "Contact property schema", "application/json", properties_resource),
-    ),
+    resources=(ResourceDef("telli://properties", "Contact property schema", "application/json", properties_resource),),
     instructions=(
         Instruction(
             "- Before writing custom properties, call list_contact_properties (valid keys, types, select options).",
