@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 __all__ = ["COMMAND", "clean_env", "free_port", "running_simulator", "wait_for_port"]
 
@@ -54,3 +55,28 @@ def running_simulator(*args: str) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def serving(app: Any, *, lifespan: str = "auto") -> Iterator[str]:
+    """Serve an ASGI app on a loopback port in a thread; yield its base URL (`http://127.0.0.1:<port>`).
+
+    The socket listens before the server starts, so connections queue until uvicorn accepts them: no readiness
+    polling.
+    """
+    import threading
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
 import tomllib
 import zoneinfo
 from collections.abc import Iterator
@@ -28,10 +26,9 @@ import anyio
 import httpx2
 import jsonschema
 import pytest
-import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp_helpers import Answers
-from process_helpers import COMMAND, clean_env
+from process_helpers import COMMAND, clean_env, serving
 
 from telli_mcp.backend import Backend
 from telli_mcp.client.timezones import callee_timezone
@@ -166,34 +163,13 @@ def test_the_vendored_registry_schema_rejects_what_the_registry_rejects() -> Non
 # ---- HTTP health probe ----------------------------------------------------------------------------------------
 
 
-class _served:
-    """The real HTTP app on a loopback socket in a thread; yields its base URL."""
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-
-    def __enter__(self) -> str:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen()
-        self._server = uvicorn.Server(uvicorn.Config(self._app, log_level="warning", lifespan="on"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-        self._thread.start()
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
-
-
 @pytest.mark.anyio
 async def test_health_probe_answers_without_a_key_and_without_asking_telli() -> None:
     sim = TelliSimulator(api_keys=(TEST_API_KEY,), seed_demo=True)
     # A deployment that refuses every request without Authorization: the probe must still pass.
     config = Settings(api_key=TEST_API_KEY, server_key_over_http=ServerKeyUse.REFUSE)
     server = build_server(Backend.simulated(config, sim))
-    with _served(http_app(server, config, "127.0.0.1")) as base:
+    with serving(http_app(server, config, "127.0.0.1")) as base:
         async with httpx2.AsyncClient(base_url=base, timeout=10) as http:
             health = await http.get("/healthz")
             nested = await http.get("/healthz/mcp")

@@ -20,7 +20,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,7 +29,6 @@ import anyio
 import anyio.abc
 import httpx2
 import pytest
-import uvicorn
 from evidence_helpers import (
     API_KEY,
     MODES,
@@ -46,6 +44,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextResourceContents
 from mcp_helpers import connect
+from process_helpers import serving
 
 from telli_mcp.backend import Backend
 from telli_mcp.config import Settings
@@ -76,19 +75,8 @@ def _free_port() -> int:
 def served_sim() -> Iterator[tuple[TelliSimulator, str]]:
     """The simulator over real HTTP on loopback, with an account for the distinctive key."""
     sim = new_sim()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()  # connections queue here until uvicorn accepts them: no waiting for start-up
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(sim.app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield sim, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(sim.app) as base:
+        yield sim, base
 
 
 def _children() -> dict[int, bytes]:

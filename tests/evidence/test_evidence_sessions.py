@@ -15,8 +15,6 @@ loopback socket) runs with a small cap and shows:
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -25,11 +23,11 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from evidence_helpers import API_KEY, DemoIds, make_server
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
+from process_helpers import serving
 
 from telli_mcp.client import key_fingerprint
 from telli_mcp.config import Settings
@@ -84,18 +82,8 @@ def serve(**limits: Any) -> Iterator[Served]:
     assert isinstance(app, RequireCallerKey)
     manager = app.app.state.session_manager
     assert isinstance(manager, BoundedSessionManager)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()  # connections queue here until uvicorn accepts them: no waiting for start-up
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield Served(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", sim, manager)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(app) as base:
+        yield Served(f"{base}/mcp", sim, manager)
 
 
 def _auth(key: str | None) -> dict[str, str]:

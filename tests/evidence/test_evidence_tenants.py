@@ -13,19 +13,17 @@ which account each telli request was made for: a tenant's requests must all be i
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from evidence_helpers import MODES, no_sleep
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import PromptReference, ResourceTemplateReference, TextResourceContents
+from process_helpers import serving
 
 from telli_mcp.backend import Backend
 from telli_mcp.config import ServerKeyUse, Settings
@@ -58,8 +56,8 @@ async def _served(sim: TelliSimulator, *, verify: bool = False, **settings: Any)
     config = Settings(api_key=OPERATOR, toolsets=("default",), **settings)
     backend = Backend.simulated(config, sim, sleep=no_sleep)
     app = http_app(build_server(backend), config, "127.0.0.1", verify_key=backend.verify_key if verify else None)
-    with _uvicorn(app) as url:
-        yield url
+    with serving(app, lifespan="on") as base:
+        yield f"{base}/mcp"
 
 
 @pytest.fixture
@@ -211,27 +209,6 @@ def _contact_ids(sim: TelliSimulator, key: str) -> set[str]:
 
 def _call_ids(sim: TelliSimulator, key: str) -> set[str]:
     return set(sim.account(key).calls)
-
-
-class _uvicorn:
-    """Serve an ASGI app on a loopback socket in a thread (connections queue on the socket until it accepts)."""
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-
-    def __enter__(self) -> str:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen()
-        self._server = uvicorn.Server(uvicorn.Config(self._app, log_level="warning", lifespan="on"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-        self._thread.start()
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/mcp"
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
 
 
 async def test_a_key_telli_rejects_is_refused_at_the_door_and_each_verdict_costs_one_request(

@@ -13,8 +13,6 @@ or over HTTP without a header, the caller's own key over HTTP with `Authorizatio
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,12 +21,12 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 from mcp_helpers import connect
+from process_helpers import serving
 
 from telli_mcp.config import Settings
 from telli_mcp.serve import http_app
@@ -215,18 +213,8 @@ UNKNOWN_KEY = "tk-unknown-caller-5Hq2Lw8Zr"
 @contextmanager
 def _served(app: Any) -> Iterator[str]:
     """Serve an ASGI app on a loopback port in a thread; yield its MCP URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(app, lifespan="on") as base:
+        yield f"{base}/mcp"
 
 
 async def _call_over_http(url: str, key: str | None) -> str:
