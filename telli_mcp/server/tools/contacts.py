@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, Field
 
-from telli_mcp.client import ContactCreate, ContactUpdate, NotFoundError, PropertyValueInput, TelliClient
+from telli_mcp.client import ContactCreate, ContactUpdate, ContactV1, NotFoundError, PropertyValueInput, TelliClient
 from telli_mcp.server.callees import timezone_from_number
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
 from telli_mcp.server.deps import deps_of
@@ -30,6 +30,7 @@ from telli_mcp.server.resources import as_json, checked_id, reading
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, ResourceDef, Surface, ToolDef
+from telli_mcp.server.together import both
 from telli_mcp.server.views import (
     ContactDetail,
     ContactSaved,
@@ -70,16 +71,19 @@ class DeleteContactResult(Confirmable):
 async def _lookup(client: TelliClient, contact_id: str | None, external_id: str | None) -> ContactDetail:
     if (contact_id is None) == (external_id is None):
         raise ToolError("Pass exactly one of contact_id or external_id.")
-    if contact_id is not None:
-        contact = await client.contacts.get(contact_id)
-    else:
+    if contact_id is None:
         assert external_id is not None
-        contact = await client.contacts.get_by_external_id(external_id)
+        contact = await client.contacts.get_by_external_id(external_id)  # the dialer read needs its id
+        return contact_detail(contact, await _dialer_state(client, contact.id))
+    found, dialer = await both(lambda: client.contacts.get(contact_id), lambda: _dialer_state(client, contact_id))
+    return contact_detail(found, dialer)
+
+
+async def _dialer_state(client: TelliClient, contact_id: str) -> ContactV1 | None:
     try:
-        dialer = await client.contacts_v1.get(contact.id)
+        return await client.contacts_v1.get(contact_id)
     except NotFoundError:
-        dialer = None
-    return contact_detail(contact, dialer)
+        return None
 
 
 def _property_inputs(properties: dict[str, Any] | None) -> list[PropertyValueInput] | None:
@@ -263,8 +267,9 @@ async def contact_resource(contact_id: str, ctx: Context) -> str:
     contact_id = checked_id(check_contact_id, contact_id, f"telli://contacts/{contact_id}")
     client = deps_of(ctx).client()
     with reading(f"No telli contact {contact_id}"):
-        contact = await client.contacts.get(contact_id)
-        dialer = await client.contacts_v1.get(contact_id)
+        contact, dialer = await both(
+            lambda: client.contacts.get(contact_id), lambda: client.contacts_v1.get(contact_id)
+        )
     return as_json(contact_detail(contact, dialer))
 
 
