@@ -6,8 +6,13 @@
 subprocess) whose every API answer is delayed by `--latency` seconds. Prints the requests sent (counted by
 the simulator's own request log) against the minimum possible, ceil(leads/1000) add-contacts-batch +
 ceil(leads/50) schedule-calls-batch, and the wall time against the ideal for the concurrency used: for each
-kind of request, ceil(requests/concurrency) x latency, plus latency for each sequential request. It also checks,
-from the simulator's log, that no contact was named by more than one schedule request (exit 1 otherwise).
+kind of request, ceil(requests/concurrency) x latency, plus latency for each sequential request.
+
+Then it checks every lead, one by one, against telli's side (exit 1 if any check fails): the simulator's
+contacts (read through its API once the latency is lifted) map each lead's external id to its contact, the
+request log says how many accepted (HTTP 200) schedule requests named that contact, and the contact's
+`autoDialerStatus` says whether it is in the dialer. Each lead must have exactly one contact, be named by
+exactly one accepted schedule request, and be in the dialer; nothing else may have been scheduled.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +40,7 @@ CONTACTS_PER_ADD = 1000
 CONTACTS_PER_SCHEDULE = 50
 DIALER_SPEED = 0.001  # simulated time barely moves: telli's dialer work is not part of what is measured
 RUN_TIMEOUT = 110.0
+MAX_PAGES = 2_000  # 100 contacts a page: room for the largest benchmark plus the demo data
 
 
 def make_leads(count: int) -> list[dict[str, Any]]:
@@ -66,12 +73,73 @@ def requests_by_path(entries: list[dict[str, Any]]) -> Counter[str]:
     return Counter(entry["path"] for entry in entries if entry["path"].startswith("/v"))
 
 
-def scheduled_more_than_once(entries: list[dict[str, Any]]) -> int:
-    """Contacts named by more than one schedule request the simulator received."""
+async def telli_contacts(simulator_url: str) -> list[dict[str, Any]]:
+    """Every contact the simulator holds, paged through its v2 API (raw HTTP: the check does not trust our client)."""
+    contacts: list[dict[str, Any]] = []
+    params: dict[str, str | int] = {"limit": 100}
+    async with httpx2.AsyncClient(
+        base_url=simulator_url, timeout=30, headers={"Authorization": f"Bearer {DEMO_KEY}"}
+    ) as http:
+        await http.delete("/_sim/faults")  # lift the latency: this reading is not part of what is measured
+        for _ in range(MAX_PAGES):
+            response = await http.get("/v2/contacts", params=params)
+            response.raise_for_status()
+            page = response.json()
+            contacts.extend(page["data"])
+            cursor = page["pageInfo"].get("nextCursor")
+            if not page["pageInfo"].get("hasNextPage") or not cursor:
+                return contacts
+            params = {"limit": 100, "cursor": cursor}
+    raise RuntimeError(f"more than {MAX_PAGES} pages of contacts")
+
+
+@dataclass(frozen=True)
+class PerLead:
+    """How many leads broke each rule; all zero means every lead was scheduled exactly once."""
+
+    leads: int
+    no_contact: int
+    several_contacts: int
+    never_scheduled: int
+    scheduled_twice: int
+    not_in_dialer: int
+    stray: int
+    """Contacts named by an accepted schedule request that belong to no lead of this campaign."""
+
+    @property
+    def ok(self) -> bool:
+        return all(getattr(self, name) == 0 for name in (*PER_LEAD_RULES, "stray"))
+
+
+def check_each_lead(leads: int, contacts: list[dict[str, Any]], entries: list[dict[str, Any]]) -> PerLead:
+    by_external: dict[str, list[dict[str, Any]]] = {}
+    for contact in contacts:
+        by_external.setdefault(contact.get("externalId") or "", []).append(contact)
+    # A 200 means telli accepted the batch; a request that failed or never answered scheduled nobody here.
     named = Counter(
-        item["contact_id"] for entry in entries if entry["path"] == SCHEDULE_BATCH for item in entry["body"]["contacts"]
+        item["contact_id"]
+        for entry in entries
+        if entry["path"] == SCHEDULE_BATCH and entry["status"] == 200
+        for item in entry["body"]["contacts"]
     )
-    return sum(1 for times in named.values() if times > 1)
+    tally: Counter[str] = Counter()
+    mine: set[str] = set()
+    for lead in make_leads(leads):
+        found = by_external.get(lead["external_id"], [])
+        if len(found) != 1:
+            tally["no_contact" if not found else "several_contacts"] += 1
+            continue
+        contact = found[0]
+        mine.add(contact["id"])
+        times = named[contact["id"]]
+        tally["never_scheduled"] += times == 0
+        tally["scheduled_twice"] += times > 1
+        tally["not_in_dialer"] += contact.get("autoDialerStatus") != "in_dialer"
+    stray = sum(1 for contact_id in named if contact_id not in mine)
+    return PerLead(leads=leads, stray=stray, **{name: tally[name] for name in PER_LEAD_RULES})
+
+
+PER_LEAD_RULES = ("no_contact", "several_contacts", "never_scheduled", "scheduled_twice", "not_in_dialer")
 
 
 def kind_of(path: str) -> str:
@@ -146,15 +214,21 @@ async def main_async(args: argparse.Namespace) -> int:
             sim_cpu = cpu_seconds(sim.process.pid) - sim_cpu
             entries = await logged_requests(sim.url)
             counts = requests_by_path(entries) - before
+            per_lead = check_each_lead(args.leads, await telli_contacts(sim.url), entries)
     print(
         f"campaign {result.campaign_id}: status {result.status}, created {result.contacts_created}, "
         f"scheduled {result.scheduled_total}, failed {result.failed}, unknown {result.unknown}"
     )
     report(counts, args.leads, wall, (cpu, sim_cpu), RunOptions(), args.latency)
     print(f"timeline (validation of the leads runs before the first contacts event): {timeline.describe()}")
-    twice = scheduled_more_than_once(entries)
-    print(f"none twice: {twice} contacts were named by more than one schedule request (must be 0)")
-    return 0 if result.scheduled_total == args.leads and twice == 0 else 1
+    print(
+        f"per lead, checked against the simulator's contacts and request log ({per_lead.leads} leads): "
+        f"scheduled twice {per_lead.scheduled_twice}, never scheduled {per_lead.never_scheduled}, "
+        f"not in the dialer {per_lead.not_in_dialer}, no contact {per_lead.no_contact}, "
+        f"several contacts {per_lead.several_contacts}, stray scheduled contacts {per_lead.stray} "
+        f"-> {'OK' if per_lead.ok else 'FAIL'} (all must be 0)"
+    )
+    return 0 if result.scheduled_total == args.leads and per_lead.ok else 1
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

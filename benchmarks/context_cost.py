@@ -6,7 +6,8 @@ Lists the tools of `telli-mcp` (default toolsets, and `--toolsets all`) and of `
 `telli-openapi.json` (the same 33 telli endpoints the simulator serves), each over stdio in raw JSON-RPC.
 "wire" is the whole tools/list entry of every tool as sent (with output schemas, annotations, _meta);
 "model" is what MCP clients put in the model's context: name, description and input schema. Tokens are
-bytes/4 and, when the fastmcp venv has tiktoken, cl100k_base counts.
+bytes/4 and, when the fastmcp venv has tiktoken, counts by cl100k_base. That is an OpenAI tokenizer: the model
+reading the list (Claude, say) tokenizes differently, so the counts compare the servers, not any model's bill.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ VARIANTS: dict[str, list[str]] = {
     GENERIC: [str(FASTMCP_PYTHON), SIDE, "serve", SPEC],
 }
 MODEL_FIELDS = ("name", "description", "inputSchema")
+TOKENIZER = "cl100k_base, an OpenAI tokenizer; Claude's and other models' counts differ"
 
 
 @dataclass(frozen=True)
@@ -78,20 +80,21 @@ def report(costs: dict[str, Cost]) -> None:
     generic = costs[GENERIC]
     print(
         f"{'server':46s} {'tools':>5s} {'wire B':>8s} {'model B':>8s} {'model tok~B/4':>13s} "
-        f"{'model tok cl100k':>16s} {'B/tool':>7s} {'generic/this':>12s}"
+        f"{'model tok*':>10s} {'B/tool':>7s} {'generic/this':>12s}"
     )
     for index, (name, cost) in enumerate(costs.items()):
         tokens = "n/a" if counts is None else str(counts[2 * index + 1])
         ratio = size(generic.model) / size(cost.model)
         print(
             f"{name:46s} {cost.tools:5d} {size(cost.wire):8d} {size(cost.model):8d} "
-            f"{size(cost.model) // 4:13d} {tokens:>16s} {size(cost.model) // cost.tools:7d} {ratio:11.2f}x"
+            f"{size(cost.model) // 4:13d} {tokens:>10s} {size(cost.model) // cost.tools:7d} {ratio:11.2f}x"
         )
     for name, cost in costs.items():
         print(f"largest tools ({name}): " + ", ".join(f"{tool} {n} B" for n, tool in cost.largest))
     if counts is not None:
         wire_tokens = ", ".join(f"{name}: {counts[2 * i]}" for i, name in enumerate(costs))
-        print(f"wire tokens (cl100k): {wire_tokens}")
+        print(f"wire tokens*: {wire_tokens}")
+    print(f"* tokens ({TOKENIZER}); 'tok~B/4' is bytes / 4")
 
 
 def main() -> int:

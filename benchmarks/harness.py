@@ -44,9 +44,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running(command: Sequence[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `command`; always stop it (terminate, then kill after a bounded wait)."""
-    process = subprocess.Popen(list(command), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def running(
+    command: Sequence[str], env: dict[str, str], *, own_group: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command` (in its own session and process group if `own_group`); always stop it (terminate, then
+    kill after a bounded wait)."""
+    process = subprocess.Popen(
+        list(command), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=own_group
+    )
     try:
         yield process
     finally:
@@ -168,12 +173,12 @@ class Simulator:
 
 @asynccontextmanager
 async def simulator(
-    *, api_keys: Sequence[str] = (DEMO_KEY,), seed_demo: bool = True, speed: float = 60.0
+    *, api_keys: Sequence[str] = (DEMO_KEY,), seed_demo: bool = True, speed: float = 60.0, own_group: bool = False
 ) -> AsyncIterator[Simulator]:
     """The HTTP simulator as a subprocess; `speed` is simulated seconds per real second (the dialer's pace)."""
     port = free_port()
     command = simulator_command(port, api_keys=api_keys, seed_demo=seed_demo, speed=speed)
-    with running(command, clean_env()) as process:
+    with running(command, clean_env(), own_group=own_group) as process:
         await wait_for_port(port, process)
         yield Simulator(f"http://{HOST}:{port}", process)
 
@@ -185,14 +190,16 @@ class HttpServer:
 
 
 @asynccontextmanager
-async def http_server(telli_url: str, *, api_key: str | None = DEMO_KEY, **env: str) -> AsyncIterator[HttpServer]:
+async def http_server(
+    telli_url: str, *, api_key: str | None = DEMO_KEY, own_group: bool = False, **env: str
+) -> AsyncIterator[HttpServer]:
     """`telli-mcp --transport http` pointed at the simulator at `telli_url`."""
     port = free_port()
     settings = {"TELLI_API_BASE_URL": telli_url, **env}
     if api_key is not None:
         settings["TELLI_API_KEY"] = api_key
     command = [TELLI_MCP, "--transport", "http", "--port", str(port)]
-    with running(command, clean_env(**settings)) as process:
+    with running(command, clean_env(**settings), own_group=own_group) as process:
         await wait_for_port(port, process)
         yield HttpServer(f"http://{HOST}:{port}/mcp", process)
 

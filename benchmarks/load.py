@@ -6,14 +6,20 @@ The server runs as a subprocess pointed at the HTTP simulator (another subproces
 is delayed by `--latency` seconds. Each client is an SDK `Client(url)` that makes `--calls` calls in a row
 (get_contact, list_calls, list_agents, list_contacts in rotation); all clients run at once, for `--rounds`
 rounds, after a one-client baseline. It prints failed calls, p50/p95/p99 latency, throughput (and their
-ratios to the baseline), CPU per process and the server's RSS (VmRSS) at rest before and after. It exits 1
+ratios to the baseline), CPU per call of each process (server, simulator, this driver; from /proc/<pid>/stat)
+and the server's RSS (VmRSS) at rest before and after. It exits 1
 if any call failed, the RSS grew by more than `--rss-bound` MiB in all, or by more than `--leak-bound` MiB
 from the end of round 1 to the end of the last round. Loopback only; bounded in count and time.
+
+The server and the simulator each run in their own session and process group, apart from the driver's, so
+signals to the driver (Ctrl-C) never reach them and each can be watched or reniced on its own. They still
+share the machine's cores: the server's CPU per call is the figure that does not depend on the driver.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -146,6 +152,8 @@ def report_cpu(before: tuple[float, float, float], after: tuple[float, float, fl
         for name, b, a in zip(names, before, after, strict=True)
     ]
     print("CPU: " + ", ".join(parts))
+    server = (after[0] - before[0]) / max(calls, 1) * 1000
+    print(f"server CPU per call: {server:.2f} ms (user + system, /proc/<pid>/stat of the server process)")
 
 
 def report(tally: Tally, wall: float, planned: int) -> None:
@@ -236,9 +244,13 @@ def verdict(rss_before: float, rounds: list[Round], args: argparse.Namespace) ->
 
 async def main_async(args: argparse.Namespace) -> int:
     banner(f"load: {args.clients} concurrent MCP clients x {args.calls} calls over streamable HTTP")
-    async with simulator() as sim:
+    async with simulator(own_group=True) as sim:
         await inject_latency(sim.url, args.latency)
-        async with http_server(sim.url) as server:
+        async with http_server(sim.url, own_group=True) as server:
+            print(
+                f"process groups: driver {os.getpgid(0)}, server {os.getpgid(server.process.pid)}, "
+                f"simulator {os.getpgid(sim.process.pid)}"
+            )
             rss_before, rounds = await measure(server, sim, args)
     return verdict(rss_before, rounds, args)
 
