@@ -8,11 +8,11 @@ paths, and the client's finished message (`str(err)`, written for a terminal) is
 never part of any message: client errors do not carry it, and nothing here adds request headers. Which key
 telli rejected is named by who brought it: the caller's `Authorization` header, or the server's TELLI_API_KEY.
 
-Deadline: the registry runs every tool call inside a client `deadline()` (TELLI_MCP_TOOL_DEADLINE_SECONDS), so
-each telli request of the call gets only the time left. `translating` also stops its section (a resolver or
-the tool body) shortly after the time is up, whatever it is waiting for, and answers with what it knows: for a
-tool that writes, whether a request that changes something may have reached telli (the client records them),
-by the same rule as a single failed request.
+Deadline: every request runs inside a client `deadline()` (TELLI_MCP_TOOL_DEADLINE_SECONDS, see
+`request_deadline`), so each telli request of the call gets only the time left. `translating` also stops its
+section (a resolver or the tool body) shortly after the time is up, whatever it is waiting for, and answers
+with what it knows: for a tool that writes, whether a request that changes something may have reached telli
+(the client records them), by the same rule as a single failed request.
 """
 
 from __future__ import annotations

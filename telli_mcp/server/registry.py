@@ -3,9 +3,9 @@
 Which tools a server offers is decided before (`surface.Offer.select`): a tool that is off does not exist for the
 client at all. A tool's confirmation was checked and bound when it was declared (`surface.ToolDef`).
 
-Every call of a registered tool runs in one place (`_TelliTool.run`): inside its telli deadline
-(TELLI_MCP_TOOL_DEADLINE_SECONDS, see `errors.translating`) and its answer time for the human
-(TELLI_MCP_ELICITATION_TIMEOUT_SECONDS, see `confirm`), and whatever error text it produces reaches the model
+Every call of a registered tool runs in one place (`_TelliTool.run`): with its answer time for the human
+(TELLI_MCP_ELICITATION_TIMEOUT_SECONDS, see `confirm`; its telli deadline is the request's, see
+`request_deadline`), and whatever error text it produces reaches the model
 bounded: argument validation problems as the first few and a count, any other text cut at a few kilobytes,
 and without the server's own paths (its data directory, its installation), which are no business of a model.
 """
@@ -26,8 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 import telli_mcp
 from telli_mcp.bounded import MAX_TEXT_CHARS, clip
-from telli_mcp.client import deadline
-from telli_mcp.config import Settings, env_var, resolve_data_dir
+from telli_mcp.config import Settings, resolve_data_dir
 from telli_mcp.server.confirm import answers_within
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import invalid_arguments, translating
@@ -57,9 +56,6 @@ def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
     return wrapper
 
 
-_DEADLINE_SETTING = env_var("tool_deadline_seconds")
-
-
 def _settings(context: Context[Any, Any]) -> Settings:
     """The server's settings for this call (defaults when called outside a served request)."""
     try:
@@ -86,15 +82,12 @@ def _for_model(text: str, settings: Settings) -> str:
 
 
 class _TelliTool(Tool):
-    """A registered tool whose every call is bounded in time and in the size of its error text."""
+    """A registered tool whose questions to the human are bounded in time, and its error text in size."""
 
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
         settings = _settings(context)
         try:
-            with (
-                deadline(settings.tool_deadline_seconds, setting=_DEADLINE_SETTING),
-                answers_within(settings.elicitation_timeout_seconds),
-            ):
+            with answers_within(settings.elicitation_timeout_seconds):
                 return await super().run(arguments, context, convert_result)
         except UnexpectedToolError:
             raise  # the SDK's generic text: nothing of the exception reaches the model

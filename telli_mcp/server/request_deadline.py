@@ -1,8 +1,8 @@
-"""The telli deadline for requests that are not tool calls: resource reads, completions, prompts.
+"""The telli deadline of every request: tool calls, resource reads, completions, prompts.
 
-Tool calls get theirs in the registry (with the human's answer time paused and the error text bounded); every
-other request that may ask telli something is bounded here by the same setting, so a telli that trickles its
-answer cannot hold a resource read or a completion open either.
+One place applies TELLI_MCP_TOOL_DEADLINE_SECONDS to everything a request does against telli, so a telli that
+trickles its answer cannot hold a tool call, a resource read or a completion open. Inside a tool call a question
+to the human pauses it (see `confirm`); the registry bounds the error text a late tool produces.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from telli_mcp.config import Settings, env_var
 
 __all__ = ["RequestDeadline"]
 
-_TOOL_CALL = "tools/call"
-
 
 class RequestDeadline(ServerMiddleware[Any]):
     def __init__(self, settings: Settings) -> None:
@@ -25,7 +23,7 @@ class RequestDeadline(ServerMiddleware[Any]):
         self._setting = env_var("tool_deadline_seconds")
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method == _TOOL_CALL or ctx.request_id is None:
+        if ctx.request_id is None:  # a notification: nothing to answer, nothing to bound
             return await call_next(ctx)
         with deadline(self._seconds, setting=self._setting):
             return await call_next(ctx)
