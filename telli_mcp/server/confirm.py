@@ -21,7 +21,7 @@ cancel and tells the body whether to act or to return the confirmation request.
 
 A question never waits forever. On a legacy (2025-11-25) connection the server sends `elicitation/create` mid-call
 and would wait for the answer, so the resolver asks itself, for at most TELLI_MCP_ELICITATION_TIMEOUT_SECONDS
-(the registry sets it per call, see `answers_within`), and returns the outcome as a plain value; unanswered,
+(the server's setting), and returns the outcome as a plain value; unanswered,
 nothing is done and the result says so. On 2026-07-28 the SDK returns the question to the client and does not
 wait (the sealed request state expires with the same setting). The tool call's telli deadline stands still
 while the human thinks.
@@ -31,9 +31,8 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -47,7 +46,7 @@ from mcp.types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
 from telli_mcp.client import current_deadline
-from telli_mcp.config import ConfirmMode, Settings, env_var
+from telli_mcp.config import ConfirmMode, env_var
 from telli_mcp.server.callees import Callee, local_times
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import translating
@@ -66,7 +65,6 @@ __all__ = [
     "Confirmation",
     "ConfirmationRequest",
     "NotConfirmed",
-    "answers_within",
     "approval_from",
     "client_can_elicit",
     "declared_confirmations",
@@ -76,20 +74,6 @@ __all__ = [
 TOKEN_ARGUMENT = "confirmation_token"
 _CONTEXT = "ctx"
 _ANSWER_SETTING = env_var("elicitation_timeout_seconds")
-
-_answer_within: ContextVar[float] = ContextVar(
-    "telli_mcp_answer_within", default=Settings.model_fields["elicitation_timeout_seconds"].default
-)
-
-
-@contextmanager
-def answers_within(seconds: float) -> Iterator[None]:
-    """How long a question to the human may wait inside this block (the registry wraps each tool call)."""
-    token = _answer_within.set(seconds)
-    try:
-        yield
-    finally:
-        _answer_within.reset(token)
 
 
 class ConfirmForm(BaseModel):
@@ -158,7 +142,7 @@ async def _ask_human(ctx: Context, question: Elicit[ConfirmForm]) -> Approval | 
 
     The telli deadline of the call stands still meanwhile: the human's thinking time is not telli's.
     """
-    limit = _answer_within.get()
+    limit = deps_of(ctx).settings.elicitation_timeout_seconds
     call = current_deadline()
     with call.paused() if call is not None else nullcontext(), anyio.move_on_after(limit) as waiting:
         try:

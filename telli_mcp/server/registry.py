@@ -3,8 +3,7 @@
 Which tools a server offers is decided before (`surface.Offer.select`): a tool that is off does not exist for the
 client at all. A tool's confirmation was checked and bound when it was declared (`surface.ToolDef`).
 
-Every call of a registered tool runs in one place (`_TelliTool.run`): with its answer time for the human
-(TELLI_MCP_ELICITATION_TIMEOUT_SECONDS, see `confirm`; its telli deadline is the request's, see
+Every call of a registered tool runs in one place (`_TelliTool.run`; its telli deadline is the request's, see
 `request_deadline`), and whatever error text it produces reaches the model
 bounded: argument validation problems as the first few and a count, any other text cut at a few kilobytes,
 and without the server's own paths (its data directory, its installation), which are no business of a model.
@@ -27,7 +26,6 @@ from pydantic import BaseModel, ValidationError
 import telli_mcp
 from telli_mcp.bounded import MAX_TEXT_CHARS, clip
 from telli_mcp.config import Settings, resolve_data_dir
-from telli_mcp.server.confirm import answers_within
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import invalid_arguments, translating
 from telli_mcp.server.risk import Risk, annotations_for
@@ -82,13 +80,11 @@ def _for_model(text: str, settings: Settings) -> str:
 
 
 class _TelliTool(Tool):
-    """A registered tool whose questions to the human are bounded in time, and its error text in size."""
+    """A registered tool whose error text reaches the model bounded in size and without the server's paths."""
 
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
-        settings = _settings(context)
         try:
-            with answers_within(settings.elicitation_timeout_seconds):
-                return await super().run(arguments, context, convert_result)
+            return await super().run(arguments, context, convert_result)
         except UnexpectedToolError:
             raise  # the SDK's generic text: nothing of the exception reaches the model
         except ToolError as err:
@@ -96,7 +92,7 @@ class _TelliTool(Tool):
             if isinstance(cause, ValidationError):
                 # The SDK's own text lists every problem with its input: megabytes for a long list of bad ids.
                 raise ToolError(f"Error executing tool {self.name}: {invalid_arguments(cause)}") from cause
-            raise ToolError(_for_model(str(err), settings)) from cause
+            raise ToolError(_for_model(str(err), _settings(context))) from cause
 
 
 def register_tools(server: MCPServer[Any], tools: Iterable[ToolDef]) -> None:
