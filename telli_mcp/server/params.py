@@ -18,9 +18,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 from telli_mcp.bounded import clip
-from telli_mcp.campaigns.models import CAMPAIGN_ID_PATTERN
-from telli_mcp.client.models.properties import PropertyDataType
-from telli_mcp.client.types import PhoneNumberError, PropertyKey, canonical_uuid, normalize_e164
+from telli_mcp.campaigns.ids import CAMPAIGN_ID_PATTERN
+from telli_mcp.client.types import PhoneNumberError, PropertyDataType, PropertyKey, canonical_uuid, normalize_e164
 from telli_mcp.text import optional, plain_line
 from telli_mcp.zones import zone_problem
 
@@ -118,36 +117,29 @@ def _check_cursor(value: str) -> str:
     return value
 
 
-ContactIdArg = Annotated[
-    str,
-    AfterValidator(check_contact_id),
-    Field(description="Contact id (from list_contacts/get_contact)"),
-]
-CallIdArg = Annotated[str, AfterValidator(check_call_id), Field(description="Call id (from list_calls)")]
-AgentIdArg = Annotated[str, AfterValidator(check_agent_id), Field(description="Agent id (from list_agents)")]
+# Ids carry no description: the name is the field the list and get tools return, and a wrong value is refused
+# before any request with where a valid one comes from (`_check_uuid`). Every tool's schema pays for a description.
+ContactIdArg = Annotated[str, AfterValidator(check_contact_id)]
+CallIdArg = Annotated[str, AfterValidator(check_call_id)]
+AgentIdArg = Annotated[str, AfterValidator(check_agent_id)]
 PhoneNumberIdArg = Annotated[
     str,
     # The length and pattern only keep the published schema as it was; the UUID check decides.
-    Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="phone_number_id from list_phone_numbers"
-    ),
+    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"),
     AfterValidator(check_phone_number_id),
 ]
-PhoneArg = Annotated[str, AfterValidator(check_e164), Field(description="E.164, e.g. +4915112345678")]
-TimezoneArg = Annotated[str, AfterValidator(check_timezone), Field(description="IANA timezone, e.g. Europe/Berlin")]
-CursorArg = Annotated[
-    str | None, AfterValidator(optional(_check_cursor)), Field(description="next_cursor of the last page")
-]
+PhoneArg = Annotated[str, AfterValidator(check_e164), Field(description="E.164")]
+TimezoneArg = Annotated[str, AfterValidator(check_timezone), Field(description="IANA, e.g. Europe/Berlin")]
+# Every paged tool returns next_cursor; the name says where a cursor comes from, and a wrong one is refused saying so.
+CursorArg = Annotated[str | None, AfterValidator(optional(_check_cursor))]
 ConfirmationTokenArg = Annotated[
     str | None,
     Field(
-        description="From confirmation_required, only after the user agreed",
+        description="Only after the user agreed",
         max_length=256,
     ),
 ]
-PropertyKeyArg = Annotated[
-    PropertyKey, Field(description="Property key, lowercase snake_case recommended, e.g. lead_source")
-]
+PropertyKeyArg = Annotated[PropertyKey, Field(description="e.g. lead_source")]
 PropertyDataTypeArg = Annotated[
     PropertyDataType,
     # The enum's own schema would add its title and docstring to the catalogue; the values are what matter.
@@ -156,21 +148,15 @@ PropertyDataTypeArg = Annotated[
 
 CampaignIdArg = Annotated[str, Field(pattern=CAMPAIGN_ID_PATTERN)]
 
-OptionalContactIdArg = Annotated[
-    str | None,
-    AfterValidator(optional(check_contact_id)),
-    Field(description="Contact id (from list_contacts/get_contact)"),
-]
-OptionalAgentIdArg = Annotated[
-    str | None, AfterValidator(optional(check_agent_id)), Field(description="Agent id (from list_agents)")
-]
+OptionalContactIdArg = Annotated[str | None, AfterValidator(optional(check_contact_id))]
+OptionalAgentIdArg = Annotated[str | None, AfterValidator(optional(check_agent_id))]
 OptionalPhoneArg = Annotated[
     str | None,
     AfterValidator(optional(check_e164)),
-    Field(description="E.164, e.g. +4915112345678"),
+    Field(description="E.164"),
 ]
 OptionalTimezoneArg = Annotated[
-    str | None, AfterValidator(optional(check_timezone)), Field(description="IANA timezone, e.g. Europe/Berlin")
+    str | None, AfterValidator(optional(check_timezone)), Field(description="IANA, e.g. Europe/Berlin")
 ]
 OptionalEmailArg = Annotated[
     str | None,

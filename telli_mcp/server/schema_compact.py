@@ -133,11 +133,40 @@ def inline_single_use_definitions(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _for_readers(node: Any, *, nested: bool = False) -> Any:
+    """`node` without what only a validator reads: every `required` list, and `type: object` beside the
+    `properties` of a nested object (its properties say what it is; the top level keeps its type, which MCP
+    requires). A property that is named `required` stays."""
+    if isinstance(node, list):
+        return [_for_readers(item, nested=True) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "required" or (key == "type" and value == "object" and nested and "properties" in node):
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _for_readers(sub, nested=True) for name, sub in value.items()}
+        elif key in _SCHEMA_LISTS or key in _SCHEMA_VALUES:
+            out[key] = _for_readers(value, nested=True)
+        else:
+            out[key] = value
+    return out
+
+
 def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """Like `compact_schema(for_output=True)`; optional fields lose their `null` arm because results leave
-    empty optional fields out (`results.ToolResult`); single-use definitions are inlined."""
+    empty optional fields out (`results.ToolResult`); single-use definitions are inlined.
+
+    Then what only a validator reads goes (`_for_readers`): the `required` lists, once they have decided
+    which fields keep a `null` arm (`next_cursor` is always present and may be null, so it keeps one), and
+    `type: object` on the rows of a list. That is 1.6 KB of the default catalogue and tells a caller nothing
+    it needs: a tool is called from its input schema and description, every result shows which fields it
+    has, and every result still validates (the schema only got looser, never stricter).
+    """
     compact: dict[str, Any] = compact_schema(schema, for_output=True)
     _drop_null_arm_of_optionals(compact)
     for definition in compact.get("$defs", {}).values():
         _drop_null_arm_of_optionals(definition)
-    return inline_single_use_definitions(compact)
+    loose: dict[str, Any] = _for_readers(inline_single_use_definitions(compact))
+    return loose

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from telli_mcp.client import Agent, Call, Contact, ContactV1, InvalidItem, PhoneNumber, PropertyDefinition
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.transcripts import render_transcript
 from telli_mcp.text import InlineObject, InlineText, fence, fence_inline, inline
+
+if TYPE_CHECKING:
+    from telli_mcp.client import Agent, Call, Contact, ContactV1, InvalidItem, PhoneNumber, PropertyDefinition
 
 __all__ = [
     "AgentView",

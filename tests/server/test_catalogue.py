@@ -15,6 +15,8 @@ from telli_mcp.server import UnknownToolsetError
 pytestmark = pytest.mark.anyio
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
+CATALOGUE_BUDGET = 20 * 1024
+"""Bytes of the default tools/list as compact JSON, sent to every client on every connection (issue 13)."""
 DEFAULT_TOOLS = {
     "get_status",
     "create_contact",
@@ -38,6 +40,8 @@ DEFAULT_TOOLS = {
     "list_campaigns",
     "stop_campaign",
 }
+FORMATS = {"phone_number": "E.164", "from_number": "E.164", "timezone": "IANA", "confirmation_token": "user agreed"}
+"""What an argument's description must say where its name leaves the format (or the rule) open."""
 CONFIRMED = {
     "delete_contact",
     "call_now",
@@ -62,10 +66,11 @@ async def test_catalogue_matches_the_committed_snapshot(make_server: ServerFacto
     assert catalogue == expected, "tool catalogue changed: review, then run with UPDATE_SNAPSHOTS=1"
 
 
-async def test_default_tools_list_stays_under_24_kb_in_both_eras(make_server: ServerFactory, mode: str) -> None:
+async def test_default_tools_list_stays_within_20_kb_in_both_eras(make_server: ServerFactory, mode: str) -> None:
     tools = await _tools(make_server, mode)
     assert {tool["name"] for tool in tools} == DEFAULT_TOOLS
-    assert len(json.dumps({"tools": tools}, separators=(",", ":")).encode()) < 24 * 1024
+    size = len(json.dumps({"tools": tools}, separators=(",", ":")).encode())
+    assert size <= CATALOGUE_BUDGET, f"default tools/list is {size:,} bytes, over the {CATALOGUE_BUDGET:,} budget"
 
 
 async def test_every_tool_sets_all_four_annotations_and_a_title_and_an_output_schema(
@@ -78,6 +83,17 @@ async def test_every_tool_sets_all_four_annotations_and_a_title_and_an_output_sc
         assert tool["title"] and tool["description"] and tool["outputSchema"]
         assert hints["destructiveHint"] == (tool["name"] in CONFIRMED), tool["name"]
         assert "confirmation_token" in tool["inputSchema"]["properties"] or tool["name"] not in CONFIRMED
+
+
+async def test_a_smaller_catalogue_still_says_formats_and_that_guarded_tools_ask_first(
+    make_server: ServerFactory,
+) -> None:
+    for tool in await _tools(make_server, toolsets=("all",)):
+        for name, argument in tool["inputSchema"]["properties"].items():
+            if name in FORMATS:
+                assert FORMATS[name] in argument.get("description", ""), (tool["name"], name)
+        if tool["name"] in CONFIRMED:
+            assert "Asks the user" in tool["description"], tool["name"]
 
 
 async def test_read_only_mode_registers_only_read_tools_whatever_the_toolsets(make_server: ServerFactory) -> None:

@@ -26,7 +26,7 @@ async def advance_sandbox_clock(
 ) -> SandboxClockResult:
     """SANDBOX ONLY: move the simulated telli clock forward so the auto-dialer places due calls.
 
-    Lets you watch scheduled calls happen and finish without waiting. Exists only in sandbox mode.
+    Lets you watch scheduled calls happen and finish without waiting.
     """
     sandbox = deps_of(ctx).sandbox
     if sandbox is None:  # the toolset is only on in the sandbox

@@ -43,7 +43,7 @@ async def _verify(ctx: Context, key: str) -> tuple[str, bool | None]:
 
 
 async def get_status(ctx: Context) -> StatusResult:
-    """Which telli URL and key this server uses, whether the key works, and which guardrails are on."""
+    """The telli URL and key in use, whether the key works, and which guardrails are on."""
     deps = deps_of(ctx)
     key = deps.clients.key_or_none()
     # Without a key there is nothing to verify, but the rest is what a user needs to set one up.
