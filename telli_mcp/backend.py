@@ -22,16 +22,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-import httpx2
 from pydantic import SecretStr
 
-from telli_mcp.client import TelliClient, TelliError, public_url
 from telli_mcp.config import Settings, resolve_data_dir
+from telli_mcp.urls import public_url
 
 if TYPE_CHECKING:
+    import httpx2
+
     from telli_mcp.campaigns.store import CampaignStore
+    from telli_mcp.client import TelliClient
     from telli_mcp.sandbox import Sandbox
 
 __all__ = [
@@ -44,7 +46,7 @@ __all__ = [
     "open_backend",
 ]
 
-ClientFactory = Callable[[str], TelliClient]
+ClientFactory: TypeAlias = Callable[[str], "TelliClient"]
 Sleep = Callable[[float], Awaitable[None]]
 SANDBOX_LABEL = "the sandbox simulator"
 SANDBOX_NOTICE = "SANDBOX MODE: simulated telli with demo data; no real calls are placed."
@@ -129,6 +131,8 @@ class Backend:
 
     def client(self, api_key: str | SecretStr, *, max_retries: int | None = None) -> TelliClient:
         """A client for `api_key`; `max_retries` overrides the setting (the doctor wants one honest answer)."""
+        from telli_mcp.client import TelliClient  # on first use: `tools/list` needs no client
+
         return TelliClient(
             api_key,
             base_url=self.settings.api_base_url,
@@ -142,6 +146,8 @@ class Backend:
     async def verify_key(self, api_key: str) -> bool | None:
         """telli's verdict on a key: True accepted, False rejected, None when telli did not answer clearly (one
         request, no retries: the HTTP edge asks this before letting a new key in)."""
+        from telli_mcp.client import TelliError
+
         try:
             async with self.client(api_key, max_retries=0) as client:
                 return await client.verify_api_key()
@@ -153,7 +159,7 @@ class Backend:
 
     @cached_property
     def campaign_store(self) -> CampaignStore:
-        """The campaign ledgers, opened on first use (imported lazily: the doctor never needs them)."""
+        """The campaign ledgers, opened on first use (imported then: starting the server does not need them)."""
         from telli_mcp.campaigns.store import CampaignStore
 
         return CampaignStore(self.ledger_path)
@@ -180,5 +186,5 @@ def open_backend(settings: Settings, *, sandbox_speed: float = 60.0) -> Backend:
         now=sandbox.now,
         ledger_path=ledger_path(demo),
         sandbox=sandbox,
-        transport=sandbox.simulator.transport(),
+        transport=sandbox.transport(),
     )

@@ -74,9 +74,9 @@ class Transport(StrEnum):
 class Settings(BaseSettings):
     """Runtime configuration of telli-mcp."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="", extra="ignore", case_sensitive=False, populate_by_name=True, use_attribute_docstrings=True
-    )
+    # The attribute docstrings below are the settings' documentation; `telli_mcp.docs` reads them from the source
+    # for the README (pydantic's `use_attribute_docstrings` would parse this file at every start instead).
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False, populate_by_name=True)
 
     api_key: SecretStr | None = Field(default=None, validation_alias="TELLI_API_KEY")
     """telli API key (Settings > API & Webhooks in the telli app)."""

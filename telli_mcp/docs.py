@@ -1,17 +1,22 @@
 """Generate the README's configuration and tool tables from the code, so they cannot drift from it.
 
-The configuration table comes from the `Settings` model (environment variable, CLI flag, default, attribute
-docstring); the tool table from the toolsets' static data (`telli_mcp.server.offer_for`, no server is built):
-every tool, resource and prompt of a sandbox server with every toolset on (the sandbox-only tools come last).
+The configuration table comes from the `Settings` model (environment variable, CLI flag, default) and its
+attribute docstrings, read from the source here rather than by pydantic at every start; the tool table from the
+toolsets' static data (`telli_mcp.server.offer_for`, no server is built): every tool, resource and prompt of a
+sandbox server with every toolset on (the sandbox-only tools come last).
 `python -m telli_mcp.docs --write` rewrites the README between the `<!-- config-table:start -->` /
-`<!-- tool-table:start -->` markers; `--check` exits 1 when it is stale.
+`<!-- tool-table:start -->` markers, and the tools' output schemas the server publishes
+(`telli_mcp/server/output_schemas.json`, see `telli_mcp.server.output_schemas`); `--check` exits 1 when any is
+stale.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import inspect
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "README",
     "WRITE_COMMAND",
+    "attribute_docstrings",
     "config_table",
     "main",
     "render_readme",
@@ -39,7 +45,7 @@ __all__ = [
 README = Path(__file__).resolve().parent.parent / "README.md"
 WRITE_COMMAND = ".venv/bin/python -m telli_mcp.docs --write"
 _NONE = "—"
-DESCRIPTION = "Generate the README's configuration and tool tables from the code."
+DESCRIPTION = "Generate the README's configuration and tool tables, and the tools' output schemas, from the code."
 
 
 def _cell(text: str) -> str:
@@ -67,8 +73,21 @@ def _default(value: object) -> str:
     return f"`{value}`"
 
 
-def _meaning(field: FieldInfo) -> str:
-    text = field.description or ""
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """Each attribute's docstring (the string literal right below its annotated assignment) in `cls`'s source."""
+    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0]
+    assert isinstance(body, ast.ClassDef)
+    docs: dict[str, str] = {}
+    for statement, following in zip(body.body, body.body[1:], strict=False):
+        if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
+            continue
+        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            docs[statement.target.id] = inspect.cleandoc(str(following.value.value))
+    return docs
+
+
+def _meaning(field: FieldInfo, docstring: str) -> str:
+    text = field.description or docstring
     choices = field.annotation
     if isinstance(choices, type) and issubclass(choices, Enum):
         text += " One of " + ", ".join(f"`{choice.value}`" for choice in choices) + "."
@@ -78,9 +97,11 @@ def _meaning(field: FieldInfo) -> str:
 def config_table() -> str:
     """The configuration table: one row per setting, in declaration order."""
     rows = ["| Variable | CLI flag | Default | Meaning |", "|---|---|---|---|"]
+    docstrings = attribute_docstrings(Settings)
     for name, field in Settings.model_fields.items():
         flag = f"`{CLI_FLAGS[name]}`" if name in CLI_FLAGS else _NONE
-        rows.append(f"| `{env_var(name)}` | {flag} | {_default(field.get_default())} | {_meaning(field)} |")
+        meaning = _meaning(field, docstrings.get(name, ""))
+        rows.append(f"| `{env_var(name)}` | {flag} | {_default(field.get_default())} | {meaning} |")
     return "\n".join(rows)
 
 
@@ -190,25 +211,35 @@ def render_readme(text: str) -> str:
     return _replace_between(text, "tool-table", tool_table())
 
 
+def _generated(readme: Path) -> list[tuple[Path, str]]:
+    """Each generated file with the content it should have: the README's tables, the tools' output schemas."""
+    from telli_mcp.server import SCHEMAS_FILE, catalogue_text
+
+    return [(readme, render_readme(readme.read_text(encoding="utf-8"))), (SCHEMAS_FILE, catalogue_text())]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m telli_mcp.docs", description=DESCRIPTION)
     parser.add_argument("--readme", type=Path, default=README, help="README to update (default: the repository's)")
     action = parser.add_mutually_exclusive_group()
-    action.add_argument("--write", action="store_true", help="rewrite the generated tables in the README")
-    action.add_argument("--check", action="store_true", help="exit 1 if the README's tables are stale")
+    action.add_argument("--write", action="store_true", help="rewrite the generated tables and schemas")
+    action.add_argument("--check", action="store_true", help="exit 1 if any of them is stale")
     args = parser.parse_args(argv)
     if not (args.write or args.check):
         print(config_table() + "\n\n" + tool_table())
         return 0
-    current = args.readme.read_text(encoding="utf-8")
-    updated = render_readme(current)
-    if updated == current:
-        return 0
+    stale = [(path, text) for path, text in _generated(args.readme) if _read(path) != text]
     if args.write:
-        args.readme.write_text(updated, encoding="utf-8")
+        for path, text in stale:
+            path.write_text(text, encoding="utf-8")
         return 0
-    print(f"{args.readme} is stale: run `{WRITE_COMMAND}`", file=sys.stderr)
-    return 1
+    for path, _text in stale:
+        print(f"{path} is stale: run `{WRITE_COMMAND}`", file=sys.stderr)
+    return 1 if stale else 0
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 if __name__ == "__main__":  # pragma: no cover

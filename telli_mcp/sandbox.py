@@ -8,12 +8,17 @@ sandbox is used.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 import anyio
+import httpx2
 
-from telli_mcp.simulator import DEMO_API_KEY, TelliSimulator
-from telli_mcp.simulator.serve import drive_clock
+from telli_mcp.simulator import DEMO_API_KEY
+
+if TYPE_CHECKING:
+    from telli_mcp.simulator import TelliSimulator
 
 __all__ = ["DEMO_API_KEY", "SANDBOX_LOG_LIMIT", "Sandbox"]
 
@@ -22,24 +27,47 @@ SANDBOX_LOG_LIMIT = 10_000
 
 
 class Sandbox:
-    """Owns the simulator and implements the server's `SandboxControl` hooks."""
+    """Owns the simulator and implements the server's `SandboxControl` hooks.
 
-    def __init__(self, simulator: TelliSimulator, *, speed: float = 60.0) -> None:
-        self.simulator = simulator
+    The simulator (and its demo data) is built on first use: by the first request to it, the first look at its
+    clock or the first `advance`. Starting the server and answering `tools/list` never pay for it.
+    """
+
+    def __init__(self, build: Callable[[], TelliSimulator], *, speed: float = 60.0) -> None:
+        self._build = build
+        self._simulator: TelliSimulator | None = None
+        self._built: anyio.Event | None = None
         self.speed = speed
         self._lock = anyio.Lock()
 
     @classmethod
     def demo(cls, *, speed: float = 60.0) -> Sandbox:
         """The demo account, with a dialer that calls around the clock."""
-        simulator = TelliSimulator(
-            api_keys=(DEMO_API_KEY,),
-            seed_demo=True,
-            dialer_window=(time(0, 0), time(23, 59, 59)),
-            dialer_weekdays_only=False,
-            request_log_limit=SANDBOX_LOG_LIMIT,
-        )
-        return cls(simulator, speed=speed)
+
+        def build() -> TelliSimulator:
+            from telli_mcp.simulator import TelliSimulator
+
+            return TelliSimulator(
+                api_keys=(DEMO_API_KEY,),
+                seed_demo=True,
+                dialer_window=(time(0, 0), time(23, 59, 59)),
+                dialer_weekdays_only=False,
+                request_log_limit=SANDBOX_LOG_LIMIT,
+            )
+
+        return cls(build, speed=speed)
+
+    @property
+    def simulator(self) -> TelliSimulator:
+        if self._simulator is None:
+            self._simulator = self._build()
+            if self._built is not None:
+                self._built.set()
+        return self._simulator
+
+    def transport(self) -> httpx2.AsyncBaseTransport:
+        """The transport the server's clients use: the simulator's, built when the first request comes."""
+        return _FirstUse(self)
 
     def now(self) -> datetime:
         return self.simulator.clock.now()
@@ -50,5 +78,27 @@ class Sandbox:
         return self.simulator.clock.now().isoformat()
 
     async def run_clock(self) -> None:
-        if self.speed > 0:
-            await drive_clock(self.simulator, speed=self.speed)
+        """Move the simulated clock with real time once the simulator exists (nothing to move before)."""
+        if self.speed <= 0:
+            return
+        if self._simulator is None:
+            self._built = anyio.Event()
+            await self._built.wait()
+        from telli_mcp.simulator.serve import drive_clock
+
+        await drive_clock(self.simulator, speed=self.speed)
+
+
+class _FirstUse(httpx2.AsyncBaseTransport):
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._transport: httpx2.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self._transport is None:
+            self._transport = self._sandbox.simulator.transport()
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()

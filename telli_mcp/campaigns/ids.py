@@ -7,7 +7,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["default_campaign_id", "source_digest"]
+__all__ = ["CAMPAIGN_ID_PATTERN", "default_campaign_id", "source_digest"]
+
+CAMPAIGN_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
 def source_digest(leads: Sequence[dict[str, Any]] | None, file_bytes: bytes | None) -> str:

@@ -6,12 +6,17 @@ CLI get their store from there.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telli_mcp.campaigns.engine import CampaignEngine
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
-from telli_mcp.campaigns.ledger import Ledger
-from telli_mcp.client import TelliClient
+
+if TYPE_CHECKING:
+    from telli_mcp.campaigns.contact_cache import ContactCache
+    from telli_mcp.campaigns.engine import CampaignEngine
+    from telli_mcp.campaigns.ledger import Ledger
+    from telli_mcp.client import TelliClient
 
 __all__ = ["IN_MEMORY", "CampaignStore"]
 
@@ -27,8 +32,17 @@ class CampaignStore:
         self.path = path
         self._ledger: Ledger | None = None
 
+    @cached_property
+    def contact_cache(self) -> ContactCache:
+        """One per store, so the pages of one campaign's status share telli's answers (entries are per tenant)."""
+        from telli_mcp.campaigns.contact_cache import ContactCache
+
+        return ContactCache()
+
     def _root(self) -> Ledger:
         if self._ledger is None:
+            from telli_mcp.campaigns.ledger import Ledger  # imported with the first campaign, like the file it opens
+
             if self.path != IN_MEMORY:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._ledger = Ledger(self.path)
@@ -38,10 +52,19 @@ class CampaignStore:
         self, client: TelliClient, tenant: str, *, account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE
     ) -> CampaignEngine:
         """An engine for one account; `account_timezone` is that account's clock (TELLI_ACCOUNT_TIMEZONE)."""
-        return CampaignEngine(client, self._root().for_tenant(tenant), account_timezone=account_timezone)
+        from telli_mcp.campaigns.engine import CampaignEngine
+
+        return CampaignEngine(
+            client,
+            self._root().for_tenant(tenant),
+            account_timezone=account_timezone,
+            contact_cache=self.contact_cache,
+        )
 
     def close(self) -> None:
-        """Close the ledger; the next use opens it again (an in-memory ledger then starts empty)."""
+        """Close the ledger; the next use opens it again (an in-memory ledger then starts empty). What telli
+        said about contacts is forgotten with it."""
+        self.contact_cache.clear()
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None

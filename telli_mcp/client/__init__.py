@@ -1,82 +1,89 @@
 """Async client for telli's REST API: `TelliClient`, its models, errors and shared validated types.
 
 This layer never imports `mcp`; the MCP server and the campaign engine build on it.
+
+Names load on first use (`telli_mcp.lazy`), so importing the package costs almost nothing.
 """
 
-from telli_mcp.client._http import may_change
-from telli_mcp.client.batching import ChunkCallback
-from telli_mcp.client.client import TelliClient
-from telli_mcp.client.deadline import Deadline, current_deadline, deadline
-from telli_mcp.client.errors import (
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    InputError,
-    InvalidRequestError,
-    MissingAPIKeyError,
-    NotFoundError,
-    PaginationError,
-    PaymentRequiredError,
-    PermissionDeniedError,
-    RateLimitError,
-    ResponseDecodeError,
-    ServerError,
-    TelliAPIError,
-    TelliConnectionError,
-    TelliError,
-    TelliTimeoutError,
-    UnprocessableEntityError,
-)
-from telli_mcp.client.keys import key_fingerprint, mask_key
-from telli_mcp.client.models import (
-    Agent,
-    AnalysisItem,
-    BatchItemResult,
-    BatchItemStatus,
-    BatchReport,
-    Call,
-    CallDetails,
-    CallStatus,
-    ClearableContactField,
-    Contact,
-    ContactBatchResult,
-    ContactCreate,
-    ContactPropertyValue,
-    ContactStatus,
-    ContactUpdate,
-    ContactV1,
-    ContactV1Create,
-    ContactV1Update,
-    InitiateCall,
-    InitiateResult,
-    InvalidItem,
-    Page,
-    PhoneNumber,
-    PhoneNumberChange,
-    PhoneNumberImport,
-    PropertyCreate,
-    PropertyDataType,
-    PropertyDefinition,
-    PropertyOption,
-    PropertySource,
-    PropertyUpdate,
-    PropertyValueInput,
-    ScheduleCall,
-    ScheduleResult,
-    TranscriptTurn,
-)
-from telli_mcp.client.pagination import InvalidItemCallback
-from telli_mcp.client.resources import Agents, Calls, Contacts, ContactsV1, PhoneNumbers, Properties
-from telli_mcp.client.types import (
-    AgentId,
-    CallId,
-    ContactId,
-    E164Phone,
-    IanaTimezone,
-    PropertyKey,
-    normalize_e164,
-)
-from telli_mcp.urls import DEFAULT_BASE_URL, public_url
+from typing import TYPE_CHECKING
+
+from telli_mcp.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from telli_mcp.client._http import may_change
+    from telli_mcp.client.batching import ChunkCallback
+    from telli_mcp.client.client import TelliClient
+    from telli_mcp.client.deadlines import Deadline, current_deadline, deadline
+    from telli_mcp.client.errors import (
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        InputError,
+        InvalidRequestError,
+        MissingAPIKeyError,
+        NotFoundError,
+        PaginationError,
+        PaymentRequiredError,
+        PermissionDeniedError,
+        RateLimitError,
+        ResponseDecodeError,
+        ServerError,
+        TelliAPIError,
+        TelliConnectionError,
+        TelliError,
+        TelliTimeoutError,
+        UnprocessableEntityError,
+    )
+    from telli_mcp.client.keys import key_fingerprint, mask_key
+    from telli_mcp.client.models import (
+        Agent,
+        AnalysisItem,
+        BatchItemResult,
+        BatchItemStatus,
+        BatchReport,
+        Call,
+        CallDetails,
+        CallStatus,
+        ClearableContactField,
+        Contact,
+        ContactBatchResult,
+        ContactCreate,
+        ContactPropertyValue,
+        ContactStatus,
+        ContactUpdate,
+        ContactV1,
+        ContactV1Create,
+        ContactV1Update,
+        InitiateCall,
+        InitiateResult,
+        InvalidItem,
+        Page,
+        PhoneNumber,
+        PhoneNumberChange,
+        PhoneNumberImport,
+        PropertyCreate,
+        PropertyDataType,
+        PropertyDefinition,
+        PropertyOption,
+        PropertySource,
+        PropertyUpdate,
+        PropertyValueInput,
+        ScheduleCall,
+        ScheduleResult,
+        TranscriptTurn,
+    )
+    from telli_mcp.client.pagination import InvalidItemCallback
+    from telli_mcp.client.resources import Agents, Calls, Contacts, ContactsV1, PhoneNumbers, Properties
+    from telli_mcp.client.types import (
+        AgentId,
+        CallId,
+        ContactId,
+        E164Phone,
+        IanaTimezone,
+        PropertyKey,
+        normalize_e164,
+    )
+    from telli_mcp.urls import DEFAULT_BASE_URL, public_url
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -157,3 +164,5 @@ __all__ = [
     "normalize_e164",
     "public_url",
 ]
+
+__getattr__ = lazy_exports(__name__, __file__)

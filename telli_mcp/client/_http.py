@@ -40,7 +40,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from telli_mcp._version import __version__
 from telli_mcp.bounded import clip
-from telli_mcp.client.deadline import Deadline, current_deadline
+from telli_mcp.client.deadlines import Deadline, current_deadline
 from telli_mcp.client.errors import (
     READ_ONLY_POSTS,
     ResponseDecodeError,

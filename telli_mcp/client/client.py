@@ -83,7 +83,7 @@ class TelliClient:
     @property
     def timeout(self) -> float:
         """Seconds one request's whole exchange (connect, send, headers, complete body) may take before the client
-        gives up (telli may still apply the request). `telli_mcp.client.deadline` bounds many requests together."""
+        gives up (telli may still apply the request). `telli_mcp.client.deadlines` bounds many requests together."""
         return self._timeout
 
     @property

@@ -248,7 +248,7 @@ class TelliConnectionError(TelliError):
 class TelliTimeoutError(TelliConnectionError):
     """The request timed out (see `maybe_processed`).
 
-    `deadline` describes the overall deadline of the work (see `telli_mcp.client.deadline`) when that, not the
+    `deadline` describes the overall deadline of the work (see `telli_mcp.client.deadlines`) when that, not the
     request's own timeout, cut it short or kept it from being sent.
     """
 

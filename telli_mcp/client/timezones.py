@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import phonenumbers
-from phonenumbers import timezone as phone_timezones
-
 from telli_mcp.zones import is_iana_zone
 
 __all__ = ["CalleeTimezone", "TimezoneSource", "callee_timezone", "number_timezones"]
@@ -54,6 +51,9 @@ class CalleeTimezone:
 
 def number_timezones(phone_number: str) -> tuple[str, ...]:
     """The IANA zones an E.164 number may be in, per `phonenumbers`; empty when it cannot tell."""
+    import phonenumbers  # on first use: starting the server must not load its metadata
+    from phonenumbers import timezone as phone_timezones
+
     try:
         parsed = phonenumbers.parse(phone_number, None)
     except phonenumbers.NumberParseException:

@@ -1,8 +1,8 @@
 """What a telli id, phone number, property key and time zone is: each rule once, for every layer above.
 
 The MCP layer's argument types (`server/params.py`) and the campaign engine's lead checks are built on these
-functions and types; they add only their own advice to an error, never a second version of a rule. The property
-data types are `client.models.properties.PropertyDataType`; the time zone rule is `telli_mcp.zones`.
+functions and types; they add only their own advice to an error, never a second version of a rule. The time zone
+rule is `telli_mcp.zones`.
 
 The simulator and the contract (`telli_mcp/simulator`, `telli_mcp/contract/formats.py`) keep their own copies of
 these rules on purpose: they are the independent oracle the tests check this code against, and an oracle that
@@ -12,12 +12,18 @@ shared the code under test could not catch its mistakes. Do not merge them into 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
-import phonenumbers
 from pydantic import AfterValidator, Field
 
 from telli_mcp.zones import check_iana_zone
+
+if TYPE_CHECKING:
+    import phonenumbers
+
+# `phonenumbers` (its metadata is large) is imported inside the functions that parse a number: starting the
+# server must not load it, and after the first number it costs one dictionary lookup.
 
 __all__ = [
     "PROPERTY_KEY_PATTERN",
@@ -27,6 +33,7 @@ __all__ = [
     "E164Phone",
     "IanaTimezone",
     "PhoneNumberError",
+    "PropertyDataType",
     "PropertyKey",
     "canonical_uuid",
     "normalize_e164",
@@ -34,6 +41,26 @@ __all__ = [
 ]
 
 PROPERTY_KEY_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
+
+
+class PropertyDataType(StrEnum):
+    """Type of a contact property's value."""
+
+    STRING = "string"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    SELECT = "select"
+    MULTI_SELECT = "multi_select"
+    PHONE_NUMBER = "phone_number"
+    EMAIL = "email"
+
+    @property
+    def has_options(self) -> bool:
+        """A select or multi_select property: its values come from a list of options."""
+        return self in (PropertyDataType.SELECT, PropertyDataType.MULTI_SELECT)
+
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII | re.IGNORECASE)
 
@@ -68,28 +95,36 @@ class PhoneNumberError(ValueError):
         super().__init__(f"phone number {text!r} {reason}{advice}")
 
 
-_PARSE_FAILURES = {
-    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "has an unknown country code",
-    phonenumbers.NumberParseException.NOT_A_NUMBER: "is not a phone number",
-    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
-    phonenumbers.NumberParseException.TOO_SHORT_NSN: "is too short",
-    phonenumbers.NumberParseException.TOO_LONG: "is too long",
-}
+def _unparsable(error_type: int) -> str:
+    from phonenumbers import NumberParseException as Failure
+
+    reasons = {
+        Failure.INVALID_COUNTRY_CODE: "has an unknown country code",
+        Failure.NOT_A_NUMBER: "is not a phone number",
+        Failure.TOO_SHORT_AFTER_IDD: "is too short",
+        Failure.TOO_SHORT_NSN: "is too short",
+        Failure.TOO_LONG: "is too long",
+    }
+    return reasons.get(error_type, "is not a phone number")
 
 
 def _region(number: phonenumbers.PhoneNumber) -> str:
     """ "DE" for a German number; "+800" for a country code that is no country (non-geographic numbers)."""
+    import phonenumbers
+
     region = str(phonenumbers.region_code_for_country_code(number.country_code or 0))
     return region if region.isalpha() and region != "ZZ" else f"+{number.country_code}"
 
 
 def _impossible(result: int, region: str) -> str:
-    if result in (phonenumbers.ValidationResult.TOO_SHORT, phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
+    from phonenumbers import ValidationResult
+
+    if result in (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY):
         # Local-only: dialable inside its area without the area code, never from telli's side.
         return f"is too short for a {region} number"
-    if result == phonenumbers.ValidationResult.TOO_LONG:
+    if result == ValidationResult.TOO_LONG:
         return f"is too long for a {region} number"
-    if result == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+    if result == ValidationResult.INVALID_COUNTRY_CODE:
         return "has an unknown country code"
     return f"has an impossible length for a {region} number"
 
@@ -102,6 +137,8 @@ def normalize_e164(raw: str, default_region: str | None = None, *, require_valid
     possible for the country; `require_valid` also requires a range the country's numbering plan assigns
     (what the campaign engine asks of lead lists, where a wrong number costs dial attempts).
     """
+    import phonenumbers
+
     text = raw.strip()
     if not text:
         raise PhoneNumberError(text, "is empty")
@@ -111,7 +148,7 @@ def normalize_e164(raw: str, default_region: str | None = None, *, require_valid
     try:
         parsed = phonenumbers.parse(text, None if international else default_region)
     except phonenumbers.NumberParseException as exc:
-        raise PhoneNumberError(text, _PARSE_FAILURES.get(exc.error_type, "is not a phone number")) from None
+        raise PhoneNumberError(text, _unparsable(exc.error_type)) from None
     possible = phonenumbers.is_possible_number_with_reason(parsed)
     if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise PhoneNumberError(text, _impossible(possible, _region(parsed)))

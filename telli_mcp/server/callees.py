@@ -14,14 +14,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
-from telli_mcp.campaigns.contact_state import in_dialer
-from telli_mcp.client import ContactV1, TelliClient
 from telli_mcp.client.timezones import CalleeTimezone, callee_timezone, number_timezones
 from telli_mcp.text import inline
+
+if TYPE_CHECKING:
+    from telli_mcp.client import ContactV1, TelliClient
 
 __all__ = [
     "WAKING_END",
@@ -75,6 +77,8 @@ class DialerContact:
     @property
     def waiting(self) -> bool:
         """Already in telli's dialer loop, with a call to come (the campaigns' rule, `contact_state.in_dialer`)."""
+        from telli_mcp.campaigns.contact_state import in_dialer
+
         return in_dialer(self.record)
 
     @property

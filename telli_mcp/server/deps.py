@@ -20,18 +20,21 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import SecretStr
 
-from telli_mcp.campaigns.store import CampaignStore
-from telli_mcp.client import TelliClient, key_fingerprint
+from telli_mcp.client import key_fingerprint
 from telli_mcp.config import Settings
 from telli_mcp.server.caller import Caller, current_caller
 from telli_mcp.server.tokens import TokenSigner
+
+if TYPE_CHECKING:
+    from telli_mcp.campaigns.store import CampaignStore
+    from telli_mcp.client import TelliClient
 
 __all__ = [
     "MAX_CACHED_CLIENTS",

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from telli_mcp.client import Agent, TelliClient
 from telli_mcp.server.callees import DialerContact, check_waking_hours, read_dialer_contact, read_dialer_contacts
 from telli_mcp.server.results import ToolResult
 from telli_mcp.text import inline
+
+if TYPE_CHECKING:
+    from telli_mcp.client import Agent, TelliClient
 
 __all__ = [
     "CHECK_AFTER_SECONDS",

@@ -13,14 +13,16 @@ import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from telli_mcp.client import InvalidItem, Page
 from telli_mcp.server.budget import fit_to_budget
 from telli_mcp.server.views import join_notes, skipped_note
+
+if TYPE_CHECKING:
+    from telli_mcp.client import InvalidItem, Page
 
 __all__ = ["FittedPage", "ListCursor", "fit_page"]
 

@@ -9,11 +9,14 @@ nothing here mentions the current time (the local times are shown to the whole h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from telli_mcp.client import Agent
 from telli_mcp.server.callees import DialerContact
 from telli_mcp.server.dialing import CallNowPlan, SchedulePlan
 from telli_mcp.text import inline
+
+if TYPE_CHECKING:
+    from telli_mcp.client import Agent
 
 __all__ = ["call_now_question", "schedule_question"]
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from telli_mcp.client import PropertyDataType, PropertyDefinition, TelliClient
-from telli_mcp.client.types import strict_e164
+from telli_mcp.client.types import PropertyDataType, strict_e164
 from telli_mcp.server.params import check_email
+
+if TYPE_CHECKING:
+    from telli_mcp.client import PropertyDefinition, TelliClient
 
 __all__ = ["check_property_values", "property_value_problem"]
 

@@ -12,7 +12,7 @@ and without the server's own paths (its data directory, its installation), which
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from telli_mcp.bounded import MAX_TEXT_CHARS, clip
 from telli_mcp.config import Settings, resolve_data_dir
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import invalid_arguments, translating
+from telli_mcp.server.output_schemas import shipped
 from telli_mcp.server.risk import Risk, annotations_for
 from telli_mcp.server.schema_compact import compact_input_schema, compact_output_schema
 from telli_mcp.server.surface import ToolDef
@@ -95,30 +96,44 @@ class _TelliTool(Tool):
             raise ToolError(_for_model(str(err), _settings(context))) from cause
 
 
-def register_tools(server: MCPServer[Any], tools: Iterable[ToolDef]) -> None:
-    """Add each tool, with its declared annotations and its compact schemas, run as a `_TelliTool`."""
+def register_tools(
+    server: MCPServer[Any], tools: Iterable[ToolDef], *, catalogue: Mapping[str, dict[str, Any]] | None = None
+) -> None:
+    """Add each tool, with its declared annotations and its compact schemas, run as a `_TelliTool`.
+
+    A tool's output schema comes from `catalogue` (default: the one shipped, `output_schemas`) when it is there;
+    otherwise the SDK derives it from the return type, which builds the result models now instead of on first use.
+    Either way the tool returns its structured content itself (`compact_output`), so the SDK does not validate
+    it again.
+    """
+    published = shipped() if catalogue is None else catalogue
     for tool in tools:
         spec = tool.spec
+        schema = published.get(spec.name)
         server.add_tool(
             compact_output(translating(tool.handler, writes=spec.risk is not Risk.READ)),
             name=spec.name,
             title=spec.title,
             description=tool.description,
             annotations=annotations_for(spec),
-            structured_output=True,
+            structured_output=schema is None,
         )
-        _compact(server, spec.name)
+        _compact(server, spec.name, schema)
 
 
-def _compact(server: MCPServer[Any], name: str) -> None:
+def _compact(server: MCPServer[Any], name: str, output_schema: dict[str, Any] | None) -> None:
     # The SDK offers no public hook for schema generation or for wrapping a tool's whole run (argument
     # validation, resolvers, body); this reaches its tool manager in one place, and the catalogue snapshot
-    # test fails loudly if the SDK changes shape.
+    # test fails loudly if the SDK changes shape. An output schema set on the metadata without a model is
+    # advertised but not validated by the SDK (its "hand-built metadata").
     manager = server._tool_manager
     tool = manager.get_tool(name)
     assert tool is not None
     tool.parameters = compact_input_schema(tool.parameters)
-    if tool.fn_metadata.output_schema is not None:
+    if output_schema is not None:
+        tool.fn_metadata.output_schema = output_schema
+    elif tool.fn_metadata.output_schema is not None:
         tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
+        tool.fn_metadata.output_model = None  # `compact_output` returns valid structured content itself
     fields = {field: getattr(tool, field) for field in Tool.model_fields}
     manager._tools[name] = _TelliTool.model_construct(**fields)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
-from telli_mcp.client import Call
 from telli_mcp.server.budget import page_text
 from telli_mcp.server.results import ToolResult
 from telli_mcp.text import block, fence, inline
+
+if TYPE_CHECKING:
+    from telli_mcp.client import Call
 
 __all__ = ["CONTINUED", "TranscriptPage", "render_transcript", "transcript_page"]
 

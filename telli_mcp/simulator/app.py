@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
+from telli_mcp.simulator.keys import TEST_API_KEY
+
 from . import (
     control,
     routes_v1_contacts,
@@ -33,11 +35,7 @@ from .seed import seed_demo
 from .store import Account
 from .windows import DialerWindow
 
-__all__ = ["DEMO_API_KEY", "TEST_API_KEY", "TelliSimulator"]
-
-DEMO_API_KEY = "telli-sandbox-demo-key"
-"""The seeded account used by `telli-mcp --sandbox`."""
-TEST_API_KEY = "sim-test-key"
+__all__ = ["TelliSimulator"]
 
 
 class TelliSimulator:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import anyio
 
-from .app import DEMO_API_KEY, TelliSimulator
+from .app import TelliSimulator
+from .keys import DEMO_API_KEY
 
 __all__ = ["drive_clock", "run_simulator"]
 

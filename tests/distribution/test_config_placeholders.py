@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from telli_mcp.cli import main
 from telli_mcp.config import CLI_FLAGS, Settings, env_var, looks_like_placeholder, unsubstituted_placeholders
+from telli_mcp.docs import attribute_docstrings
 from telli_mcp.doctor.results import Status
 from telli_mcp.doctor.settings_checks import check_env_placeholders
 
@@ -53,8 +54,9 @@ def test_clean_settings_have_no_placeholders() -> None:
 
 
 def test_every_setting_has_a_description_and_an_environment_variable() -> None:
-    for name, field in Settings.model_fields.items():
-        assert field.description, name
+    documented = attribute_docstrings(Settings)
+    for name in Settings.model_fields:
+        assert documented.get(name), name
         assert env_var(name).startswith("TELLI_"), name
 
 

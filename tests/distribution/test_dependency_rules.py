@@ -2,14 +2,16 @@
 
 * `telli_mcp.client` imports nothing of telli_mcp except `telli_mcp._version` and the leaf modules.
 * `telli_mcp.campaigns` imports only `telli_mcp.client` and the leaf modules.
-* The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones` and `telli_mcp.urls` import nothing
-  of telli_mcp; that is what lets the client, the campaigns and the settings share them (one text cleaner, one
-  clip, one time-zone check, one way to show a URL) without depending on anything above them.
+* The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls` and `telli_mcp.lazy`
+  import nothing of telli_mcp; that is what lets the client, the campaigns and the settings share them (one text
+  cleaner, one clip, one time-zone check, one way to show a URL, one way to export names that load on first use)
+  without depending on anything above them.
 * `telli_mcp.server` never imports `httpx2` (it never talks HTTP itself) or `telli_mcp.simulator`.
 * The entry points (`cli`, `serve`, `doctor`, `campaign_cli`, `docs`) reach `telli_mcp.server` only through its
   front door, `from telli_mcp.server import ...`: the server factory `build_server`, its HTTP deployment
   `http_app`, and `offer_for` (with its type `Offer`), what a server with given settings would offer, as data (the
-  docs generator renders it), never a module inside it. What the CLI needs besides a server (a key fingerprint,
+  docs generator renders it), and the generated output schemas (`SCHEMAS_FILE`, `catalogue_text`: the docs
+  generator writes them), never a module inside it. What the CLI needs besides a server (a key fingerprint,
   the toolset list, the ledger) lives below the MCP layer.
 
 And the commands that need no MCP server do not load `mcp` at all (`python -X importtime` shows every import).
@@ -30,8 +32,8 @@ from process_helpers import clean_env
 import telli_mcp
 
 PACKAGE = Path(telli_mcp.__file__).resolve().parent
-LEAVES = frozenset({"telli_mcp.text", "telli_mcp.bounded", "telli_mcp.zones", "telli_mcp.urls"})
-FRONT_DOOR = frozenset({"build_server", "http_app", "offer_for", "Offer"})
+LEAVES = frozenset({"telli_mcp.text", "telli_mcp.bounded", "telli_mcp.zones", "telli_mcp.urls", "telli_mcp.lazy"})
+FRONT_DOOR = frozenset({"build_server", "http_app", "offer_for", "Offer", "SCHEMAS_FILE", "catalogue_text"})
 ENTRY_POINTS = ("cli.py", "serve.py", "doctor", "campaign_cli.py", "docs.py")
 
 

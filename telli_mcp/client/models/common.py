@@ -71,7 +71,7 @@ class ResponseModel(_WireModel):
     """A body telli sends (v1, snake_case). Unknown fields are kept in `model_extra`, so new API fields never
     break parsing."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 class V2ResponseModel(ResponseModel):
@@ -83,7 +83,7 @@ class V2ResponseModel(ResponseModel):
 class RequestModel(_WireModel):
     """A body the client sends (v1, snake_case). Unknown fields are rejected locally instead of being sent."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
     def _not_set_and_cleared(self) -> Self:

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from telli_mcp.client.models.common import NullAsDefault, Timestamp, V2RequestModel, V2ResponseModel
 from telli_mcp.client.models.wire import Clears, LocalOnly
-from telli_mcp.client.types import PropertyKey
+from telli_mcp.client.types import PropertyDataType, PropertyKey
 
 __all__ = [
     "PropertyCreate",
@@ -19,25 +19,6 @@ __all__ = [
     "PropertySource",
     "PropertyUpdate",
 ]
-
-
-class PropertyDataType(StrEnum):
-    """Type of a contact property's value."""
-
-    STRING = "string"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATETIME = "datetime"
-    SELECT = "select"
-    MULTI_SELECT = "multi_select"
-    PHONE_NUMBER = "phone_number"
-    EMAIL = "email"
-
-    @property
-    def has_options(self) -> bool:
-        """A select or multi_select property: its values come from a list of options."""
-        return self in (PropertyDataType.SELECT, PropertyDataType.MULTI_SELECT)
 
 
 class PropertySource(StrEnum):

@@ -1,8 +1,10 @@
 """The campaigns toolset: bulk call campaigns from a lead list, with a local ledger that makes them resumable."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Resolve
@@ -10,19 +12,9 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.prompts.base import Message, UserMessage
 from pydantic import AfterValidator, Field
 
-from telli_mcp.campaigns import (
-    CampaignEngine,
-    CampaignError,
-    CampaignNotFoundError,
-    CampaignPlan,
-    CampaignProgress,
-    CampaignRequest,
-    CampaignRunResult,
-    CampaignStatusReport,
-    NotableLead,
-)
+from telli_mcp.campaigns import CampaignError, CampaignNotFoundError, CampaignPlan, CampaignRequest
 from telli_mcp.campaigns.ids import default_campaign_id
-from telli_mcp.campaigns.lead_files import LeadFile, allowed_roots, read_lead_file
+from telli_mcp.campaigns.lead_files import allowed_roots, read_lead_file
 from telli_mcp.client import TelliError
 from telli_mcp.client.timezones import CalleeTimezone
 from telli_mcp.server.callees import Callee
@@ -42,6 +34,16 @@ from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, PromptDef, ResourceDef, Surface, ToolDef
 from telli_mcp.text import InlineText, fence_inline, inline, inline_json, optional, plain_json, plain_line
+
+if TYPE_CHECKING:
+    from telli_mcp.campaigns import (
+        CampaignEngine,
+        CampaignProgress,
+        CampaignRunResult,
+        CampaignStatusReport,
+        NotableLead,
+    )
+    from telli_mcp.campaigns.lead_files import LeadFile
 
 __all__ = ["SURFACE", "campaign_status_document", "campaign_status_view"]
 
@@ -332,12 +334,12 @@ async def start_campaign(
         str | None, Field(pattern=r"^[A-Za-z]{2}$", description="For national numbers, e.g. DE")
     ] = None,
     ignore_unknown_columns: bool = False,
-    dry_run: Annotated[bool, Field(description="Only validate and report; sends nothing")] = False,
+    dry_run: bool = False,
     confirmation_token: ConfirmationTokenArg = None,
 ) -> StartCampaignResult:
-    """Call many leads: create or find their contacts and schedule them in the auto-dialer. Asks the user.
+    """Call many leads: find or create their contacts and put them in the auto-dialer. Asks the user.
 
-    Use dry_run=true first and show the report. Re-running the same leads resumes; nobody is called twice.
+    First do a dry_run=true and show its report. Re-running the same leads resumes; nobody is called twice.
     """
     if dry_run:
         warned = " ".join(plan.warnings)
@@ -360,8 +362,7 @@ async def get_campaign(
     limit: Annotated[int, Field(ge=1, le=50, description="Notable leads per page")] = 10,
     cursor: CursorArg = None,
 ) -> CampaignStatusResult:
-    """Live progress of a campaign: contact statuses, outcomes, and notable leads (reached, callbacks,
-    appointments, failures), paged."""
+    """A campaign's live progress and notable leads (reached, callbacks, appointments, failures)."""
     return campaign_status_view(await _engine(ctx).status(campaign_id, limit=limit, cursor=cursor))
 
 
@@ -370,7 +371,7 @@ async def list_campaigns(
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
     cursor: CursorArg = None,
 ) -> CampaignList:
-    """Campaigns started from this machine (newest first), from the local ledger."""
+    """Campaigns started from this machine, newest first."""
     page = _engine(ctx).list(limit=limit, cursor=cursor)
     items = [
         CampaignListItem(
@@ -386,7 +387,7 @@ async def list_campaigns(
 
 
 async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaignResult:
-    """Stop a campaign: take all its still-pending contacts out of the auto-dialer. Safe to repeat."""
+    """Stop a campaign: take its still-pending contacts out of the auto-dialer."""
     result = await _engine(ctx).stop(campaign_id)
     return StopCampaignResult(
         campaign_id=result.campaign_id,

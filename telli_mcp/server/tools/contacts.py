@@ -1,15 +1,15 @@
 """The contacts toolset: create, get (merged with the dialer state), list, update, delete (confirmed)."""
 
-# No `from __future__ import annotations`: the SDK evaluates resolver annotations of these closures.
+from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, Field
 
-from telli_mcp.client import ContactCreate, ContactUpdate, ContactV1, NotFoundError, PropertyValueInput, TelliClient
+from telli_mcp.client import NotFoundError
 from telli_mcp.server.callees import timezone_from_number
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
 from telli_mcp.server.deps import deps_of
@@ -41,6 +41,9 @@ from telli_mcp.server.views import (
 )
 from telli_mcp.text import http_url, inline, optional, plain_json, plain_line, visible_line
 
+if TYPE_CHECKING:
+    from telli_mcp.client import ContactV1, PropertyValueInput, TelliClient
+
 __all__ = ["SURFACE", "ContactList", "DeleteContactResult"]
 
 CONTACTS = "contacts"
@@ -52,9 +55,7 @@ OptionalName = Annotated[str | None, Field(min_length=1, max_length=50), AfterVa
 SalutationArg = Annotated[
     str | None, Field(max_length=50, description="e.g. Herr, Frau, Mr., Ms."), AfterValidator(optional(plain_line))
 ]
-ExternalUrlArg = Annotated[
-    str | None, Field(max_length=2048, description="Link to the CRM record"), AfterValidator(optional(http_url))
-]
+ExternalUrlArg = Annotated[str | None, Field(max_length=2048), AfterValidator(optional(http_url))]
 
 
 class ContactList(ToolResult):
@@ -89,6 +90,8 @@ async def _dialer_state(client: TelliClient, contact_id: str) -> ContactV1 | Non
 def _property_inputs(properties: dict[str, Any] | None) -> list[PropertyValueInput] | None:
     if properties is None:
         return None
+    from telli_mcp.client import PropertyValueInput
+
     return [PropertyValueInput(key=key, value=value) for key, value in properties.items()]
 
 
@@ -108,13 +111,13 @@ async def create_contact(
     external_url: ExternalUrlArg = None,
     properties: Annotated[
         dict[str, Any] | None,
-        Field(description="Custom properties by key (see list_contact_properties)"),
+        Field(description="Keys from list_contact_properties"),
         AfterValidator(plain_json),
     ] = None,
 ) -> ContactSaved:
-    """Create a contact (nobody is called). Check list_contact_properties before setting properties.
+    """Create a contact (nobody is called).
 
-    Without timezone, the number's zone is used if unique. A duplicate external_id fails (409).
+    Without timezone, the number's zone is used if unique.
     """
     deps = deps_of(ctx)
     client = deps.client()
@@ -122,6 +125,8 @@ async def create_contact(
     note = None
     if timezone is None:
         timezone, note = timezone_from_number(phone_number, deps.default_timezone)
+    from telli_mcp.client import ContactCreate
+
     contact = await client.contacts.create(
         ContactCreate(
             first_name=first_name,
@@ -156,10 +161,10 @@ async def get_contact(
         str | None, Field(min_length=1, max_length=255, description="Your CRM id, instead of contact_id")
     ] = None,
 ) -> ContactDetail:
-    """Get one contact by contact_id or by your external_id, with its auto-dialer state.
+    """One contact with its auto-dialer state.
 
-    dialer_status: new (never called), pending (in the dialer; see next_call_at), reached (had a
-    conversation), closed (dialer gave up). Their calls: list_calls(contact_id=...).
+    dialer_status: new (never called), pending (in the dialer), reached (had a conversation), closed (dialer
+    gave up).
     """
     return await _lookup(deps_of(ctx).client(), contact_id, external_id)
 
@@ -169,9 +174,9 @@ async def list_contacts(
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
     cursor: CursorArg = None,
 ) -> ContactList:
-    """List contacts as compact summaries, one page per call (limit + cursor).
+    """List contacts as summaries, a page at a time.
 
-    For details and dialer state use get_contact; to find someone by CRM id, get_contact(external_id=...).
+    To find someone by CRM id: get_contact(external_id=...).
     """
     contacts = deps_of(ctx).client().contacts
     page = await fit_page(
@@ -199,13 +204,13 @@ async def update_contact(
     external_url: Annotated[str | None, Field(max_length=2048), AfterValidator(optional(http_url))] = None,
     properties: Annotated[
         dict[str, Any] | None,
-        Field(description="Properties to change by key; null clears one, others stay"),
+        Field(description="Keys from list_contact_properties; null clears one, others stay"),
         AfterValidator(plain_json),
     ] = None,
 ) -> ContactSaved:
-    """Change some fields of a contact (merge): only the fields you pass change. Nobody is called.
+    """Change only the fields you pass (nobody is called).
 
-    A new phone_number without timezone gets the number's zone if unique. Check list_contact_properties first.
+    A new phone_number without timezone gets the number's zone if unique.
     """
     deps = deps_of(ctx)
     client = deps.client()
@@ -228,6 +233,8 @@ async def update_contact(
         fields["properties"] = _property_inputs(properties)
     if not fields:
         raise ToolError("Nothing to update: pass at least one field to change.")
+    from telli_mcp.client import ContactUpdate
+
     contact = await client.contacts.update(contact_id, ContactUpdate(**fields))
     return contact_saved(contact, note)
 
@@ -251,9 +258,9 @@ async def delete_contact(
     answer: Annotated[ElicitationResult[Any], Resolve(delete_confirmation.resolver)],
     confirmation_token: ConfirmationTokenArg = None,
 ) -> DeleteContactResult:
-    """Permanently delete a contact and erase their personal data. Asks the user first.
+    """Permanently delete a contact, erasing their personal data. Asks the user.
 
-    Cannot be undone. To stop calling someone use cancel_scheduled_calls instead.
+    To stop calling someone, use cancel_scheduled_calls instead.
     """
     approval = approval_from(answer, what=f"contact {contact_id} was not deleted.")
     if not approval.granted:

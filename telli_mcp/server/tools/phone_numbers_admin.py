@@ -1,18 +1,22 @@
 """The phone_numbers_admin toolset (opt-in): replace or delete the account's phone numbers, each after a yes."""
 
-from typing import Annotated, Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import Context, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 
-from telli_mcp.client import PhoneNumber, TelliClient
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.params import ConfirmationTokenArg, PhoneNumberIdArg
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Surface, ToolDef
 from telli_mcp.text import InlineObject, inline
+
+if TYPE_CHECKING:
+    from telli_mcp.client import PhoneNumber, TelliClient
 
 __all__ = ["SURFACE", "PhoneNumberChangeResult"]
 

@@ -1,12 +1,14 @@
 """The properties toolset: the typed schema of custom contact fields."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import AfterValidator, Field
 
-from telli_mcp.client import PropertyCreate, PropertyOption, PropertyUpdate, TelliError
+from telli_mcp.client import TelliError
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.params import PropertyDataTypeArg, PropertyKeyArg
 from telli_mcp.server.resources import as_json
@@ -15,6 +17,9 @@ from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, ResourceDef, Surface, ToolDef
 from telli_mcp.server.views import PropertyView, property_view, skipped_note
 from telli_mcp.text import optional, plain_text, visible_line
+
+if TYPE_CHECKING:
+    from telli_mcp.client import PropertyOption
 
 __all__ = ["SURFACE", "PropertyList"]
 
@@ -27,11 +32,11 @@ OptionalLabelArg = Annotated[str | None, Field(min_length=1, max_length=100), Af
 DescriptionArg = Annotated[str | None, Field(max_length=500), AfterValidator(optional(plain_text))]
 OptionsArg = Annotated[
     list[OptionArg] | None,
-    Field(description="Allowed values; only for select and multi_select", max_length=200),
+    Field(description="Required for select and multi_select, refused otherwise", max_length=200),
 ]
 AddOptionsArg = Annotated[
     list[OptionArg] | None,
-    Field(description="New values to add (select / multi_select); existing ones stay", max_length=200),
+    Field(max_length=200),
 ]
 
 
@@ -43,14 +48,13 @@ class PropertyList(ToolResult):
 def _options(values: list[str] | None) -> list[PropertyOption] | None:
     if values is None:
         return None
+    from telli_mcp.client import PropertyOption
+
     return [PropertyOption(value=value, label=value) for value in values]
 
 
 async def list_contact_properties(ctx: Context) -> PropertyList:
-    """The contact property schema: keys, data types and allowed options. Read before writing properties.
-
-    Built-in fields (source=system) are set through their own arguments, not properties.
-    """
+    """Custom contact properties (keys, types, options): read before writing properties."""
     page = await deps_of(ctx).client().properties.list()
     return PropertyList(
         properties=[property_view(d) for d in page.items], note=skipped_note(page.invalid_items, "properties")
@@ -65,14 +69,13 @@ async def create_contact_property(
     description: DescriptionArg = None,
     options: OptionsArg = None,
 ) -> PropertyView:
-    """Define a new custom contact property (a typed field). It cannot be deleted via the API.
-
-    select and multi_select need options.
-    """
+    """Define a custom contact property (a typed field); it cannot be deleted via the API."""
     if data_type.has_options and not options:
         raise ToolError(f"options: a {data_type} property needs at least one option.")
     if options and not data_type.has_options:
         raise ToolError("options: only select and multi_select properties have options.")
+    from telli_mcp.client import PropertyCreate
+
     created = (
         await deps_of(ctx)
         .client()
@@ -95,6 +98,8 @@ async def update_contact_property(
     """Change a property's label or description, or add options. Existing options cannot be removed."""
     if label is None and description is None and not add_options:
         raise ToolError("Nothing to update: pass label, description or add_options.")
+    from telli_mcp.client import PropertyUpdate
+
     updated = (
         await deps_of(ctx)
         .client()
