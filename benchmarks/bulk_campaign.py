@@ -1,12 +1,22 @@
 """Bulk campaign: 10,000 leads through the campaign engine against a slow telli.
 
-    .venv/bin/python benchmarks/bulk_campaign.py [--leads 10000] [--latency 0.05]
+    .venv/bin/python benchmarks/bulk_campaign.py [--leads 10000] [--latency 0.05] [--status-pages 3]
 
 `telli_mcp.campaigns.CampaignEngine` with its default `RunOptions`, against the HTTP simulator (a
 subprocess) whose every API answer is delayed by `--latency` seconds. Prints the requests sent (counted by
 the simulator's own request log) against the minimum possible, ceil(leads/1000) add-contacts-batch +
 ceil(leads/50) schedule-calls-batch, and the wall time against the ideal for the concurrency used: for each
 kind of request, ceil(requests/concurrency) x latency, plus latency for each sequential request.
+
+Memory: the peak resident set size (VmHWM) of this process, reset just before `engine.start` and read after
+it, minus the size at the reset. The leads handed to the engine (the input list and the validated request)
+are built before the reset, so they are not counted; everything the engine builds from them is.
+
+get_campaign: after the run, still at `--latency`, the status pages through the code path of the MCP tool
+(the store's engine and the tool's view of the report), following `next_cursor`: the first page, the second,
+the last one asked for, and the first page again (within the cache's few seconds). Each line gives the time
+and the telli requests that page sent (counted on the client's transport; their sum is checked against the
+simulator's log).
 
 Then it checks every lead, one by one, against telli's side (exit 1 if any check fails): the simulator's
 contacts (read through its API once the latency is lifted) map each lead's external id to its contact, the
@@ -18,6 +28,7 @@ exactly one accepted schedule request, and be in the dialer; nothing else may ha
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import sys
 import tempfile
@@ -29,10 +40,12 @@ from typing import Any
 
 import anyio
 import httpx2
-from harness import DEMO_KEY, banner, cpu_seconds, inject_latency, simulator
+from harness import DEMO_KEY, banner, cpu_seconds, inject_latency, peak_rss_mib, reset_peak_rss, simulator
 
 from telli_mcp.campaigns import CampaignEngine, CampaignProgress, CampaignRequest, Ledger, RunOptions
+from telli_mcp.campaigns.store import CampaignStore
 from telli_mcp.client import TelliClient
+from telli_mcp.server.tools.campaigns import campaign_status_view
 
 ADD_BATCH = "/v1/add-contacts-batch"
 SCHEDULE_BATCH = "/v1/schedule-calls-batch"
@@ -191,36 +204,114 @@ class Timeline:
         )
 
 
-async def run_campaign(sim_url: str, agent_id: str, leads: int, ledger_dir: Path) -> tuple[Any, float, float, Timeline]:
+@dataclass(frozen=True)
+class Run:
+    result: Any
+    wall: float
+    cpu: float
+    timeline: Timeline
+    memory_growth: float
+    """MiB: peak RSS during the run minus RSS just before it (leads built beforehand, not counted)."""
+
+
+async def run_campaign(sim_url: str, agent_id: str, leads: int, ledger_path: Path) -> Run:
     options = RunOptions()
     async with TelliClient(DEMO_KEY, base_url=sim_url) as client:
-        engine = CampaignEngine(client, Ledger(ledger_dir / "campaigns.sqlite3"), options=options)
+        engine = CampaignEngine(client, Ledger(ledger_path), options=options)
         request = CampaignRequest(agent_id=agent_id, leads=make_leads(leads), name="bulk benchmark")
+        gc.collect()
+        baseline = reset_peak_rss()
         timeline = Timeline()
         cpu_started = time.process_time()
         result = await engine.start(request, on_progress=timeline)
-        return result, time.perf_counter() - timeline.started, time.process_time() - cpu_started, timeline
+        wall, cpu = time.perf_counter() - timeline.started, time.process_time() - cpu_started
+        return Run(result, wall, cpu, timeline, peak_rss_mib() - baseline)
+
+
+class CountingTransport(httpx2.AsyncBaseTransport):
+    """Counts the requests a client sends (the status pages' telli reads)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.sent = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.sent += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    seconds: float
+    requests: int
+    notable: int
+
+
+async def status_pages(sim_url: str, ledger_path: Path, campaign_id: str, pages: int) -> list[Page]:
+    """get_campaign's pages, timed, as the MCP tool computes them (store engine + the tool's view)."""
+    store = CampaignStore(str(ledger_path))
+    counting = CountingTransport()
+    measured: list[Page] = []
+    try:
+        async with TelliClient(DEMO_KEY, base_url=sim_url, transport=counting) as client:
+            engine = store.engine(client, "default")
+
+            async def page(label: str, cursor: str | None) -> str | None:
+                sent, started = counting.sent, time.perf_counter()
+                view = campaign_status_view(await engine.status(campaign_id, limit=10, cursor=cursor))
+                seconds = time.perf_counter() - started
+                measured.append(Page(label, seconds, counting.sent - sent, len(view.notable)))
+                return view.next_cursor
+
+            cursor = await page("page 1", None)
+            for number in range(2, pages + 1):
+                cursor = await page(f"page {number}", cursor)
+            await page("page 1 again", None)
+    finally:
+        store.close()
+    return measured
 
 
 async def main_async(args: argparse.Namespace) -> int:
     banner(f"bulk campaign: {args.leads} leads, {args.latency * 1000:.0f} ms per telli request")
     with anyio.fail_after(RUN_TIMEOUT), tempfile.TemporaryDirectory() as ledger_dir:
+        ledger_path = Path(ledger_dir) / "campaigns.sqlite3"
         async with simulator(speed=DIALER_SPEED) as sim:
             async with TelliClient(DEMO_KEY, base_url=sim.url) as setup:
                 agent_id = await first_agent_id(setup)  # picking the agent is the caller's job, not measured
             await inject_latency(sim.url, args.latency)
             before, sim_cpu = requests_by_path(await logged_requests(sim.url)), cpu_seconds(sim.process.pid)
-            result, wall, cpu, timeline = await run_campaign(sim.url, agent_id, args.leads, Path(ledger_dir))
+            run = await run_campaign(sim.url, agent_id, args.leads, ledger_path)
             sim_cpu = cpu_seconds(sim.process.pid) - sim_cpu
             entries = await logged_requests(sim.url)
             counts = requests_by_path(entries) - before
+            pages = await status_pages(sim.url, ledger_path, run.result.campaign_id, args.status_pages)
+            logged_by_status = len(await logged_requests(sim.url)) - len(entries)
             per_lead = check_each_lead(args.leads, await telli_contacts(sim.url), entries)
+    result = run.result
     print(
         f"campaign {result.campaign_id}: status {result.status}, created {result.contacts_created}, "
         f"scheduled {result.scheduled_total}, failed {result.failed}, unknown {result.unknown}"
     )
-    report(counts, args.leads, wall, (cpu, sim_cpu), RunOptions(), args.latency)
-    print(f"timeline (validation of the leads runs before the first contacts event): {timeline.describe()}")
+    report(counts, args.leads, run.wall, (run.cpu, sim_cpu), RunOptions(), args.latency)
+    print(
+        f"memory: engine peak RSS growth {run.memory_growth:.1f} MiB during the run (VmHWM reset just before "
+        "engine.start; the leads given to the engine were built before it and are not counted)"
+    )
+    print(f"timeline (each chunk is validated while earlier ones are sent): {run.timeline.describe()}")
+    for page in pages:
+        print(
+            f"get_campaign {page.label}: {page.seconds:.3f} s, {page.requests} telli requests, "
+            f"{page.notable} notable leads (limit 10, at {args.latency * 1000:.0f} ms per request)"
+        )
+    counted = sum(page.requests for page in pages)
+    status_ok = counted == logged_by_status
+    if not status_ok:
+        print(f"get_campaign: the client counted {counted} requests but the simulator logged {logged_by_status}")
     print(
         f"per lead, checked against the simulator's contacts and request log ({per_lead.leads} leads): "
         f"scheduled twice {per_lead.scheduled_twice}, never scheduled {per_lead.never_scheduled}, "
@@ -228,13 +319,14 @@ async def main_async(args: argparse.Namespace) -> int:
         f"several contacts {per_lead.several_contacts}, stray scheduled contacts {per_lead.stray} "
         f"-> {'OK' if per_lead.ok else 'FAIL'} (all must be 0)"
     )
-    return 0 if result.scheduled_total == args.leads and per_lead.ok else 1
+    return 0 if result.scheduled_total == args.leads and per_lead.ok and status_ok else 1
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="10,000-lead campaign against a slow simulated telli")
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every telli API answer")
+    parser.add_argument("--status-pages", type=int, default=3, help="get_campaign pages to time after the run")
     return parser.parse_args(argv)
 
 

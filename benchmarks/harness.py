@@ -221,6 +221,23 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def reset_peak_rss() -> float:
+    """Reset this process's peak resident set size (VmHWM) to its current size; return that size in MiB.
+
+    Linux only (`/proc/self/clear_refs`, mode 5): from here on `peak_rss_mib()` is the high-water mark of
+    what follows, not of what came before."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return rss_mib(os.getpid())
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size since start or the last `reset_peak_rss()`, in MiB (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM for this process")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of `pid` so far, from /proc/<pid>/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
+from telli_mcp.campaigns.contact_cache import ContactCache
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.campaigns.ledger import Ledger
 from telli_mcp.campaigns.listing import list_campaigns
@@ -46,20 +47,23 @@ class CampaignEngine:
         *,
         options: RunOptions | None = None,
         account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
+        contact_cache: ContactCache | None = None,
     ) -> None:
         """`account_timezone`: the clock telli dials contacts without a zone on (`Settings.account_timezone`).
-        Waits for telli (letting lost requests settle) use the client's `sleep` and `timeout`."""
+        Waits for telli (letting lost requests settle) use the client's `sleep` and `timeout`.
+        `contact_cache`: telli's view of contacts shared between status pages (the store passes one that
+        outlives this engine; by default each engine has its own)."""
         self.client = client
         self.ledger = ledger
         self.options = options or RunOptions()
         self.account_timezone = account_timezone
+        self.contact_cache = contact_cache or ContactCache()
 
     async def plan(self, request: CampaignRequest, *, check_agent: bool = True) -> CampaignPlan:
         """The dry run: validate and describe; reads the property schema (and agent/phone numbers) only."""
-        prepared = await prepare(
+        return await prepare(
             self.client, self.ledger, request, check_agent=check_agent, account_timezone=self.account_timezone
         )
-        return prepared.plan
 
     @overload
     async def start(
@@ -107,9 +111,15 @@ class CampaignEngine:
         cursor: str | None = None,
         max_inspected: int = DEFAULT_MAX_INSPECTED,
     ) -> CampaignStatusReport:
-        """Live status from telli plus one page of notable leads."""
+        """Live status from telli plus one page of notable leads (a window of the campaign; see `status.py`)."""
         return await campaign_status(
-            self.client, self.ledger, campaign_id, limit=limit, cursor=cursor, max_inspected=max_inspected
+            self.client,
+            self.ledger,
+            campaign_id,
+            limit=limit,
+            cursor=cursor,
+            max_inspected=max_inspected,
+            cache=self.contact_cache,
         )
 
     async def stop(self, campaign_id: str, *, on_progress: ProgressCallback | None = None) -> StopResult:

@@ -19,7 +19,8 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, Field, JsonValue
@@ -29,7 +30,19 @@ from telli_mcp.campaigns.lead_files import read_bytes
 from telli_mcp.campaigns.models import ColumnProblem, LeadProblem
 from telli_mcp.campaigns.values import clip_cell, quote_cell
 
-__all__ = ["Column", "RawLead", "RawLeads", "canonical_key", "load_file", "load_inline", "normalise_key", "parse_file"]
+__all__ = [
+    "Column",
+    "LeadSource",
+    "RawLead",
+    "RawLeads",
+    "canonical_key",
+    "load_file",
+    "load_inline",
+    "normalise_key",
+    "open_file",
+    "open_inline",
+    "parse_file",
+]
 
 DELIMITERS = (",", ";", "\t")
 
@@ -69,12 +82,14 @@ class Column(BaseModel):
     key: str
 
 
-class RawLead(BaseModel):
-    """One non-blank source row, values keyed by canonical column key."""
+@dataclass(slots=True)
+class RawLead:
+    """One non-blank source row, values keyed by canonical column key (a plain dataclass: one is built per
+    row of a campaign)."""
 
     row: int
     values: dict[str, JsonValue]
-    problems: list[LeadProblem] = Field(default_factory=list)
+    problems: list[LeadProblem] = field(default_factory=list)
     """Problems the reader found already (e.g. more cells than header columns)."""
 
 
@@ -107,12 +122,52 @@ def canonical_key(name: str) -> str:
     return _ALIASES.get(key, key)
 
 
+@dataclass(frozen=True)
+class LeadSource:
+    """A lead source read lazily: header facts up front, rows on demand (each call of `rows()` starts over).
+
+    A campaign of 50,000 leads never holds 50,000 `RawLead`s: the engine validates the rows chunk by chunk as
+    they are generated. The input itself (the inline list or the file's bytes) is what is kept.
+    """
+
+    source: str
+    """Human description, e.g. `leads.csv (CSV, ';'-separated)`."""
+    sha256: str
+    """Checksum of the file bytes, or of the canonical JSON of an inline list."""
+    columns: list[Column]
+    column_problems: list[ColumnProblem]
+    rows: Callable[[], Iterator[RawLead]]
+
+    def materialise(self) -> RawLeads:
+        """Every row at once (tests, small sources)."""
+        return RawLeads(
+            source=self.source,
+            sha256=self.sha256,
+            columns=self.columns,
+            rows=list(self.rows()),
+            column_problems=self.column_problems,
+        )
+
+
 def load_inline(leads: Sequence[Mapping[str, JsonValue]]) -> RawLeads:
     """Read an inline list of lead objects (row = position + 1)."""
-    payload = json.dumps(list(leads), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    digest = hashlib.sha256(payload.encode()).hexdigest()
+    return open_inline(leads).materialise()
+
+
+def open_inline(leads: Sequence[Mapping[str, JsonValue]]) -> LeadSource:
+    """An inline list of lead objects as a lazy source (row = position + 1)."""
     noun = "lead" if len(leads) == 1 else "leads"
-    return _from_objects(leads, source=f"{len(leads)} inline {noun}", sha256=digest)
+    return _from_objects(leads, source=f"{len(leads)} inline {noun}", sha256=_inline_sha256(leads))
+
+
+def _inline_sha256(leads: Sequence[Mapping[str, JsonValue]]) -> str:
+    # The digest of the list's canonical JSON, hashed lead by lead so the whole text is never built.
+    digest = hashlib.sha256(b"[")
+    for index, lead in enumerate(leads):
+        text = json.dumps(lead, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        digest.update((b"," if index else b"") + text.encode())
+    digest.update(b"]")
+    return digest.hexdigest()
 
 
 def load_file(path: Path) -> RawLeads:
@@ -127,6 +182,15 @@ def load_file(path: Path) -> RawLeads:
 
 def parse_file(path: Path, data: bytes) -> RawLeads:
     """Parse the bytes of the lead file at `path` (its name and suffix pick the format)."""
+    return open_file(path, data).materialise()
+
+
+def open_file(path: Path, data: bytes) -> LeadSource:
+    """The lead file at `path` (already read into `data`) as a lazy source.
+
+    Raises:
+        LeadSourceError: not UTF-8, not valid JSON, or no header row.
+    """
     digest = hashlib.sha256(data).hexdigest()
     try:
         text = data.decode("utf-8-sig")
@@ -146,7 +210,7 @@ def _looks_like_json(path: Path, text: str) -> bool:
     return text.lstrip().startswith(("[", "{"))
 
 
-def _from_json(text: str, *, source: str, sha256: str) -> RawLeads:
+def _from_json(text: str, *, source: str, sha256: str) -> LeadSource:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -158,25 +222,36 @@ def _from_json(text: str, *, source: str, sha256: str) -> RawLeads:
     return _from_objects(document, source=source, sha256=sha256)
 
 
-def _from_objects(items: Sequence[object], *, source: str, sha256: str) -> RawLeads:
+def _from_objects(items: Sequence[object], *, source: str, sha256: str) -> LeadSource:
+    # One pass over the keys finds the columns (in first-seen order); rows are built only when asked for.
     columns = _ColumnIndex()
-    rows: list[RawLead] = []
-    for index, item in enumerate(items):
-        row = index + 1
-        if not isinstance(item, Mapping):
-            problem = LeadProblem(row=row, field="(row)", reason="not an object with lead fields")
-            rows.append(RawLead(row=row, values={}, problems=[problem]))
-            continue
-        values: dict[str, JsonValue] = {}
-        for name, value in item.items():
-            key = columns.add(str(name))
-            if key is not None and key not in values:
-                values[key] = value
-        rows.append(RawLead(row=row, values=values))
-    return RawLeads(source=source, sha256=sha256, columns=columns.columns, rows=rows, column_problems=columns.problems)
+    for item in items:
+        if isinstance(item, Mapping):
+            for name in item:
+                columns.add(str(name))
+
+    def rows() -> Iterator[RawLead]:
+        for index, item in enumerate(items):
+            yield _object_row(index + 1, item, columns)
+
+    return LeadSource(
+        source=source, sha256=sha256, columns=columns.columns, column_problems=columns.problems, rows=rows
+    )
 
 
-def _from_csv(text: str, *, name: str, sha256: str) -> RawLeads:
+def _object_row(row: int, item: object, columns: _ColumnIndex) -> RawLead:
+    if not isinstance(item, Mapping):
+        problem = LeadProblem(row=row, field="(row)", reason="not an object with lead fields")
+        return RawLead(row=row, values={}, problems=[problem])
+    values: dict[str, JsonValue] = {}
+    for name, value in item.items():
+        key = columns.add(str(name))
+        if key is not None and key not in values:
+            values[key] = value
+    return RawLead(row=row, values=values, problems=[])
+
+
+def _from_csv(text: str, *, name: str, sha256: str) -> LeadSource:
     delimiter = _sniff_delimiter(text)
     records = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
     header = next(((number, cells) for number, cells in records if not _is_blank(cells)), None)
@@ -184,14 +259,21 @@ def _from_csv(text: str, *, name: str, sha256: str) -> RawLeads:
         raise LeadSourceError(f"{name} is empty: it needs a header row and at least one lead.")
     columns = _ColumnIndex()
     keys = [columns.add(cell) if cell.strip() else None for cell in header[1]]
-    rows = [_csv_row(number, cells, keys) for number, cells in records if not _is_blank(cells)]
+    header_line = header[0]
+
+    def rows() -> Iterator[RawLead]:
+        reader = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
+        for number, cells in reader:
+            if number > header_line and not _is_blank(cells):
+                yield _csv_row(number, cells, keys)
+
     label = {",": "','", ";": "';'", "\t": "tab"}[delimiter]
-    return RawLeads(
+    return LeadSource(
         source=f"{name} (CSV, {label}-separated)",
         sha256=sha256,
         columns=columns.columns,
-        rows=rows,
         column_problems=columns.problems,
+        rows=rows,
     )
 
 

@@ -23,8 +23,9 @@ lease and is refused (`LeaseLostError`) once another run took the campaign over.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,6 +49,10 @@ _CAMPAIGN_COLUMNS = (
     "id, name, agent_id, from_number, max_retry_days, default_region, source, source_sha256, leads_count, "
     "invalid_count, status, created_at, updated_at, run_token, run_heartbeat, seq, lease_generation, "
     "lease_expires_at, lease_host, lease_pid, lease_started"
+)
+_OTHER_LEADS = (
+    "Campaign {campaign_id!r} recorded other valid leads than the list validates to now (did the property "
+    "schema or ignore_unknown_columns change?). Use a new campaign id."
 )
 _LEAD_COLUMNS = "row, external_id, e164, contact_id, state, loop_id, last_error, updated_at, sent_at, settle_at"
 
@@ -105,8 +110,9 @@ class CampaignRecord(NewCampaign):
         return self.status
 
 
-class LeadRecord(BaseModel):
-    """One lead of a campaign as recorded in the ledger."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadRecord:
+    """One lead of a campaign as recorded in the ledger (a plain dataclass: a run reads one per lead)."""
 
     row: int
     external_id: str
@@ -122,7 +128,8 @@ class LeadRecord(BaseModel):
     """For an `unknown` lead: from when telli's view of it can be trusted (see `settle.py`)."""
 
 
-class LeadUpdate(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadUpdate:
     """A change to one lead: `contact_id`, `loop_id`, `sent_at` and `settle_at` are kept when None;
     `last_error` is always replaced."""
 
@@ -166,8 +173,9 @@ class Ledger:
 
     # -- campaigns -------------------------------------------------------------------------------------
 
-    def create_campaign(self, record: NewCampaign, leads: Sequence[Lead]) -> CampaignRecord:
-        """Record a new campaign and its leads (state `pending`) in one transaction.
+    def create_campaign(self, record: NewCampaign, leads: Sequence[Lead] = ()) -> CampaignRecord:
+        """Record a new campaign and its leads (state `pending`) in one transaction. A streamed run records
+        no lead here: `record_leads` adds them chunk by chunk.
 
         Raises:
             CampaignConflictError: a campaign with this id already exists for the tenant.
@@ -304,16 +312,104 @@ class Ledger:
 
     # -- leads -----------------------------------------------------------------------------------------
 
-    def leads(self, campaign_id: str, states: Iterable[LeadState] | None = None) -> list[LeadRecord]:
-        """The campaign's leads in row order, optionally only those in `states`."""
-        query = f"SELECT {_LEAD_COLUMNS} FROM leads WHERE tenant = ? AND campaign_id = ?"
-        params: list[object] = [self.tenant, campaign_id]
+    def leads(
+        self,
+        campaign_id: str,
+        states: Iterable[LeadState] | None = None,
+        *,
+        after_row: int = 0,
+        limit: int | None = None,
+    ) -> list[LeadRecord]:
+        """The campaign's leads in row order, optionally only those in `states`; `after_row` and `limit`
+        read one page (keyset on the row, so a page costs the same however far into the campaign it is)."""
+        query = f"SELECT {_LEAD_COLUMNS} FROM leads WHERE tenant = ? AND campaign_id = ? AND row > ?"
+        params: list[object] = [self.tenant, campaign_id, after_row]
         if states is not None:
             wanted = [state.value for state in states]
             query += f" AND state IN ({', '.join('?' for _ in wanted)})"
             params.extend(wanted)
-        rows = self._db.execute(query + " ORDER BY row", params).fetchall()
-        return [_lead(row) for row in rows]
+        query += " ORDER BY row"
+        if limit is not None:
+            query += " LIMIT ?"
+            params.append(limit)
+        return [_lead(row) for row in self._db.execute(query, params).fetchall()]
+
+    def record_leads(self, campaign_id: str, leads: Sequence[Lead], *, lease: Lease) -> list[LeadRecord]:
+        """Add one chunk of validated leads (consecutive rows) as `pending`, keeping the ones a run recorded
+        before, and return the chunk's records as they stand now (one fenced transaction).
+
+        Raises:
+            CampaignConflictError: the ledger recorded other leads for these rows (the property schema or
+                `ignore_unknown_columns` changed since the campaign started); nothing was written.
+            LeaseLostError: `lease` was taken over; nothing was written.
+        """
+        if not leads:
+            return []
+        now = _iso(self.clock())
+        low, high = leads[0].row, leads[-1].row
+        with self._transaction():
+            self._check_fence(lease)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO leads (tenant, campaign_id, row, external_id, e164, state, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (self.tenant, campaign_id, lead.row, lead.external_id, lead.phone_number, "pending", now)
+                    for lead in leads
+                ],
+            )
+            rows = self._db.execute(
+                f"SELECT {_LEAD_COLUMNS} FROM leads WHERE tenant = ? AND campaign_id = ? AND row BETWEEN ? AND ? "
+                "ORDER BY row",
+                (self.tenant, campaign_id, low, high),
+            ).fetchall()
+            records = [_lead(row) for row in rows]
+            expected = [(lead.row, lead.external_id) for lead in leads]
+            if [(record.row, record.external_id) for record in records] != expected:
+                raise CampaignConflictError(_OTHER_LEADS.format(campaign_id=campaign_id))
+            # Kept current while the run records, so a run that ends early is listed with what it recorded.
+            self._db.execute(
+                "UPDATE campaigns SET leads_count = MAX(leads_count, ?) WHERE tenant = ? AND id = ?",
+                (self._count(campaign_id, ""), self.tenant, campaign_id),
+            )
+        return records
+
+    def finish_recording(self, campaign_id: str, *, leads_count: int, invalid_count: int, lease: Lease) -> None:
+        """After the last chunk: store the campaign's counts, and check no lead is recorded that the source
+        no longer validates to.
+
+        Raises:
+            CampaignConflictError: more leads are recorded than the source holds now.
+            LeaseLostError: `lease` was taken over; nothing was written.
+        """
+        with self._transaction():
+            self._check_fence(lease)
+            recorded = self._count(campaign_id, "")
+            if recorded != leads_count:
+                raise CampaignConflictError(_OTHER_LEADS.format(campaign_id=campaign_id))
+            self._db.execute(
+                "UPDATE campaigns SET leads_count = ?, invalid_count = ? WHERE tenant = ? AND id = ?",
+                (leads_count, invalid_count, self.tenant, campaign_id),
+            )
+
+    def count_with_contact(self, campaign_id: str) -> int:
+        """Leads whose telli contact id the ledger knows."""
+        return self._count(campaign_id, " AND contact_id IS NOT NULL")
+
+    def _count(self, campaign_id: str, condition: str) -> int:
+        row = self._db.execute(
+            f"SELECT COUNT(*) FROM leads WHERE tenant = ? AND campaign_id = ?{condition}", (self.tenant, campaign_id)
+        ).fetchone()
+        return int(row[0])
+
+    def reason_counts(self, campaign_id: str, states: Iterable[LeadState]) -> list[tuple[LeadState, str | None, int]]:
+        """(state, last_error, leads) among the leads in `states`, most frequent first."""
+        wanted = [state.value for state in states]
+        rows = self._db.execute(
+            "SELECT state, last_error, COUNT(*) AS n FROM leads WHERE tenant = ? AND campaign_id = ? "
+            f"AND state IN ({', '.join('?' for _ in wanted)}) GROUP BY state, last_error ORDER BY n DESC, state",
+            (self.tenant, campaign_id, *wanted),
+        ).fetchall()
+        return [(LeadState(state), error, int(count)) for state, error, count in rows]
 
     def update_leads(self, campaign_id: str, updates: Iterable[LeadUpdate], *, lease: Lease | None = None) -> None:
         """Apply `updates` and commit (one transaction per call: call it once per chunk).
@@ -370,33 +466,35 @@ class Ledger:
         Raises:
             LeaseLostError: `lease` was taken over; nothing was written.
         """
-        marks = ", ".join("?" for _ in rows)
         with self._transaction():
             self._check_fence(lease)
+            # `+state` keeps SQLite on the primary key (≤50 look-ups by row) instead of the state index,
+            # which would walk every ready lead of the campaign for each chunk.
             ready = {
                 int(row[0])
                 for row in self._db.execute(
-                    f"SELECT row FROM leads WHERE tenant = ? AND campaign_id = ? AND state = ? AND row IN ({marks})",
+                    "SELECT row FROM leads WHERE tenant = ? AND campaign_id = ? AND +state = ? "
+                    f"AND row IN ({_marks(rows)})",
                     (self.tenant, campaign_id, LeadState.CONTACT_READY.value, *rows),
                 )
             }
-            self._db.executemany(
-                "UPDATE leads SET state = ?, last_error = ?, updated_at = ?, sent_at = ?, settle_at = ? "
-                "WHERE tenant = ? AND campaign_id = ? AND row = ?",
-                [
+            if ready:
+                # One statement for the chunk (not one per lead): every lead it marks gets the same values.
+                sent = _iso(sent_at)
+                self._db.execute(
+                    "UPDATE leads SET state = ?, last_error = ?, updated_at = ?, sent_at = ?, settle_at = ? "
+                    f"WHERE tenant = ? AND campaign_id = ? AND row IN ({_marks(ready)})",
                     (
                         LeadState.UNKNOWN.value,
                         note,
-                        _iso(sent_at),
-                        _iso(sent_at),
+                        sent,
+                        sent,
                         _iso(settle_at),
                         self.tenant,
                         campaign_id,
-                        row,
-                    )
-                    for row in sorted(ready)
-                ],
-            )
+                        *sorted(ready),
+                    ),
+                )
         return ready
 
     def state_counts(self, campaign_id: str) -> LeadStateCounts:
@@ -416,6 +514,11 @@ class Ledger:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+def _marks(values: Collection[object]) -> str:
+    """The placeholders of an `IN (...)` list of `values`."""
+    return ", ".join("?" for _ in values)
 
 
 def _iso(moment: datetime) -> str:
@@ -442,5 +545,26 @@ def _campaign(row: sqlite3.Row | tuple[object, ...]) -> CampaignRecord:
 
 
 def _lead(row: sqlite3.Row | tuple[object, ...]) -> LeadRecord:
-    names = [name.strip() for name in _LEAD_COLUMNS.split(",")]
-    return LeadRecord.model_validate(dict(zip(names, row, strict=True)))
+    row_, external_id, e164, contact_id, state, loop_id, last_error, updated_at, sent_at, settle_at = row
+    return LeadRecord(
+        row=int(str(row_)),
+        external_id=str(external_id),
+        e164=str(e164),
+        contact_id=_text_or_none(contact_id),
+        state=LeadState(str(state)),
+        loop_id=_text_or_none(loop_id),
+        last_error=_text_or_none(last_error),
+        updated_at=_moment(updated_at),
+        sent_at=None if sent_at is None else _moment(sent_at),
+        settle_at=None if settle_at is None else _moment(settle_at),
+    )
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _moment(value: object) -> datetime:
+    # Stored by `_iso` (UTC, fixed width); a naive value from an older writer is read as UTC.
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

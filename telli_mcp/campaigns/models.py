@@ -12,6 +12,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
+from telli_mcp.campaigns.ids import CAMPAIGN_ID_PATTERN
 from telli_mcp.client.types import AgentId
 
 __all__ = [
@@ -28,7 +29,6 @@ __all__ = [
     "ValidationReport",
 ]
 
-CAMPAIGN_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 DIALER_NOTE = (
     "telli's auto-dialer places each call at the earliest opportunity inside the account's dialer window, "
@@ -75,7 +75,7 @@ class CampaignState(StrEnum):
 class CampaignRequest(BaseModel):
     """What a caller asks for: the leads (inline or a file), the agent and the dialer options."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use (server startup)
 
     agent_id: AgentId
     """The telli agent that makes the calls (a UUID)."""
@@ -115,7 +115,7 @@ class CampaignRequest(BaseModel):
 class Lead(BaseModel):
     """A validated, normalised lead: everything needed to create the telli contact."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     row: int
     """The row a human sees: CSV line (header = 1) or 1-based position in a JSON/inline list."""
@@ -151,8 +151,6 @@ class ColumnProblem(BaseModel):
 
 class ValidationReport(BaseModel):
     """What validation found, before anything is sent to telli."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
 
     source: str
     """Where the leads came from, e.g. `leads.csv (CSV, ';'-separated)` or `12 inline leads`."""

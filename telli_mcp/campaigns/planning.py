@@ -9,40 +9,145 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+
+import anyio
 
 from telli_mcp.campaigns.errors import CampaignConflictError, CampaignStoppedError
 from telli_mcp.campaigns.lead_files import read_lead_file
-from telli_mcp.campaigns.lead_zones import (
-    DEFAULT_ACCOUNT_TIMEZONE,
-    LeadZones,
-    plan_timezones,
-    resolve_zones,
-    source_of,
-    timezone_warning,
-)
-from telli_mcp.campaigns.leads import RawLeads, load_inline, parse_file
+from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE, ZoneTally, source_of, timezone_warning, zone_of
+from telli_mcp.campaigns.leads import LeadSource, RawLead, open_file, open_inline
 from telli_mcp.campaigns.ledger import CampaignRecord, Ledger
 from telli_mcp.campaigns.models import CampaignRequest, CampaignState, Lead
 from telli_mcp.campaigns.results import CampaignPlan, LeadPreview
 from telli_mcp.campaigns.schema import fetch_property_specs
-from telli_mcp.campaigns.validation import validate_leads
-from telli_mcp.campaigns.values import normalise_phone
+from telli_mcp.campaigns.validation import LeadValidator
+from telli_mcp.campaigns.values import PropertySpec, normalise_phone
 from telli_mcp.client import InputError, NotFoundError, TelliClient
 from telli_mcp.client.timezones import CalleeTimezone
 
-__all__ = ["SAMPLE_SIZE", "Prepared", "new_campaign_id", "prepare"]
+__all__ = ["SAMPLE_SIZE", "SLICE", "Opened", "Scan", "ZonedLead", "new_campaign_id", "open_campaign", "prepare"]
 
 SAMPLE_SIZE = 5
+SLICE = 100
+"""Rows validated between two checkpoints: the event loop answers telli's responses in between, so a
+campaign's requests keep flowing while the next chunk is validated (about 10 ms of work per slice)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZonedLead:
+    """A valid lead and the zone telli will dial it in."""
+
+    lead: Lead
+    zone: CalleeTimezone
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """A plan plus what a start needs that is too large for the plan: the validated leads and their zones."""
+class Opened:
+    """Everything known about a campaign before its rows are read: the source, the schema, the checks of
+    agent and caller id, and what the ledger holds for the campaign id."""
 
-    plan: CampaignPlan
-    leads: list[Lead]
-    zones: LeadZones
+    request: CampaignRequest
+    """The request with `campaign_id` filled in."""
+    source: LeadSource
+    specs: list[PropertySpec]
+    account_timezone: str
+    name: str
+    from_number: str | None
+    agent_name: str | None
+    checks: list[str]
+    """Why agent or caller id block the launch, in the order they were found."""
+    existing: CampaignRecord | None
+    already_scheduled: int
+
+    @property
+    def campaign_id(self) -> str:
+        return self.request.campaign_id or ""
+
+    def validator(self) -> LeadValidator:
+        return LeadValidator(
+            self.source.columns,
+            self.specs,
+            default_region=self.request.default_region,
+            ignore_unknown_columns=self.request.ignore_unknown_columns,
+        )
+
+    def blocking_before_rows(self) -> list[str]:
+        """What blocks the launch whatever the rows hold (columns, agent, caller id)."""
+        return self.validator().column_blocking(self.source.column_problems) + self.checks
+
+
+@dataclass
+class Scan:
+    """One pass over a campaign's rows: validates them and keeps the plan's counts and sample, never the leads."""
+
+    opened: Opened
+    validator: LeadValidator = field(init=False)
+    zones: ZoneTally = field(init=False)
+    sample: list[LeadPreview] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.validator = self.opened.validator()
+        self.zones = ZoneTally(self.opened.account_timezone)
+
+    def check(self, row: RawLead) -> ZonedLead | None:
+        lead = self.validator.check(row)
+        if lead is None:
+            return None
+        zone = zone_of(lead, self.opened.account_timezone)
+        self.zones.add(lead, zone)
+        if len(self.sample) < SAMPLE_SIZE:
+            self.sample.append(_preview(lead, zone))
+        return ZonedLead(lead, zone)
+
+    async def chunks(self, size: int) -> AsyncGenerator[list[ZonedLead], None]:
+        """The valid leads in chunks of `size`, validated `SLICE` rows at a time with a checkpoint between."""
+        chunk: list[ZonedLead] = []
+        for index, row in enumerate(self.opened.source.rows(), start=1):
+            if (zoned := self.check(row)) is not None:
+                chunk.append(zoned)
+            if index % SLICE == 0:
+                await anyio.lowlevel.checkpoint()
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    async def run(self) -> CampaignPlan:
+        """Validate every row (keeping no lead) and return the plan."""
+        async for _ in self.chunks(1000):
+            pass
+        return self.plan()
+
+    def plan(self) -> CampaignPlan:
+        """The plan over the rows validated so far."""
+        opened = self.opened
+        report = self.validator.report(opened.source.source, opened.source.column_problems)
+        blocking = list(report.blocking_reasons) + opened.checks
+        timezones = self.zones.plan()
+        warning = timezone_warning(timezones)
+        return CampaignPlan(
+            campaign_id=opened.campaign_id,
+            name=opened.name,
+            agent_id=opened.request.agent_id,
+            agent_name=opened.agent_name,
+            from_number=opened.from_number,
+            max_retry_days=opened.request.max_retry_days,
+            source=_source(opened.request, opened.source),
+            source_sha256=opened.source.sha256,
+            validation=report,
+            sample=list(self.sample),
+            timezones=timezones,
+            warnings=[warning] if warning else [],
+            resumes_existing=opened.existing is not None,
+            already_scheduled=opened.already_scheduled,
+            to_schedule=max(0, report.contacts_count - opened.already_scheduled),
+            launchable=not blocking,
+            blocking_reasons=blocking,
+            request=opened.request,
+        )
 
 
 def new_campaign_id(name: str, ledger: Ledger) -> str:
@@ -61,7 +166,7 @@ async def prepare(
     *,
     check_agent: bool = True,
     account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
-) -> Prepared:
+) -> CampaignPlan:
     """Validate `request` and describe what a start would do. `account_timezone` is the clock telli uses
     for contacts without a zone of their own.
 
@@ -71,65 +176,62 @@ async def prepare(
         CampaignStoppedError: the campaign id belongs to a stopped campaign.
         TelliError: the property schema (or agent, or phone numbers) could not be read.
     """
-    raw = await _load(request)
+    opened = await open_campaign(client, ledger, request, check_agent=check_agent, account_timezone=account_timezone)
+    return await Scan(opened).run()
+
+
+async def open_campaign(
+    client: TelliClient,
+    ledger: Ledger,
+    request: CampaignRequest,
+    *,
+    check_agent: bool = True,
+    account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
+) -> Opened:
+    """Open the source and run every check that needs no row: schema, agent, caller id, resume.
+
+    Raises: as `prepare`.
+    """
+    source = await _open_source(request)
     specs = await fetch_property_specs(client)
-    validated = validate_leads(
-        raw,
-        specs,
-        default_region=request.default_region,
-        ignore_unknown_columns=request.ignore_unknown_columns,
-    )
-    blocking = list(validated.report.blocking_reasons)
-    from_number = _caller_id(request, blocking)
-    agent_name = await _agent_name(client, request.agent_id, blocking) if check_agent else None
+    checks: list[str] = []
+    from_number = _caller_id(request, checks)
+    agent_name = await _agent_name(client, request.agent_id, checks) if check_agent else None
     if from_number is not None:
-        await _check_caller_id(client, from_number, blocking)
-    name = request.name or _default_name(request, raw)
+        await _check_caller_id(client, from_number, checks)
+    name = request.name or _default_name(request, source)
     campaign_id = request.campaign_id or new_campaign_id(name, ledger)
     existing = ledger.get_campaign(campaign_id)
     if existing is not None:
-        _check_resume(existing, request, raw.sha256, from_number)
-    already = ledger.state_counts(campaign_id).scheduled if existing else 0
-    zones = resolve_zones(validated.leads, account_timezone)
-    timezones = plan_timezones(validated.leads, zones, account_timezone)
-    warning = timezone_warning(timezones)
-    plan = CampaignPlan(
-        campaign_id=campaign_id,
-        name=existing.name if existing else name,
-        agent_id=request.agent_id,
-        agent_name=agent_name,
-        from_number=from_number,
-        max_retry_days=request.max_retry_days,
-        source=_source(request, raw),
-        source_sha256=raw.sha256,
-        validation=validated.report,
-        sample=[_preview(lead, zones[lead.row]) for lead in validated.leads[:SAMPLE_SIZE]],
-        timezones=timezones,
-        warnings=[warning] if warning else [],
-        resumes_existing=existing is not None,
-        already_scheduled=already,
-        to_schedule=max(0, validated.report.contacts_count - already),
-        launchable=not blocking,
-        blocking_reasons=blocking,
+        _check_resume(existing, request, source.sha256, from_number)
+    return Opened(
         request=request.model_copy(update={"campaign_id": campaign_id}),
+        source=source,
+        specs=list(specs),
+        account_timezone=account_timezone,
+        name=existing.name if existing else name,
+        from_number=from_number,
+        agent_name=agent_name,
+        checks=checks,
+        existing=existing,
+        already_scheduled=ledger.state_counts(campaign_id).scheduled if existing else 0,
     )
-    return Prepared(plan=plan, leads=validated.leads, zones=zones)
 
 
-async def _load(request: CampaignRequest) -> RawLeads:
+async def _open_source(request: CampaignRequest) -> LeadSource:
     if request.leads_file is not None:
         # The allow-list is the entry point's (MCP tool, CLI); here the file is still bounded and read off-loop.
         lead_file = await read_lead_file(request.leads_file)
-        return parse_file(request.leads_file, lead_file.data)
-    return load_inline(request.leads or [])
+        return open_file(request.leads_file, lead_file.data)
+    return open_inline(request.leads or [])
 
 
-def _source(request: CampaignRequest, raw: RawLeads) -> str:
-    return str(request.leads_file) if request.leads_file is not None else raw.source
+def _source(request: CampaignRequest, source: LeadSource) -> str:
+    return str(request.leads_file) if request.leads_file is not None else source.source
 
 
-def _default_name(request: CampaignRequest, raw: RawLeads) -> str:
-    return request.leads_file.name if request.leads_file is not None else raw.source
+def _default_name(request: CampaignRequest, source: LeadSource) -> str:
+    return request.leads_file.name if request.leads_file is not None else source.source
 
 
 def _caller_id(request: CampaignRequest, blocking: list[str]) -> str | None:

@@ -47,7 +47,10 @@ ProgressPhase = Literal["contacts", "lookup", "settle", "verify", "schedule", "r
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True)
+    """Base of the engine's results (its attribute docstrings are for readers, not schemas)."""
+
+    # Validators are built on first use: the MCP server imports these types at startup but uses them only in a run.
+    model_config = ConfigDict(defer_build=True)
 
 
 class CampaignProgress(_Result):

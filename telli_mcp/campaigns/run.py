@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -10,16 +11,17 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from telli_mcp.campaigns.lead_zones import LeadZones
 from telli_mcp.campaigns.lease import HEARTBEAT_INTERVAL, LEASE_TTL, Lease
 from telli_mcp.campaigns.ledger import LeadUpdate, Ledger
-from telli_mcp.campaigns.models import CampaignState, Lead
+from telli_mcp.campaigns.models import CampaignState
+from telli_mcp.campaigns.planning import Opened
 from telli_mcp.campaigns.results import CampaignProgress, ProgressCallback, ProgressPhase, RequestCounts
 from telli_mcp.client import TelliClient
 
 __all__ = ["DEFAULT_SETTLE_MARGIN", "RunContext", "RunOptions", "RunStats", "StopRequested", "canonical_id"]
 
 DEFAULT_SETTLE_MARGIN = timedelta(seconds=30)
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class RunOptions(BaseModel):
@@ -62,6 +64,8 @@ class StopRequested(Exception):
 
 def canonical_id(value: str) -> str:
     """telli ids are UUIDs; compare them in one spelling."""
+    if _CANONICAL.fullmatch(value):
+        return value  # already spelled so (telli's own answers): no parse for each of 50,000 leads
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -78,8 +82,9 @@ class RunContext:
     agent_id: str
     from_number: str | None
     max_retry_days: int | None
-    leads: dict[int, Lead]
-    zones: LeadZones
+    opened: Opened
+    """The campaign's source and checks: a lead's data is read from the source again when it is needed
+    after its chunk has passed (a retried create), so the run never holds every lead."""
     options: RunOptions
     on_progress: ProgressCallback | None
     stats: RunStats = field(default_factory=RunStats)
@@ -116,8 +121,12 @@ class RunContext:
             event = CampaignProgress(campaign_id=self.campaign_id, phase=phase, done=done, total=total, message=message)
             await self.on_progress(event)
 
-    def check_stop(self) -> None:
-        """Raise StopRequested when the campaign was stopped meanwhile (from this or another process)."""
+    def stopped(self) -> bool:
+        """True when the campaign was stopped meanwhile (from this or another process)."""
         campaign = self.ledger.get_campaign(self.campaign_id)
-        if campaign is not None and campaign.status is CampaignState.STOPPED:
+        return campaign is not None and campaign.status is CampaignState.STOPPED
+
+    def check_stop(self) -> None:
+        """Raise StopRequested when the campaign was stopped meanwhile."""
+        if self.stopped():
             raise StopRequested

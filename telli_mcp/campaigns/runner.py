@@ -1,4 +1,10 @@
-"""Start or resume a campaign: plan, record in the ledger, take the lease, create contacts, schedule calls.
+"""Start or resume a campaign: check, take the lease, then validate, record, create and schedule in chunks.
+
+The order of a run: what blocks a launch whatever the rows hold (columns, agent, caller id) is checked
+first; the first chunk is validated (a list without one valid lead records and sends nothing); the campaign
+is recorded and its lease taken; requests an earlier run left in flight are settled; then `stream.py` takes
+the leads through record, create and schedule chunk by chunk, and the rounds of `upsert.py` and
+`scheduling.py` retry what is left (reading a lead's data from the source again only for those leads).
 
 A campaign id is the unit of resumption. Starting an id the ledger knows resumes it: the same leads (same
 source checksum and options, else `CampaignConflictError`), only leads not yet scheduled are sent, and
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import anyio
@@ -26,9 +33,9 @@ from telli_mcp.campaigns.errors import (
 )
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.campaigns.lease import Lease
-from telli_mcp.campaigns.ledger import CampaignRecord, LeadRecord, LeadUpdate, Ledger, NewCampaign
-from telli_mcp.campaigns.models import CampaignRequest, CampaignState, Lead, LeadState, LeadStateCounts
-from telli_mcp.campaigns.planning import Prepared, prepare
+from telli_mcp.campaigns.ledger import CampaignRecord, LeadUpdate, Ledger, NewCampaign
+from telli_mcp.campaigns.models import CampaignRequest, CampaignState, LeadState, LeadStateCounts
+from telli_mcp.campaigns.planning import Opened, Scan, ZonedLead, open_campaign
 from telli_mcp.campaigns.results import (
     MAX_FAILURES_SHOWN,
     CampaignPlan,
@@ -39,7 +46,9 @@ from telli_mcp.campaigns.results import (
 )
 from telli_mcp.campaigns.run import RunContext, RunOptions, StopRequested
 from telli_mcp.campaigns.scheduling import schedule_all
+from telli_mcp.campaigns.settle import settle_unknown
 from telli_mcp.campaigns.stop import stop_campaign
+from telli_mcp.campaigns.stream import CHUNK, stream_leads
 from telli_mcp.campaigns.upsert import ensure_contacts
 from telli_mcp.client import TelliClient
 
@@ -60,8 +69,10 @@ async def start_campaign(
 ) -> CampaignRunResult:
     """Run (or resume) a campaign until every lead is scheduled, failed, or unverifiable for now.
 
-    `source` is the plan the human confirmed, or a request (which is planned first). An exception raised
-    by `on_progress` aborts the run; starting the same campaign id again resumes it.
+    `source` is the plan the human confirmed, or a request. The leads are validated as they are sent (see
+    `stream.py`); what blocks a launch whatever the rows hold (columns, agent, caller id) is checked before
+    anything is recorded or sent, and a list without one valid lead sends nothing. An exception raised by
+    `on_progress` aborts the run; starting the same campaign id again resumes it.
 
     Raises:
         CampaignNotLaunchableError: validation, agent or caller id block the launch.
@@ -74,48 +85,51 @@ async def start_campaign(
     """
     options = options or RunOptions()
     request = source.request if isinstance(source, CampaignPlan) else source
-    prepared = await prepare(client, ledger, request, account_timezone=account_timezone)
-    plan = prepared.plan
-    if isinstance(source, CampaignPlan) and source.source_sha256 != plan.source_sha256:
+    opened = await open_campaign(client, ledger, request, account_timezone=account_timezone)
+    if isinstance(source, CampaignPlan) and source.source_sha256 != opened.source.sha256:
         raise CampaignConflictError("The leads changed since the plan was confirmed; plan the campaign again.")
-    if not plan.launchable:
+    if opened.blocking_before_rows():
+        plan = await Scan(opened).run()
         raise CampaignNotLaunchableError(plan.validation, plan.blocking_reasons)
-    record, resumed = _open(ledger, plan, prepared.leads)
-    run = _context(client, ledger, record, prepared, _claim(ledger, record.id, options), options, on_progress)
-    before = ledger.state_counts(record.id)
-    reused = sum(1 for lead in ledger.leads(record.id) if lead.contact_id)
-    final = await _execute(run)
+    scan = Scan(opened)
+    chunks = scan.chunks(CHUNK)
+    try:
+        first = await anext(chunks, None)
+        if first is None:
+            plan = scan.plan()
+            raise CampaignNotLaunchableError(plan.validation, plan.blocking_reasons)
+        record, resumed = _open(ledger, opened)
+        run = _context(client, ledger, record, opened, _claim(ledger, record.id, options), options, on_progress)
+        before = ledger.state_counts(record.id)
+        reused = ledger.count_with_contact(record.id)
+        final = await _execute(run, scan, first, chunks)
+    finally:
+        await chunks.aclose()
     if final is CampaignState.STOPPED:
         await stop_campaign(client, ledger, record.id)
-    return _result(run, plan, record, before, reused, resumed)
+    return _result(run, scan.plan(), record, before, reused, resumed)
 
 
-def _open(ledger: Ledger, plan: CampaignPlan, leads: list[Lead]) -> tuple[CampaignRecord, bool]:
-    """The campaign's ledger record, created on first start; True when it already existed."""
-    existing = ledger.get_campaign(plan.campaign_id)
-    if existing is None:
-        return ledger.create_campaign(_new_record(plan, len(leads)), leads), False
-    recorded = {(lead.row, lead.external_id) for lead in ledger.leads(existing.id)}
-    if recorded != {(lead.row, lead.external_id) for lead in leads}:
-        raise CampaignConflictError(
-            f"Campaign {existing.id!r} recorded other valid leads than the list validates to now (did the "
-            "property schema or ignore_unknown_columns change?). Use a new campaign id."
-        )
-    return existing, True
+def _open(ledger: Ledger, opened: Opened) -> tuple[CampaignRecord, bool]:
+    """The campaign's ledger record, created on first start; True when it already existed. Its leads are
+    recorded chunk by chunk as the run validates them (`Ledger.record_leads`)."""
+    if opened.existing is not None:
+        return opened.existing, True
+    return ledger.create_campaign(_new_record(opened)), False
 
 
-def _new_record(plan: CampaignPlan, leads_count: int) -> NewCampaign:
+def _new_record(opened: Opened) -> NewCampaign:
+    request = opened.request
     return NewCampaign(
-        id=plan.campaign_id,
-        name=plan.name,
-        agent_id=plan.agent_id,
-        from_number=plan.from_number,
-        max_retry_days=plan.max_retry_days,
-        default_region=plan.request.default_region,
-        source=plan.source,
-        source_sha256=plan.source_sha256,
-        leads_count=leads_count,
-        invalid_count=plan.validation.invalid_leads_count,
+        id=opened.campaign_id,
+        name=opened.name,
+        agent_id=request.agent_id,
+        from_number=opened.from_number,
+        max_retry_days=request.max_retry_days,
+        default_region=request.default_region,
+        source=str(request.leads_file) if request.leads_file is not None else opened.source.source,
+        source_sha256=opened.source.sha256,
+        leads_count=0,
     )
 
 
@@ -123,7 +137,7 @@ def _context(
     client: TelliClient,
     ledger: Ledger,
     record: CampaignRecord,
-    prepared: Prepared,
+    opened: Opened,
     lease: Lease,
     options: RunOptions,
     on_progress: ProgressCallback | None,
@@ -135,8 +149,7 @@ def _context(
         agent_id=record.agent_id,
         from_number=record.from_number,
         max_retry_days=record.max_retry_days,
-        leads={lead.row: lead for lead in prepared.leads},
-        zones=prepared.zones,
+        opened=opened,
         options=options,
         on_progress=on_progress,
     )
@@ -165,14 +178,16 @@ def _busy_message(campaign_id: str, current: CampaignRecord | None, now: datetim
     )
 
 
-async def _execute(run: RunContext) -> CampaignState:
+async def _execute(
+    run: RunContext, scan: Scan, first: list[ZonedLead], rest: AsyncIterator[list[ZonedLead]]
+) -> CampaignState:
     """Do the work while a background task keeps the lease; release it however the run ends."""
     final = CampaignState.INTERRUPTED
     try:
         with single_errors():
             async with anyio.create_task_group() as group:
                 group.start_soon(_keep_lease, run)
-                final = await _work(run)
+                final = await _work(run, scan, first, rest)
                 group.cancel_scope.cancel()
     finally:
         # Fenced: a run that lost its lease leaves the campaign to its new holder.
@@ -187,11 +202,20 @@ async def _keep_lease(run: RunContext) -> None:
         run.renew()
 
 
-async def _work(run: RunContext) -> CampaignState:
+async def _work(
+    run: RunContext, scan: Scan, first: list[ZonedLead], rest: AsyncIterator[list[ZonedLead]]
+) -> CampaignState:
     try:
         _retry_failed(run)
-        await ensure_contacts(run)
-        await schedule_all(run)
+        # Requests an earlier run left in flight land (or not) before anything is sent again.
+        await settle_unknown(run)
+        await stream_leads(run, scan, first, rest)
+        report = scan.validator
+        run.ledger.finish_recording(
+            run.campaign_id, leads_count=report.valid, invalid_count=report.invalid_rows, lease=run.lease
+        )
+        await ensure_contacts(run, run.options.max_rounds - 1)
+        await schedule_all(run, run.options.max_rounds - 1)
     except StopRequested:
         return CampaignState.STOPPED
     counts = run.ledger.state_counts(run.campaign_id)
@@ -220,11 +244,11 @@ def _result(
     counts = run.ledger.state_counts(record.id)
     campaign = run.ledger.get_campaign(record.id)
     status = campaign.status if campaign is not None else CampaignState.INTERRUPTED
-    failed = run.ledger.leads(record.id, [LeadState.FAILED])
-    reasons = _reasons(run.ledger.leads(record.id, _OPEN_STATES))
+    failed = run.ledger.leads(record.id, [LeadState.FAILED], limit=MAX_FAILURES_SHOWN)
+    reasons = _reasons(run.ledger.reason_counts(record.id, _OPEN_STATES))
     failures = [
         LeadFailure(row=lead.row, external_id=lead.external_id, phone_number=lead.e164, reason=lead.last_error or "")
-        for lead in failed[:MAX_FAILURES_SHOWN]
+        for lead in failed
     ]
     return CampaignRunResult(
         campaign_id=record.id,
@@ -247,7 +271,7 @@ def _result(
         not_scheduled=_not_scheduled(counts),
         not_scheduled_reasons=reasons,
         failures=failures,
-        failures_truncated=max(0, len(failed) - MAX_FAILURES_SHOWN),
+        failures_truncated=max(0, counts.failed - MAX_FAILURES_SHOWN),
         requests=run.stats.requests,
         timezones=plan.timezones,
         warnings=plan.warnings,
@@ -259,14 +283,15 @@ def _not_scheduled(counts: LeadStateCounts) -> int:
     return counts.failed + counts.unknown + counts.pending + counts.contact_ready
 
 
-def _reasons(records: list[LeadRecord]) -> list[ReasonCount]:
-    tally = Counter(_reason(record) for record in records)
+def _reasons(groups: list[tuple[LeadState, str | None, int]]) -> list[ReasonCount]:
+    tally: Counter[str] = Counter()
+    for state, detail, leads in groups:
+        tally[_reason(state, detail)] += leads
     return [ReasonCount(reason=reason, leads=count) for reason, count in tally.most_common(MAX_REASONS_SHOWN)]
 
 
-def _reason(record: LeadRecord) -> str:
-    detail = record.last_error
-    match record.state:
+def _reason(state: LeadState, detail: str | None) -> str:
+    match state:
         case LeadState.FAILED:
             return detail or "telli rejected it"
         case LeadState.UNKNOWN:

@@ -32,7 +32,7 @@ from telli_mcp.campaigns.run import RunContext, canonical_id
 from telli_mcp.campaigns.settle import settle_unknown
 from telli_mcp.client import BatchItemResult, ScheduleCall
 
-__all__ = ["IN_FLIGHT", "SCHEDULE_CHUNK", "schedule_all"]
+__all__ = ["IN_FLIGHT", "SCHEDULE_CHUNK", "Sending", "schedule_all", "send_chunk"]
 
 IN_FLIGHT = "a schedule request was sent; telli's answer has not been recorded"
 SCHEDULE_CHUNK = 50
@@ -41,17 +41,18 @@ ANSWERED_SERVER_ERRORS = frozenset({500, 501, 503, 505})
 gave up waiting for telli, which may still apply the request, so they keep the settle wait."""
 
 
-async def schedule_all(run: RunContext) -> None:
-    """Settle and verify unknown leads, schedule ready ones, for up to `max_rounds` rounds.
+async def schedule_all(run: RunContext, rounds: int) -> None:
+    """Settle and verify unknown leads, schedule ready ones, for up to `rounds` rounds (after the streamed
+    pass, which was the first).
 
     Raises:
         StopRequested: the campaign was stopped meanwhile (leads in flight stay `unknown`).
         LeaseLostError: another run took the campaign over.
     """
-    for round_number in range(run.options.max_rounds + 1):
+    for round_number in range(rounds + 1):
         await settle_unknown(run)
         ready = run.ledger.leads(run.campaign_id, [LeadState.CONTACT_READY])
-        if not ready or round_number == run.options.max_rounds:
+        if not ready or round_number == rounds:
             return
         run.check_stop()
         sending = await _send_all(run, ready)
@@ -60,16 +61,16 @@ async def schedule_all(run: RunContext) -> None:
 
 
 @dataclass
-class _Sending:
-    """The chunks of one round and how far the workers got."""
+class Sending:
+    """Schedule chunks and how far the workers got (one round, or the streamed pass)."""
 
-    chunks: list[Sequence[LeadRecord]]
-    total: int
+    chunks: list[Sequence[LeadRecord]] = field(default_factory=list)
+    total: int = 0
+    """Leads handed to scheduling (grows during the streamed pass)."""
     next_index: int = 0
     handled: int = 0
     troubled: bool = False
     """A chunk came back unknown: start no new chunk this round."""
-    by_contact: dict[str, LeadRecord] = field(default_factory=dict)
 
     def take(self) -> Sequence[LeadRecord] | None:
         if self.troubled or self.next_index >= len(self.chunks):
@@ -78,14 +79,13 @@ class _Sending:
         return self.chunks[self.next_index - 1]
 
 
-async def _send_all(run: RunContext, ready: Sequence[LeadRecord]) -> _Sending:
+async def _send_all(run: RunContext, ready: Sequence[LeadRecord]) -> Sending:
     chunks = [ready[start : start + SCHEDULE_CHUNK] for start in range(0, len(ready), SCHEDULE_CHUNK)]
-    sending = _Sending(chunks=chunks, total=len(ready))
-    sending.by_contact = {canonical_id(record.contact_id or ""): record for record in ready}
+    sending = Sending(chunks=chunks, total=len(ready))
 
     async def worker() -> None:
         while (chunk := sending.take()) is not None:
-            await _send_chunk(run, chunk, sending)
+            await send_chunk(run, chunk, sending)
 
     with single_errors():
         async with anyio.create_task_group() as group:
@@ -94,7 +94,8 @@ async def _send_all(run: RunContext, ready: Sequence[LeadRecord]) -> _Sending:
     return sending
 
 
-async def _send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: _Sending) -> None:
+async def send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: Sending) -> None:
+    """Write ahead, send one schedule request (≤50 leads), record its answer, report progress."""
     run.check_stop()
     run.renew()
     sent_at = run.now()
@@ -115,18 +116,22 @@ async def _send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: _Se
     )
 
 
-async def _send(run: RunContext, chunk: Sequence[LeadRecord], sending: _Sending) -> None:
+async def _send(run: RunContext, chunk: Sequence[LeadRecord], sending: Sending) -> None:
     """One schedule request; its answer replaces the write-ahead."""
+    by_contact = {canonical_id(record.contact_id or ""): record for record in chunk}
     report = await run.client.calls.schedule_batch([_item(run, record) for record in chunk])
     run.stats.requests.schedule_batches += report.requests_sent
     answered_at = run.now()
-    run.record([_result(sending.by_contact, item, answered_at) for item in report.items if _known(sending, item)])
+    answered = ((by_contact.get(canonical_id(item.ref)), item) for item in report.items)
+    run.record([_result(record, item, answered_at) for record, item in answered if record is not None])
     if report.unknown:
         sending.troubled = True
 
 
 def _item(run: RunContext, record: LeadRecord) -> ScheduleCall:
-    return ScheduleCall(
+    # Built without validation: the agent and caller id were checked with the plan, the contact id is the
+    # one telli gave the contact; checking them again for each of 50,000 leads costs more than the request.
+    return ScheduleCall.model_construct(
         contact_id=record.contact_id or "",
         agent_id=run.agent_id,
         max_retry_days=run.max_retry_days,
@@ -134,12 +139,7 @@ def _item(run: RunContext, record: LeadRecord) -> ScheduleCall:
     )
 
 
-def _known(sending: _Sending, item: BatchItemResult) -> bool:
-    return canonical_id(item.ref) in sending.by_contact
-
-
-def _result(by_contact: dict[str, LeadRecord], item: BatchItemResult, answered_at: datetime) -> LeadUpdate:
-    record = by_contact[canonical_id(item.ref)]
+def _result(record: LeadRecord, item: BatchItemResult, answered_at: datetime) -> LeadUpdate:
     match item.status:
         case "success":
             return LeadUpdate(row=record.row, state=LeadState.SCHEDULED, loop_id=item.loop_id)

@@ -1,20 +1,29 @@
 """Live status of a campaign: ledger counts, telli's dialer status, call outcomes and notable leads.
 
-Costs: one get-contacts-batch request per 1000 contacts, plus one list-calls request per inspected contact
-(reached contacts first, then closed ones), at most `max_inspected` of them, 8 at a time. When more exist the
-result says so (`calls_inspection_capped`): callback and appointment counts are then a lower bound.
+A campaign of 50,000 leads is not read from telli at once. Its status comes in windows of `WINDOW` leads
+(row order): a page reads the window's rows from the ledger (keyset on the row, so any window costs the
+same), telli's view of the window's live contacts with get-contacts-batch (chunks of 1000, concurrently),
+and the calls of its reached contacts, then closed ones (at most `max_inspected`, 8 at a time; when more
+exist the result says so with `calls_inspection_capped`: callback and appointment counts are then a lower
+bound). What telli said is kept for a few seconds (`contact_cache.py`), so the next page of the same window
+sends no request. A campaign of up to `WINDOW` leads is one window: its counts cover every lead. For a larger
+one, counts and notable leads cover the window and the note says which leads those are; the cursor moves
+on to the next window after the window's last notable lead. The ledger's own counts (scheduled, failed,
+...) in `campaign.counts` always cover the whole campaign (one SQL query).
 
-Notable leads are ordered appointment, callback, reached, failed, not reached (then by row) and paged with
-an offset cursor; the order is stable as long as the campaign's outcomes do not change between pages.
+Within a window notable leads are ordered appointment, callback, reached, failed, not reached (then by row)
+and paged with an offset; the order is stable as long as the outcomes do not change between pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from telli_mcp.campaigns.concurrency import map_limited
+from telli_mcp.campaigns.contact_cache import ContactCache
 from telli_mcp.campaigns.contact_state import dialer_status
 from telli_mcp.campaigns.errors import CampaignError, CampaignNotFoundError
 from telli_mcp.campaigns.ledger import LeadRecord, Ledger
@@ -31,22 +40,37 @@ from telli_mcp.campaigns.results import (
 from telli_mcp.campaigns.run import canonical_id
 from telli_mcp.client import ContactStatus, ContactV1, TelliClient
 
-__all__ = ["DEFAULT_MAX_INSPECTED", "campaign_status"]
+__all__ = ["DEFAULT_MAX_INSPECTED", "WINDOW", "campaign_status"]
 
 DEFAULT_MAX_INSPECTED = 200
 MAX_PAGE_SIZE = 100
 CALLS_PER_CONTACT = 100
+WINDOW = 1000
+"""Leads one status window covers: one get-contacts-batch request (its documented limit)."""
+READ_CHUNK = 1000
 _LIVE_STATES = (LeadState.SCHEDULED, LeadState.UNKNOWN, LeadState.REMOVED)
 _ORDER: dict[NotableKind, int] = {"appointment": 0, "callback": 1, "reached": 2, "failed": 3, "not_reached": 4}
 
 
-class _Lead(BaseModel):
+@dataclass(slots=True)
+class _Lead:
     """One lead joined with telli's view of it."""
 
     record: LeadRecord
     contact: ContactV1 | None = None
     status: ContactStatus | None = None
     findings: CallFindings | None = None
+
+
+class _Cursor(BaseModel):
+    after_row: int = 0
+    """The window starts after this row (0: the first window)."""
+    offset: int = 0
+    """Notable leads of the window already shown."""
+
+    def text(self) -> str:
+        # The first window keeps the plain offset a caller may already hold.
+        return str(self.offset) if self.after_row == 0 else f"{self.after_row}:{self.offset}"
 
 
 async def campaign_status(
@@ -58,8 +82,9 @@ async def campaign_status(
     cursor: str | None = None,
     max_inspected: int = DEFAULT_MAX_INSPECTED,
     concurrency: int = 8,
+    cache: ContactCache | None = None,
 ) -> CampaignStatusReport:
-    """The campaign's live status with one page of notable leads.
+    """The campaign's live status with one page of notable leads (see the module docstring).
 
     Raises:
         CampaignNotFoundError: no such campaign in the ledger.
@@ -69,57 +94,102 @@ async def campaign_status(
     record = ledger.get_campaign(campaign_id)
     if record is None:
         raise CampaignNotFoundError(campaign_id)
-    offset = _offset(cursor)
-    leads = [_Lead(record=lead) for lead in ledger.leads(campaign_id)]
-    await _load_contacts(client, leads)
+    position = _parse(cursor)
+    rows = ledger.leads(campaign_id, after_row=position.after_row, limit=WINDOW + 1)
+    more = len(rows) > WINDOW
+    leads = [_Lead(record=lead) for lead in rows[:WINDOW]]
+    cache = cache if cache is not None else ContactCache()
+    await _load_contacts(client, ledger.tenant, leads, cache, concurrency)
     inspected = [lead for lead in leads if lead.status in (ContactStatus.REACHED, ContactStatus.CLOSED)]
     inspected.sort(key=lambda lead: (lead.status is not ContactStatus.REACHED, lead.record.row))
-    await _load_findings(client, inspected[:max_inspected], concurrency)
+    await _load_findings(client, ledger.tenant, inspected[:max_inspected], cache, concurrency)
     notable = sorted(
         (item for lead in leads if (item := _notable(lead)) is not None),
         key=lambda item: (_ORDER[item.kind], item.row),
     )
-    page_size = min(max(limit, 1), MAX_PAGE_SIZE)
-    end = offset + page_size
+    end = position.offset + min(max(limit, 1), MAX_PAGE_SIZE)
     contacts = _contact_counts(leads)
     capped = len(inspected) > max_inspected
+    summary = summarize(ledger, record)
     return CampaignStatusReport(
-        campaign=summarize(ledger, record),
+        campaign=summary,
         contacts=contacts,
         progress_percent=_progress(contacts),
         outcomes=_outcomes(leads, contacts),
         calls_inspected_contacts=min(len(inspected), max_inspected),
         calls_inspection_capped=capped,
-        notable=notable[offset:end],
+        notable=notable[position.offset : end],
         notable_total=len(notable),
-        next_cursor=str(end) if end < len(notable) else None,
-        note=_note(len(inspected), max_inspected) if capped else None,
+        next_cursor=_next(position, end, len(notable), leads, more),
+        note=_notes(leads, more or position.after_row > 0, summary.counts.total, len(inspected), max_inspected),
     )
 
 
-def _offset(cursor: str | None) -> int:
+def _parse(cursor: str | None) -> _Cursor:
     if cursor is None:
-        return 0
-    if not cursor.isdigit():
+        return _Cursor()
+    window, _, offset = cursor.rpartition(":")
+    if not offset.isdigit() or not (window == "" or window.isdigit()) or (window == "" and ":" in cursor):
         raise CampaignError(f"Invalid cursor {cursor!r}: pass the next_cursor of the previous page.")
-    return int(cursor)
+    return _Cursor(after_row=int(window or 0), offset=int(offset))
 
 
-async def _load_contacts(client: TelliClient, leads: Sequence[_Lead]) -> None:
+def _next(position: _Cursor, end: int, notable: int, leads: Sequence[_Lead], more: bool) -> str | None:
+    if end < notable:
+        return _Cursor(after_row=position.after_row, offset=end).text()
+    if more and leads:
+        return _Cursor(after_row=leads[-1].record.row, offset=0).text()
+    return None
+
+
+def _notes(leads: Sequence[_Lead], partial: bool, total: int, inspected: int, cap: int) -> str | None:
+    notes = []
+    if partial and leads:
+        notes.append(
+            f"Contact counts, outcomes and notable leads cover the {len(leads)} leads in rows "
+            f"{leads[0].record.row}-{leads[-1].record.row} of the campaign's {total}; next_cursor continues "
+            "with the following leads."
+        )
+    if inspected > cap:
+        notes.append(_note(inspected, cap))
+    return " ".join(notes) or None
+
+
+async def _load_contacts(
+    client: TelliClient, tenant: str, leads: Sequence[_Lead], cache: ContactCache, concurrency: int
+) -> None:
     live = [lead for lead in leads if lead.record.contact_id and lead.record.state in _LIVE_STATES]
-    if not live:
-        return
-    result = await client.contacts_v1.get_batch([lead.record.contact_id or "" for lead in live])
-    found = {canonical_id(contact.contact_id): contact for contact in result.found}
-    for lead in live:
-        lead.contact = found.get(canonical_id(lead.record.contact_id or ""))
+    ids = [canonical_id(lead.record.contact_id or "") for lead in live]
+    known = cache.fresh(tenant, ids)
+    to_read = [contact_id for contact_id in dict.fromkeys(ids) if contact_id not in known]
+    chunks = [to_read[start : start + READ_CHUNK] for start in range(0, len(to_read), READ_CHUNK)]
+
+    async def read(chunk: list[str]) -> None:
+        result = await client.contacts_v1.get_batch(chunk)
+        found = {canonical_id(contact.contact_id): contact for contact in result.found}
+        for contact_id in chunk:
+            known[contact_id] = cache.put(tenant, contact_id, found.get(contact_id))
+
+    await map_limited(chunks, read, concurrency)
+    for lead, contact_id in zip(live, ids, strict=True):
+        lead.contact = known[contact_id].contact
         lead.status = dialer_status(lead.contact) if lead.contact is not None else None
 
 
-async def _load_findings(client: TelliClient, leads: Sequence[_Lead], concurrency: int) -> None:
+async def _load_findings(
+    client: TelliClient, tenant: str, leads: Sequence[_Lead], cache: ContactCache, concurrency: int
+) -> None:
+    entries = cache.fresh(tenant, [canonical_id(lead.record.contact_id or "") for lead in leads])
+
     async def read(lead: _Lead) -> None:
+        entry = entries.get(canonical_id(lead.record.contact_id or ""))
+        if entry is not None and entry.findings is not None:
+            lead.findings = entry.findings
+            return
         page = await client.calls.list(contact_id=lead.record.contact_id, limit=CALLS_PER_CONTACT)
         lead.findings = analyse_calls(page.items)
+        if entry is not None:
+            entry.findings = lead.findings
 
     await map_limited(leads, read, concurrency)
 

@@ -17,35 +17,67 @@ not contain); if it is already in the auto-dialer, it counts as scheduled and is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 
 from telli_mcp.campaigns.concurrency import map_limited, single_errors
 from telli_mcp.campaigns.lead_zones import zone_to_send
 from telli_mcp.campaigns.ledger import LeadRecord, LeadUpdate
 from telli_mcp.campaigns.models import Lead, LeadState
+from telli_mcp.campaigns.planning import Scan, ZonedLead
 from telli_mcp.campaigns.run import RunContext
 from telli_mcp.client import BatchItemResult, BatchReport, ContactV1Create, NotFoundError, TelliError
 
-__all__ = ["ensure_contacts"]
+__all__ = ["Item", "create_or_find", "ensure_contacts", "to_contact"]
 
 LOOKUP_GROUP = 100
 _ALREADY_EXISTS = "already exists"
 
+Item = tuple[LeadRecord, ZonedLead]
+"""A pending lead: its ledger record and its data."""
+Progress = Callable[[int], Awaitable[None]]
+"""Told how many leads a create request just handled."""
 
-async def ensure_contacts(run: RunContext) -> None:
-    """Create or find the contact of every `pending` lead (up to `max_rounds` passes)."""
-    for _ in range(run.options.max_rounds):
-        todo = run.ledger.leads(run.campaign_id, [LeadState.PENDING])
+
+async def ensure_contacts(run: RunContext, rounds: int) -> None:
+    """Create or find the contact of every lead still `pending` after the streamed pass (up to `rounds`
+    more passes). Their data is read from the source again: only these leads are kept."""
+    for _ in range(rounds):
+        todo = {record.row: record for record in run.ledger.leads(run.campaign_id, [LeadState.PENDING])}
         if not todo:
             return
-        existing = await _create(run, todo)
-        await _look_up(run, existing)
+        items: list[Item] = []
+        async for chunk in Scan(run.opened).chunks(1000):
+            items.extend((todo[zoned.lead.row], zoned) for zoned in chunk if zoned.lead.row in todo)
+        await create_or_find(run, items, _counting(run, len(items)))
+
+
+def _counting(run: RunContext, total: int) -> Progress:
+    handled = 0
+
+    async def progress(count: int) -> None:
+        nonlocal handled
+        handled += count
+        await run.progress("contacts", handled, total, f"Contacts: {handled}/{total} sent again")
+
+    return progress
+
+
+async def create_or_find(run: RunContext, items: Sequence[Item], progress: Progress) -> list[LeadRecord]:
+    """Create the contacts of `items` (pending leads), look up those whose external id exists already, and
+    return the records that are now ready to schedule."""
+    ready: list[LeadRecord] = []
+    existing = await _create(run, items, ready, progress)
+    await _look_up(run, existing, ready)
+    return ready
 
 
 def to_contact(lead: Lead, timezone: str | None) -> ContactV1Create:
     """The add-contacts-batch item for a lead; `timezone` is the zone to create it with (None: telli's
     account default)."""
-    return ContactV1Create(
+    # Every value was validated and normalised with the lead (the same rules the model applies); checking
+    # each again (the phone number parsed twice) costs more than the request per lead. None is not sent.
+    return ContactV1Create.model_construct(
         external_contact_id=lead.external_id,
         first_name=lead.first_name,
         last_name=lead.last_name,
@@ -58,14 +90,14 @@ def to_contact(lead: Lead, timezone: str | None) -> ContactV1Create:
     )
 
 
-async def _create(run: RunContext, todo: Sequence[LeadRecord]) -> list[LeadRecord]:
+async def _create(
+    run: RunContext, items: Sequence[Item], ready: list[LeadRecord], progress: Progress
+) -> list[LeadRecord]:
     """Send the creates; return the leads whose external id already exists in telli."""
-    by_external_id = {record.external_id: record for record in todo}
+    by_external_id = {record.external_id: record for record, _ in items}
     existing: list[LeadRecord] = []
-    handled = 0
 
     async def on_chunk(done: int, chunks: int, report: BatchReport) -> None:
-        nonlocal handled
         updates = []
         for item in report.items:
             record = by_external_id[item.ref]
@@ -73,11 +105,14 @@ async def _create(run: RunContext, todo: Sequence[LeadRecord]) -> list[LeadRecor
                 existing.append(record)
             elif (update := _created(run, record, item)) is not None:
                 updates.append(update)
+                if update.state is LeadState.CONTACT_READY:
+                    ready.append(replace(record, state=update.state, contact_id=update.contact_id))
         run.record(updates)
-        handled += len(report.items)
-        await run.progress("contacts", handled, len(todo), f"Contacts: chunk {done}/{chunks} sent")
+        await progress(len(report.items))
 
-    contacts = [to_contact(run.leads[record.row], zone_to_send(run.zones.get(record.row))) for record in todo]
+    if not items:
+        return existing
+    contacts = [to_contact(zoned.lead, zone_to_send(zoned.zone)) for _, zoned in items]
     with single_errors():
         report = await run.client.contacts_v1.add_batch(
             contacts, concurrency=run.options.contact_concurrency, on_chunk=on_chunk, stop_on_error=False
@@ -103,11 +138,16 @@ def _created(run: RunContext, record: LeadRecord, item: BatchItemResult) -> Lead
     return None
 
 
-async def _look_up(run: RunContext, records: Sequence[LeadRecord]) -> None:
+async def _look_up(run: RunContext, records: Sequence[LeadRecord], ready: list[LeadRecord]) -> None:
     for start in range(0, len(records), LOOKUP_GROUP):
         group = records[start : start + LOOKUP_GROUP]
         updates = await map_limited(group, lambda record: _find(run, record), run.options.lookup_concurrency)
         run.record(updates)
+        ready.extend(
+            replace(record, state=update.state, contact_id=update.contact_id)
+            for record, update in zip(group, updates, strict=True)
+            if update.state is LeadState.CONTACT_READY
+        )
         done = start + len(group)
         await run.progress("lookup", done, len(records), f"Existing contacts: {done}/{len(records)} found")
 

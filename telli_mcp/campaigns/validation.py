@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pydantic import BaseModel, JsonValue
 
 from telli_mcp.bounded import first, more
-from telli_mcp.campaigns.leads import RawLead, RawLeads, normalise_key
+from telli_mcp.campaigns.leads import Column, LeadSource, RawLead, RawLeads, normalise_key
 from telli_mcp.campaigns.models import ColumnProblem, Lead, LeadProblem, PropertyValue, ValidationReport
 from telli_mcp.campaigns.values import (
     PropertySpec,
@@ -41,7 +41,7 @@ from telli_mcp.campaigns.values import (
 )
 from telli_mcp.text import plain_line, visible_line
 
-__all__ = ["MAX_REPORTED_PROBLEMS", "ValidationResult", "derive_external_id", "validate_leads"]
+__all__ = ["MAX_REPORTED_PROBLEMS", "LeadValidator", "ValidationResult", "derive_external_id", "validate_leads"]
 
 MAX_REPORTED_PROBLEMS = 50
 MAX_NAME_LENGTH = 50
@@ -68,40 +68,94 @@ def derive_external_id(e164: str) -> str:
 
 
 def validate_leads(
-    raw: RawLeads,
+    raw: RawLeads | LeadSource,
     schema: Sequence[PropertySpec],
     *,
     default_region: str | None = None,
     ignore_unknown_columns: bool = False,
 ) -> ValidationResult:
-    """Validate every row of `raw` against the account's property `schema`."""
-    properties, unknown = _map_columns(raw, schema)
-    leads: list[Lead] = []
-    problems: list[LeadProblem] = []
-    invalid_rows = duplicates = 0
-    seen = _Seen()
-    for row in raw.rows:
-        lead, row_problems = _validate_row(row, properties, default_region)
+    """Validate every row of `raw` against the account's property `schema` (all valid leads at once)."""
+    validator = LeadValidator(
+        raw.columns, schema, default_region=default_region, ignore_unknown_columns=ignore_unknown_columns
+    )
+    rows = raw.rows if isinstance(raw, RawLeads) else raw.rows()
+    leads = [lead for row in rows if (lead := validator.check(row)) is not None]
+    return ValidationResult(report=validator.report(raw.source, raw.column_problems), leads=leads)
+
+
+class LeadValidator:
+    """Validates rows one at a time and keeps only what the report needs, so a campaign can be validated
+    chunk by chunk: counts, the first `MAX_REPORTED_PROBLEMS` problems, and the numbers and external ids
+    seen so far (for duplicates)."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        schema: Sequence[PropertySpec],
+        *,
+        default_region: str | None = None,
+        ignore_unknown_columns: bool = False,
+    ) -> None:
+        self.columns = list(columns)
+        self.default_region = default_region
+        self.ignore_unknown_columns = ignore_unknown_columns
+        self.properties, self.unknown = _map_columns(self.columns, schema)
+        self.rows_read = self.valid = self.invalid_rows = self.duplicates = self.problems_count = 0
+        self.problems: list[LeadProblem] = []
+        self._seen = _Seen()
+
+    def check(self, row: RawLead) -> Lead | None:
+        """The row's lead when it is valid; otherwise None, and its problems are counted."""
+        self.rows_read += 1
+        lead, row_problems = _validate_row(row, self.properties, self.default_region)
         if lead is not None:
-            row_problems = seen.check(lead)
-            duplicates += bool(row_problems)
+            row_problems = self._seen.check(lead)
+            self.duplicates += bool(row_problems)
         if row_problems:
-            invalid_rows += 1
-            problems.extend(row_problems)
-        elif lead is not None:
-            leads.append(lead)
-    report = _report(raw, leads, problems, invalid_rows, duplicates, unknown, properties, ignore_unknown_columns)
-    return ValidationResult(report=report, leads=leads)
+            self.invalid_rows += 1
+            self.problems_count += len(row_problems)
+            self.problems.extend(row_problems[: MAX_REPORTED_PROBLEMS - len(self.problems)])
+            return None
+        self.valid += lead is not None
+        return lead
+
+    def column_blocking(self, column_problems: Sequence[ColumnProblem]) -> list[str]:
+        """What blocks the launch whatever the rows hold: missing, doubled or unknown columns."""
+        return _column_blocking(self.columns, column_problems, self.unknown, self.ignore_unknown_columns)
+
+    def report(self, source: str, column_problems: Sequence[ColumnProblem]) -> ValidationReport:
+        """The report over the rows checked so far."""
+        blocking = self.column_blocking(column_problems)
+        if not self.valid:
+            blocking.append("no valid leads")
+        originals = {column.key: column.original for column in self.columns}
+        return ValidationReport(
+            source=source,
+            rows_read=self.rows_read,
+            contacts_count=self.valid,
+            invalid_leads_count=self.invalid_rows,
+            duplicates_count=self.duplicates,
+            invalid=self.problems,
+            invalid_truncated=max(0, self.problems_count - MAX_REPORTED_PROBLEMS),
+            unknown_columns=first(self.unknown)[0],
+            unknown_columns_ignored=bool(self.unknown) and self.ignore_unknown_columns,
+            column_problems=first(_missing_columns(self.columns) + list(column_problems))[0],
+            property_columns={originals[key]: spec.key for key, spec in self.properties.items()},
+            launchable=not blocking,
+            blocking_reasons=blocking,
+        )
 
 
-def _map_columns(raw: RawLeads, schema: Sequence[PropertySpec]) -> tuple[dict[str, PropertySpec], list[str]]:
+def _map_columns(
+    columns: Sequence[Column], schema: Sequence[PropertySpec]
+) -> tuple[dict[str, PropertySpec], list[str]]:
     """Column key → property spec for property columns, and the unknown columns as written in the source."""
     by_key: dict[str, PropertySpec] = {}
     for spec in schema:
         by_key.setdefault(normalise_key(spec.key), spec)
     properties: dict[str, PropertySpec] = {}
     unknown: list[str] = []
-    for column in raw.columns:
+    for column in columns:
         if column.key in LEAD_FIELDS:
             continue
         found = by_key.get(column.key)
@@ -142,6 +196,8 @@ def _validate_row(
     values = _properties(row, properties, default_region, problems)
     if problems or phone is None or first_name is None or last_name is None:
         return None, problems
+    # Every value was normalised above; the model only checks types (no rule runs twice), and its compiled
+    # check costs less than pydantic's pure-Python `model_construct`.
     lead = Lead(
         row=row.row,
         phone_number=phone,
@@ -150,7 +206,10 @@ def _validate_row(
         external_id=external_id or derive_external_id(phone),
         external_id_derived=external_id is None,
         properties=values,
-        **optional,
+        email=optional["email"],
+        timezone=optional["timezone"],
+        salutation=optional["salutation"],
+        external_url=optional["external_url"],
     )
     return lead, []
 
@@ -174,6 +233,8 @@ def _properties(
 
 
 def _single_text(value: JsonValue) -> str:
+    if type(value) is str:
+        return value  # nearly every cell: no further checks
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("expects a single text value")
     return str(value)
@@ -208,19 +269,15 @@ class _Seen:
         return []
 
 
-def _report(
-    raw: RawLeads,
-    leads: list[Lead],
-    problems: list[LeadProblem],
-    invalid_rows: int,
-    duplicates: int,
+def _column_blocking(
+    columns: Sequence[Column],
+    column_problems: Sequence[ColumnProblem],
     unknown: list[str],
-    properties: dict[str, PropertySpec],
     ignore_unknown_columns: bool,
-) -> ValidationReport:
+) -> list[str]:
     # A header of 100,000 cells meaning "phone" is one line of input: the report lists a few and counts the rest.
-    column_problems, hidden_problems = first(_missing_columns(raw) + list(raw.column_problems))
-    blocking = [f"column {quote_cell(problem.column)} {problem.reason}" for problem in column_problems]
+    shown, hidden_problems = first(_missing_columns(columns) + list(column_problems))
+    blocking = [f"column {quote_cell(problem.column)} {problem.reason}" for problem in shown]
     if hidden_problems:
         blocking.append(f"{more(hidden_problems)} column problems like these")
     if unknown and not ignore_unknown_columns:
@@ -230,28 +287,11 @@ def _report(
             f"column(s) {quote_cell(unknown[0])}{others} match no contact field or property: fix the header, "
             "create the property in telli, or launch with ignore_unknown_columns to drop them"
         )
-    if not leads:
-        blocking.append("no valid leads")
-    originals = {column.key: column.original for column in raw.columns}
-    return ValidationReport(
-        source=raw.source,
-        rows_read=len(raw.rows),
-        contacts_count=len(leads),
-        invalid_leads_count=invalid_rows,
-        duplicates_count=duplicates,
-        invalid=problems[:MAX_REPORTED_PROBLEMS],
-        invalid_truncated=max(0, len(problems) - MAX_REPORTED_PROBLEMS),
-        unknown_columns=first(unknown)[0],
-        unknown_columns_ignored=bool(unknown) and ignore_unknown_columns,
-        column_problems=column_problems,
-        property_columns={originals[key]: spec.key for key, spec in properties.items()},
-        launchable=not blocking,
-        blocking_reasons=blocking,
-    )
+    return blocking
 
 
-def _missing_columns(raw: RawLeads) -> list[ColumnProblem]:
-    present = {column.key for column in raw.columns}
+def _missing_columns(columns: Sequence[Column]) -> list[ColumnProblem]:
+    present = {column.key for column in columns}
     return [
         ColumnProblem(column=name, reason=f"is missing: add a column named {_FIELD_HINTS[name]}")
         for name in REQUIRED_FIELDS

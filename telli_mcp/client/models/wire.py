@@ -56,22 +56,67 @@ def _marker(field: FieldInfo, kind: type[Any]) -> Any:
     return next((item for item in field.metadata if isinstance(item, kind)), None)
 
 
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A field that may reach telli: its attribute, its key in the body, and whether None is sent as null."""
+
+    name: str
+    key: str
+    sends_null: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the rules above make of one model class, read once from its fields' markers (a bulk request
+    serialises the same class thousands of times; reading every marker again per item cost more than the
+    rest of the serialisation)."""
+
+    fields: dict[str, FieldInfo]
+    """The class's fields the plan was read from (a rebuilt model gets a new dict, and a new plan)."""
+    sent: tuple[_Sent, ...]
+    clears: tuple[tuple[str, str | None], ...]
+    """(attribute, `Clears.field`) of each `Clears` field."""
+
+
+_PLANS: dict[type[BaseModel], _Plan] = {}
+
+
+def _plan(cls: type[BaseModel]) -> _Plan:
+    fields = cls.__pydantic_fields__
+    plan = _PLANS.get(cls)
+    if plan is None or plan.fields is not fields:
+        plan = _PLANS[cls] = _read_plan(fields)
+    return plan
+
+
+def _read_plan(fields: dict[str, FieldInfo]) -> _Plan:
+    sent: list[_Sent] = []
+    clears: list[tuple[str, str | None]] = []
+    for name, field in fields.items():
+        marker = _marker(field, Clears)
+        if marker is not None:
+            clears.append((name, marker.field))
+        elif not _marker(field, _LocalOnly):
+            sent.append(_Sent(name, _key(field, name), _marker(field, _SendsNull) is not None))
+    return _Plan(fields=fields, sent=tuple(sent), clears=tuple(clears))
+
+
+def _key(field: FieldInfo, name: str) -> str:
+    return field.serialization_alias or field.alias or name
+
+
 def wire_name(model: type[BaseModel], name: str) -> str:
     """The key of field `name` in a JSON body (its alias, e.g. camelCase on v2)."""
-    field = model.model_fields[name]
-    return field.serialization_alias or field.alias or name
+    return _key(model.model_fields[name], name)
 
 
 def cleared_fields(model: BaseModel) -> Iterator[str]:
     """The names of the fields `model` asks to send as null through its `Clears` fields."""
-    for name, field in type(model).model_fields.items():
-        marker = _marker(field, Clears)
-        if marker is None:
-            continue
+    for name, clears in _plan(type(model)).clears:
         value = getattr(model, name)
-        if marker.field is not None:
+        if clears is not None:
             if value:
-                yield marker.field
+                yield clears
         elif isinstance(value, Iterable):
             yield from sorted(str(item) for item in value)
 
@@ -84,26 +129,30 @@ def wire_body(model: BaseModel) -> dict[str, Any]:
 
 def _prune(model: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:
     cls = type(model)
+    plan = _plan(cls)
     body: dict[str, Any] = {}
-    for name, field in cls.model_fields.items():
-        key = wire_name(cls, name)
-        if key not in dumped or _marker(field, _LocalOnly) or _marker(field, Clears):
+    for field in plan.sent:
+        key = field.key
+        if key not in dumped:
             continue
-        value = getattr(model, name)
-        if value is None and not _marker(field, _SendsNull):
+        value = getattr(model, field.name)
+        if value is None and not field.sends_null:
             continue
         body[key] = _wire_value(value, dumped[key])
-    for name in cleared_fields(model):
-        body[wire_name(cls, name)] = None
+    if plan.clears:
+        for name in cleared_fields(model):
+            body[wire_name(cls, name)] = None
     # Extra fields (kept on models read from telli) are not part of the documented request schema.
     return body
 
 
 def _wire_value(value: Any, dumped: Any) -> Any:
-    if isinstance(value, BaseModel) and isinstance(dumped, dict):
-        return _prune(value, dumped)
-    if isinstance(value, list | tuple) and isinstance(dumped, list):
-        return [_wire_value(item, item_dumped) for item, item_dumped in zip(value, dumped, strict=True)]
+    if isinstance(dumped, dict):
+        return _prune(value, dumped) if isinstance(value, BaseModel) else dumped
+    if isinstance(dumped, list):
+        if isinstance(value, list | tuple):
+            return [_wire_value(item, item_dumped) for item, item_dumped in zip(value, dumped, strict=True)]
+        return dumped
     if isinstance(value, SecretStr):
         # The one place a secret is revealed: the request body itself. Reprs and dumps keep it masked.
         return value.get_secret_value()
