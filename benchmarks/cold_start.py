@@ -5,7 +5,9 @@
 Compares `telli-mcp --sandbox` (builds the simulator and demo data too) and `telli-mcp` without a key
 (the real-account path) with `minimal_server.py` (one tool, same SDK), runs interleaved so that other work
 on the machine hits every variant alike. Speaks raw JSON-RPC lines (initialize, initialized, tools/list)
-so the client's own import time is not in the measurement. Prints medians and the ratios to the baseline.
+so the client's own import time is not in the measurement. Prints medians and the ratios to the baseline, of
+the wall time and of the CPU time the server process used by its answer (read from `/proc`; on a shared
+machine other work stretches the wall time much more than the CPU time).
 
 Both sides load their code the same way (`--bytecode`), or the ratio would measure compilation, not startup:
 - `compiled` (default): `compileall` first writes bytecode for the project venv's site-packages, `telli_mcp` and
@@ -23,9 +25,20 @@ import sys
 import sysconfig
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness import INITIALIZE, INITIALIZED, TELLI_MCP, banner, clean_env, median, stdio_peer
+from harness import (
+    INITIALIZE,
+    INITIALIZED,
+    TELLI_MCP,
+    banner,
+    clean_env,
+    cpu_seconds,
+    load_average,
+    median,
+    stdio_peer,
+)
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parent / "telli_mcp"  # the editable install's source, which `telli-mcp` imports
@@ -57,25 +70,32 @@ def measured_env(bytecode: str, empty_cache: str) -> dict[str, str]:
     return env
 
 
-def time_to_tools_list(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Seconds from spawn to the tools/list answer, and how many tools it listed."""
+@dataclass(frozen=True)
+class Sample:
+    wall: float
+    """Seconds from spawn to the tools/list answer."""
+    cpu: float
+    """CPU seconds the server process used by then (user + system): what other work on the machine barely moves."""
+    tools: int
+
+
+def time_to_tools_list(command: list[str], env: dict[str, str]) -> Sample:
     started = time.perf_counter()
     with stdio_peer(command, env) as peer:
         # All three lines at once: a server reads them as soon as it listens, as a real client's would arrive.
         peer.send(INITIALIZE, INITIALIZED, {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
         answer = peer.answer(1, timeout=ANSWER_TIMEOUT)
-        return time.perf_counter() - started, len(answer["result"]["tools"])
+        wall = time.perf_counter() - started
+        return Sample(wall, cpu_seconds(peer.process.pid), len(answer["result"]["tools"]))
 
 
-def measure(runs: int, env: dict[str, str]) -> tuple[dict[str, list[float]], dict[str, int]]:
-    samples: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    tools: dict[str, int] = {}
+def measure(runs: int, env: dict[str, str]) -> dict[str, list[Sample]]:
+    samples: dict[str, list[Sample]] = {name: [] for name in VARIANTS}
     time_to_tools_list(VARIANTS[BASELINE], env)  # one unmeasured run warms the OS file cache for all of them
     for _ in range(runs):
         for name, command in VARIANTS.items():
-            seconds, tools[name] = time_to_tools_list(command, env)
-            samples[name].append(seconds)
-    return samples, tools
+            samples[name].append(time_to_tools_list(command, env))
+    return samples
 
 
 def main() -> int:
@@ -95,14 +115,18 @@ def main() -> int:
             print("bytecode: compiled beforehand (compileall) for both sides; PYTHONDONTWRITEBYTECODE unset")
         else:
             print("bytecode: none for either side (empty PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE=1)")
-        samples, tools = measure(args.runs, measured_env(args.bytecode, empty_cache))
-    base = median(samples[BASELINE])
+        samples = measure(args.runs, measured_env(args.bytecode, empty_cache))
+    base_wall = median([s.wall for s in samples[BASELINE]])
+    base_cpu = median([s.cpu for s in samples[BASELINE]])
     # The main script itself is always compiled from source; both entry scripts are a few lines long.
-    for name, values in samples.items():
+    for name, runs in samples.items():
+        wall, cpu = [s.wall for s in runs], [s.cpu for s in runs]
         print(
-            f"{name:28s} median {median(values) * 1000:7.1f} ms  (min {min(values) * 1000:.1f}, "
-            f"max {max(values) * 1000:.1f}; {tools[name]} tools)  ratio {median(values) / base:.2f}x"
+            f"{name:28s} wall median {median(wall) * 1000:7.1f} ms (min {min(wall) * 1000:.1f}, "
+            f"max {max(wall) * 1000:.1f}) ratio {median(wall) / base_wall:.2f}x | CPU median "
+            f"{median(cpu) * 1000:6.0f} ms ratio {median(cpu) / base_cpu:.2f}x | {runs[0].tools} tools"
         )
+    print(f"load average at end: {load_average()}")
     return 0
 
 

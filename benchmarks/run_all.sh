@@ -28,8 +28,10 @@ run() {
 {
     run "$PY" benchmarks/cold_start.py
     run "$PY" benchmarks/call_overhead.py
+    run "$PY" benchmarks/round_trips.py
     run "$PY" benchmarks/context_cost.py
     run "$PY" benchmarks/bulk_campaign.py
+    run "$PY" benchmarks/bulk_campaign.py --leads 50000
     run "$PY" benchmarks/exactly_once.py
     run "$PY" benchmarks/session_flood.py --flood 3000
     run "$PY" benchmarks/load.py

@@ -1,0 +1,85 @@
+"""Round trips: `get_contact` against a telli that takes `--latency` seconds to answer each request.
+
+    .venv/bin/python benchmarks/round_trips.py [--latency 0.02] [--calls 60]
+
+`get_contact` needs two telli reads (the v2 contact and its v1 dialer state); made one after the other they cost
+two round trips, made at once one. This measures, side by side and interleaved, against the HTTP simulator (a
+subprocess) with the latency injected into every API answer:
+- `get_contact` through the SDK `Client` over stdio (telli-mcp is a subprocess, in the default protocol era);
+- one round trip: a single direct `httpx2` request for the contact (the floor for any answer that needs telli);
+- the same two requests made directly one after the other (what a sequential tool would cost).
+It prints the medians and `get_contact` as a multiple of one round trip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import anyio
+import httpx2
+from call_overhead import Probe, first_contact_id, mcp_probe, timed
+from harness import DEMO_KEY, TELLI_MCP, banner, clean_env, inject_latency, median, ms, simulator
+from mcp import Client, StdioServerParameters
+
+WARMUP = 5
+RUN_TIMEOUT = 280.0
+
+
+def requests_probe(http: httpx2.AsyncClient, paths: list[str]) -> Probe:
+    async def probe() -> None:
+        for path in paths:
+            response = await http.get(path)
+            response.raise_for_status()
+            response.json()
+
+    return probe
+
+
+async def measure(probes: dict[str, Probe], calls: int) -> dict[str, list[float]]:
+    for _ in range(WARMUP):
+        for probe in probes.values():
+            await probe()
+    samples: dict[str, list[float]] = {name: [] for name in probes}
+    for _ in range(calls):  # interleaved: other load on the machine hits every side alike
+        for name, probe in probes.items():
+            samples[name].append(await timed(probe))
+    return samples
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    banner(f"round trips: get_contact at {args.latency * 1000:.0f} ms of telli latency, {args.calls} calls per side")
+    with anyio.fail_after(RUN_TIMEOUT):
+        async with (
+            simulator() as sim,
+            httpx2.AsyncClient(base_url=sim.url, headers={"Authorization": f"Bearer {DEMO_KEY}"}, timeout=10) as http,
+        ):
+            contact_id = await first_contact_id(http)
+            await inject_latency(sim.url, args.latency)
+            env = clean_env(TELLI_API_BASE_URL=sim.url, TELLI_API_KEY=DEMO_KEY)
+            async with Client(StdioServerParameters(command=TELLI_MCP, env=env)) as client:
+                samples = await measure(
+                    {
+                        "get_contact via MCP": mcp_probe(client, contact_id),
+                        "one round trip": requests_probe(http, [f"/v2/contacts/{contact_id}"]),
+                        "two reads one after the other": requests_probe(
+                            http, [f"/v2/contacts/{contact_id}", f"/v1/get-contact/{contact_id}"]
+                        ),
+                    },
+                    args.calls,
+                )
+    one = median(samples["one round trip"])
+    for name, times in samples.items():
+        print(f"{name:32s} median {ms(median(times)):>10s}  = {median(times) / one:.2f}x one round trip")
+    return 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="get_contact's round trips against a slow telli")
+    parser.add_argument("--latency", type=float, default=0.02, help="seconds added to every telli answer")
+    parser.add_argument("--calls", type=int, default=60)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(anyio.run(main_async, parse_args(sys.argv[1:])))
