@@ -13,24 +13,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Awaitable, Callable
 
 import anyio
 import httpx2
-from harness import DEMO_KEY, TELLI_MCP, banner, clean_env, median, percentile, simulator
+from harness import DEMO_KEY, TELLI_MCP, banner, clean_env, interleaved, median, percentile, simulator
 from mcp import Client, StdioServerParameters
 
 WARMUP = 20
 RUN_TIMEOUT = 110.0
 
 Probe = Callable[[], Awaitable[None]]
-
-
-async def timed(probe: Probe) -> float:
-    started = time.perf_counter()
-    await probe()
-    return time.perf_counter() - started
 
 
 async def first_contact_id(http: httpx2.AsyncClient) -> str:
@@ -59,15 +52,9 @@ def mcp_probe(client: Client, contact_id: str) -> Probe:
 
 
 async def compare(mcp: Probe, direct: Probe, calls: int) -> tuple[list[float], list[float]]:
-    for _ in range(WARMUP):  # connections, imports and caches in place on both sides first
-        await mcp()
-        await direct()
-    mcp_times: list[float] = []
-    direct_times: list[float] = []
-    for _ in range(calls):
-        mcp_times.append(await timed(mcp))
-        direct_times.append(await timed(direct))
-    return mcp_times, direct_times
+    # Warm-up first: connections, imports and caches in place on both sides.
+    samples = await interleaved({"mcp": mcp, "direct": direct}, calls, warmup=WARMUP)
+    return samples["mcp"], samples["direct"]
 
 
 def report(mode: str, mcp_times: list[float], direct_times: list[float]) -> None:

@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,3 +287,20 @@ def load_average() -> str:
 def banner(title: str) -> None:
     print(f"== {title} ({time.strftime('%Y-%m-%d %H:%M')}) ==")
     print(f"machine: {machine()}; load average at start: {load_average()}")
+
+
+async def interleaved(
+    probes: dict[str, Callable[[], Awaitable[None]]], calls: int, *, warmup: int
+) -> dict[str, list[float]]:
+    """Seconds per call of each probe, `calls` rounds in which every probe runs once in turn (after `warmup`
+    unmeasured rounds), so other load on the machine hits every side alike."""
+    for _ in range(warmup):
+        for probe in probes.values():
+            await probe()
+    samples: dict[str, list[float]] = {name: [] for name in probes}
+    for _ in range(calls):
+        for name, probe in probes.items():
+            started = time.perf_counter()
+            await probe()
+            samples[name].append(time.perf_counter() - started)
+    return samples

@@ -18,8 +18,8 @@ import sys
 
 import anyio
 import httpx2
-from call_overhead import Probe, first_contact_id, mcp_probe, timed
-from harness import DEMO_KEY, TELLI_MCP, banner, clean_env, inject_latency, median, ms, simulator
+from call_overhead import Probe, first_contact_id, mcp_probe
+from harness import DEMO_KEY, TELLI_MCP, banner, clean_env, inject_latency, interleaved, median, ms, simulator
 from mcp import Client, StdioServerParameters
 
 WARMUP = 5
@@ -36,17 +36,6 @@ def requests_probe(http: httpx2.AsyncClient, paths: list[str]) -> Probe:
     return probe
 
 
-async def measure(probes: dict[str, Probe], calls: int) -> dict[str, list[float]]:
-    for _ in range(WARMUP):
-        for probe in probes.values():
-            await probe()
-    samples: dict[str, list[float]] = {name: [] for name in probes}
-    for _ in range(calls):  # interleaved: other load on the machine hits every side alike
-        for name, probe in probes.items():
-            samples[name].append(await timed(probe))
-    return samples
-
-
 async def main_async(args: argparse.Namespace) -> int:
     banner(f"round trips: get_contact at {args.latency * 1000:.0f} ms of telli latency, {args.calls} calls per side")
     with anyio.fail_after(RUN_TIMEOUT):
@@ -58,7 +47,7 @@ async def main_async(args: argparse.Namespace) -> int:
             await inject_latency(sim.url, args.latency)
             env = clean_env(TELLI_API_BASE_URL=sim.url, TELLI_API_KEY=DEMO_KEY)
             async with Client(StdioServerParameters(command=TELLI_MCP, env=env)) as client:
-                samples = await measure(
+                samples = await interleaved(
                     {
                         "get_contact via MCP": mcp_probe(client, contact_id),
                         "one round trip": requests_probe(http, [f"/v2/contacts/{contact_id}"]),
@@ -67,6 +56,7 @@ async def main_async(args: argparse.Namespace) -> int:
                         ),
                     },
                     args.calls,
+                    warmup=WARMUP,
                 )
     one = median(samples["one round trip"])
     for name, times in samples.items():

@@ -12,6 +12,7 @@ arrays or drops the constraint, and the MCP Inspector flags them as not portable
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["compact_input_schema", "compact_output_schema", "compact_schema"]
@@ -19,6 +20,15 @@ __all__ = ["compact_input_schema", "compact_output_schema", "compact_schema"]
 _SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_VALUES = ("items", "additionalProperties", "not")
+
+
+def _subschemas(key: str, value: Any, walk: Callable[[Any], Any]) -> Any:
+    """`value` (of keyword `key`) with `walk` applied to each schema it holds; other values as they are."""
+    if key in _SCHEMA_MAPS and isinstance(value, dict):
+        return {name: walk(sub) for name, sub in value.items()}
+    if key in _SCHEMA_LISTS or key in _SCHEMA_VALUES:
+        return walk(value)
+    return value
 
 
 _ANNOTATIONS = ("description", "format", "default")
@@ -45,12 +55,7 @@ def compact_schema(node: Any, *, for_output: bool = False) -> Any:
             continue
         if key in _ANNOTATIONS and for_output:
             continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: compact_schema(sub, for_output=for_output) for name, sub in value.items()}
-        elif key in _SCHEMA_LISTS or key in _SCHEMA_VALUES:
-            out[key] = compact_schema(value, for_output=for_output)
-        else:
-            out[key] = value
+        out[key] = _subschemas(key, value, lambda sub: compact_schema(sub, for_output=for_output))
     items = out.get("items")
     if "description" in out and isinstance(items, dict):
         # The array's own description already says what its items are.
@@ -145,12 +150,7 @@ def _for_readers(node: Any, *, nested: bool = False) -> Any:
     for key, value in node.items():
         if key == "required" or (key == "type" and value == "object" and nested and "properties" in node):
             continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: _for_readers(sub, nested=True) for name, sub in value.items()}
-        elif key in _SCHEMA_LISTS or key in _SCHEMA_VALUES:
-            out[key] = _for_readers(value, nested=True)
-        else:
-            out[key] = value
+        out[key] = _subschemas(key, value, lambda sub: _for_readers(sub, nested=True))
     return out
 
 
