@@ -286,15 +286,13 @@ def _show_run(run: CampaignRunResult, out: TextIO) -> None:
 def _live_state(report: CampaignStatusReport) -> str:
     """What the campaign is doing now: the ledger says whether every lead is scheduled, telli whether the
     dialer is still working through them (`completed` with contacts pending is still dialling)."""
-    contacts = report.contacts
-    known = contacts.new + contacts.pending + contacts.reached + contacts.closed + contacts.missing
     state = str(report.campaign.status)
-    if contacts.pending:
-        doing = "dialling" if state == "completed" else _state(state, explained=False)
-        return f"{doing}: {contacts.pending} of {known} contacts still pending in telli's auto-dialer"
-    if state == "completed" and known:
-        return "finished: no contact is left in telli's auto-dialer"
-    return _state(state)
+    dialer = report.contacts.dialer_sentence(state)
+    if dialer is None:
+        return _state(state)
+    if report.contacts.pending:
+        return f"{'dialling' if state == 'completed' else _state(state, explained=False)}: {dialer}"
+    return f"finished: {dialer}"
 
 
 def _show_status(report: CampaignStatusReport, out: TextIO) -> None:

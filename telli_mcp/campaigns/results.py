@@ -230,6 +230,20 @@ class ContactStatusCounts(_Result):
     missing: int = 0
     """Contacts telli no longer returns (deleted)."""
 
+    @property
+    def known(self) -> int:
+        """Every contact counted, whatever its state."""
+        return self.new + self.pending + self.reached + self.closed + self.missing
+
+    def dialer_sentence(self, campaign_status: str) -> str | None:
+        """What telli's dialer is doing with these contacts, when the ledger's status does not say it: a
+        `completed` campaign has every lead scheduled, yet telli may be calling them for days."""
+        if self.pending:
+            return f"{self.pending} of {self.known} contacts still pending in telli's auto-dialer"
+        if campaign_status == "completed" and self.known:
+            return "no contact is left in telli's auto-dialer"
+        return None
+
 
 class OutcomeCounts(_Result):
     """Call outcomes among the inspected contacts."""

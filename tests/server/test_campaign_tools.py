@@ -152,3 +152,19 @@ async def test_campaign_resource_shows_the_live_status(make: ServerFactory) -> N
     body = json.loads(contents[0].text)
     assert body["campaign"]["campaign_id"] == run["campaign_id"] and sum(body["contacts"].values()) == 3
     assert "telli://campaigns/{campaign_id}" in templates
+
+
+async def test_a_completed_campaign_says_telli_is_still_dialling_until_no_contact_is_left(
+    make: ServerFactory, sim: TelliSimulator, mode: str
+) -> None:
+    async with connect(make(), mode, Answers("accept")) as client:
+        agent_id = await first_agent_id(client)
+        started = await ok(client, "start_campaign", {"agent_id": agent_id, "leads": _leads(4)})
+        dialling = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})
+    await sim.advance(14 * 24 * 3600)  # past every retry day: the dialer is done with everyone
+    async with connect(make(), mode) as client:  # same ledger, a server whose short cache is still empty
+        done = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})
+    assert dialling["status"] == "completed" and dialling["contacts"]["pending"] == 4
+    assert dialling["note"].startswith("Dialer: 4 of 4 contacts still pending in telli's auto-dialer.")
+    assert done["status"] == "completed" and done["contacts"]["pending"] == 0
+    assert done["note"].startswith("Dialer: no contact is left in telli's auto-dialer.")

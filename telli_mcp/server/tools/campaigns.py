@@ -238,8 +238,17 @@ def campaign_status_view(report: CampaignStatusReport) -> CampaignStatusResult:
         outcomes=report.outcomes.model_dump(),
         notable=notable,
         next_cursor=report.next_cursor,
-        note=report.note,
+        note=_status_note(report),
     )
+
+
+def _status_note(report: CampaignStatusReport) -> str | None:
+    """The report's note, led by what telli's dialer is still doing: `completed` says only that every lead was
+    scheduled, and a model would read it as "the calls are done"."""
+    dialer = report.contacts.dialer_sentence(str(report.campaign.status))
+    if dialer is None:
+        return report.note
+    return " ".join(part for part in (f"Dialer: {dialer}.", report.note) if part)
 
 
 def campaign_status_document(report: CampaignStatusReport) -> str:
