@@ -59,6 +59,12 @@ class ContactCache:
         self._entries[(tenant, contact_id)] = entry
         return entry
 
+    def forget(self, tenant: str) -> None:
+        """Drop `tenant`'s entries: after this process changed its contacts (a run, a stop), a page must show
+        what telli says now, not what it said a few seconds ago."""
+        for key in [key for key in self._entries if key[0] == tenant]:
+            del self._entries[key]
+
     def clear(self) -> None:
         self._entries.clear()
 

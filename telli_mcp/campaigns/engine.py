@@ -94,14 +94,17 @@ class CampaignEngine:
         if dry_run:
             request = source.request if isinstance(source, CampaignPlan) else source
             return await self.plan(request)
-        return await start_campaign(
-            self.client,
-            self.ledger,
-            source,
-            on_progress=on_progress,
-            options=self.options,
-            account_timezone=self.account_timezone,
-        )
+        try:
+            return await start_campaign(
+                self.client,
+                self.ledger,
+                source,
+                on_progress=on_progress,
+                options=self.options,
+                account_timezone=self.account_timezone,
+            )
+        finally:
+            self.contact_cache.forget(self.ledger.tenant)  # even a run cut short may have scheduled some
 
     async def status(
         self,
@@ -124,7 +127,10 @@ class CampaignEngine:
 
     async def stop(self, campaign_id: str, *, on_progress: ProgressCallback | None = None) -> StopResult:
         """Take the campaign's pending contacts off the auto-dialer (idempotent)."""
-        return await stop_campaign(self.client, self.ledger, campaign_id, on_progress=on_progress)
+        try:
+            return await stop_campaign(self.client, self.ledger, campaign_id, on_progress=on_progress)
+        finally:
+            self.contact_cache.forget(self.ledger.tenant)
 
     def list(self, *, limit: int = 20, cursor: str | None = None) -> CampaignPage:
         """Campaigns in the ledger, newest first (no request to telli)."""

@@ -168,3 +168,15 @@ async def test_a_completed_campaign_says_telli_is_still_dialling_until_no_contac
     assert dialling["note"].startswith("Dialer: 4 of 4 contacts still pending in telli's auto-dialer.")
     assert done["status"] == "completed" and done["contacts"]["pending"] == 0
     assert done["note"].startswith("Dialer: no contact is left in telli's auto-dialer.")
+
+
+async def test_the_status_right_after_a_stop_shows_the_stop_not_a_cached_page(
+    make: ServerFactory, sim: TelliSimulator, mode: str
+) -> None:
+    async with connect(make(), mode, Answers("accept")) as client:
+        started = await ok(client, "start_campaign", {"agent_id": await first_agent_id(client), "leads": _leads(4)})
+        before = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})
+        await ok(client, "stop_campaign", {"campaign_id": started["campaign_id"]})
+        after = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})  # within the cache's TTL
+    assert before["contacts"]["pending"] == 4
+    assert after["status"] == "stopped" and after["contacts"]["pending"] == 0
