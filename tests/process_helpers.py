@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COMMAND", "clean_env", "free_port", "running_simulator", "wait_for_port"]
+__all__ = ["COMMAND", "clean_env", "free_port", "imported_modules", "running_simulator", "wait_for_port", "within"]
 
 COMMAND = shutil.which("telli-mcp", path=str(Path(sys.executable).parent)) or "telli-mcp"
 
@@ -22,6 +22,17 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The environment without any TELLI_* setting of the developer's or CI's, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
     return {**env, **extra}
+
+
+def imported_modules(importtime_log: str) -> set[str]:
+    """Every module a process imported, from what `python -X importtime` wrote to its stderr."""
+    lines = [line for line in importtime_log.splitlines() if line.startswith("import time:")]
+    return {line.rsplit("|", 1)[-1].strip() for line in lines}
+
+
+def within(module: str, *packages: str) -> bool:
+    """`module` is one of `packages` or inside one of them."""
+    return any(module == package or module.startswith(package + ".") for package in packages)
 
 
 def free_port() -> int:

@@ -4,8 +4,8 @@ The SDK derives a tool's output schema from its return type when the tool is reg
 result model and generates its JSON schema, a good part of a cold start, for a catalogue that changes only with
 the code. `output_schemas.json` beside this module holds the schemas exactly as a server registering its tools the
 SDK's way would advertise them (`derive`: compact, see `schema_compact`); `register_tools` publishes them from
-there, and the result models are built on first use. `python -m telli_mcp.docs --write` rewrites the file and
-`--check` (run by the tests) fails when it is stale, like the README's generated tables.
+there, and the result models are built on first use. `python -m telli_mcp.docs --write` rewrites the file,
+`--check` fails when it is stale, and so does `tests/server/test_output_schemas.py`.
 """
 
 from __future__ import annotations

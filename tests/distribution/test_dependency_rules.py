@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from process_helpers import clean_env
+from process_helpers import clean_env, imported_modules, within
 
 import telli_mcp
 
@@ -94,12 +94,8 @@ def _imports(*where: str) -> list[Import]:
     return [found for path in paths for found in _imports_of(path)]
 
 
-def _within(module: str, *packages: str) -> bool:
-    return any(module == package or module.startswith(package + ".") for package in packages)
-
-
 def _internal(found: Import) -> bool:
-    return _within(found.module, "telli_mcp")
+    return within(found.module, "telli_mcp")
 
 
 def test_the_import_scanner_sees_lazy_and_relative_imports() -> None:
@@ -113,13 +109,13 @@ def test_the_import_scanner_sees_lazy_and_relative_imports() -> None:
 
 def test_the_client_imports_nothing_internal_but_the_version_and_the_leaves() -> None:
     allowed = ("telli_mcp.client", "telli_mcp._version", *LEAVES)
-    offenders = [str(f) for f in _imports("client") if _internal(f) and not _within(f.module, *allowed)]
+    offenders = [str(f) for f in _imports("client") if _internal(f) and not within(f.module, *allowed)]
     assert offenders == []
 
 
 def test_the_campaigns_import_only_the_client_and_the_leaves() -> None:
     allowed = ("telli_mcp.campaigns", "telli_mcp.client", *LEAVES)
-    offenders = [str(f) for f in _imports("campaigns") if _internal(f) and not _within(f.module, *allowed)]
+    offenders = [str(f) for f in _imports("campaigns") if _internal(f) and not within(f.module, *allowed)]
     assert offenders == []
 
 
@@ -129,7 +125,7 @@ def test_the_leaves_import_nothing_internal() -> None:
 
 
 def test_the_server_never_talks_http_or_reaches_the_simulator() -> None:
-    offenders = [str(f) for f in _imports("server") if _within(f.module, "httpx2", "httpx", "telli_mcp.simulator")]
+    offenders = [str(f) for f in _imports("server") if within(f.module, "httpx2", "httpx", "telli_mcp.simulator")]
     assert offenders == []
 
 
@@ -137,7 +133,7 @@ def test_the_entry_points_reach_the_server_only_through_its_front_door() -> None
     offenders = [
         str(found)
         for found in _imports(*ENTRY_POINTS)
-        if _within(found.module, "telli_mcp.server")
+        if within(found.module, "telli_mcp.server")
         and not (found.module == "telli_mcp.server" and found.names and set(found.names) <= FRONT_DOOR)
     ]
     assert offenders == []
@@ -155,8 +151,7 @@ def _imported_modules(tmp_path: Path, *args: str) -> set[str]:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
-    return {line.rsplit("|", 1)[-1].strip() for line in lines}
+    return imported_modules(result.stderr)
 
 
 @pytest.mark.parametrize("args", [("doctor", "--sandbox"), ("campaign", "--help")])
@@ -164,6 +159,6 @@ def test_commands_that_serve_no_mcp_client_do_not_load_mcp(tmp_path: Path, args:
     modules = _imported_modules(tmp_path, *args)
     assert "telli_mcp.cli" in modules, "the import log was not read"
     loaded = sorted(
-        name for name in modules if name.split(".")[0] in ("mcp", "mcp_types") or _within(name, "telli_mcp.server")
+        name for name in modules if name.split(".")[0] in ("mcp", "mcp_types") or within(name, "telli_mcp.server")
     )
     assert loaded == [], f"telli-mcp {' '.join(args)} loads {loaded[:10]}"

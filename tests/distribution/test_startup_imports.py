@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from process_helpers import clean_env
+from process_helpers import clean_env, imported_modules, within
 
 ANSWER_TIMEOUT = 60.0
 FLOOR_SERVER = """
@@ -79,8 +79,7 @@ def _imports_until_tools_listed(command: list[str], tmp_path: Path) -> tuple[set
         finally:
             process.kill()  # stopped right after the answer: shutting down may import more
             process.wait(timeout=ANSWER_TIMEOUT)
-    lines = [line for line in log.read_text().splitlines() if line.startswith("import time:")]
-    return {line.rsplit("|", 1)[-1].strip() for line in lines}, tools
+    return imported_modules(log.read_text()), tools
 
 
 def _tools_answer(process: subprocess.Popen[bytes]) -> int:
@@ -108,14 +107,10 @@ def _telli_mcp(tmp_path: Path, *args: str) -> set[str]:
     return modules
 
 
-def _within(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
-
-
 @pytest.mark.parametrize("args", [(), ("--sandbox",)], ids=["real-account", "sandbox"])
 def test_starting_loads_no_client_engine_phone_data_or_simulator(tmp_path: Path, args: tuple[str, ...]) -> None:
     modules = _telli_mcp(tmp_path, *args)
-    loaded = sorted(name for name in modules if any(_within(name, lazy) for lazy in LOADED_ON_FIRST_USE))
+    loaded = sorted(name for name in modules if within(name, *LOADED_ON_FIRST_USE))
     assert loaded == [], f"telli-mcp {' '.join(args)} loads at startup: {loaded[:12]}"
 
 
@@ -154,5 +149,5 @@ def test_the_first_tool_call_loads_what_startup_left_out(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr[-3000:]
     modules = set(result.stdout.split())
-    used = {lazy for lazy in LOADED_ON_FIRST_USE if any(_within(name, lazy) for name in modules)}
+    used = {lazy for lazy in LOADED_ON_FIRST_USE if any(within(name, lazy) for name in modules)}
     assert used == set(LOADED_ON_FIRST_USE), sorted(set(LOADED_ON_FIRST_USE) - used)
