@@ -10,7 +10,18 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp.types import ElicitRequestFormParams, ElicitResult
 
-__all__ = ["Answers", "connect"]
+__all__ = ["LEGACY_VERSION", "MCP_HEADERS", "Answers", "connect", "initialize_request"]
+
+LEGACY_VERSION = "2025-11-25"
+"""The protocol version of the session-based era, as a raw client names it in `initialize`."""
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+"""What a raw streamable-HTTP request carries so the server answers it."""
+
+
+def initialize_request(client: str, *, request_id: int = 1, version: str = LEGACY_VERSION) -> dict[str, Any]:
+    """A raw JSON-RPC `initialize` request from a client called `client` (for tests that speak the wire)."""
+    params = {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": client, "version": "0"}}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "initialize", "params": params}
 
 
 class Answers:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from mcp_helpers import initialize_request
 from process_helpers import clean_env, imported_modules, within
 
 ANSWER_TIMEOUT = 60.0
@@ -50,16 +51,7 @@ THIRD_PARTY_AT_START = {
     "tzdata": "the account time zone setting is checked against the IANA database at startup",
 }
 MESSAGES = [
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "startup-imports", "version": "0"},
-        },
-    },
+    initialize_request("startup-imports", version="2025-06-18"),
     {"jsonrpc": "2.0", "method": "notifications/initialized"},
     {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
 ]

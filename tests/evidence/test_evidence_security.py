@@ -43,7 +43,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextResourceContents
-from mcp_helpers import connect
+from mcp_helpers import connect, initialize_request
 from process_helpers import serving
 
 from telli_mcp.backend import Backend
@@ -431,16 +431,7 @@ async def test_http_debug_logs_never_show_a_bearer_key(tmp_path: Path) -> None:
         stderr=errlog,
     )
     url = f"http://127.0.0.1:{port}/mcp"
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "probe", "version": "0"},
-        },
-    }
+    initialize = initialize_request("probe")
     try:
         await _wait_for_port("127.0.0.1", port)
         async with httpx2.AsyncClient() as http:

@@ -27,6 +27,7 @@ from evidence_helpers import API_KEY, DemoIds, make_server
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
+from mcp_helpers import LEGACY_VERSION, MCP_HEADERS, initialize_request
 from process_helpers import serving
 
 from telli_mcp.client import key_fingerprint
@@ -47,14 +48,7 @@ KEY_B = "tk-tenant-b-5Hq8Wm3Rz7Lp2Vx9"
 KEY_C = "tk-tenant-c-8Jd4Nt6Yc1Bs3Kf5"
 CAP = 20
 HANG_GUARD = 60.0
-JSON_AND_SSE = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-LEGACY_VERSION = "2025-11-25"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 0,
-    "method": "initialize",
-    "params": {"protocolVersion": LEGACY_VERSION, "capabilities": {}, "clientInfo": {"name": "flood", "version": "0"}},
-}
+INITIALIZE = initialize_request("flood", request_id=0)
 PING = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
 
 
@@ -91,11 +85,11 @@ def _auth(key: str | None) -> dict[str, str]:
 
 
 async def initialize(http: httpx2.AsyncClient, url: str, key: str | None = None) -> httpx2.Response:
-    return await http.post(url, json=INITIALIZE, headers={**JSON_AND_SSE, **_auth(key)})
+    return await http.post(url, json=INITIALIZE, headers={**MCP_HEADERS, **_auth(key)})
 
 
 async def ping(http: httpx2.AsyncClient, url: str, session_id: str, key: str | None = None) -> httpx2.Response:
-    headers = {**JSON_AND_SSE, **_auth(key), "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY_VERSION}
+    headers = {**MCP_HEADERS, **_auth(key), "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY_VERSION}
     return await http.post(url, json=PING, headers=headers)
 
 
@@ -248,7 +242,7 @@ async def test_a_request_refused_for_its_host_closes_no_session_to_make_room() -
         await flood(served, CAP)
         before = served.ids()
         async with httpx2.AsyncClient(timeout=30) as http:
-            rebinding = await http.post(served.url, json=INITIALIZE, headers={**JSON_AND_SSE, "Host": "evil.example"})
+            rebinding = await http.post(served.url, json=INITIALIZE, headers={**MCP_HEADERS, "Host": "evil.example"})
         assert rebinding.status_code == 421
         assert served.ids() == before
 

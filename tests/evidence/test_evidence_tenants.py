@@ -23,6 +23,7 @@ from evidence_helpers import MODES, no_sleep
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import PromptReference, ResourceTemplateReference, TextResourceContents
+from mcp_helpers import MCP_HEADERS, initialize_request
 from process_helpers import serving
 
 from telli_mcp.backend import Backend
@@ -35,13 +36,7 @@ from telli_mcp.simulator import TelliSimulator
 pytestmark = pytest.mark.anyio
 
 ALPHA, BRAVO, OPERATOR = "tenant-alpha-key-0001", "tenant-bravo-key-0002", "operator-key-0003"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "probe", "version": "0"}},
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+INITIALIZE = initialize_request("probe")
 
 
 @pytest.fixture

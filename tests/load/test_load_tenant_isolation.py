@@ -25,6 +25,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
+from mcp_helpers import initialize_request
 
 pytestmark = pytest.mark.anyio
 
@@ -178,16 +179,7 @@ async def test_a_tenant_cannot_read_another_tenants_records_by_id(server_url: st
 
 async def test_a_request_without_a_key_reaches_no_tenant(server_url: str) -> None:
     # The server has no key of its own, so a request without one is refused at the door, before any MCP message.
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "anonymous", "version": "0"},
-        },
-    }
+    initialize = initialize_request("anonymous")
     async with httpx2.AsyncClient() as http:
         response = await http.post(
             server_url, json=initialize, timeout=10, headers={"Accept": "application/json, text/event-stream"}

@@ -13,6 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp_helpers import initialize_request
 from server_helpers import Answers, ok
 
 pytestmark = pytest.mark.anyio
@@ -99,16 +100,7 @@ async def test_http_requests_bring_their_own_telli_key_and_a_key_telli_rejects_g
     async with httpx2.AsyncClient() as http:
         other = await http.post(
             http_sandbox,
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "t", "version": "0"},
-                },
-            },
+            json=initialize_request("t"),
             headers={"Authorization": "Bearer someone-elses-key-0000", "Accept": "application/json, text/event-stream"},
             timeout=10,
         )
