@@ -48,7 +48,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from telli_mcp.client import key_fingerprint
 from telli_mcp.config import Settings
@@ -149,8 +149,8 @@ class BoundedSessionManager(StreamableHTTPSessionManager):
         if session is None:
             await super()._handle_stateful_request(scope, receive, send)  # unknown or expired: the SDK's 404
             return
-        with self._in_flight(session, stream=scope["method"] == "GET"):
-            await super()._handle_stateful_request(scope, receive, send)
+        with self._in_flight(session, send, stream=scope["method"] == "GET") as answer:
+            await super()._handle_stateful_request(scope, receive, answer)
 
     async def _open_session(self, owner: str, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
@@ -170,31 +170,19 @@ class BoundedSessionManager(StreamableHTTPSessionManager):
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             await response(scope, receive, send)
             return
-        session = self._sessions[_session_id(transport)]
-        try:
-            await self._serve_opening_request(transport, scope, receive, send)
-        finally:
-            self._finish(session, stream=False)
+        session = self._sessions[_session_id(transport)]  # admitted busy, with its opening request counted
+        with _until_answered(session, send, stream=False) as answer:
+            await self._serve_opening_request(transport, scope, receive, answer)
 
     @contextmanager
-    def _in_flight(self, session: _Session, *, stream: bool) -> Iterator[None]:
+    def _in_flight(self, session: _Session, send: Send, *, stream: bool) -> Iterator[Send]:
         if stream:
             session.streams += 1
         else:
             session.requests += 1
         session.last_active = anyio.current_time()
-        try:
-            yield
-        finally:
-            self._finish(session, stream=stream)
-
-    @staticmethod
-    def _finish(session: _Session, *, stream: bool) -> None:
-        if stream:
-            session.streams -= 1
-        else:
-            session.requests -= 1
-        session.last_active = anyio.current_time()
+        with _until_answered(session, send, stream=stream) as answer:
+            yield answer
 
     # --- admission and eviction ---------------------------------------------------------------------------------
 
@@ -252,6 +240,37 @@ class BoundedSessionManager(StreamableHTTPSessionManager):
         # Every way a session ends (DELETE, idle expiry, eviction, failed opening, crash) comes through here.
         self._forget(session_id)
         await super()._discard_session(session_id, transport)
+
+
+@contextmanager
+def _until_answered(session: _Session, send: Send, *, stream: bool) -> Iterator[Send]:
+    """Count one request of `session` as in flight until its answer's last byte is handed to the server.
+
+    Not until the SDK's handler returns: it still tidies up after the answer has gone, and a client that already
+    holds its answer (a flooder sending its next `initialize`) must not find its previous session still busy,
+    or the only sessions left to close would be the connected clients' streams. Ends once, whichever comes first.
+    """
+    ended = False
+
+    def end() -> None:
+        nonlocal ended
+        if not ended:
+            ended = True
+            if stream:
+                session.streams -= 1
+            else:
+                session.requests -= 1
+            session.last_active = anyio.current_time()
+
+    async def answer(message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            end()
+        await send(message)
+
+    try:
+        yield answer
+    finally:
+        end()
 
 
 def owner_of(authorization: list[str]) -> str:

@@ -168,6 +168,23 @@ async def test_connected_clients_survive_a_flood_and_keep_working() -> None:
             assert not (await same_key_as_flood.call_tool("list_agents", {})).is_error
 
 
+async def test_a_session_is_no_longer_busy_once_its_client_has_the_answer() -> None:
+    # A flooder that sends its next `initialize` the moment it has an answer must find its earlier sessions
+    # closable; if they still counted as busy, the only ones left to close would be connected clients' streams.
+    with anyio.fail_after(HANG_GUARD), serve(max_sessions=10 * CAP) as served:
+        still_busy: list[str] = []
+
+        async def one(http: httpx2.AsyncClient) -> None:
+            session_id = (await initialize(http, served.url)).headers["mcp-session-id"]
+            if {v.session_id: v.state for v in served.manager.sessions()}[session_id] == "busy":
+                still_busy.append(session_id)
+
+        async with httpx2.AsyncClient(timeout=30) as http, anyio.create_task_group() as tg:
+            for _ in range(10 * CAP):
+                tg.start_soon(one, http)
+        assert still_busy == []
+
+
 class HeldConfirmation:
     """An elicitation callback that keeps the tool call in flight until released, then confirms."""
 
