@@ -2,6 +2,8 @@
 
 * `telli_mcp.client` imports nothing of telli_mcp except `telli_mcp._version` and the leaf modules.
 * `telli_mcp.campaigns` imports only `telli_mcp.client` and the leaf modules.
+* `telli_mcp.webhooks` (verify, store and fan out telli's events) imports only `telli_mcp.client` and the leaf
+  modules, and never `mcp`: the simulator signs with it and the server reads its store.
 * The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls` and `telli_mcp.lazy`
   import nothing of telli_mcp; that is what lets the client, the campaigns and the settings share them (one text
   cleaner, one clip, one time-zone check, one way to show a URL, one way to export names that load on first use)
@@ -117,6 +119,13 @@ def test_the_campaigns_import_only_the_client_and_the_leaves() -> None:
     allowed = ("telli_mcp.campaigns", "telli_mcp.client", *LEAVES)
     offenders = [str(f) for f in _imports("campaigns") if _internal(f) and not within(f.module, *allowed)]
     assert offenders == []
+
+
+def test_the_webhooks_import_only_the_client_and_the_leaves_and_never_mcp() -> None:
+    allowed = ("telli_mcp.webhooks", "telli_mcp.client", *LEAVES)
+    found = list(_imports("webhooks"))
+    assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
+    assert [str(f) for f in found if within(f.module, "mcp")] == []
 
 
 def test_the_leaves_import_nothing_internal() -> None:

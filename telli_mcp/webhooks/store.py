@@ -1,0 +1,249 @@
+"""The event store: every verified telli event, once per delivery id and account, in a small SQLite file.
+
+The receiver writes an event here and commits before it answers telli, so an event that was answered 2xx is
+never lost (telli does not send it again). The MCP server reads it: `wait_for_call_result`, campaign counts,
+subscriptions and health. When the receiver runs in another process (`telli-mcp webhooks serve` beside a stdio
+server), both open the same file; WAL mode lets one write while the other reads.
+
+Events are scoped by `account` (the fingerprint of the telli key whose webhook secret verified them), and every
+read names its account, so one account's events never reach another tenant.
+
+The sqlite3 calls are synchronous inside async code for the reasons the campaign ledger gives: each statement is
+one short local write or an indexed read, and cancellation can never land in the middle of one.
+
+What is kept: the raw body (it holds transcripts and contact data, personal data like everything telli stores),
+for `RETENTION` at most, and never after the contact is deleted through this server (`forget_contact`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from pydantic import BaseModel
+
+from telli_mcp.webhooks.events import CallEnded, ContactStatusChanged, OtherEvent, parse_event
+from telli_mcp.webhooks.signature import VerifiedDelivery
+
+__all__ = ["RETENTION", "EventStore", "ReceiverHealth", "StoredEvent"]
+
+RETENTION: Final = timedelta(days=30)
+_PRUNE_EVERY: Final = 500
+"""Prune old events once per this many new ones: cheap, and the table never grows past a month of events."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    contact_id TEXT,
+    call_id TEXT,
+    sent_at REAL NOT NULL,
+    received_at REAL NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (account, delivery_id)
+);
+CREATE INDEX IF NOT EXISTS events_by_contact ON events (account, contact_id, seq);
+CREATE INDEX IF NOT EXISTS events_by_call ON events (account, call_id);
+CREATE TABLE IF NOT EXISTS refusals (
+    account TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    last_at REAL NOT NULL,
+    last_reason TEXT NOT NULL
+);
+"""
+_COLUMNS: Final = "seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body"
+UNKNOWN_ENDPOINT: Final = ""
+"""The refusal counter's account for deliveries to an endpoint no account is configured for."""
+
+
+class StoredEvent(BaseModel):
+    """One event as received."""
+
+    seq: int
+    """Order of arrival in this store (not telli's order: Svix may deliver out of order)."""
+    account: str
+    delivery_id: str
+    kind: str
+    contact_id: str | None
+    call_id: str | None
+    sent_at: datetime
+    received_at: datetime
+    body: str
+
+    def event(self) -> CallEnded | ContactStatusChanged | OtherEvent:
+        return parse_event(json.loads(self.body))
+
+
+class ReceiverHealth(BaseModel):
+    """What an operator needs to see whether events are flowing for one account."""
+
+    events: int
+    last_event_at: datetime | None
+    last_event_kind: str | None
+    refused: int
+    """Deliveries refused (bad or missing signature, stale timestamp) for this account's endpoint."""
+    last_refused_at: datetime | None
+    last_refused_reason: str | None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventStore:
+    """The events of every account this server receives webhooks for."""
+
+    def __init__(self, path: Path | str, *, now: Callable[[], datetime] = _utc_now) -> None:
+        if isinstance(path, Path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA busy_timeout = 5000")
+        if str(path) != ":memory:":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.executescript(_SCHEMA)
+        self._now = now
+        self._recorded = 0
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record(
+        self, account: str, delivery: VerifiedDelivery, event: CallEnded | ContactStatusChanged | OtherEvent, body: str
+    ) -> StoredEvent | None:
+        """Store `event` durably; None when this delivery id was already stored for `account` (a retry)."""
+        received_at = self._now()
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO events (account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                account,
+                delivery.delivery_id,
+                event.event,
+                event.contact_id,
+                event.call_id,
+                delivery.sent_at.timestamp(),
+                received_at.timestamp(),
+                body,
+            ),
+        )
+        if cursor.rowcount == 0:
+            return None
+        self._recorded += 1
+        if self._recorded % _PRUNE_EVERY == 0:
+            self.prune(RETENTION)
+        seq = cursor.lastrowid
+        assert seq is not None
+        return StoredEvent(
+            seq=seq,
+            account=account,
+            delivery_id=delivery.delivery_id,
+            kind=event.event,
+            contact_id=event.contact_id,
+            call_id=event.call_id,
+            sent_at=delivery.sent_at,
+            received_at=received_at,
+            body=body,
+        )
+
+    def refused(self, account: str, reason: str) -> None:
+        """Count a refused delivery for `account`'s endpoint (`UNKNOWN_ENDPOINT` when none matched)."""
+        self._db.execute(
+            "INSERT INTO refusals (account, count, last_at, last_reason) VALUES (?, 1, ?, ?) "
+            "ON CONFLICT (account) DO UPDATE SET count = count + 1, last_at = excluded.last_at, "
+            "last_reason = excluded.last_reason",
+            (account, self._now().timestamp(), reason),
+        )
+
+    def latest_seq(self, account: str) -> int:
+        """The newest event's `seq` for `account` (0 when none): wait for events after this."""
+        row = self._db.execute("SELECT MAX(seq) FROM events WHERE account = ?", (account,)).fetchone()
+        return int(row[0] or 0)
+
+    def events_after(
+        self,
+        account: str,
+        seq: int,
+        *,
+        contact_id: str | None = None,
+        call_id: str | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+    ) -> list[StoredEvent]:
+        """`account`'s events newer than `seq`, oldest first, optionally for one contact, call or kind."""
+        where, args = ["account = ?", "seq > ?"], [account, seq]
+        for column, value in (("contact_id", contact_id), ("call_id", call_id), ("kind", kind)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*args, limit)
+        ).fetchall()
+        return [_stored(row) for row in rows]
+
+    def last_call_ended(
+        self, account: str, *, contact_id: str | None = None, call_id: str | None = None
+    ) -> StoredEvent | None:
+        """The newest `call_ended` event of one contact or one call."""
+        column, value = ("call_id", call_id) if call_id is not None else ("contact_id", contact_id)
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE account = ? AND kind = 'call_ended' AND {column} = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (account, value),
+        ).fetchone()
+        return None if row is None else _stored(row)
+
+    def health(self, account: str) -> ReceiverHealth:
+        count, last_seq = self._db.execute(
+            "SELECT COUNT(*), MAX(seq) FROM events WHERE account = ?", (account,)
+        ).fetchone()
+        last = None
+        if last_seq is not None:
+            last = self._db.execute("SELECT kind, received_at FROM events WHERE seq = ?", (last_seq,)).fetchone()
+        refusal = self._db.execute(
+            "SELECT count, last_at, last_reason FROM refusals WHERE account = ?", (account,)
+        ).fetchone()
+        return ReceiverHealth(
+            events=count,
+            last_event_kind=last[0] if last else None,
+            last_event_at=_instant(last[1]) if last else None,
+            refused=refusal[0] if refusal else 0,
+            last_refused_at=_instant(refusal[1]) if refusal else None,
+            last_refused_reason=refusal[2] if refusal else None,
+        )
+
+    def forget_contact(self, account: str, contact_id: str) -> int:
+        """Erase every stored event of a deleted contact; returns how many."""
+        return self._db.execute(
+            "DELETE FROM events WHERE account = ? AND contact_id = ?", (account, contact_id)
+        ).rowcount
+
+    def prune(self, older_than: timedelta) -> int:
+        """Erase events received more than `older_than` ago; returns how many."""
+        cutoff = (self._now() - older_than).timestamp()
+        return self._db.execute("DELETE FROM events WHERE received_at < ?", (cutoff,)).rowcount
+
+
+def _stored(row: tuple[object, ...]) -> StoredEvent:
+    seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body = row
+    return StoredEvent(
+        seq=seq,
+        account=account,
+        delivery_id=delivery_id,
+        kind=kind,
+        contact_id=contact_id,
+        call_id=call_id,
+        sent_at=_instant(sent_at),
+        received_at=_instant(received_at),
+        body=body,
+    )
+
+
+def _instant(epoch_seconds: object) -> datetime:
+    assert isinstance(epoch_seconds, float | int)
+    return datetime.fromtimestamp(epoch_seconds, tz=UTC)
