@@ -186,17 +186,24 @@ class EventStore:
         ).fetchall()
         return [_stored(row) for row in rows]
 
+    def calls_ended(
+        self, account: str, *, contact_id: str | None = None, call_id: str | None = None, limit: int = 20
+    ) -> list[StoredEvent]:
+        """The newest `call_ended` events of one contact or one call, newest first."""
+        column, value = ("call_id", call_id) if call_id is not None else ("contact_id", contact_id)
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE account = ? AND kind = 'call_ended' AND {column} = ? "
+            "ORDER BY seq DESC LIMIT ?",
+            (account, value, limit),
+        ).fetchall()
+        return [_stored(row) for row in rows]
+
     def last_call_ended(
         self, account: str, *, contact_id: str | None = None, call_id: str | None = None
     ) -> StoredEvent | None:
         """The newest `call_ended` event of one contact or one call."""
-        column, value = ("call_id", call_id) if call_id is not None else ("contact_id", contact_id)
-        row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE account = ? AND kind = 'call_ended' AND {column} = ? "
-            "ORDER BY seq DESC LIMIT 1",
-            (account, value),
-        ).fetchone()
-        return None if row is None else _stored(row)
+        newest = self.calls_ended(account, contact_id=contact_id, call_id=call_id, limit=1)
+        return newest[0] if newest else None
 
     def health(self, account: str) -> ReceiverHealth:
         count, last_seq = self._db.execute(
