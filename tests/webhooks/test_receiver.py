@@ -137,3 +137,22 @@ async def test_a_stored_event_survives_a_restart(http: httpx2.AsyncClient, store
     reopened = EventStore(tmp_path / "events.sqlite3")
     stored = reopened.last_call_ended(ACCOUNT_A, call_id="call-9")
     assert stored is not None and json.loads(stored.body)["call"]["call_id"] == "call-9"
+
+
+async def test_beside_an_app_the_receiver_takes_only_the_webhook_paths(store: EventStore, hub: EventHub) -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from telli_mcp.webhooks.app import beside, receiver_app
+
+    async def mcp_endpoint(_request: object) -> PlainTextResponse:
+        return PlainTextResponse("the MCP app", status_code=401)  # as the caller-key check answers a keyless call
+
+    app = beside(receiver_app(ENDPOINTS, store, hub), Starlette(routes=[Route("/mcp", mcp_endpoint, methods=["POST"])]))
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app), base_url="http://127.0.0.1") as client:
+        stored = await post(client, "/webhooks/telli", *delivery(call_ended()))
+        named = await post(client, "/webhooks/telli/acme-b", *delivery(call_ended(), secret=OTHER_SECRET))
+        mcp = await client.post("/mcp", json={})
+        lookalike = await client.post("/webhooks/tellix", content=b"{}")
+
+    assert (stored.status_code, named.status_code, mcp.text, lookalike.status_code) == (200, 200, "the MCP app", 404)
