@@ -50,7 +50,9 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
         _warn_about_key(settings)
     server = build_server(backend, remote=transport == "http")
     if transport == "stdio":
-        server.run("stdio")
+        from telli_mcp.stdio_pipes import serve_stdio
+
+        serve_stdio(server)
     else:
         app = http_app(server, backend.settings, host, verify_key=backend.verify_key)
         _serve_http(app, host=host, port=port, log_level=settings.log_level)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 
@@ -14,20 +14,21 @@ B = TypeVar("B")
 
 
 async def both(first: Callable[[], Awaitable[A]], second: Callable[[], Awaitable[B]]) -> tuple[A, B]:
-    """Run two independent reads concurrently (inside the call's deadline, which their tasks inherit).
+    """Run two independent reads concurrently (inside the call's deadline, which both inherit).
 
     The first failure cancels the other read and is raised as itself, not wrapped in an exception group, so the
     callers' error handling (`except NotFoundError`, the error translation) works as for sequential reads.
     """
-    results: list[Any] = [None, None]
+    later: list[B] = []
 
-    async def run(index: int, read: Callable[[], Awaitable[Any]]) -> None:
-        results[index] = await read()
+    async def run_second() -> None:
+        later.append(await second())
 
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(run, 0, first)
-            group.start_soon(run, 1, second)
+            group.start_soon(run_second)
+            # The first read runs in this task: one task fewer to start per answer (~30 us of CPU on the loop).
+            earlier = await first()
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
-    return results[0], results[1]
+    return earlier, later[0]
