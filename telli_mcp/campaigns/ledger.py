@@ -224,6 +224,14 @@ class Ledger:
         next_cursor = str(records[-1].seq) if len(rows) > limit else None
         return records, next_cursor
 
+    def status(self, campaign_id: str) -> CampaignState | None:
+        """The campaign's recorded status (None: unknown id): what a run checks before each request, so it
+        reads one column instead of the whole record."""
+        row = self._db.execute(
+            "SELECT status FROM campaigns WHERE tenant = ? AND id = ?", (self.tenant, campaign_id)
+        ).fetchone()
+        return None if row is None else CampaignState(row[0])
+
     def set_status(self, campaign_id: str, status: CampaignState) -> None:
         with self._transaction():
             self._db.execute(
@@ -274,13 +282,17 @@ class Ledger:
         Raises:
             LeaseLostError: another run took the campaign over; nothing was written.
         """
-        now = self.clock()
         with self._transaction():
             self._check_fence(lease)
-            self._db.execute(
-                "UPDATE campaigns SET run_heartbeat = ?, lease_expires_at = ? WHERE tenant = ? AND id = ?",
-                (_iso(now), _iso(now + ttl), self.tenant, lease.campaign_id),
-            )
+            self._extend(lease, ttl)
+
+    def _extend(self, lease: Lease, ttl: timedelta) -> None:
+        """Inside a fenced write transaction: the lease runs until now + `ttl`."""
+        now = self.clock()
+        self._db.execute(
+            "UPDATE campaigns SET run_heartbeat = ?, lease_expires_at = ? WHERE tenant = ? AND id = ?",
+            (_iso(now), _iso(now + ttl), self.tenant, lease.campaign_id),
+        )
 
     def release_run(self, lease: Lease, status: CampaignState) -> None:
         """Give the lease back and record how the run ended (a stop recorded meanwhile is kept). A lease
@@ -346,31 +358,41 @@ class Ledger:
         if not leads:
             return []
         now = _iso(self.clock())
-        low, high = leads[0].row, leads[-1].row
         with self._transaction():
             self._check_fence(lease)
-            self._db.executemany(
+            inserted = self._db.executemany(
                 "INSERT OR IGNORE INTO leads (tenant, campaign_id, row, external_id, e164, state, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (self.tenant, campaign_id, lead.row, lead.external_id, lead.phone_number, "pending", now)
                     for lead in leads
                 ],
-            )
-            rows = self._db.execute(
-                f"SELECT {_LEAD_COLUMNS} FROM leads WHERE tenant = ? AND campaign_id = ? AND row BETWEEN ? AND ? "
-                "ORDER BY row",
-                (self.tenant, campaign_id, low, high),
-            ).fetchall()
-            records = [_lead(row) for row in rows]
-            expected = [(lead.row, lead.external_id) for lead in leads]
-            if [(record.row, record.external_id) for record in records] != expected:
-                raise CampaignConflictError(_OTHER_LEADS.format(campaign_id=campaign_id))
+            ).rowcount
+            # A first run inserts every row, so the chunk stands as written: reading it back (and parsing
+            # 1000 rows) only matters when a previous run recorded some of them.
+            records = _new_records(leads, now) if inserted == len(leads) else self._recorded(campaign_id, leads)
             # Kept current while the run records, so a run that ends early is listed with what it recorded.
             self._db.execute(
                 "UPDATE campaigns SET leads_count = MAX(leads_count, ?) WHERE tenant = ? AND id = ?",
                 (self._count(campaign_id, ""), self.tenant, campaign_id),
             )
+        return records
+
+    def _recorded(self, campaign_id: str, leads: Sequence[Lead]) -> list[LeadRecord]:
+        """The records of `leads` (consecutive rows) as the ledger holds them; inside `record_leads`.
+
+        Raises:
+            CampaignConflictError: the ledger recorded other leads for these rows.
+        """
+        rows = self._db.execute(
+            f"SELECT {_LEAD_COLUMNS} FROM leads WHERE tenant = ? AND campaign_id = ? AND row BETWEEN ? AND ? "
+            "ORDER BY row",
+            (self.tenant, campaign_id, leads[0].row, leads[-1].row),
+        ).fetchall()
+        records = [_lead(row) for row in rows]
+        expected = [(lead.row, lead.external_id) for lead in leads]
+        if [(record.row, record.external_id) for record in records] != expected:
+            raise CampaignConflictError(_OTHER_LEADS.format(campaign_id=campaign_id))
         return records
 
     def finish_recording(self, campaign_id: str, *, leads_count: int, invalid_count: int, lease: Lease) -> None:
@@ -458,16 +480,20 @@ class Ledger:
         settle_at: datetime,
         note: str,
         lease: Lease,
+        renew_ttl: timedelta | None = None,
     ) -> set[int]:
         """The write-ahead of a schedule request: those of `rows` still `contact_ready` become `unknown`
         (sent at `sent_at`, settled at `settle_at`) in one fenced transaction; returns them. Leads a stop
-        took meanwhile (now `removed`) are left out, so they are never sent.
+        took meanwhile (now `removed`) are left out, so they are never sent. With `renew_ttl` the same
+        transaction renews the lease (as `renew` does), so the request goes out under a fresh lease.
 
         Raises:
             LeaseLostError: `lease` was taken over; nothing was written.
         """
         with self._transaction():
             self._check_fence(lease)
+            if renew_ttl is not None:
+                self._extend(lease, renew_ttl)
             # `+state` keeps SQLite on the primary key (≤50 look-ups by row) instead of the state index,
             # which would walk every ready lead of the campaign for each chunk.
             ready = {
@@ -542,6 +568,21 @@ def _parse_cursor(cursor: str | None) -> int:
 def _campaign(row: sqlite3.Row | tuple[object, ...]) -> CampaignRecord:
     names = [name.strip() for name in _CAMPAIGN_COLUMNS.split(",")]
     return CampaignRecord.model_validate(dict(zip(names, row, strict=True)))
+
+
+def _new_records(leads: Sequence[Lead], now: str) -> list[LeadRecord]:
+    """The records `record_leads` just inserted for `leads`, as reading them back would return them."""
+    updated_at = _moment(now)
+    return [
+        LeadRecord(
+            row=lead.row,
+            external_id=lead.external_id,
+            e164=lead.phone_number,
+            state=LeadState.PENDING,
+            updated_at=updated_at,
+        )
+        for lead in leads
+    ]
 
 
 def _lead(row: sqlite3.Row | tuple[object, ...]) -> LeadRecord:

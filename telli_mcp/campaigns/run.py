@@ -123,8 +123,7 @@ class RunContext:
 
     def stopped(self) -> bool:
         """True when the campaign was stopped meanwhile (from this or another process)."""
-        campaign = self.ledger.get_campaign(self.campaign_id)
-        return campaign is not None and campaign.status is CampaignState.STOPPED
+        return self.ledger.status(self.campaign_id) is CampaignState.STOPPED
 
     def check_stop(self) -> None:
         """Raise StopRequested when the campaign was stopped meanwhile."""

@@ -17,9 +17,11 @@ it to another run aborts this one with `LeaseLostError`, and every ledger write 
 
 from __future__ import annotations
 
+import gc
 import secrets
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import anyio
@@ -83,7 +85,31 @@ async def start_campaign(
         LeadSourceError: the leads could not be read.
         TelliError: a step failed as a whole (e.g. the property schema could not be read).
     """
-    options = options or RunOptions()
+    with _collector_skips_older_objects():
+        return await _start(client, ledger, source, on_progress, options or RunOptions(), account_timezone)
+
+
+@contextmanager
+def _collector_skips_older_objects() -> Iterator[None]:
+    """While a run works, the cyclic garbage collector leaves alone what existed before it (the lead list,
+    the server's modules and state). A run allocates per lead, which triggers full collections that walked
+    all of that again and again (10-14% of a 50,000-lead run). Nothing is kept alive by this: only cycles
+    that were garbage already wait until the run ends; concurrent runs at worst end the benefit early."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+async def _start(
+    client: TelliClient,
+    ledger: Ledger,
+    source: CampaignPlan | CampaignRequest,
+    on_progress: ProgressCallback | None,
+    options: RunOptions,
+    account_timezone: str,
+) -> CampaignRunResult:
     request = source.request if isinstance(source, CampaignPlan) else source
     opened = await open_campaign(client, ledger, request, account_timezone=account_timezone)
     if isinstance(source, CampaignPlan) and source.source_sha256 != opened.source.sha256:

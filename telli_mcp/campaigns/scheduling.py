@@ -97,7 +97,6 @@ async def _send_all(run: RunContext, ready: Sequence[LeadRecord]) -> Sending:
 async def send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: Sending) -> None:
     """Write ahead, send one schedule request (≤50 leads), record its answer, report progress."""
     run.check_stop()
-    run.renew()
     sent_at = run.now()
     marked = run.ledger.mark_in_flight(
         run.campaign_id,
@@ -106,6 +105,7 @@ async def send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: Send
         settle_at=sent_at + run.settle_after,
         note=IN_FLIGHT,
         lease=run.lease,
+        renew_ttl=run.options.lease_ttl,  # the renewal and the write-ahead in one transaction
     )
     to_send = [record for record in chunk if record.row in marked]
     if to_send:

@@ -55,13 +55,18 @@ class TelliSimulator:
         dialer_weekdays_only: bool = True,
         rng_seed: int = 0,
         request_log_limit: int | None = None,
+        threaded_checks: bool = False,
     ) -> None:
+        """`threaded_checks`: check large request bodies against the contract in a worker thread, so one big
+        batch does not hold up every request in flight (served over HTTP, where requests run concurrently as on
+        telli's servers; in-process tests keep one deterministic order)."""
         self.clock = clock or SimClock()
         self._registry = AccountRegistry(self.clock, rng_seed=rng_seed)
         self._dialer = Dialer(self.clock, DialerWindow(dialer_window[0], dialer_window[1], dialer_weekdays_only))
         self._faults = FaultQueue()
         self._log = RequestLog(self._registry.label_for_authorization, limit=request_log_limit)
         self.request_log: list[LoggedRequest] = self._log.entries
+        self._threaded_checks = threaded_checks
         self.app: ASGIApp = FaultMiddleware(self._build_api(), self._faults, self._log)
         self._late = LateRequests(self.app, self.clock)
         for api_key in api_keys:
@@ -120,7 +125,7 @@ class TelliSimulator:
         return account
 
     def _build_api(self) -> Starlette:
-        backend = Backend(self._registry, self._dialer, self.clock)
+        backend = Backend(self._registry, self._dialer, self.clock, threaded_checks=self._threaded_checks)
         api_routes = [
             *routes_v1_contacts.routes(backend),
             *routes_v1_dialer.routes(backend),

@@ -39,7 +39,9 @@ def run_simulator(
     """Serve the simulator with uvicorn until interrupted; calls complete while you watch."""
     import uvicorn  # lazily: keeps `import telli_mcp.simulator` fast
 
-    sim = TelliSimulator(api_keys=api_keys, seed_demo=seed_demo, request_log_limit=SERVED_LOG_LIMIT)
+    sim = TelliSimulator(
+        api_keys=api_keys, seed_demo=seed_demo, request_log_limit=SERVED_LOG_LIMIT, threaded_checks=True
+    )
     server = uvicorn.Server(uvicorn.Config(sim.app, host=host, port=port, log_level="warning"))
 
     async def main() -> None:

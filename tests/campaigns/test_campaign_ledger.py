@@ -267,3 +267,42 @@ def test_the_write_ahead_takes_only_leads_still_ready_and_only_for_the_lease_hol
     assert ledger.claim_run("spring", "next")
     with pytest.raises(LeaseLostError):
         ledger.mark_in_flight("spring", [2], sent_at=clock.now, settle_at=clock.now, note="sent", lease=lease)
+
+
+def test_recording_a_chunk_returns_what_the_ledger_holds_whether_its_rows_are_new_or_recorded_before(
+    ledger: Ledger, clock: Clock
+) -> None:
+    ledger.create_campaign(record(leads_count=0))
+    lease = ledger.claim_run("spring", "run")
+    assert lease is not None
+    first = ledger.record_leads("spring", leads(2), lease=lease)  # every row new
+    assert first == ledger.leads("spring")
+    ledger.update_leads("spring", [LeadUpdate(row=2, state=LeadState.CONTACT_READY, contact_id="c-2")], lease=lease)
+    clock.now += timedelta(seconds=1)
+
+    again = ledger.record_leads("spring", leads(3), lease=lease)  # rows 2 and 3 recorded before, 4 new
+
+    assert again == ledger.leads("spring")
+    assert [(lead.row, lead.state, lead.contact_id) for lead in again] == [
+        (2, LeadState.CONTACT_READY, "c-2"),
+        (3, LeadState.PENDING, None),
+        (4, LeadState.PENDING, None),
+    ]
+
+
+def test_the_write_ahead_can_renew_the_lease_in_its_own_transaction(ledger: Ledger, clock: Clock) -> None:
+    ledger.create_campaign(record(leads_count=1), leads(1))
+    lease = ledger.claim_run("spring", "run")
+    assert lease is not None
+    ledger.update_leads("spring", [LeadUpdate(row=2, state=LeadState.CONTACT_READY, contact_id="c-2")], lease=lease)
+    clock.now += timedelta(seconds=20)
+
+    ledger.mark_in_flight(
+        "spring", [2], sent_at=clock.now, settle_at=clock.now, note="sent", lease=lease, renew_ttl=LEASE_TTL
+    )
+
+    campaign = ledger.get_campaign("spring")
+    assert campaign is not None
+    assert (campaign.run_heartbeat, campaign.lease_expires_at) == (clock.now, clock.now + LEASE_TTL)
+    assert ledger.status("spring") is CampaignState.RUNNING
+    assert ledger.status("autumn") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,3 +111,17 @@ async def test_the_counts_from_the_ledger_match_each_lead_in_telli(
     assert result.not_scheduled == sum(reason.leads for reason in result.not_scheduled_reasons) == 50
     assert (len(result.failures), result.failures_truncated) == (50, 0)
     assert engine.list().items[0].leads_count == 180
+
+
+async def test_a_run_spares_the_collector_older_objects_only_while_it_works(
+    engine: CampaignEngine, agent_id: str
+) -> None:
+    frozen_during: list[int] = []
+
+    async def note(event: CampaignProgress) -> None:
+        frozen_during.append(gc.get_freeze_count())
+
+    await engine.start(CampaignRequest(agent_id=agent_id, leads=make_leads(60), campaign_id="spring"), on_progress=note)
+
+    assert frozen_during and all(count > 0 for count in frozen_during)
+    assert gc.get_freeze_count() == 0
