@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import time, timedelta
 
 import httpx2
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -33,6 +34,7 @@ from .faults import Fault, FaultQueue
 from .request_log import LoggedRequest, RequestLog
 from .seed import seed_demo
 from .store import Account
+from .webhooks import Deliver, Outbox, WebhookTarget
 from .windows import DialerWindow
 
 __all__ = ["TelliSimulator"]
@@ -62,7 +64,13 @@ class TelliSimulator:
         telli's servers; in-process tests keep one deterministic order)."""
         self.clock = clock or SimClock()
         self._registry = AccountRegistry(self.clock, rng_seed=rng_seed)
-        self._dialer = Dialer(self.clock, DialerWindow(dialer_window[0], dialer_window[1], dialer_weekdays_only))
+        self.webhooks = Outbox()
+        """telli's webhook events of the accounts given a target with `send_webhooks` (and their delivery log)."""
+        self._dialer = Dialer(
+            self.clock,
+            DialerWindow(dialer_window[0], dialer_window[1], dialer_weekdays_only),
+            events=lambda account, payload: self.webhooks.emit(account.label, payload, self.clock.now()),
+        )
         self._faults = FaultQueue()
         self._log = RequestLog(self._registry.label_for_authorization, limit=request_log_limit)
         self.request_log: list[LoggedRequest] = self._log.entries
@@ -90,6 +98,12 @@ class TelliSimulator:
             self._dialer.run_until(due)
             await self._late.apply_next()
         self._dialer.run_until(target)
+        await self.webhooks.pump(self.clock.now())
+
+    def send_webhooks(self, api_key: str, deliver: Deliver, secret: SecretStr) -> None:
+        """Sign and deliver this account's `call_ended` and `contact_status_changed` events from now on, as
+        telli's Svix does (retry schedule and faults: `webhooks`). Deliveries happen when the clock moves."""
+        self.webhooks.targets[self._registry.get(api_key).label] = WebhookTarget(deliver, secret)
 
     async def release_late(self) -> None:
         """Apply every request held by an `applied_late` fault now, whenever it was due."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .clock import SimClock
@@ -13,9 +15,17 @@ from .conversations import call_status_of, compose_call, default_outcome, timing
 from .errors import ApiError
 from .records import ActiveAttempt, CallStatus, Contact, ContactStatus, DialerLoop, LoopState
 from .store import Account
+from .views import call_v1, contact_v1
 from .windows import DialerWindow, next_retry
 
-__all__ = ["Dialer"]
+__all__ = ["Dialer", "EventSink"]
+
+EventSink = Callable[[Account, dict[str, Any]], None]
+"""Told every webhook event as telli would send it (`call_ended`, `contact_status_changed`)."""
+
+
+def _no_events(_account: Account, _payload: dict[str, Any]) -> None:
+    return None
 
 
 @dataclass(order=True)
@@ -30,9 +40,10 @@ class _Event:
 class Dialer:
     """Owns every loop's timeline. Route handlers start and stop loops; `run_until` plays events in order."""
 
-    def __init__(self, clock: SimClock, window: DialerWindow) -> None:
+    def __init__(self, clock: SimClock, window: DialerWindow, events: EventSink = _no_events) -> None:
         self.clock = clock
         self.window = window
+        self._events_out = events
         self._events: list[_Event] = []
         self._seq = itertools.count()
 
@@ -84,7 +95,7 @@ class Dialer:
         contact.next_call_at = None
         # [I] removal ends the loop like exhaustion once a call was made; untouched contacts go back to new.
         called = contact.call_attempts > 0 or loop.active is not None
-        contact.status = ContactStatus.CLOSED if called else ContactStatus.NEW
+        self._set_status(account, contact, ContactStatus.CLOSED if called else ContactStatus.NEW)
         self._push(account, loop)
 
     def adopt(self, account: Account, loop: DialerLoop) -> None:
@@ -126,7 +137,7 @@ class Dialer:
             created_at=self.clock.now(),
         )
         account.add_loop(loop)
-        contact.status = ContactStatus.PENDING
+        self._set_status(account, contact, ContactStatus.PENDING)
         return loop
 
     def _start_attempt(self, account: Account, loop: DialerLoop) -> ActiveAttempt:
@@ -174,15 +185,18 @@ class Dialer:
         contact.in_call_since = None
         if call_status_of(active.outcome) is CallStatus.COMPLETED:
             loop.state = LoopState.REACHED
-            contact.status = ContactStatus.REACHED
             contact.reached_at = call.ended_at
+            self._set_status(account, contact, ContactStatus.REACHED)
         elif contact.deleted:
             loop.state = LoopState.REMOVED
         elif loop.state is LoopState.ACTIVE:
-            self._plan_retry(contact, loop, call.ended_at)
+            self._plan_retry(account, contact, loop, call.ended_at)
         self._push(account, loop)
+        # One per attempt, "when a call is completed and analyzed", with the contact as get-contact shows it; also
+        # for a contact deleted during the call (nothing documents an exception), so receivers must cope.
+        self._events_out(account, {"event": "call_ended", "call": call_v1(call), "contact": contact_v1(contact)})
 
-    def _plan_retry(self, contact: Contact, loop: DialerLoop, ended_at: datetime) -> None:
+    def _plan_retry(self, account: Account, contact: Contact, loop: DialerLoop, ended_at: datetime) -> None:
         assert loop.first_day is not None
         retry_at = next_retry(
             ended_at=ended_at,
@@ -196,7 +210,13 @@ class Dialer:
         contact.next_call_at = retry_at
         if retry_at is None:
             loop.state = LoopState.CLOSED
-            contact.status = ContactStatus.CLOSED
+            self._set_status(account, contact, ContactStatus.CLOSED)
+
+    def _set_status(self, account: Account, contact: Contact, status: ContactStatus) -> None:
+        if contact.status is status:
+            return
+        contact.status = status
+        self._events_out(account, {"event": "contact_status_changed", "contact": contact_v1(contact)})
 
     def _push(self, account: Account, loop: DialerLoop) -> None:
         """Record the loop's next event; older heap entries of the loop become stale."""

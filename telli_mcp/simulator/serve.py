@@ -6,9 +6,11 @@ import time
 from collections.abc import Sequence
 
 import anyio
+from pydantic import SecretStr
 
 from .app import TelliSimulator
 from .keys import DEMO_API_KEY
+from .webhooks import http_delivery
 
 __all__ = ["drive_clock", "run_simulator"]
 
@@ -35,13 +37,24 @@ def run_simulator(
     speed: float = 60.0,
     seed_demo: bool = True,
     api_keys: Sequence[str] = (DEMO_API_KEY,),
+    webhook_url: str | None = None,
+    webhook_secret: SecretStr | None = None,
 ) -> None:
-    """Serve the simulator with uvicorn until interrupted; calls complete while you watch."""
+    """Serve the simulator with uvicorn until interrupted; calls complete while you watch.
+
+    With `webhook_url` and `webhook_secret`, every account's events are signed with that secret and POSTed there
+    (one receiver endpoint is one account: meant for the single demo account).
+    """
     import uvicorn  # lazily: keeps `import telli_mcp.simulator` fast
 
     sim = TelliSimulator(
         api_keys=api_keys, seed_demo=seed_demo, request_log_limit=SERVED_LOG_LIMIT, threaded_checks=True
     )
+    if (webhook_url is None) != (webhook_secret is None):
+        raise ValueError("webhooks need both a URL and a secret")
+    if webhook_url is not None and webhook_secret is not None:
+        for api_key in api_keys:
+            sim.send_webhooks(api_key, http_delivery(webhook_url), webhook_secret)
     server = uvicorn.Server(uvicorn.Config(sim.app, host=host, port=port, log_level="warning"))
 
     async def main() -> None:

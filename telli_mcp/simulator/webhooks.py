@@ -28,7 +28,16 @@ from pydantic import SecretStr
 
 from telli_mcp.webhooks.signature import signed_headers
 
-__all__ = ["RETRY_SCHEDULE", "Attempt", "Deliver", "Outbox", "WebhookFault", "WebhookFaultKind", "WebhookTarget"]
+__all__ = [
+    "RETRY_SCHEDULE",
+    "Attempt",
+    "Deliver",
+    "Outbox",
+    "WebhookFault",
+    "WebhookFaultKind",
+    "WebhookTarget",
+    "http_delivery",
+]
 
 logger = logging.getLogger("telli_mcp.simulator.webhooks")
 
@@ -159,3 +168,14 @@ class Outbox:
             if fault.kind in kinds:
                 return self._faults.pop(index)
         return None
+
+
+def http_delivery(url: str, *, timeout: float = 15.0) -> Deliver:
+    """Deliver by POSTing to `url` (the served simulator), giving up after telli's 15 s answer limit."""
+    import httpx2
+
+    async def deliver(body: bytes, headers: dict[str, str]) -> int:
+        async with httpx2.AsyncClient(timeout=timeout) as http:
+            return (await http.post(url, content=body, headers=headers)).status_code
+
+    return deliver

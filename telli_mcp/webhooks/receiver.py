@@ -2,7 +2,8 @@
 
 For each delivery: read the body (at most `MAX_BODY_BYTES`), verify its Svix signature with the endpoint's
 secret, parse the event, store it (once per delivery id) and commit, then answer. Answers:
-- 200 `{"status": "stored"}` or `{"status": "duplicate"}` (a retry of a delivery already stored);
+- 200 `{"status": "stored"}`, `{"status": "duplicate"}` (a retry of a delivery already stored) or
+  `{"status": "forgotten"}` (about a contact deleted through this server: not kept);
 - 401 for a missing, forged or stale signature (counted for `get_status` and `doctor`), 404 for an endpoint
   name nobody configured, 413 for an oversized body, 400 for a signed body that is not a telli event.
 Everything happens before the answer and takes milliseconds, well inside the 15 s telli allows. The endpoint a
@@ -92,6 +93,8 @@ def webhook_routes(endpoints: Sequence[WebhookEndpoint], store: EventStore, hub:
         except (ValueError, ValidationError):
             logger.warning("A signed delivery on %s is not a telli event", endpoint.path)
             return JSONResponse({"error": "not a telli event"}, status_code=400)
+        if store.is_forgotten(endpoint.account, event.contact_id):
+            return JSONResponse({"status": "forgotten"})  # 2xx: telli must not retry what we will never keep
         stored = store.record(endpoint.account, delivery, event, body.decode("utf-8"))
         if stored is None:
             return JSONResponse({"status": "duplicate"})

@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_contact ON events (account, contact_id, seq);
 CREATE INDEX IF NOT EXISTS events_by_call ON events (account, call_id);
+CREATE TABLE IF NOT EXISTS forgotten (
+    account TEXT NOT NULL,
+    contact_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (account, contact_id)
+);
 CREATE TABLE IF NOT EXISTS refusals (
     account TEXT PRIMARY KEY,
     count INTEGER NOT NULL,
@@ -225,14 +231,29 @@ class EventStore:
         )
 
     def forget_contact(self, account: str, contact_id: str) -> int:
-        """Erase every stored event of a deleted contact; returns how many."""
+        """Erase every stored event of a deleted contact, and keep none that arrives later (a call that was in
+        progress when the contact was deleted still ends and is reported); returns how many were erased."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO forgotten (account, contact_id, at) VALUES (?, ?, ?)",
+            (account, contact_id, self._now().timestamp()),
+        )
         return self._db.execute(
             "DELETE FROM events WHERE account = ? AND contact_id = ?", (account, contact_id)
         ).rowcount
 
+    def is_forgotten(self, account: str, contact_id: str | None) -> bool:
+        """Whether events of this contact must not be kept (it was deleted through this server)."""
+        if contact_id is None:
+            return False
+        row = self._db.execute(
+            "SELECT 1 FROM forgotten WHERE account = ? AND contact_id = ?", (account, contact_id)
+        ).fetchone()
+        return row is not None
+
     def prune(self, older_than: timedelta) -> int:
         """Erase events received more than `older_than` ago; returns how many."""
         cutoff = (self._now() - older_than).timestamp()
+        self._db.execute("DELETE FROM forgotten WHERE at < ?", (cutoff,))  # telli retries for a day at most
         return self._db.execute("DELETE FROM events WHERE received_at < ?", (cutoff,)).rowcount
 
 

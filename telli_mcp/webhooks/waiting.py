@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 import anyio
@@ -30,7 +30,7 @@ from telli_mcp.webhooks.store import EventStore
 if TYPE_CHECKING:
     from telli_mcp.client import TelliClient
 
-__all__ = ["FLOWING_WITHIN", "GRACE", "CallWait", "WaitClock", "Waited", "poll_delays"]
+__all__ = ["FLOWING_WITHIN", "GRACE", "CallWait", "RealClock", "WaitClock", "Waited", "poll_delays"]
 
 GRACE: Final = timedelta(seconds=60)
 FLOWING_WITHIN: Final = timedelta(days=1)
@@ -180,3 +180,13 @@ class CallWait:
             tasks.start_soon(then_stop, lambda: self._clock.sleep_until(moment))
             if changed is not None:
                 tasks.start_soon(then_stop, changed.wait)
+
+
+class RealClock:
+    """Wall-clock time: what a server talking to the real telli waits on."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def sleep_until(self, moment: datetime) -> None:
+        await anyio.sleep(max(0.0, (moment - self.now()).total_seconds()))

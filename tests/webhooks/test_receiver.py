@@ -156,3 +156,13 @@ async def test_beside_an_app_the_receiver_takes_only_the_webhook_paths(store: Ev
         lookalike = await client.post("/webhooks/tellix", content=b"{}")
 
     assert (stored.status_code, named.status_code, mcp.text, lookalike.status_code) == (200, 200, "the MCP app", 404)
+
+
+async def test_events_of_a_contact_deleted_here_are_not_kept_even_when_they_arrive_later(
+    http: httpx2.AsyncClient, store: EventStore
+) -> None:
+    await post(http, "/webhooks/telli", *delivery(call_ended(call_id="before"), delivery_id="m-before"))
+    assert store.forget_contact(ACCOUNT_A, CONTACT) == 1
+    late = await post(http, "/webhooks/telli", *delivery(call_ended(call_id="after"), delivery_id="m-after"))
+    assert late.json() == {"status": "forgotten"}
+    assert store.events_after(ACCOUNT_A, 0) == []
