@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
+import anyio
 import httpx2
 from pydantic import SecretStr
 from starlette.applications import Starlette
@@ -64,6 +65,7 @@ class TelliSimulator:
         telli's servers; in-process tests keep one deterministic order)."""
         self.clock = clock or SimClock()
         self._registry = AccountRegistry(self.clock, rng_seed=rng_seed)
+        self._moved: anyio.Event | None = None
         self.webhooks = Outbox()
         """telli's webhook events of the accounts given a target with `send_webhooks` (and their delivery log)."""
         self._dialer = Dialer(
@@ -99,6 +101,20 @@ class TelliSimulator:
             await self._late.apply_next()
         self._dialer.run_until(target)
         await self.webhooks.pump(self.clock.now())
+        if self._moved is not None:
+            self._moved.set()
+            self._moved = None
+
+    def now(self) -> datetime:
+        """The simulated time (with `sleep_until`, the simulator is a clock that waiting code can run on)."""
+        return self.clock.now()
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Return once simulated time has reached `moment` (waits for `advance`, however it is driven)."""
+        while self.clock.now() < moment:
+            if self._moved is None:
+                self._moved = anyio.Event()  # created here: the simulator may be built outside any event loop
+            await self._moved.wait()
 
     def send_webhooks(self, api_key: str, deliver: Deliver, secret: SecretStr) -> None:
         """Sign and deliver this account's `call_ended` and `contact_status_changed` events from now on, as

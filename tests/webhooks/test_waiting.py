@@ -27,24 +27,19 @@ LIST_CALLS = "/v1/list-calls"
 
 
 class SimTime:
-    """The simulator's clock as a wait clock: sleepers wake when the test advances past their moment."""
+    """The simulator's clock as a wait clock, moved by the test."""
 
     def __init__(self, sim: TelliSimulator) -> None:
         self.sim = sim
-        self._moved = anyio.Event()
 
     def now(self) -> datetime:
         return self.sim.clock.now()
 
     async def sleep_until(self, moment: datetime) -> None:
-        while self.now() < moment:
-            moved = self._moved
-            await moved.wait()
+        await self.sim.sleep_until(moment)
 
     async def advance(self, seconds: float) -> None:
         await self.sim.advance(seconds)
-        self._moved, moved = anyio.Event(), self._moved
-        moved.set()
         await anyio.wait_all_tasks_blocked()
 
 
