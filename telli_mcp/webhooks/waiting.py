@@ -30,7 +30,7 @@ from telli_mcp.webhooks.store import EventStore
 if TYPE_CHECKING:
     from telli_mcp.client import TelliClient
 
-__all__ = ["FLOWING_WITHIN", "GRACE", "CallWait", "RealClock", "WaitClock", "Waited", "poll_delays"]
+__all__ = ["FLOWING_WITHIN", "GRACE", "CallWait", "RealClock", "WaitClock", "Waited", "flowing", "poll_delays"]
 
 GRACE: Final = timedelta(seconds=60)
 FLOWING_WITHIN: Final = timedelta(days=1)
@@ -70,6 +70,11 @@ def poll_delays(events_flowing: bool) -> Iterator[float]:
         yield _POLLING[-1]
 
 
+def flowing(last_event_at: datetime | None, now: datetime) -> bool:
+    """Whether an account's events count as flowing: one arrived within `FLOWING_WITHIN`."""
+    return last_event_at is not None and now - last_event_at <= FLOWING_WITHIN
+
+
 def _ended(call: Call) -> bool:
     return call.call_status is not None and call.ended_at is not None
 
@@ -99,8 +104,7 @@ class CallWait:
     def events_flowing(self) -> bool:
         if self._store is None:
             return False
-        last = self._store.health(self._account).last_event_at
-        return last is not None and self._clock.now() - last <= FLOWING_WITHIN
+        return flowing(self._store.health(self._account).last_event_at, self._clock.now())
 
     async def wait(self, seconds: float, progress: Progress | None = None) -> Waited:
         """Wait at most `seconds` (on the wait clock) for the call to end; cancellable at any point."""
