@@ -21,6 +21,9 @@ from telli_mcp.client import TelliClient
 __all__ = ["DEFAULT_SETTLE_MARGIN", "RunContext", "RunOptions", "RunStats", "StopRequested", "canonical_id"]
 
 DEFAULT_SETTLE_MARGIN = timedelta(seconds=30)
+PROGRESS_RENEW_EVERY = timedelta(seconds=1)
+"""Progress renews the lease at most this often (a write transaction each; 1,000 schedule chunks at 50,000
+leads). Every write of the run is fenced anyway, and the heartbeat keeps the lease between events."""
 _CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -88,6 +91,7 @@ class RunContext:
     options: RunOptions
     on_progress: ProgressCallback | None
     stats: RunStats = field(default_factory=RunStats)
+    _renewed_at: datetime | None = field(default=None, repr=False)
 
     @property
     def campaign_id(self) -> str:
@@ -112,11 +116,14 @@ class RunContext:
 
     def renew(self) -> None:
         """Extend the lease; raises LeaseLostError when another run took the campaign over."""
+        now = self.now()
         self.ledger.renew(self.lease, ttl=self.options.lease_ttl)
+        self._renewed_at = now
 
     async def progress(self, phase: ProgressPhase, done: int, total: int, message: str) -> None:
-        """Renew the lease and tell the caller."""
-        self.renew()
+        """Renew the lease (unless that was done within the last second) and tell the caller."""
+        if self._renewed_at is None or self.now() - self._renewed_at >= PROGRESS_RENEW_EVERY:
+            self.renew()
         if self.on_progress is not None:
             event = CampaignProgress(campaign_id=self.campaign_id, phase=phase, done=done, total=total, message=message)
             await self.on_progress(event)

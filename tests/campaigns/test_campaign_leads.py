@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -126,3 +127,11 @@ def test_the_checksum_follows_the_content_not_the_key_order_of_inline_leads() ->
 
     assert first.sha256 == same.sha256 != other.sha256
     assert first.source == "1 inline lead"
+
+
+def test_the_inline_checksum_is_the_sha256_of_the_lists_canonical_json() -> None:
+    """Ledgers written earlier hold this digest (a resumed campaign is matched by it), so it never changes."""
+    leads = [{"b": "Müller", "a": 1, "z": None}, {"x": "\u2028 😀", "n": [1.5, True]}]
+    canonical = json.dumps(leads, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    assert load_inline(leads).sha256 == hashlib.sha256(canonical.encode()).hexdigest()
