@@ -7,14 +7,17 @@ two round trips, made at once one. This measures, side by side and interleaved, 
 subprocess) with the latency injected into every API answer:
 - `get_contact` through the SDK `Client` over stdio (telli-mcp is a subprocess, in the default protocol era);
 - one round trip: a single direct `httpx2` request for the contact (the floor for any answer that needs telli);
-- the same two requests made directly one after the other (what a sequential tool would cost).
-It prints the medians and `get_contact` as a multiple of one round trip.
+- the same two requests made directly one after the other (what a sequential tool would cost);
+- the floor: `floor_get_contact.py`, a one-tool server on the same SDK making the same two reads at once with
+  plain httpx2 over the SDK's stdio (what any server on this SDK and httpx2 pays for such an answer).
+It prints the medians, each as a multiple of one round trip, and `get_contact` against the floor.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import anyio
 import httpx2
@@ -23,6 +26,7 @@ from harness import DEMO_KEY, TELLI_MCP, banner, clean_env, inject_latency, inte
 from mcp import Client, StdioServerParameters
 
 WARMUP = 5
+FLOOR = str(Path(__file__).with_name("floor_get_contact.py"))
 RUN_TIMEOUT = 280.0
 
 
@@ -46,10 +50,14 @@ async def main_async(args: argparse.Namespace) -> int:
             contact_id = await first_contact_id(http)
             await inject_latency(sim.url, args.latency)
             env = clean_env(TELLI_API_BASE_URL=sim.url, TELLI_API_KEY=DEMO_KEY)
-            async with Client(StdioServerParameters(command=TELLI_MCP, env=env)) as client:
+            async with (
+                Client(StdioServerParameters(command=TELLI_MCP, env=env)) as client,
+                Client(StdioServerParameters(command=sys.executable, args=[FLOOR], env=env)) as floor,
+            ):
                 samples = await interleaved(
                     {
                         "get_contact via MCP": mcp_probe(client, contact_id),
+                        "floor: same reads, one-tool SDK": mcp_probe(floor, contact_id),
                         "one round trip": requests_probe(http, [f"/v2/contacts/{contact_id}"]),
                         "two reads one after the other": requests_probe(
                             http, [f"/v2/contacts/{contact_id}", f"/v1/get-contact/{contact_id}"]
@@ -61,6 +69,8 @@ async def main_async(args: argparse.Namespace) -> int:
     one = median(samples["one round trip"])
     for name, times in samples.items():
         print(f"{name:32s} median {ms(median(times)):>10s}  = {median(times) / one:.2f}x one round trip")
+    ours, floor = median(samples["get_contact via MCP"]), median(samples["floor: same reads, one-tool SDK"])
+    print(f"get_contact vs the floor: {ours / floor:.2f}x ({(ours - floor) * 1000:+.1f} ms)")
     return 0
 
 
