@@ -7,15 +7,24 @@ settings' descriptions: the README configuration table is generated from them (`
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Final, get_args
+from typing import Annotated, Any, Final, get_args
 
-from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from telli_mcp.urls import DEFAULT_BASE_URL, public_url
 from telli_mcp.zones import check_iana_zone
@@ -71,12 +80,21 @@ class Transport(StrEnum):
     HTTP = "http"
 
 
-class Settings(BaseSettings):
-    """Runtime configuration of telli-mcp."""
+class Settings(BaseModel):
+    """Runtime configuration of telli-mcp.
+
+    `Settings()` reads each setting from its environment variable (`env_var`; the name in any case), and a keyword
+    argument, by the setting's name, takes precedence over the environment. A value read from the environment is
+    the variable's text, validated like any other input (`true`, `1`, `yes` for a flag; a comma-separated list).
+    """
 
     # The attribute docstrings below are the settings' documentation; `telli_mcp.docs` reads them from the source
     # for the README (pydantic's `use_attribute_docstrings` would parse this file at every start instead).
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        # Reading a dozen variables needs no settings library: pydantic-settings took 15 ms of every start to import.
+        super().__init__(**_from_environment(given=values), **values)
 
     api_key: SecretStr | None = Field(default=None, validation_alias="TELLI_API_KEY")
     """telli API key (Settings > API & Webhooks in the telli app)."""
@@ -102,8 +120,10 @@ class Settings(BaseSettings):
     )
     """How long a confirmation question waits for the human's answer, in seconds; then nothing is done."""
 
+    # The default is not validated: it is a zone (a test says so), and checking a name lists the whole time-zone
+    # database, some 15 ms of every start.
     account_timezone: Annotated[str, AfterValidator(check_iana_zone)] = Field(
-        default="Europe/Berlin", validation_alias="TELLI_ACCOUNT_TIMEZONE"
+        default="Europe/Berlin", validation_alias="TELLI_ACCOUNT_TIMEZONE", validate_default=False
     )
     """Your telli account's time zone (telli calls contacts without a time zone on this clock; telli's API does not
     report it, so set it here if it is not Europe/Berlin)."""
@@ -111,7 +131,7 @@ class Settings(BaseSettings):
     read_only: bool = Field(default=False, validation_alias=AliasChoices("TELLI_MCP_READ_ONLY"))
     """Register read tools only."""
 
-    toolsets: Annotated[tuple[str, ...], NoDecode] = Field(default=("default",), validation_alias="TELLI_MCP_TOOLSETS")
+    toolsets: tuple[str, ...] = Field(default=("default",), validation_alias="TELLI_MCP_TOOLSETS")
     """Toolsets to enable: `default`, `all`, or toolset names, comma separated."""
 
     confirm: ConfirmMode = Field(default=ConfirmMode.AUTO, validation_alias="TELLI_MCP_CONFIRM")
@@ -134,13 +154,11 @@ class Settings(BaseSettings):
     log_level: str = Field(default="WARNING", validation_alias="TELLI_MCP_LOG_LEVEL")
     """Log level for stderr logging (DEBUG, INFO, WARNING, ERROR, CRITICAL; any case)."""
 
-    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(default=(), validation_alias="TELLI_MCP_ALLOWED_HOSTS")
+    allowed_hosts: tuple[str, ...] = Field(default=(), validation_alias="TELLI_MCP_ALLOWED_HOSTS")
     """HTTP mode: extra Host header values to accept besides loopback (e.g. `mcp.example.com`, `mcp.example.com:*`),
     comma separated; `*` switches the DNS-rebinding protection off."""
 
-    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=(), validation_alias="TELLI_MCP_ALLOWED_ORIGINS"
-    )
+    allowed_origins: tuple[str, ...] = Field(default=(), validation_alias="TELLI_MCP_ALLOWED_ORIGINS")
     """HTTP mode: extra Origin header values to accept besides loopback (e.g. `https://app.example.com`)."""
 
     server_key_over_http: ServerKeyUse = Field(
@@ -184,6 +202,17 @@ CLI_FLAGS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 """The command-line flag that overrides each setting; secrets (the API key) deliberately have none."""
+
+
+def _from_environment(*, given: Mapping[str, object]) -> dict[str, str]:
+    """The environment's text for each setting not in `given` (by name or variable), keyed by its variable."""
+    environment = {name.upper(): value for name, value in os.environ.items()}
+    found: dict[str, str] = {}
+    for name in Settings.model_fields:
+        variable = env_var(name)
+        if name not in given and variable not in given and variable.upper() in environment:
+            found[variable] = environment[variable.upper()]
+    return found
 
 
 def env_var(field_name: str) -> str:

@@ -5,8 +5,8 @@ attribute docstrings, read from the source here rather than by pydantic at every
 toolsets' static data (`telli_mcp.server.offer_for`, no server is built): every tool, resource and prompt of a
 sandbox server with every toolset on (the sandbox-only tools come last).
 `python -m telli_mcp.docs --write` rewrites the README between the `<!-- config-table:start -->` /
-`<!-- tool-table:start -->` markers, and the tools' output schemas the server publishes
-(`telli_mcp/server/output_schemas.json`, see `telli_mcp.server.output_schemas`); `--check` exits 1 when any is
+`<!-- tool-table:start -->` markers, and the tools' input and output schemas the server publishes
+(`telli_mcp/server/tool_schemas.json`, see `telli_mcp.server.tool_schemas`); `--check` exits 1 when any is
 stale.
 """
 
@@ -45,7 +45,7 @@ __all__ = [
 README = Path(__file__).resolve().parent.parent / "README.md"
 WRITE_COMMAND = ".venv/bin/python -m telli_mcp.docs --write"
 _NONE = "—"
-DESCRIPTION = "Generate the README's configuration and tool tables, and the tools' output schemas, from the code."
+DESCRIPTION = "Generate the README's configuration and tool tables, and the tools' schemas, from the code."
 
 
 def _cell(text: str) -> str:
@@ -212,7 +212,7 @@ def render_readme(text: str) -> str:
 
 
 def _generated(readme: Path) -> list[tuple[Path, str]]:
-    """Each generated file with the content it should have: the README's tables, the tools' output schemas."""
+    """Each generated file with the content it should have: the README's tables, the tools' schemas."""
     from telli_mcp.server import SCHEMAS_FILE, catalogue_text
 
     return [(readme, render_readme(readme.read_text(encoding="utf-8"))), (SCHEMAS_FILE, catalogue_text())]

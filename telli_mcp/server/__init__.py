@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from telli_mcp.server.app import build_server, offer_for
     from telli_mcp.server.deps import SandboxControl, ServerDeps
     from telli_mcp.server.http_deployment import http_app
-    from telli_mcp.server.output_schemas import SCHEMAS_FILE, catalogue_text
     from telli_mcp.server.risk import Risk, ToolSpec
     from telli_mcp.server.surface import Offer
+    from telli_mcp.server.tool_schemas import SCHEMAS_FILE, catalogue_text
     from telli_mcp.server.tools import SURFACES
     from telli_mcp.toolsets import TOOLSETS, UnknownToolsetError, resolve_toolsets
 

@@ -21,7 +21,7 @@ from telli_mcp.server.caller import CallerMiddleware
 from telli_mcp.server.completions import register_completions
 from telli_mcp.server.deps import ClientProvider, RequestDeps, ServerDeps
 from telli_mcp.server.instructions import instructions_for
-from telli_mcp.server.registry import register_tools
+from telli_mcp.server.registry import register_prompts, register_resources, register_tools
 from telli_mcp.server.request_deadline import RequestDeadline
 from telli_mcp.server.surface import Offer
 from telli_mcp.server.tokens import TokenSigner
@@ -55,12 +55,8 @@ def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsy
 
 def _register(server: MCPServer[ServerDeps], offer: Offer) -> None:
     register_tools(server, offer.tools)
-    for resource in offer.resources:
-        server.resource(
-            resource.uri, title=resource.title, description=resource.description, mime_type=resource.mime_type
-        )(resource.handler)
-    for prompt in offer.prompts:
-        server.prompt(name=prompt.name, title=prompt.title, description=prompt.description)(prompt.handler)
+    register_resources(server, offer.resources)
+    register_prompts(server, offer.prompts)
     register_completions(server)
 
 

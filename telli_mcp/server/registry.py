@@ -1,4 +1,5 @@
-"""Registration of the offered tools on an `MCPServer`: annotations from the risk, compact schemas, bounded errors.
+"""Registration of the offered tools, resources and prompts on an `MCPServer`: annotations from the risk, compact
+schemas, bounded errors, and nothing derived from a handler's signature before it is first used.
 
 Which tools a server offers is decided before (`surface.Offer.select`): a tool that is off does not exist for the
 client at all. A tool's confirmation was checked and bound when it was declared (`surface.ToolDef`).
@@ -13,12 +14,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pydantic_core
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.prompts import Prompt
+from mcp.server.mcpserver.prompts.base import PromptArgument
+from mcp.server.mcpserver.resources import ResourceTemplate
+from mcp.server.mcpserver.resources.templates import DEFAULT_RESOURCE_SECURITY
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
@@ -28,12 +34,12 @@ from telli_mcp.bounded import MAX_TEXT_CHARS, clip
 from telli_mcp.config import Settings, resolve_data_dir
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import invalid_arguments, translating
-from telli_mcp.server.output_schemas import shipped
 from telli_mcp.server.risk import Risk, annotations_for
 from telli_mcp.server.schema_compact import compact_input_schema, compact_output_schema
-from telli_mcp.server.surface import ToolDef
+from telli_mcp.server.surface import PromptDef, ResourceDef, ToolDef
+from telli_mcp.server.tool_schemas import ToolSchemas, shipped
 
-__all__ = ["compact_output", "register_tools"]
+__all__ = ["compact_output", "derive_schemas", "register_prompts", "register_resources", "register_tools"]
 
 
 def compact_output(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -81,11 +87,37 @@ def _for_model(text: str, settings: Settings) -> str:
 
 
 class _TelliTool(Tool):
-    """A registered tool whose error text reaches the model bounded in size and without the server's paths."""
+    """A registered tool, published from its declaration and its build-time schemas (`tool_schemas`).
+
+    Listing it needs nothing else. What calling it needs, the SDK's argument model and the parameters it fills
+    in itself (the context, the resolved confirmation), is derived from the handler's signature on the first
+    call (`sdk_tool`): deriving it for every tool at registration was most of what registering cost. Either way
+    the SDK validates the arguments, so a call behaves as if the SDK had registered the tool; its error text
+    then reaches the model bounded in size and without the server's paths.
+    """
+
+    advertised_output_schema: dict[str, Any] | None = None
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any] | None:
+        return self.advertised_output_schema
+
+    @cached_property
+    def sdk_tool(self) -> Tool:
+        """The SDK's own tool for the handler. Unstructured: the handler returns its structured content itself
+        (`compact_output`), and the advertised output schema is this tool's, so no result model is built."""
+        return Tool.from_function(
+            self.fn,
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            annotations=self.annotations,
+            structured_output=False,
+        )
 
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
         try:
-            return await super().run(arguments, context, convert_result)
+            return await self.sdk_tool.run(arguments, context, convert_result)
         except UnexpectedToolError:
             raise  # the SDK's generic text: nothing of the exception reaches the model
         except ToolError as err:
@@ -96,44 +128,111 @@ class _TelliTool(Tool):
             raise ToolError(_for_model(str(err), _settings(context))) from cause
 
 
-def register_tools(
-    server: MCPServer[Any], tools: Iterable[ToolDef], *, catalogue: Mapping[str, dict[str, Any]] | None = None
-) -> None:
-    """Add each tool, with its declared annotations and its compact schemas, run as a `_TelliTool`.
+def _handler(tool: ToolDef) -> Callable[..., Awaitable[Any]]:
+    """What the SDK calls: the tool's handler with its telli errors translated and its result sent compact."""
+    return compact_output(translating(tool.handler, writes=tool.spec.risk is not Risk.READ))
 
-    A tool's output schema comes from `catalogue` (default: the one shipped, `output_schemas`) when it is there;
-    otherwise the SDK derives it from the return type, which builds the result models now instead of on first use.
-    Either way the tool returns its structured content itself (`compact_output`), so the SDK does not validate
-    it again.
+
+def derive_schemas(tool: ToolDef) -> ToolSchemas:
+    """The tool's schemas as the SDK derives them from the handler's signature and return type when it
+    registers the tool, made compact (`schema_compact`): what `tool_schemas.json` ships."""
+    sdk = Tool.from_function(_handler(tool), name=tool.name, structured_output=True)
+    assert sdk.output_schema is not None, f"{tool.name} has no output schema"
+    return ToolSchemas(input=compact_input_schema(sdk.parameters), output=compact_output_schema(sdk.output_schema))
+
+
+def register_tools(
+    server: MCPServer[Any], tools: Iterable[ToolDef], *, catalogue: Mapping[str, ToolSchemas] | None = None
+) -> None:
+    """Add each tool as a `_TelliTool`, with its declared annotations and its compact schemas.
+
+    A tool's schemas come from `catalogue` (default: the ones shipped, `tool_schemas`) when it is there;
+    otherwise they are derived now (`derive_schemas`), which builds the tool's argument and result models at
+    registration instead of on first use.
     """
     published = shipped() if catalogue is None else catalogue
     for tool in tools:
-        spec = tool.spec
-        schema = published.get(spec.name)
-        server.add_tool(
-            compact_output(translating(tool.handler, writes=spec.risk is not Risk.READ)),
-            name=spec.name,
-            title=spec.title,
+        schemas = published.get(tool.name) or derive_schemas(tool)
+        # The SDK offers no public way to register a tool whose schemas are already known, nor a hook for
+        # wrapping a tool's whole run (argument validation, resolvers, body): this reaches its tool manager in
+        # one place, and the catalogue tests fail loudly if the SDK changes shape. The fields the SDK derives from
+        # the handler's signature (`fn_metadata`, `is_async`) are left out: `_TelliTool` reads them from `sdk_tool`.
+        server._tool_manager._tools[tool.name] = _TelliTool.model_construct(  # type: ignore[call-arg]
+            fn=_handler(tool),
+            name=tool.name,
+            title=tool.spec.title,
             description=tool.description,
-            annotations=annotations_for(spec),
-            structured_output=schema is None,
+            parameters=schemas["input"],
+            advertised_output_schema=schemas["output"],
+            annotations=annotations_for(tool.spec),
         )
-        _compact(server, spec.name, schema)
 
 
-def _compact(server: MCPServer[Any], name: str, output_schema: dict[str, Any] | None) -> None:
-    # The SDK offers no public hook for schema generation or for wrapping a tool's whole run (argument
-    # validation, resolvers, body); this reaches its tool manager in one place, and the catalogue snapshot
-    # test fails loudly if the SDK changes shape. An output schema set on the metadata without a model is
-    # advertised but not validated by the SDK (its "hand-built metadata").
-    manager = server._tool_manager
-    tool = manager.get_tool(name)
-    assert tool is not None
-    tool.parameters = compact_input_schema(tool.parameters)
-    if output_schema is not None:
-        tool.fn_metadata.output_schema = output_schema
-    elif tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
-        tool.fn_metadata.output_model = None  # `compact_output` returns valid structured content itself
-    fields = {field: getattr(tool, field) for field in Tool.model_fields}
-    manager._tools[name] = _TelliTool.model_construct(**fields)
+class _TelliPrompt(Prompt):
+    """A prompt listed from its declaration; the SDK derives its argument validation on the first render."""
+
+    @cached_property
+    def sdk_prompt(self) -> Prompt:
+        return Prompt.from_function(self.fn, name=self.name, title=self.title, description=self.description)
+
+    async def render(self, arguments: dict[str, Any] | None, context: Context[Any, Any]) -> Any:
+        return await self.sdk_prompt.render(arguments, context)
+
+
+def register_prompts(server: MCPServer[Any], prompts: Iterable[PromptDef]) -> None:
+    """Add each prompt as the SDK lists it (`PromptDef.arguments` says what its derivation would)."""
+    for prompt in prompts:
+        arguments = [
+            PromptArgument(name=a.name, description=a.description, required=a.required) for a in prompt.arguments
+        ]
+        server.add_prompt(
+            _TelliPrompt(
+                name=prompt.name,
+                title=prompt.title,
+                description=prompt.description,
+                arguments=arguments,
+                fn=prompt.handler,
+            )
+        )
+
+
+class _TelliResourceTemplate(ResourceTemplate):
+    """A resource template listed from its declaration; the SDK derives its parameter validation on the first read."""
+
+    @cached_property
+    def sdk_template(self) -> ResourceTemplate:
+        return ResourceTemplate.from_function(
+            self.fn,
+            uri_template=self.uri_template,
+            title=self.title,
+            description=self.description,
+            mime_type=self.mime_type,
+            security=self.security,
+        )
+
+    def matches(self, uri: str) -> dict[str, str | list[str]] | None:
+        return self.sdk_template.matches(uri)
+
+    async def create_resource(self, uri: str, params: dict[str, Any], context: Context[Any, Any]) -> Any:
+        return await self.sdk_template.create_resource(uri, params, context)
+
+
+def register_resources(server: MCPServer[Any], resources: Iterable[ResourceDef]) -> None:
+    """Add each resource; a template (`ResourceDef.is_template`) as the SDK lists it, derived on first read."""
+    for resource in resources:
+        if not resource.is_template:  # no parameters, no argument model: added the SDK's way
+            server.resource(
+                resource.uri, title=resource.title, description=resource.description, mime_type=resource.mime_type
+            )(resource.handler)
+            continue
+        # No public way to add a ready template either (see `register_tools`): its manager, reached here alone. The
+        # fields derived from the handler and the URI (`parameters`, `parsed_template`) come from `sdk_template`.
+        server._resource_manager._templates[resource.uri] = _TelliResourceTemplate.model_construct(  # type: ignore[call-arg]
+            uri_template=resource.uri,
+            name=resource.handler.__name__,
+            title=resource.title,
+            description=resource.description,
+            mime_type=resource.mime_type,
+            fn=resource.handler,
+            security=DEFAULT_RESOURCE_SECURITY,
+        )

@@ -15,7 +15,7 @@ __all__ = ["ToolResult"]
 
 
 class ToolResult(BaseModel):
-    # Built on first use: `tools/list` publishes the generated output schemas (`output_schemas`), not these.
+    # Built on first use: `tools/list` publishes the generated output schemas (`tool_schemas`), not these.
     model_config = ConfigDict(defer_build=True)
 
     @model_serializer(mode="wrap")

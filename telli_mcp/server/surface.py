@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, Resolve
+from pydantic.fields import FieldInfo
 
 from telli_mcp.server.confirm import declared_confirmations
 from telli_mcp.server.risk import Risk, ToolSpec
@@ -52,6 +53,12 @@ def _injected(hint: Any) -> bool:
     if typing.get_origin(hint) is Annotated:
         return any(isinstance(marker, Resolve) for marker in typing.get_args(hint)[1:])
     return isinstance(hint, type) and issubclass(hint, Context)
+
+
+def _field_description(hint: Any) -> str | None:
+    if typing.get_origin(hint) is not Annotated:
+        return None
+    return next((m.description for m in typing.get_args(hint)[1:] if isinstance(m, FieldInfo)), None)
 
 
 def _bind_confirmation(spec: ToolSpec, fn: Callable[..., Any]) -> None:
@@ -116,6 +123,7 @@ class ResourceDef:
 class PromptArgument:
     name: str
     required: bool
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,8 +145,12 @@ class PromptDef:
 
     @property
     def arguments(self) -> tuple[PromptArgument, ...]:
-        parameters = inspect.signature(self.handler).parameters.values()
-        return tuple(PromptArgument(p.name, p.default is inspect.Parameter.empty) for p in parameters)
+        """Each parameter, described by its `Field(description=...)` (what the SDK derives and lists)."""
+        hints = typing.get_type_hints(self.handler, include_extras=True)
+        return tuple(
+            PromptArgument(p.name, p.default is inspect.Parameter.empty, _field_description(hints.get(p.name)))
+            for p in inspect.signature(self.handler).parameters.values()
+        )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@
 * The entry points (`cli`, `serve`, `doctor`, `campaign_cli`, `docs`) reach `telli_mcp.server` only through its
   front door, `from telli_mcp.server import ...`: the server factory `build_server`, its HTTP deployment
   `http_app`, and `offer_for` (with its type `Offer`), what a server with given settings would offer, as data (the
-  docs generator renders it), and the generated output schemas (`SCHEMAS_FILE`, `catalogue_text`: the docs
+  docs generator renders it), and the generated tool schemas (`SCHEMAS_FILE`, `catalogue_text`: the docs
   generator writes them), never a module inside it. What the CLI needs besides a server (a key fingerprint,
   the toolset list, the ledger) lives below the MCP layer.
 

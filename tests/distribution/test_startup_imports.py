@@ -45,11 +45,9 @@ LOADED_ON_FIRST_USE = (
     "telli_mcp.simulator.app",  # the sandbox's simulator and demo data: the first request to it
 )
 THIRD_PARTY_AT_START = {
-    "pydantic_settings": "the settings, read before anything else",
-    "dotenv": "imported by pydantic_settings",
     "platformdirs": "where the campaign ledger lives, decided at startup",
-    "tzdata": "the account time zone setting is checked against the IANA database at startup",
 }
+"""Not the time-zone database (`tzdata`): the account time zone is checked against it only when it is set."""
 MESSAGES = [
     initialize_request("startup-imports", version="2025-06-18"),
     {"jsonrpc": "2.0", "method": "notifications/initialized"},

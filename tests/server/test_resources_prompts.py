@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from mcp import MCPError
+from mcp.server.mcpserver import MCPServer
 from mcp.types import PromptReference, ResourceTemplateReference, TextContent, TextResourceContents
 from server_helpers import ServerFactory, completed_call_id, connect, contact_id_of, fails, first_agent_id, ok
 
+from telli_mcp.config import Settings
+from telli_mcp.server import offer_for
 from telli_mcp.simulator import TEST_API_KEY, Fault, TelliSimulator
 
 pytestmark = pytest.mark.anyio
@@ -142,3 +146,25 @@ async def test_launch_campaign_prompt_walks_through_dry_run_confirm_and_status(m
     assert isinstance(text, TextContent)
     assert "dry_run=true" in text.text and "get_campaign" in text.text and "stop_campaign" in text.text
     assert "launch_campaign" not in read_only_names
+
+
+async def test_prompts_and_resources_are_listed_exactly_as_the_sdk_registering_them_would(
+    make_server: ServerFactory,
+) -> None:
+    """They are added without deriving anything from their handlers (that waits for the first use): what is listed
+    must still be what the SDK's own decorators derive, and they must accept these handlers."""
+    offer = offer_for(Settings(api_key=TEST_API_KEY, toolsets=("all",)), sandbox=True)
+    sdk: MCPServer[Any] = MCPServer("sdk")
+    for resource in offer.resources:
+        sdk.resource(
+            resource.uri, title=resource.title, description=resource.description, mime_type=resource.mime_type
+        )(resource.handler)
+    for prompt in offer.prompts:
+        sdk.prompt(name=prompt.name, title=prompt.title, description=prompt.description)(prompt.handler)
+    ours = make_server(toolsets=("all",))
+
+    async def listed(server: MCPServer[Any]) -> list[object]:
+        kinds = [await server.list_prompts(), await server.list_resources(), await server.list_resource_templates()]
+        return [sorted(item.model_dump_json() for item in items) for items in kinds]
+
+    assert await listed(ours) == await listed(sdk)
