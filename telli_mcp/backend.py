@@ -9,6 +9,8 @@ data.) A backend holds:
 * the default key (`api_key`, a `SecretStr`): the one requests use when the caller brings none;
 * the sandbox, if any: its simulator and the controls of its clock;
 * the campaign store, with the ledger's location (`ledger_path`);
+* telli's webhook events (`events`: their store, hub and the clock waits run on) and the endpoints that receive
+  them (`webhook_endpoints`, `webhook_receiver`); in the sandbox the simulator delivers into them directly;
 * `now`: the backend's clock (the simulator's in the sandbox and in tests).
 
 `TELLI_MCP_SANDBOX=1` or a `--sandbox` flag anywhere means the in-process simulator with demo data, and then
@@ -22,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias, cast
 
 from pydantic import SecretStr
 
@@ -31,10 +33,15 @@ from telli_mcp.urls import public_url
 
 if TYPE_CHECKING:
     import httpx2
+    from starlette.types import ASGIApp
 
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
     from telli_mcp.sandbox import Sandbox
+    from telli_mcp.simulator import TelliSimulator
+    from telli_mcp.webhooks.clock import WaitClock
+    from telli_mcp.webhooks.feed import EventFeed
+    from telli_mcp.webhooks.receiver import WebhookEndpoint
 
 __all__ = [
     "SANDBOX_LABEL",
@@ -42,6 +49,7 @@ __all__ = [
     "Backend",
     "ClientFactory",
     "SimulatedTelli",
+    "events_path",
     "ledger_path",
     "open_backend",
 ]
@@ -52,6 +60,7 @@ SANDBOX_LABEL = "the sandbox simulator"
 SANDBOX_NOTICE = "SANDBOX MODE: simulated telli with demo data; no real calls are placed."
 """What every entry point says when it runs against the sandbox."""
 LEDGER_FILE = "campaigns.sqlite3"
+EVENTS_FILE = "events.sqlite3"
 IN_MEMORY = ":memory:"
 
 
@@ -68,12 +77,24 @@ class SimulatedTelli(Protocol):
     def transport(self) -> httpx2.AsyncBaseTransport: ...
 
 
+def _data_file(settings: Settings, name: str, *, simulated: bool) -> str:
+    # In memory against a simulator (the sandbox, tests: make-believe data must not mix with real data) unless
+    # TELLI_MCP_DATA_DIR says where; else the user data directory.
+    if (settings.sandbox or simulated) and not settings.data_dir:
+        return IN_MEMORY
+    return str(resolve_data_dir(settings) / name)
+
+
 def ledger_path(settings: Settings, *, simulated: bool = False) -> str:
     """Where the campaign ledger lives: `TELLI_MCP_DATA_DIR` if set; in memory against a simulator (the sandbox,
     tests: its campaigns are make-believe and must not mix with real ones); else the user data directory."""
-    if (settings.sandbox or simulated) and not settings.data_dir:
-        return IN_MEMORY
-    return str(resolve_data_dir(settings) / LEDGER_FILE)
+    return _data_file(settings, LEDGER_FILE, simulated=simulated)
+
+
+def events_path(settings: Settings, *, simulated: bool = False) -> str:
+    """Where telli's webhook events are stored: beside the ledger, by the same rule. A stdio server and
+    `telli-mcp webhooks serve` with the same settings share this file."""
+    return _data_file(settings, EVENTS_FILE, simulated=simulated)
 
 
 @dataclass(frozen=True)
@@ -99,6 +120,10 @@ class Backend:
     """The simulator's in-process transport; None: the network, to `settings.api_base_url`."""
     sleep: Sleep | None = None
     """How clients wait between retries (tests pass one that does not wait); None: real time."""
+    events_path: str = IN_MEMORY
+    """The webhook event store's file, or ":memory:" (see `events_path`)."""
+    wait_clock: WaitClock | None = None
+    """What waiting for a call runs on: the simulator in the sandbox and tests; None: real time."""
 
     @classmethod
     def simulated(
@@ -115,6 +140,7 @@ class Backend:
         For the sandbox use `open_backend`: it has its own demo simulator."""
         if settings.sandbox:
             raise ValueError("the sandbox brings its own simulator: use open_backend(settings)")
+        waits_on_itself = callable(getattr(simulator, "sleep_until", None))  # a TelliSimulator; not a test's fake
         return cls(
             settings,
             label=public_url(settings.api_base_url),
@@ -122,6 +148,8 @@ class Backend:
             ledger_path=ledger_path(settings, simulated=True),
             transport=transport or simulator.transport(),
             sleep=sleep,
+            events_path=events_path(settings, simulated=True),
+            wait_clock=cast("TelliSimulator", simulator) if waits_on_itself else None,
         )
 
     @property
@@ -158,6 +186,36 @@ class Backend:
         return lambda api_key: self.client(api_key, max_retries=max_retries)
 
     @cached_property
+    def events(self) -> EventFeed:
+        """telli's webhook events: stored by this process's receiver (or another's, sharing the file), read by
+        the waits, campaigns and status. Nothing is opened before the first use."""
+        from telli_mcp.webhooks.clock import RealClock
+        from telli_mcp.webhooks.feed import EventFeed
+
+        return EventFeed(self.events_path, now=self.now, clock=self.wait_clock or RealClock())
+
+    @cached_property
+    def webhook_endpoints(self) -> list[WebhookEndpoint]:
+        """The webhook endpoints this backend receives on: the settings' (`webhooks.accounts`), or in the
+        sandbox its own, which its simulator delivers to."""
+        if self.sandbox is not None:
+            return [self.sandbox.webhook_endpoint]
+        from telli_mcp.webhooks.accounts import webhook_endpoints
+
+        settings = self.settings
+        return webhook_endpoints(
+            server_key=settings.api_key, secret=settings.webhook_secret, accounts=settings.webhook_accounts
+        )
+
+    def webhook_receiver(self) -> ASGIApp | None:
+        """The receiver for `webhook_endpoints` (None when there is none), storing into `events`."""
+        if not self.webhook_endpoints:
+            return None
+        from telli_mcp.webhooks.app import receiver_app
+
+        return receiver_app(self.webhook_endpoints, self.events.store, self.events.hub)
+
+    @cached_property
     def campaign_store(self) -> CampaignStore:
         """The campaign ledgers, opened on first use (imported then: starting the server does not need them)."""
         from telli_mcp.campaigns.store import CampaignStore
@@ -174,17 +232,44 @@ def open_backend(settings: Settings, *, sandbox_speed: float = 60.0) -> Backend:
     moves when asked), for a sandbox that runs as long as the server does."""
     if not settings.sandbox:
         return Backend(
-            settings, label=public_url(settings.api_base_url), now=_wall_clock, ledger_path=ledger_path(settings)
+            settings,
+            label=public_url(settings.api_base_url),
+            now=_wall_clock,
+            ledger_path=ledger_path(settings),
+            events_path=events_path(settings),
         )
     from telli_mcp.sandbox import DEMO_API_KEY, Sandbox
 
     demo = settings.model_copy(update={"api_key": SecretStr(DEMO_API_KEY)})
     sandbox = Sandbox.demo(speed=sandbox_speed)
-    return Backend(
+    backend = Backend(
         demo,
         label=SANDBOX_LABEL,
         now=sandbox.now,
         ledger_path=ledger_path(demo),
         sandbox=sandbox,
         transport=sandbox.transport(),
+        events_path=IN_MEMORY,  # make-believe events, whatever TELLI_MCP_DATA_DIR says: never beside real ones
+        wait_clock=sandbox,
     )
+    sandbox.when_built(lambda simulator: _deliver_events(simulator, backend))
+    return backend
+
+
+def _deliver_events(simulator: TelliSimulator, backend: Backend) -> None:
+    """The sandbox's webhooks: its simulator signs them and hands them to this server's receiver in-process,
+    through the same checks a delivery over the network gets."""
+    import httpx2
+
+    from telli_mcp.sandbox import DEMO_API_KEY
+
+    [endpoint] = backend.webhook_endpoints
+    receiver = backend.webhook_receiver()
+    assert receiver is not None
+    transport = httpx2.ASGITransport(receiver)
+
+    async def deliver(body: bytes, headers: dict[str, str]) -> int:
+        async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox") as http:
+            return (await http.post(endpoint.path, content=body, headers=headers)).status_code
+
+    simulator.send_webhooks(DEMO_API_KEY, deliver, endpoint.secret)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
 
 from telli_mcp._version import __version__
 
@@ -21,6 +24,9 @@ __all__ = ["add_doctor_options", "main"]
 
 MIN_STATE_SECRET_BYTES = 32
 """The MCP SDK's minimum for request-state keys; shorter ones make it raise while the server is being built."""
+
+SIMULATOR_SECRET_ENV = "TELLI_SIMULATOR_WEBHOOK_SECRET"
+"""The served simulator's webhook signing secret: from the environment, like every secret."""
 
 DESCRIPTION = "MCP server for telli, the AI voice-agent platform. The API key comes from TELLI_API_KEY."
 
@@ -81,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     simulator.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     simulator.add_argument("--no-demo-data", action="store_true", help="start with empty accounts")
     simulator.add_argument(
+        "--webhook-url",
+        help=f"POST signed call_ended and contact_status_changed events there; secret from {SIMULATOR_SECRET_ENV}",
+    )
+    simulator.add_argument(
         "--api-key",
         action="append",
         dest="api_keys",
@@ -102,8 +112,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_doctor_options(doctor)
     from telli_mcp.campaign_cli import add_campaign_parser
+    from telli_mcp.webhooks_cli import add_webhooks_parser
 
     add_campaign_parser(commands)
+    add_webhooks_parser(commands)
     return parser
 
 
@@ -194,8 +206,19 @@ def _simulator(args: argparse.Namespace) -> int:
     from telli_mcp.simulator.serve import run_simulator
 
     keys = tuple(args.api_keys or (DEMO_API_KEY,))
+    secret = os.environ.get(SIMULATOR_SECRET_ENV)
+    if args.webhook_url is not None and not secret:
+        return _fail(f"--webhook-url needs the signing secret (whsec_...) in {SIMULATOR_SECRET_ENV}")
     print(f"telli simulator on http://{args.host}:{args.port} with {len(keys)} account(s)", file=sys.stderr)
-    run_simulator(host=args.host, port=args.port, speed=args.speed, seed_demo=not args.no_demo_data, api_keys=keys)
+    run_simulator(
+        host=args.host,
+        port=args.port,
+        speed=args.speed,
+        seed_demo=not args.no_demo_data,
+        api_keys=keys,
+        webhook_url=args.webhook_url,
+        webhook_secret=None if args.webhook_url is None or not secret else SecretStr(secret),
+    )
     return 0
 
 
@@ -211,6 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _simulator(args)
     if args.command == "doctor":
         return _doctor(args)
+    if args.command == "webhooks":
+        from telli_mcp.webhooks_cli import run_webhooks_command
+
+        settings = _startup_settings(args)
+        return _fail(settings) if isinstance(settings, str) else run_webhooks_command(args, settings)
     if args.command == "campaign":
         from telli_mcp.campaign_cli import run_campaign_command
 

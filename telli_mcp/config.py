@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -175,6 +176,27 @@ class Settings(BaseModel):
     session_idle_seconds: float = Field(default=600.0, gt=0, validation_alias="TELLI_MCP_SESSION_IDLE_SECONDS")
     """HTTP mode: a legacy-era session with no request for this many seconds is closed."""
 
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="TELLI_MCP_WEBHOOK_SECRET")
+    """The `whsec_` signing secret of telli's webhook endpoint for TELLI_API_KEY's account (telli app: Settings >
+    API & Webhooks > Configure, then the endpoint's signing secret). Turns on the receiver at `/webhooks/telli`
+    (HTTP mode, or `telli-mcp webhooks serve`), so call results arrive in real time."""
+
+    webhook_accounts: SecretStr | None = Field(default=None, validation_alias="TELLI_MCP_WEBHOOK_ACCOUNTS")
+    """HTTP mode, several accounts: JSON `{"<name>": {"secret": "whsec_...", "account": "<fingerprint>"}}`, one
+    endpoint `/webhooks/telli/<name>` per account (`telli-mcp webhooks fingerprint` prints a key's fingerprint)."""
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and info.data.get("api_key") is None:
+            raise ValueError("needs TELLI_API_KEY (the account its events belong to); see TELLI_MCP_WEBHOOK_ACCOUNTS")
+        return _usable_webhook_setting(value, "TELLI_MCP_WEBHOOK_SECRET")
+
+    @field_validator("webhook_accounts")
+    @classmethod
+    def _check_webhook_accounts(cls, value: SecretStr | None) -> SecretStr | None:
+        return _usable_webhook_setting(value, "TELLI_MCP_WEBHOOK_ACCOUNTS")
+
     @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _split_toolsets(cls, value: object) -> object:
@@ -190,6 +212,22 @@ class Settings(BaseModel):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+
+def _usable_webhook_setting(value: SecretStr | None, variable: str) -> SecretStr | None:
+    """`value`, once the webhook endpoints it configures have been built (imported only when one is set)."""
+    if value is None:
+        return None
+    from telli_mcp.webhooks.accounts import WebhookConfigError, webhook_endpoints
+
+    key = SecretStr("checked-separately") if variable == "TELLI_MCP_WEBHOOK_SECRET" else None
+    secret = value if variable == "TELLI_MCP_WEBHOOK_SECRET" else None
+    accounts = value if variable == "TELLI_MCP_WEBHOOK_ACCOUNTS" else None
+    try:
+        webhook_endpoints(server_key=key, secret=secret, accounts=accounts)
+    except WebhookConfigError as err:
+        raise ValueError(str(err).removeprefix(variable).strip()) from None
+    return value
 
 
 CLI_FLAGS: Final[Mapping[str, str]] = MappingProxyType(

@@ -8,17 +8,22 @@ sandbox is used.
 
 from __future__ import annotations
 
+import base64
+import secrets
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import anyio
 import httpx2
+from pydantic import SecretStr
 
 from telli_mcp.simulator import DEMO_API_KEY
 
 if TYPE_CHECKING:
     from telli_mcp.simulator import TelliSimulator
+    from telli_mcp.webhooks.receiver import WebhookEndpoint
 
 __all__ = ["DEMO_API_KEY", "SANDBOX_LOG_LIMIT", "Sandbox"]
 
@@ -39,6 +44,7 @@ class Sandbox:
         self._built: anyio.Event | None = None
         self.speed = speed
         self._lock = anyio.Lock()
+        self._when_built: list[Callable[[TelliSimulator], None]] = []
 
     @classmethod
     def demo(cls, *, speed: float = 60.0) -> Sandbox:
@@ -61,9 +67,30 @@ class Sandbox:
     def simulator(self) -> TelliSimulator:
         if self._simulator is None:
             self._simulator = self._build()
+            for wire in self._when_built:
+                wire(self._simulator)
             if self._built is not None:
                 self._built.set()
         return self._simulator
+
+    def when_built(self, wire: Callable[[TelliSimulator], None]) -> None:
+        """Run `wire` on the simulator once it is built (at once if it is)."""
+        self._when_built.append(wire)
+        if self._simulator is not None:
+            wire(self._simulator)
+
+    @cached_property
+    def webhook_endpoint(self) -> WebhookEndpoint:
+        """The demo account's webhook endpoint, with a secret made up for this process."""
+        from telli_mcp.client import key_fingerprint
+        from telli_mcp.webhooks.receiver import WebhookEndpoint
+
+        secret = SecretStr("whsec_" + base64.b64encode(secrets.token_bytes(24)).decode())
+        return WebhookEndpoint(name=None, secret=secret, account=key_fingerprint(DEMO_API_KEY))
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Wait until simulated time reaches `moment` (the clock waits for calls run on in the sandbox)."""
+        await self.simulator.sleep_until(moment)
 
     def transport(self) -> httpx2.AsyncBaseTransport:
         """The transport the server's clients use: the simulator's, built when the first request comes."""

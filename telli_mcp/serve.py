@@ -54,17 +54,24 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
 
         serve_stdio(server)
     else:
-        app = http_app(server, backend.settings, host, verify_key=backend.verify_key)
+        app = http_app(
+            server, backend.settings, host, verify_key=backend.verify_key, webhooks=backend.webhook_receiver()
+        )
         _serve_http(app, host=host, port=port, log_level=settings.log_level)
 
 
 def http_app(
-    server: MCPServer[Any], settings: Settings, host: str, *, verify_key: KeyVerifier | None = None
+    server: MCPServer[Any],
+    settings: Settings,
+    host: str,
+    *,
+    verify_key: KeyVerifier | None = None,
+    webhooks: ASGIApp | None = None,
 ) -> ASGIApp:
     """The HTTP deployment of `server` (see `telli_mcp.server.http_deployment`)."""
     from telli_mcp.server import http_app as deployment
 
-    return deployment(server, settings, host, verify_key=verify_key)
+    return deployment(server, settings, host, verify_key=verify_key, webhooks=webhooks)
 
 
 def _serve_http(app: ASGIApp, *, host: str, port: int, log_level: str) -> None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["SANDBOX", "STATUS", "TOOLSETS", "Toolset", "UnknownToolsetError", "resolve_toolsets"]
+__all__ = ["LIVE", "SANDBOX", "STATUS", "TOOLSETS", "Toolset", "UnknownToolsetError", "resolve_toolsets"]
 
 STATUS = "status"
 """get_status: always on, because it is how a user finds out what is switched on."""
 SANDBOX = "sandbox"
 """Tools that exist only against the sandbox simulator; switched on by the sandbox, never by name."""
+LIVE = "live"
+"""wait_for_call_result: on by name, and by itself wherever results arrive in real time (webhooks configured, or
+the sandbox). Not in `default`, so the default catalogue stays within its 20 KB budget."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ TOOLSETS: tuple[Toolset, ...] = (
     ),
     Toolset("agents", "List the AI agents and the account's phone numbers.", default=True),
     Toolset("campaigns", "Launch, track and stop bulk call campaigns with a local ledger.", default=True),
+    Toolset(
+        LIVE,
+        "wait_for_call_result: wait for a call's result (on by itself with webhooks or in the sandbox).",
+        default=False,
+    ),
     Toolset("phone_numbers_admin", "Replace or delete the account's phone numbers (opt-in).", default=False),
 )
 

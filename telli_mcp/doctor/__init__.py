@@ -32,6 +32,7 @@ from telli_mcp.doctor.settings_checks import (
     load_settings,
 )
 from telli_mcp.doctor.system import check_data_dir, check_package, check_python
+from telli_mcp.doctor.webhooks_check import check_webhooks
 
 __all__ = [
     "JSON_TO_STDOUT",
@@ -67,6 +68,7 @@ async def _settings_and_connection(settings: Settings, client_factory: ClientFac
         check_mode(settings),
         check_log_level(settings),
         check_data_dir(resolve_data_dir(settings)),
+        check_webhooks(settings),
     ]
     if Status.FAIL in (key.status, url.status):
         return checks + skipped_connection("no usable API key or base URL")

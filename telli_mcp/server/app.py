@@ -21,12 +21,13 @@ from telli_mcp.server.caller import CallerMiddleware
 from telli_mcp.server.completions import register_completions
 from telli_mcp.server.deps import ClientProvider, RequestDeps, ServerDeps
 from telli_mcp.server.instructions import instructions_for
+from telli_mcp.server.live import AccountBus, announce
 from telli_mcp.server.registry import register_prompts, register_resources, register_tools
 from telli_mcp.server.request_deadline import RequestDeadline
 from telli_mcp.server.surface import Offer
 from telli_mcp.server.tokens import TokenSigner
 from telli_mcp.server.tools import SURFACES
-from telli_mcp.toolsets import SANDBOX, resolve_toolsets
+from telli_mcp.toolsets import LIVE, SANDBOX, resolve_toolsets
 
 __all__ = ["build_server", "offer_for"]
 
@@ -49,6 +50,8 @@ def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsy
                 background.cancel_scope.cancel()
                 await deps.clients.aclose()
                 deps.campaigns.close()
+                if deps.events is not None:
+                    deps.events.close()
 
     return lifespan
 
@@ -65,7 +68,8 @@ def offer_for(settings: Settings, *, sandbox: bool = False) -> Offer:
 
     Raises `UnknownToolsetError` for a bad toolset name.
     """
-    toolsets = resolve_toolsets(settings.toolsets) | ({SANDBOX} if sandbox else set())
+    realtime = sandbox or settings.webhook_secret is not None or settings.webhook_accounts is not None
+    toolsets = resolve_toolsets(settings.toolsets) | ({SANDBOX} if sandbox else set()) | ({LIVE} if realtime else set())
     return Offer.select(SURFACES, toolsets=toolsets, read_only=settings.read_only)
 
 
@@ -88,7 +92,11 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
         sandbox=backend.sandbox,
         now=backend.now,
         remote=remote,
+        events=backend.events,
+        webhook_endpoints=lambda: backend.webhook_endpoints,
     )
+    bus = AccountBus(deps.tenant_or_none)
+    backend.events.hub.listen(lambda stored: announce(bus, stored))
     server: MCPServer[ServerDeps] = MCPServer(
         "telli-mcp",
         title="telli" + (" (sandbox)" if backend.sandbox is not None else ""),
@@ -100,6 +108,7 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
         # The sealed state of a 2026-07-28 confirmation round expires with the human's time to answer.
         request_state_security=RequestStateSecurity(keys=[secret], ttl=settings.elicitation_timeout_seconds),
         log_level="WARNING",
+        subscriptions=bus,
     )
     server.middleware.extend([CallerMiddleware(deps.clients.in_use), RequestDeps(), RequestDeadline(settings)])
     _register(server, offer)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -35,6 +35,9 @@ from telli_mcp.server.tokens import TokenSigner
 if TYPE_CHECKING:
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
+    from telli_mcp.webhooks.feed import EventFeed
+    from telli_mcp.webhooks.receiver import WebhookEndpoint
+    from telli_mcp.webhooks.store import EventStore
 
 __all__ = [
     "MAX_CACHED_CLIENTS",
@@ -190,6 +193,10 @@ class ServerDeps:
     """Wall clock for the waking-hours check (the simulator's clock in sandbox mode and tests)."""
     remote: bool = False
     """Served over HTTP: tools must not read the server's files on a caller's behalf."""
+    events: EventFeed | None = None
+    """telli's webhook events (their store opens on first use); None only in servers built without a backend."""
+    webhook_endpoints: Callable[[], Sequence[WebhookEndpoint]] = tuple
+    """The endpoints this server receives telli's events on (worked out when first asked)."""
 
     @property
     def default_timezone(self) -> str:
@@ -203,6 +210,18 @@ class ServerDeps:
     def tenant(self) -> str:
         """This request's caller as a tenant label (a key fingerprint)."""
         return self.clients.current_tenant()
+
+    def event_store(self) -> EventStore | None:
+        """The webhook event store when this server receives events, or another process's receiver (`telli-mcp
+        webhooks serve`) wrote one; None otherwise (nothing is created for a server without webhooks)."""
+        if self.events is None:
+            return None
+        return self.events.store if self.webhook_endpoints() else self.events.opened_or_on_disk()
+
+    def tenant_or_none(self) -> str | None:
+        """`tenant`, or None when the caller has no key (nothing of any account is theirs to see)."""
+        key = self.clients.key_or_none()
+        return None if key is None else key_fingerprint(key)
 
 
 _serving: ContextVar[ServerDeps | None] = ContextVar("telli_mcp_deps", default=None)

@@ -28,12 +28,27 @@ LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"
 
 
 def http_app(
-    server: MCPServer[Any], settings: Settings, host: str, *, verify_key: KeyVerifier | None = None
+    server: MCPServer[Any],
+    settings: Settings,
+    host: str,
+    *,
+    verify_key: KeyVerifier | None = None,
+    webhooks: ASGIApp | None = None,
 ) -> ASGIApp:
     """The HTTP deployment: bounded sessions behind the caller-key check (who may use which telli key).
 
-    With `verify_key` (telli's verdict on a key), a key telli rejects is answered with 401 at the door.
+    With `verify_key` (telli's verdict on a key), a key telli rejects is answered with 401 at the door. With
+    `webhooks` (the receiver), telli's signed deliveries to `/webhooks/telli…` go there, beside the key check.
     """
+    mcp = _mcp_app(server, settings, host, verify_key)
+    if webhooks is None:
+        return mcp
+    from telli_mcp.webhooks.app import beside
+
+    return beside(webhooks, mcp)
+
+
+def _mcp_app(server: MCPServer[Any], settings: Settings, host: str, verify_key: KeyVerifier | None) -> ASGIApp:
     app = streamable_app(server, settings, transport_security(settings, host))
     return RequireCallerKey(
         app,

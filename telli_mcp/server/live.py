@@ -16,10 +16,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcp.server.subscriptions import ResourceUpdated, ServerEvent
 
-__all__ = ["AccountBus", "AccountResourceUpdated", "updated_uris"]
+if TYPE_CHECKING:
+    from telli_mcp.webhooks.store import StoredEvent
+
+__all__ = ["AccountBus", "AccountResourceUpdated", "announce", "updated_uris"]
 
 logger = logging.getLogger("telli_mcp.live")
 
@@ -72,3 +76,9 @@ def updated_uris(contact_id: str | None, call_id: str | None, campaign_ids: Iter
         uris.append(f"telli://calls/{call_id}/transcript")
     uris.extend(f"telli://campaigns/{campaign_id}" for campaign_id in campaign_ids)
     return uris
+
+
+def announce(bus: AccountBus, stored: StoredEvent) -> None:
+    """Tell `stored`'s account's listeners which of its resources the event changed."""
+    for uri in updated_uris(stored.contact_id, stored.call_id, ()):
+        bus.publish_now(AccountResourceUpdated(uri=uri, account=stored.account))

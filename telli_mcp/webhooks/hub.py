@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import anyio
 
-from telli_mcp.webhooks.store import StoredEvent
+if TYPE_CHECKING:
+    from telli_mcp.webhooks.store import StoredEvent
 
 __all__ = ["EventHub", "Listener"]
 
 logger = logging.getLogger("telli_mcp.webhooks")
 
-Listener = Callable[[StoredEvent], None]
+Listener = Callable[["StoredEvent"], None]
 
 
 class EventHub:

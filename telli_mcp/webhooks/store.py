@@ -106,8 +106,8 @@ class EventStore:
     """The events of every account this server receives webhooks for."""
 
     def __init__(self, path: Path | str, *, now: Callable[[], datetime] = _utc_now) -> None:
-        if isinstance(path, Path):
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA busy_timeout = 5000")
         if str(path) != ":memory:":

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final, Literal, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final, Literal
 
 import anyio
 from pydantic import BaseModel
 
 from telli_mcp.client.models.calls import Call
+from telli_mcp.webhooks.clock import WaitClock
 from telli_mcp.webhooks.events import CallEnded
 from telli_mcp.webhooks.hub import EventHub
 from telli_mcp.webhooks.store import EventStore
@@ -30,7 +31,7 @@ from telli_mcp.webhooks.store import EventStore
 if TYPE_CHECKING:
     from telli_mcp.client import TelliClient
 
-__all__ = ["FLOWING_WITHIN", "GRACE", "CallWait", "RealClock", "WaitClock", "Waited", "flowing", "poll_delays"]
+__all__ = ["FLOWING_WITHIN", "GRACE", "CallWait", "Waited", "flowing", "poll_delays"]
 
 GRACE: Final = timedelta(seconds=60)
 FLOWING_WITHIN: Final = timedelta(days=1)
@@ -40,12 +41,6 @@ _SAFETY_NET: Final = 60.0
 
 Progress = Callable[[float, float], Awaitable[None]]
 """Told (seconds waited, seconds allowed) every few seconds, so that clients do not time the request out."""
-
-
-class WaitClock(Protocol):
-    def now(self) -> datetime: ...
-
-    async def sleep_until(self, moment: datetime) -> None: ...
 
 
 class Waited(BaseModel):
@@ -184,13 +179,3 @@ class CallWait:
             tasks.start_soon(then_stop, lambda: self._clock.sleep_until(moment))
             if changed is not None:
                 tasks.start_soon(then_stop, changed.wait)
-
-
-class RealClock:
-    """Wall-clock time: what a server talking to the real telli waits on."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def sleep_until(self, moment: datetime) -> None:
-        await anyio.sleep(max(0.0, (moment - self.now()).total_seconds()))

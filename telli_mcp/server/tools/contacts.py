@@ -265,7 +265,11 @@ async def delete_contact(
     approval = approval_from(answer, what=f"contact {contact_id} was not deleted.")
     if not approval.granted:
         return DeleteContactResult(deleted=False, contact_id=contact_id).awaiting(approval.request)
-    await deps_of(ctx).client().contacts.delete(contact_id)
+    deps = deps_of(ctx)
+    await deps.client().contacts.delete(contact_id)
+    store = deps.event_store()
+    if store is not None:  # their call events too, including any that arrive later
+        store.forget_contact(deps.tenant(), contact_id)
     return DeleteContactResult(deleted=True, contact_id=contact_id)
 
 

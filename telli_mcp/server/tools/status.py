@@ -7,7 +7,7 @@ from pydantic import Field
 
 from telli_mcp._version import __version__
 from telli_mcp.client import TelliError
-from telli_mcp.server.deps import deps_of
+from telli_mcp.server.deps import ServerDeps, deps_of
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Surface, ToolDef
@@ -30,6 +30,7 @@ class StatusResult(ToolResult):
     confirm_mode: str = Field(description="auto | elicit | token | off")
     toolsets: list[str]
     tools: list[str]
+    webhooks: str = Field(description="Whether telli's call events reach this server")
 
 
 async def _verify(ctx: Context, key: str) -> tuple[str, bool | None]:
@@ -58,7 +59,17 @@ async def get_status(ctx: Context) -> StatusResult:
         confirm_mode=str(deps.settings.confirm),
         toolsets=sorted(deps.toolsets),
         tools=list(deps.tools),
+        webhooks=_webhooks(deps),
     )
+
+
+def _webhooks(deps: ServerDeps) -> str:
+    account = deps.tenant_or_none()
+    if account is None:
+        return "no key: no account to receive events for"
+    from telli_mcp.webhooks.health import webhook_health
+
+    return webhook_health(account, deps.webhook_endpoints(), deps.event_store(), deps.now()).sentence()
 
 
 SURFACE = Surface(

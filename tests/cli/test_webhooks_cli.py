@@ -1,0 +1,91 @@
+"""`telli-mcp webhooks serve` receives signed deliveries into the store a stdio server reads, and the served
+simulator (`telli-mcp simulator --webhook-url`) sends them: two real processes on loopback."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import httpx2
+import pytest
+from process_helpers import COMMAND, clean_env, free_port, wait_for_port
+
+from telli_mcp.client import key_fingerprint
+from telli_mcp.simulator import DEMO_API_KEY
+from telli_mcp.webhooks import EventStore
+
+SECRET = "whsec_" + base64.b64encode(b"cli-test-signing-secret-000001").decode()
+KEY = DEMO_API_KEY  # the served simulator's demo account: its events are the ones this receiver is for
+
+
+@contextmanager
+def running(*args: str, env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen([COMMAND, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, process)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_fingerprint_prints_the_accounts_label_and_never_the_key() -> None:
+    done = subprocess.run(
+        [COMMAND, "webhooks", "fingerprint"], env=clean_env(TELLI_API_KEY=KEY), capture_output=True, check=False
+    )
+    assert done.returncode == 0 and done.stdout.decode().strip() == key_fingerprint(KEY)
+    assert KEY not in done.stdout.decode() + done.stderr.decode()
+
+
+def test_serve_without_a_secret_says_what_to_set() -> None:
+    done = subprocess.run(
+        [COMMAND, "webhooks", "serve"], env=clean_env(TELLI_API_KEY=KEY), capture_output=True, check=False
+    )
+    assert done.returncode == 2 and "TELLI_MCP_WEBHOOK_SECRET" in done.stderr.decode()
+
+
+def test_a_bad_secret_is_named_at_startup_and_not_echoed() -> None:
+    env = clean_env(TELLI_API_KEY=KEY, TELLI_MCP_WEBHOOK_SECRET="not-a-secret-xyz")
+    done = subprocess.run([COMMAND, "webhooks", "serve"], env=env, capture_output=True, check=False)
+    assert done.returncode == 2 and "TELLI_MCP_WEBHOOK_SECRET" in done.stderr.decode()
+    assert "not-a-secret-xyz" not in done.stderr.decode()
+
+
+@pytest.mark.timeout(120)
+def test_the_served_simulator_delivers_to_the_receiver_which_stores_for_the_keys_account(tmp_path: Path) -> None:
+    receiver_port, simulator_port = free_port(), free_port()
+    receiver_env = clean_env(TELLI_API_KEY=KEY, TELLI_MCP_WEBHOOK_SECRET=SECRET, TELLI_MCP_DATA_DIR=str(tmp_path))
+    simulator_env = clean_env(TELLI_SIMULATOR_WEBHOOK_SECRET=SECRET)
+    url = f"http://127.0.0.1:{receiver_port}/webhooks/telli"
+    with (
+        running("webhooks", "serve", "--port", str(receiver_port), env=receiver_env, port=receiver_port),
+        running(
+            "simulator",
+            "--port",
+            str(simulator_port),
+            "--speed",
+            "3600",
+            "--webhook-url",
+            url,
+            env=simulator_env,
+            port=simulator_port,
+        ),
+        httpx2.Client(base_url=f"http://127.0.0.1:{simulator_port}", headers={"Authorization": f"Bearer {KEY}"}) as api,
+    ):
+        contact_id = next(c["id"] for c in api.get("/v2/contacts", params={"limit": 100}).json()["data"])
+        api.post("/v1/initiate-call", json={"contact_id": contact_id}).raise_for_status()
+        store = EventStore(tmp_path / "events.sqlite3")
+        # The simulated call ends within seconds at 3600x; the receiver's answer is what this waits for.
+        for _ in range(600):
+            if store.last_call_ended(key_fingerprint(KEY), contact_id=contact_id) is not None:
+                break
+            time.sleep(0.05)  # two real processes on the wall clock: a bounded poll, no assertion depends on timing
+        stored = store.last_call_ended(key_fingerprint(KEY), contact_id=contact_id)
+    assert stored is not None and json.loads(stored.body)["event"] == "call_ended"
+    assert stored.received_at - stored.sent_at < timedelta(minutes=5)
