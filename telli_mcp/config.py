@@ -188,14 +188,20 @@ class Settings(BaseModel):
     @field_validator("webhook_secret")
     @classmethod
     def _check_webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if value is not None and info.data.get("api_key") is None:
+        if value is None:
+            return None
+        key = info.data.get("api_key")
+        if key is None:
             raise ValueError("needs TELLI_API_KEY (the account its events belong to); see TELLI_MCP_WEBHOOK_ACCOUNTS")
-        return _usable_webhook_setting(value, "TELLI_MCP_WEBHOOK_SECRET")
+        _check_webhooks("TELLI_MCP_WEBHOOK_SECRET", server_key=key, secret=value, accounts=None)
+        return value
 
     @field_validator("webhook_accounts")
     @classmethod
     def _check_webhook_accounts(cls, value: SecretStr | None) -> SecretStr | None:
-        return _usable_webhook_setting(value, "TELLI_MCP_WEBHOOK_ACCOUNTS")
+        if value is not None:
+            _check_webhooks("TELLI_MCP_WEBHOOK_ACCOUNTS", server_key=None, secret=None, accounts=value)
+        return value
 
     @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
@@ -214,20 +220,16 @@ class Settings(BaseModel):
         return level
 
 
-def _usable_webhook_setting(value: SecretStr | None, variable: str) -> SecretStr | None:
-    """`value`, once the webhook endpoints it configures have been built (imported only when one is set)."""
-    if value is None:
-        return None
+def _check_webhooks(variable: str, **configured: SecretStr | None) -> None:
+    """Build the webhook endpoints one setting configures (the one place their rules live), as a field error.
+
+    Imported only when a webhook setting is set: starting without one loads none of it."""
     from telli_mcp.webhooks.accounts import WebhookConfigError, webhook_endpoints
 
-    key = SecretStr("checked-separately") if variable == "TELLI_MCP_WEBHOOK_SECRET" else None
-    secret = value if variable == "TELLI_MCP_WEBHOOK_SECRET" else None
-    accounts = value if variable == "TELLI_MCP_WEBHOOK_ACCOUNTS" else None
     try:
-        webhook_endpoints(server_key=key, secret=secret, accounts=accounts)
+        webhook_endpoints(**configured)
     except WebhookConfigError as err:
         raise ValueError(str(err).removeprefix(variable).strip()) from None
-    return value
 
 
 CLI_FLAGS: Final[Mapping[str, str]] = MappingProxyType(
