@@ -39,6 +39,11 @@ class CampaignStore:
 
         return ContactCache()
 
+    def forget_contacts(self, tenant: str) -> None:
+        """Drop what telli said about `tenant`'s contacts (after a write or an event changed some of them)."""
+        if "contact_cache" in self.__dict__:  # never built for it: nothing to forget
+            self.contact_cache.forget(tenant)
+
     def _root(self) -> Ledger:
         if self._ledger is None:
             from telli_mcp.campaigns.ledger import Ledger  # imported with the first campaign, like the file it opens
@@ -64,7 +69,8 @@ class CampaignStore:
     def close(self) -> None:
         """Close the ledger; the next use opens it again (an in-memory ledger then starts empty). What telli
         said about contacts is forgotten with it."""
-        self.contact_cache.clear()
+        if "contact_cache" in self.__dict__:
+            self.contact_cache.clear()
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None

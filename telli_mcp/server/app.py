@@ -97,6 +97,8 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
     )
     bus = AccountBus(deps.tenant_or_none)
     backend.events.hub.listen(lambda stored: announce(bus, stored))
+    # An event says telli's state changed: campaign pages must not show what they cached before it.
+    backend.events.hub.listen(lambda stored: deps.campaigns.forget_contacts(stored.account))
     server: MCPServer[ServerDeps] = MCPServer(
         "telli-mcp",
         title="telli" + (" (sandbox)" if backend.sandbox is not None else ""),

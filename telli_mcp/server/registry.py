@@ -129,8 +129,31 @@ class _TelliTool(Tool):
 
 
 def _handler(tool: ToolDef) -> Callable[..., Awaitable[Any]]:
-    """What the SDK calls: the tool's handler with its telli errors translated and its result sent compact."""
-    return compact_output(translating(tool.handler, writes=tool.spec.risk is not Risk.READ))
+    """What the SDK calls: the tool's handler with its telli errors translated and its result sent compact; a
+    tool that writes also drops the caller's cached contact states when it is done."""
+    writes = tool.spec.risk is not Risk.READ
+    handler = translating(tool.handler, writes=writes)
+    return compact_output(_forgets_cached_contacts(handler) if writes else handler)
+
+
+def _forgets_cached_contacts(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """After a write (done, failed or unknown: it may have changed something), campaign status pages read telli
+    again instead of showing the few-seconds-old state they cached before it."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            try:
+                deps = deps_of()
+            except RuntimeError:  # called outside a served request: there is no cache to keep honest
+                deps = None
+            tenant = None if deps is None else deps.tenant_or_none()
+            if deps is not None and tenant is not None:
+                deps.campaigns.forget_contacts(tenant)
+
+    return wrapper
 
 
 def derive_schemas(tool: ToolDef) -> ToolSchemas:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from server_helpers import Answers, ServerFactory, connect, fails, first_agent_id, ok, writes
 
-from telli_mcp.simulator import TelliSimulator
+from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
 
 pytestmark = pytest.mark.anyio
 
@@ -121,7 +121,6 @@ async def test_over_http_leads_files_are_refused(make_server: ServerFactory, sim
     from telli_mcp.backend import Backend
     from telli_mcp.config import Settings
     from telli_mcp.server import build_server
-    from telli_mcp.simulator import TEST_API_KEY
 
     server = build_server(Backend.simulated(Settings(api_key=TEST_API_KEY), sim), remote=True)
     async with connect(server, "auto") as client:
@@ -180,3 +179,16 @@ async def test_the_status_right_after_a_stop_shows_the_stop_not_a_cached_page(
         after = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})  # within the cache's TTL
     assert before["contacts"]["pending"] == 4
     assert after["status"] == "stopped" and after["contacts"]["pending"] == 0
+
+
+async def test_the_status_right_after_another_tool_changed_a_contact_is_not_a_cached_page(
+    make: ServerFactory, sim: TelliSimulator, mode: str
+) -> None:
+    async with connect(make(), mode, Answers("accept")) as client:
+        started = await ok(client, "start_campaign", {"agent_id": await first_agent_id(client), "leads": _leads(4)})
+        before = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})
+        [lead] = [c.id for c in sim.account(TEST_API_KEY).contacts.values() if c.phone_number == "+493055500000"]
+        await ok(client, "cancel_scheduled_calls", {"contact_ids": [lead]})
+        after = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})  # within the cache's TTL
+    assert before["contacts"]["pending"] == 4
+    assert after["contacts"]["pending"] == 3

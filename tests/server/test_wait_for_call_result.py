@@ -123,3 +123,21 @@ async def test_deleting_a_contact_erases_its_stored_call_events(mode: str) -> No
 
         assert backend.events.store.events_after(account, 0, contact_id=contact_id) == []
         assert backend.events.store.is_forgotten(account, contact_id)
+
+
+async def test_an_event_makes_the_next_campaign_page_read_telli_again(mode: str) -> None:
+    backend = open_backend(Settings(sandbox=True), sandbox_speed=0)
+    assert backend.sandbox is not None
+    lead = {"phone_number": "+493055501234", "first_name": "Eve", "last_name": "Vent"}
+    async with connect(build_server(backend), mode, Answers("accept")) as client:
+        agent_id = await first_agent_id(client)
+        started = await ok(client, "start_campaign", {"agent_id": agent_id, "leads": [lead]})
+        sim = backend.sandbox.simulator
+        before = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})
+        [contact] = [c for c in sim.account(DEMO_API_KEY).contacts.values() if c.phone_number == lead["phone_number"]]
+        sim.account(DEMO_API_KEY).script_outcomes(contact.id, ["COMPLETED"])
+        while contact.call_attempts == 0:  # the call ends and its events arrive, within the cache's few seconds
+            await sim.advance(30)
+        after = await ok(client, "get_campaign", {"campaign_id": started["campaign_id"]})
+    assert before["contacts"]["pending"] == 1
+    assert after["contacts"]["reached"] == 1 and after["contacts"]["pending"] == 0
