@@ -23,7 +23,7 @@ def check_webhooks(settings: Settings) -> Check:
     if settings.api_key is None:
         return Check(name=NAME, status=Status.SKIP, detail="no TELLI_API_KEY: no account to receive events for")
     endpoints = backend.webhook_endpoints
-    store = backend.events.store if endpoints else backend.events.opened_or_on_disk()
+    store = backend.events.readable(receiving=bool(endpoints))
     health = webhook_health(key_fingerprint(settings.api_key.get_secret_value()), endpoints, store, backend.now())
     try:
         detail = health.sentence()

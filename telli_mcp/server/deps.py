@@ -216,7 +216,7 @@ class ServerDeps:
         webhooks serve`) wrote one; None otherwise (nothing is created for a server without webhooks)."""
         if self.events is None:
             return None
-        return self.events.store if self.webhook_endpoints() else self.events.opened_or_on_disk()
+        return self.events.readable(receiving=bool(self.webhook_endpoints()))
 
     def tenant_or_none(self) -> str | None:
         """`tenant`, or None when the caller has no key (nothing of any account is theirs to see)."""

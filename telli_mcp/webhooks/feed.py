@@ -35,10 +35,10 @@ class EventFeed:
 
         return EventStore(self.path, now=self._now)
 
-    def opened_or_on_disk(self) -> EventStore | None:
-        """The store if it is open or its file exists (another process's receiver may write it); else None,
-        without creating anything."""
-        if "store" in self.__dict__ or (self.path != ":memory:" and os.path.exists(self.path)):
+    def readable(self, *, receiving: bool) -> EventStore | None:
+        """The store to read: always when this process `receiving` events; otherwise only if it is open or its file
+        exists (`telli-mcp webhooks serve` may write it), so a server without webhooks creates nothing."""
+        if receiving or "store" in self.__dict__ or (self.path != ":memory:" and os.path.exists(self.path)):
             return self.store
         return None
 
