@@ -44,7 +44,7 @@ from telli_mcp.text import http_url, inline, optional, plain_json, plain_line, v
 if TYPE_CHECKING:
     from telli_mcp.client import ContactV1, PropertyValueInput, TelliClient
 
-__all__ = ["SURFACE", "ContactList", "DeleteContactResult"]
+__all__ = ["SURFACE", "ContactList", "DeleteContactResult", "dialer_state"]
 
 CONTACTS = "contacts"
 
@@ -75,12 +75,13 @@ async def _lookup(client: TelliClient, contact_id: str | None, external_id: str 
     if contact_id is None:
         assert external_id is not None
         contact = await client.contacts.get_by_external_id(external_id)  # the dialer read needs its id
-        return contact_detail(contact, await _dialer_state(client, contact.id))
-    found, dialer = await both(lambda: client.contacts.get(contact_id), lambda: _dialer_state(client, contact_id))
+        return contact_detail(contact, await dialer_state(client, contact.id))
+    found, dialer = await both(lambda: client.contacts.get(contact_id), lambda: dialer_state(client, contact_id))
     return contact_detail(found, dialer)
 
 
-async def _dialer_state(client: TelliClient, contact_id: str) -> ContactV1 | None:
+async def dialer_state(client: TelliClient, contact_id: str) -> ContactV1 | None:
+    """The contact's v1 record (its auto-dialer state), or None when telli has no such contact."""
     try:
         return await client.contacts_v1.get(contact_id)
     except NotFoundError:

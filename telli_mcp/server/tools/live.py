@@ -6,7 +6,6 @@ waits and reads (`telli_mcp.webhooks.waiting` says where results come from and h
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -18,6 +17,7 @@ from telli_mcp.server.params import OptionalContactIdArg, check_call_id
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, Surface, ToolDef
+from telli_mcp.server.tools.contacts import dialer_state
 from telli_mcp.server.views import call_detail
 from telli_mcp.text import optional
 from telli_mcp.toolsets import LIVE
@@ -34,16 +34,6 @@ class CallResult(ToolResult):
     ended: bool
     call: dict[str, Any] | None = Field(default=None, description="As get_call returns it")
     note: str | None = None
-
-
-async def _dialer(client: TelliClient, contact_id: str) -> tuple[str | None, datetime | None]:
-    from telli_mcp.client import NotFoundError
-
-    try:
-        contact = await client.contacts_v1.get(contact_id)
-    except NotFoundError:
-        return None, None
-    return (None if contact.status is None else str(contact.status)), contact.next_call_at
 
 
 async def wait_for_call_result(
@@ -88,10 +78,11 @@ async def _not_yet(client: TelliClient, contact_id: str | None, timeout_seconds:
     note = f"Not ended within {timeout_seconds} s; call again to keep waiting."
     if contact_id is None:
         return note
-    status, next_call_at = await _dialer(client, contact_id)
-    if status is not None:
-        note += f" Dialer status: {status}"
-        note += f", next call at {next_call_at.isoformat(timespec='minutes')}." if next_call_at else "."
+    dialer = await dialer_state(client, contact_id)
+    if dialer is not None and dialer.status is not None:
+        note += f" Dialer status: {dialer.status}"
+        next_call = dialer.next_call_at
+        note += f", next call at {next_call.isoformat(timespec='minutes')}." if next_call else "."
     return note
 
 
