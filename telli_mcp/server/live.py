@@ -1,8 +1,8 @@
 """Live updates: telli's webhook events become `ResourceUpdated` for the listening clients of the same account.
 
 In the 2026-07-28 era a client listens with `subscriptions/listen` for resource URIs. When a webhook event is
-stored, the resources it changed are announced: the contact (`telli://contacts/{id}`), the call's transcript
-(`telli://calls/{id}/transcript`) and every campaign the contact belongs to (`telli://campaigns/{id}`).
+stored, the resources it changed are announced: the contact (`telli://contacts/{id}`) and the call's transcript
+(`telli://calls/{id}/transcript`). Campaigns (`telli://campaigns/{id}`) are not announced yet.
 
 The SDK's bus filters by URI only, and one server serves many accounts over HTTP. So this bus (the SDK's
 `SubscriptionBus` seam, which a shared bus can replace later) remembers whose listen stream each listener
@@ -14,7 +14,7 @@ contact id would still hear nothing. Legacy-era (2025-11-25) clients cannot list
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -69,16 +69,16 @@ class AccountBus:
                 logger.exception("A subscription listener failed")
 
 
-def updated_uris(contact_id: str | None, call_id: str | None, campaign_ids: Iterable[str]) -> list[str]:
-    """The resources an event about this contact and call changed."""
+def updated_uris(contact_id: str | None, call_id: str | None) -> list[str]:
+    """The resources an event about this contact and call changed (campaigns are not announced yet: the ledger
+    cannot find a contact's campaigns without scanning every lead)."""
     uris = [] if contact_id is None else [f"telli://contacts/{contact_id}"]
     if call_id is not None:
         uris.append(f"telli://calls/{call_id}/transcript")
-    uris.extend(f"telli://campaigns/{campaign_id}" for campaign_id in campaign_ids)
     return uris
 
 
 def announce(bus: AccountBus, stored: StoredEvent) -> None:
     """Tell `stored`'s account's listeners which of its resources the event changed."""
-    for uri in updated_uris(stored.contact_id, stored.call_id, ()):
+    for uri in updated_uris(stored.contact_id, stored.call_id):
         bus.publish_now(AccountResourceUpdated(uri=uri, account=stored.account))
