@@ -273,3 +273,5 @@ def _deliver_events(simulator: TelliSimulator, backend: Backend) -> None:
             return (await http.post(endpoint.path, content=body, headers=headers)).status_code
 
     simulator.send_webhooks(DEMO_API_KEY, deliver, endpoint.secret)
+    # Every event of the demo account reaches this store from now on: campaign pages may rely on them.
+    backend.events.store.mark_receiving(endpoint.account)

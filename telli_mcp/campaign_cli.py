@@ -30,6 +30,8 @@ from telli_mcp.bounded import clip
 from telli_mcp.text import inline
 
 if TYPE_CHECKING:
+    from telli_mcp.backend import Backend
+    from telli_mcp.campaign_events import StoredCampaignEvents
     from telli_mcp.campaigns import (
         CampaignEngine,
         CampaignPage,
@@ -349,6 +351,17 @@ def _show_status(report: CampaignStatusReport, out: TextIO) -> None:
     )
     if report.note:
         print(f"\n{report.note}", file=out)
+    print(f"\n{report.freshness}", file=out)
+
+
+def _events(backend: Backend, tenant: str) -> StoredCampaignEvents | None:
+    """The account's webhook events when `telli-mcp webhooks serve` (or a server) stores them beside the ledger."""
+    store = backend.events.readable(receiving=False)
+    if store is None:
+        return None
+    from telli_mcp.campaign_events import StoredCampaignEvents
+
+    return StoredCampaignEvents(store, tenant)
 
 
 def _show_stop(result: StopResult, out: TextIO) -> None:
@@ -527,7 +540,9 @@ async def _run(args: argparse.Namespace) -> int:
             if args.action == "start":
                 return await _start(engine, args, backend.settings)
             if args.action == "status":
-                _emit(await engine.status(args.campaign_id, limit=args.limit), args.json, _show_status)
+                events = _events(backend, key_fingerprint(key))
+                report = await engine.status(args.campaign_id, limit=args.limit, events=events)
+                _emit(report, args.json, _show_status)
             elif args.action == "stop":
                 _emit(await engine.stop(args.campaign_id), args.json, _show_stop)
             else:

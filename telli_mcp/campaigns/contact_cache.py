@@ -4,7 +4,7 @@ read the same contacts again.
 Why 5 seconds: an assistant asks for the next page right after the previous one (well within a second or
 two), while a contact's dialer state changes at most once per call attempt, minutes apart. Five seconds
 covers a burst of page requests, and a page never shows telli's state older than that: an entry past its
-age is read again, and a contact's call outcomes are dropped with it. The clock is monotonic (wall-clock
+age is read again, and a contact's calls are dropped with it. The clock is monotonic (wall-clock
 jumps cannot keep an entry alive) and injectable, so tests can age entries without waiting.
 
 Entries are per tenant (one telli account never sees another's) and expired ones are swept on every use,
@@ -17,8 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from telli_mcp.campaigns.outcomes import CallFindings
-from telli_mcp.client import ContactV1
+from telli_mcp.client import Call, ContactV1
 
 __all__ = ["STATE_TTL", "CachedState", "ContactCache"]
 
@@ -29,11 +28,11 @@ STATE_TTL = 5.0
 @dataclass(slots=True)
 class CachedState:
     """What a page knows about one contact: telli's contact (None when telli no longer returns it) and, once
-    read, the findings from its calls."""
+    read, its calls (newest first)."""
 
     contact: ContactV1 | None
     read_at: float
-    findings: CallFindings | None = None
+    calls: list[Call] | None = None
 
 
 class ContactCache:

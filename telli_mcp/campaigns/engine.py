@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Literal, overload
 
 from telli_mcp.campaigns.contact_cache import ContactCache
+from telli_mcp.campaigns.event_states import CampaignEvents
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.campaigns.ledger import Ledger
 from telli_mcp.campaigns.listing import list_campaigns
@@ -113,8 +114,10 @@ class CampaignEngine:
         limit: int = 20,
         cursor: str | None = None,
         max_inspected: int = DEFAULT_MAX_INSPECTED,
+        events: CampaignEvents | None = None,
     ) -> CampaignStatusReport:
-        """Live status from telli plus one page of notable leads (a window of the campaign; see `status.py`)."""
+        """Live status from telli (or from its webhook `events` where they cover the campaign) plus one page of
+        notable leads (a window of the campaign; see `status.py`)."""
         return await campaign_status(
             self.client,
             self.ledger,
@@ -123,6 +126,7 @@ class CampaignEngine:
             cursor=cursor,
             max_inspected=max_inspected,
             cache=self.contact_cache,
+            events=events,
         )
 
     async def stop(self, campaign_id: str, *, on_progress: ProgressCallback | None = None) -> StopResult:

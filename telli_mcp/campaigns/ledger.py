@@ -413,6 +413,14 @@ class Ledger:
                 (leads_count, invalid_count, self.tenant, campaign_id),
             )
 
+    def campaigns_with_contact(self, contact_id: str) -> list[str]:
+        """The ids of this tenant's campaigns that have a lead for this telli contact (an indexed read)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT campaign_id FROM leads WHERE tenant = ? AND contact_id = ? ORDER BY campaign_id",
+            (self.tenant, contact_id),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def count_with_contact(self, campaign_id: str) -> int:
         """Leads whose telli contact id the ledger knows."""
         return self._count(campaign_id, " AND contact_id IS NOT NULL")

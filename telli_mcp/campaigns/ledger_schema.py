@@ -2,7 +2,8 @@
 
 `PRAGMA user_version` holds the schema version; a file written by a newer telli-mcp is refused rather than
 misread. Version 2 added the run lease (generation, expiry, holder) and, per lead, when its schedule request
-was sent and when its outcome can be verified (`settle_at`).
+was sent and when its outcome can be verified (`settle_at`). Version 3 indexes leads by contact, so a webhook
+event about a contact finds its campaigns without scanning every lead.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from telli_mcp.campaigns.errors import CampaignError
 
 __all__ = ["SCHEMA_VERSION", "connect"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = (
     """CREATE TABLE IF NOT EXISTS campaigns (
@@ -62,7 +63,8 @@ _V2 = (
     "ALTER TABLE leads ADD COLUMN sent_at TEXT",
     "ALTER TABLE leads ADD COLUMN settle_at TEXT",
 )
-_STEPS = (_V1, _V2)
+_V3 = ("CREATE INDEX IF NOT EXISTS leads_by_contact ON leads (tenant, contact_id)",)
+_STEPS = (_V1, _V2, _V3)
 """`_STEPS[n]` takes a file from version n to n + 1."""
 
 

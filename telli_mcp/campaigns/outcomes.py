@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from telli_mcp.client import Call
 
-__all__ = ["CallFindings", "analyse_calls"]
+__all__ = ["CallFindings", "analyse_calls", "of_loop"]
 
 MAX_DETAIL = 200
 _FALSY_TEXT = frozenset({"", "false", "no", "0", "none", "null", "nein"})
@@ -40,6 +40,12 @@ def analyse_calls(calls: Sequence[Call]) -> CallFindings:
     for call in reversed(calls):  # oldest first, so newer calls overwrite
         _apply(findings, call)
     return findings
+
+
+def of_loop(calls: Sequence[Call], loop_id: str | None) -> list[Call]:
+    """The calls of one dialer loop (a lead's scheduling), so that an earlier campaign's calls to the same person
+    do not count as this one's outcomes. A call that does not say its loop is kept: it cannot be told apart."""
+    return [call for call in calls if loop_id is None or call.loop_id is None or call.loop_id == loop_id]
 
 
 def _apply(findings: CallFindings, call: Call) -> None:

@@ -292,6 +292,8 @@ class CampaignStatusReport(_Result):
     next_cursor: str | None = None
     """Pass as `cursor` for the next page of notable leads."""
     note: str | None = None
+    freshness: str = ""
+    """Where the contact states came from (telli's webhook events or a read of telli) and how new they are."""
     dialer_note: str = DIALER_NOTE
 
 

@@ -11,6 +11,11 @@ one, counts and notable leads cover the window and the note says which leads tho
 on to the next window after the window's last notable lead. The ledger's own counts (scheduled, failed,
 ...) in `campaign.counts` always cover the whole campaign (one SQL query).
 
+When telli's webhook events cover the campaign (`event_states.py`), a page sends no request for the leads they
+settle: a lead in the dialer is pending until an event says otherwise, and outcomes come from the `call_ended`
+events. telli is still read for leads whose scheduling is uncertain or that were taken off the dialer, with no
+event since. `freshness` says which it was and how new the newest event is.
+
 Within a window notable leads are ordered appointment, callback, reached, failed, not reached (then by row)
 and paged with an offset; the order is stable as long as the outcomes do not change between pages.
 """
@@ -23,13 +28,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from telli_mcp.campaigns.concurrency import map_limited
-from telli_mcp.campaigns.contact_cache import ContactCache
+from telli_mcp.campaigns.contact_cache import STATE_TTL, ContactCache
 from telli_mcp.campaigns.contact_state import dialer_status
 from telli_mcp.campaigns.errors import CampaignError, CampaignNotFoundError
+from telli_mcp.campaigns.event_states import CampaignEvents, ContactEvents, EventCoverage
 from telli_mcp.campaigns.ledger import LeadRecord, Ledger
 from telli_mcp.campaigns.listing import summarize
 from telli_mcp.campaigns.models import LeadState
-from telli_mcp.campaigns.outcomes import CallFindings, analyse_calls
+from telli_mcp.campaigns.outcomes import CallFindings, analyse_calls, of_loop
 from telli_mcp.campaigns.results import (
     CampaignStatusReport,
     ContactStatusCounts,
@@ -83,8 +89,10 @@ async def campaign_status(
     max_inspected: int = DEFAULT_MAX_INSPECTED,
     concurrency: int = 8,
     cache: ContactCache | None = None,
+    events: CampaignEvents | None = None,
 ) -> CampaignStatusReport:
-    """The campaign's live status with one page of notable leads (see the module docstring).
+    """The campaign's live status with one page of notable leads (see the module docstring). With `events` that
+    cover the campaign, contact states and outcomes come from telli's webhook events instead of requests.
 
     Raises:
         CampaignNotFoundError: no such campaign in the ledger.
@@ -99,30 +107,72 @@ async def campaign_status(
     more = len(rows) > WINDOW
     leads = [_Lead(record=lead) for lead in rows[:WINDOW]]
     cache = cache if cache is not None else ContactCache()
-    await _load_contacts(client, ledger.tenant, leads, cache, concurrency)
+    coverage = events.coverage(record.created_at) if events is not None else None
+    unread: Sequence[_Lead] = leads
+    if events is not None and coverage is not None and coverage.why_not is None:
+        unread = _from_events(events, leads)
+    await _load_contacts(client, ledger.tenant, unread, cache, concurrency)
     inspected = [lead for lead in leads if lead.status in (ContactStatus.REACHED, ContactStatus.CLOSED)]
-    inspected.sort(key=lambda lead: (lead.status is not ContactStatus.REACHED, lead.record.row))
-    await _load_findings(client, ledger.tenant, inspected[:max_inspected], cache, concurrency)
+    to_inspect = sorted(
+        (lead for lead in inspected if lead.findings is None),
+        key=lambda lead: (lead.status is not ContactStatus.REACHED, lead.record.row),
+    )
+    await _load_findings(client, ledger.tenant, to_inspect[:max_inspected], cache, concurrency)
     notable = sorted(
         (item for lead in leads if (item := _notable(lead)) is not None),
         key=lambda item: (_ORDER[item.kind], item.row),
     )
     end = position.offset + min(max(limit, 1), MAX_PAGE_SIZE)
     contacts = _contact_counts(leads)
-    capped = len(inspected) > max_inspected
+    not_inspected = max(0, len(to_inspect) - max_inspected)
     summary = summarize(ledger, record)
     return CampaignStatusReport(
         campaign=summary,
         contacts=contacts,
         progress_percent=_progress(contacts),
         outcomes=_outcomes(leads, contacts),
-        calls_inspected_contacts=min(len(inspected), max_inspected),
-        calls_inspection_capped=capped,
+        calls_inspected_contacts=len(inspected) - not_inspected,
+        calls_inspection_capped=not_inspected > 0,
         notable=notable[position.offset : end],
         notable_total=len(notable),
         next_cursor=_next(position, end, len(notable), leads, more),
-        note=_notes(leads, more or position.after_row > 0, summary.counts.total, len(inspected), max_inspected),
+        note=_notes(leads, more or position.after_row > 0, summary.counts.total, len(to_inspect), max_inspected),
+        freshness=_freshness(coverage, len(unread)),
     )
+
+
+def _from_events(events: CampaignEvents, leads: Sequence[_Lead]) -> list[_Lead]:
+    """Fill in what events say about the live leads; returns the leads they cannot settle (telli is read for those):
+    leads whose scheduling is uncertain or that were taken off the dialer, with no event since."""
+    live = [lead for lead in leads if lead.record.contact_id and lead.record.state in _LIVE_STATES]
+    since = {canonical_id(lead.record.contact_id or ""): lead.record.sent_at or lead.record.updated_at for lead in live}
+    known = events.of_contacts(since)
+    unread = []
+    for lead in live:
+        found = known.get(canonical_id(lead.record.contact_id or ""), ContactEvents())
+        if found.deleted:
+            continue  # no status: counted as missing, as when telli no longer returns it
+        if found.contact is not None:
+            lead.contact, lead.status = found.contact, dialer_status(found.contact)
+            if lead.status in (ContactStatus.REACHED, ContactStatus.CLOSED):
+                lead.findings = analyse_calls(of_loop(found.calls, lead.record.loop_id))
+        elif lead.record.state is LeadState.SCHEDULED and not found.calls:
+            lead.status = ContactStatus.PENDING  # sent to the dialer, and nothing happened since
+        else:
+            unread.append(lead)
+    return unread
+
+
+def _freshness(coverage: EventCoverage | None, read_from_telli: int) -> str:
+    """How fresh the page is: from events (and how many leads telli was still read for), or from telli."""
+    if coverage is None or coverage.why_not is not None:
+        why = f" Webhook events were not used: {coverage.why_not}" if coverage is not None else ""
+        return f"Contact states were read from telli now or in the last {STATE_TTL:g} s (reused between pages).{why}"
+    newest = coverage.last_event_at.isoformat(timespec="seconds") if coverage.last_event_at else "none yet"
+    telli = (
+        f"telli was read for {read_from_telli} leads they could not settle" if read_from_telli else "telli was not read"
+    )
+    return f"Contact states and outcomes are from telli's webhook events (newest arrived {newest}); {telli}."
 
 
 def _parse(cursor: str | None) -> _Cursor:
@@ -183,13 +233,12 @@ async def _load_findings(
 
     async def read(lead: _Lead) -> None:
         entry = entries.get(canonical_id(lead.record.contact_id or ""))
-        if entry is not None and entry.findings is not None:
-            lead.findings = entry.findings
-            return
-        page = await client.calls.list(contact_id=lead.record.contact_id, limit=CALLS_PER_CONTACT)
-        lead.findings = analyse_calls(page.items)
-        if entry is not None:
-            entry.findings = lead.findings
+        calls = entry.calls if entry is not None else None
+        if calls is None:
+            calls = (await client.calls.list(contact_id=lead.record.contact_id, limit=CALLS_PER_CONTACT)).items
+            if entry is not None:
+                entry.calls = calls
+        lead.findings = analyse_calls(of_loop(calls, lead.record.loop_id))
 
     await map_limited(leads, read, concurrency)
 

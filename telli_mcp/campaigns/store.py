@@ -44,6 +44,14 @@ class CampaignStore:
         if "contact_cache" in self.__dict__:  # never built for it: nothing to forget
             self.contact_cache.forget(tenant)
 
+    def campaigns_with_contact(self, tenant: str, contact_id: str) -> list[str]:
+        """`tenant`'s campaigns with a lead for this contact; none, without creating a ledger, when there is none."""
+        if self._ledger is None and (self.path == IN_MEMORY or not Path(self.path).exists()):
+            return []
+        from telli_mcp.campaigns.run import canonical_id
+
+        return self._root().for_tenant(tenant).campaigns_with_contact(canonical_id(contact_id))
+
     def _root(self) -> Ledger:
         if self._ledger is None:
             from telli_mcp.campaigns.ledger import Ledger  # imported with the first campaign, like the file it opens

@@ -96,7 +96,7 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
         webhook_endpoints=lambda: backend.webhook_endpoints,
     )
     bus = AccountBus(deps.tenant_or_none)
-    backend.events.hub.listen(lambda stored: announce(bus, stored))
+    backend.events.hub.listen(lambda stored: announce(bus, stored, deps.campaigns.campaigns_with_contact))
     # An event says telli's state changed: campaign pages must not show what they cached before it.
     backend.events.hub.listen(lambda stored: deps.campaigns.forget_contacts(stored.account))
     server: MCPServer[ServerDeps] = MCPServer(

@@ -1,8 +1,9 @@
 """Live updates: telli's webhook events become `ResourceUpdated` for the listening clients of the same account.
 
 In the 2026-07-28 era a client listens with `subscriptions/listen` for resource URIs. When a webhook event is
-stored, the resources it changed are announced: the contact (`telli://contacts/{id}`) and the call's transcript
-(`telli://calls/{id}/transcript`). Campaigns (`telli://campaigns/{id}`) are not announced yet.
+stored, the resources it changed are announced: the contact (`telli://contacts/{id}`), the call's transcript
+(`telli://calls/{id}/transcript`) and every campaign of this server's ledger with a lead for the contact
+(`telli://campaigns/{id}`).
 
 The SDK's bus filters by URI only, and one server serves many accounts over HTTP. So this bus (the SDK's
 `SubscriptionBus` seam, which a shared bus can replace later) remembers whose listen stream each listener
@@ -14,7 +15,7 @@ contact id would still hear nothing. Legacy-era (2025-11-25) clients cannot list
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,8 @@ class AccountResourceUpdated(ResourceUpdated):
 
 
 Listener = Callable[[ServerEvent], None]
+CampaignsOf = Callable[[str, str], Sequence[str]]
+"""(account, contact id) → the account's campaigns with a lead for that contact."""
 
 
 class AccountBus:
@@ -69,16 +72,16 @@ class AccountBus:
                 logger.exception("A subscription listener failed")
 
 
-def updated_uris(contact_id: str | None, call_id: str | None) -> list[str]:
-    """The resources an event about this contact and call changed (campaigns are not announced yet: the ledger
-    cannot find a contact's campaigns without scanning every lead)."""
+def updated_uris(contact_id: str | None, call_id: str | None, campaign_ids: Sequence[str]) -> list[str]:
+    """The resources an event about this contact and call changed, with the contact's campaigns."""
     uris = [] if contact_id is None else [f"telli://contacts/{contact_id}"]
     if call_id is not None:
         uris.append(f"telli://calls/{call_id}/transcript")
-    return uris
+    return uris + [f"telli://campaigns/{campaign_id}" for campaign_id in campaign_ids]
 
 
-def announce(bus: AccountBus, stored: StoredEvent) -> None:
+def announce(bus: AccountBus, stored: StoredEvent, campaigns_with_contact: CampaignsOf) -> None:
     """Tell `stored`'s account's listeners which of its resources the event changed."""
-    for uri in updated_uris(stored.contact_id, stored.call_id):
+    campaign_ids = campaigns_with_contact(stored.account, stored.contact_id) if stored.contact_id else []
+    for uri in updated_uris(stored.contact_id, stored.call_id, campaign_ids):
         bus.publish_now(AccountResourceUpdated(uri=uri, account=stored.account))

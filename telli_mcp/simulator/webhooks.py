@@ -24,6 +24,7 @@ from enum import StrEnum
 from itertools import count
 from typing import Any, Final
 
+import anyio
 from pydantic import SecretStr
 
 from telli_mcp.webhooks.signature import signed_headers
@@ -111,6 +112,7 @@ class Outbox:
     _faults: list[WebhookFault] = field(default_factory=list)
     _ids: count[int] = field(default_factory=count)
     _held: _Message | None = None
+    _pumping: anyio.Lock | None = None
 
     def emit(self, account: str, payload: dict[str, Any], now: datetime) -> None:
         """Queue an event of `account` (nothing when the account has no webhook target)."""
@@ -138,7 +140,16 @@ class Outbox:
         return len(self._queue) + (self._held is not None)
 
     async def pump(self, now: datetime) -> None:
-        """Make every attempt due by `now`, in due order; failed ones are re-queued on the retry schedule."""
+        """Make every attempt due by `now`, in due order; failed ones are re-queued on the retry schedule.
+
+        Pumps run one at a time: the served simulator's clock and a `/_sim/advance` both move time, and two pumps
+        at once would each take the same message (two deliveries of one attempt, or a crash)."""
+        if self._pumping is None:
+            self._pumping = anyio.Lock()  # made here: the simulator may be built outside any event loop
+        async with self._pumping:
+            await self._pump(now)
+
+    async def _pump(self, now: datetime) -> None:
         due = sorted((m for m in self._queue if m.due <= now), key=lambda m: m.due)
         for message in due:
             self._queue.remove(message)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
@@ -29,11 +29,13 @@ from pydantic import BaseModel
 from telli_mcp.webhooks.events import CallEnded, ContactStatusChanged, OtherEvent, parse_event
 from telli_mcp.webhooks.signature import VerifiedDelivery
 
-__all__ = ["RETENTION", "EventStore", "ReceiverHealth", "StoredEvent"]
+__all__ = ["RETENTION", "EventStore", "Heard", "ReceiverHealth", "StoredEvent"]
 
 RETENTION: Final = timedelta(days=30)
 _PRUNE_EVERY: Final = 500
 """Prune old events once per this many new ones: cheap, and the table never grows past a month of events."""
+_IDS_PER_QUERY: Final = 500
+"""Contact ids per `IN (...)` query, well under SQLite's limit on bound parameters."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS events (
     sent_at REAL NOT NULL,
     received_at REAL NOT NULL,
     body TEXT NOT NULL,
+    received_wall REAL,
     UNIQUE (account, delivery_id)
 );
 CREATE INDEX IF NOT EXISTS events_by_contact ON events (account, contact_id, seq);
@@ -56,6 +59,10 @@ CREATE TABLE IF NOT EXISTS forgotten (
     at REAL NOT NULL,
     PRIMARY KEY (account, contact_id)
 );
+CREATE TABLE IF NOT EXISTS receiving (
+    account TEXT PRIMARY KEY,
+    since_wall REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS refusals (
     account TEXT PRIMARY KEY,
     count INTEGER NOT NULL,
@@ -63,7 +70,7 @@ CREATE TABLE IF NOT EXISTS refusals (
     last_reason TEXT NOT NULL
 );
 """
-_COLUMNS: Final = "seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body"
+_COLUMNS: Final = "seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body, received_wall"
 UNKNOWN_ENDPOINT: Final = ""
 """The refusal counter's account for deliveries to an endpoint no account is configured for."""
 
@@ -81,9 +88,19 @@ class StoredEvent(BaseModel):
     sent_at: datetime
     received_at: datetime
     body: str
+    received_wall: datetime
+    """When it arrived by this machine's clock (`received_at` is the simulator's in the sandbox)."""
 
     def event(self) -> CallEnded | ContactStatusChanged | OtherEvent:
         return parse_event(json.loads(self.body))
+
+
+class Heard(BaseModel):
+    """Since when an account's events reach the store, and the newest one's arrival (this machine's clock)."""
+
+    since: datetime | None
+    """The first event's arrival, or when the sandbox said every event would arrive (`mark_receiving`)."""
+    last_event: datetime | None
 
 
 class ReceiverHealth(BaseModel):
@@ -105,7 +122,11 @@ def _utc_now() -> datetime:
 class EventStore:
     """The events of every account this server receives webhooks for."""
 
-    def __init__(self, path: Path | str, *, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self, path: Path | str, *, now: Callable[[], datetime] = _utc_now, wall: Callable[[], datetime] = _utc_now
+    ) -> None:
+        """`now` stamps `received_at` (the simulator's clock in the sandbox); `wall` stamps `received_wall`, this
+        machine's clock, the one the campaign ledger keeps."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -113,7 +134,10 @@ class EventStore:
         if str(path) != ":memory:":
             self._db.execute("PRAGMA journal_mode = WAL")
         self._db.executescript(_SCHEMA)
-        self._now = now
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "received_wall" not in columns:  # a file written before events had it
+            self._db.execute("ALTER TABLE events ADD COLUMN received_wall REAL")
+        self._now, self._wall = now, wall
         self._recorded = 0
 
     def close(self) -> None:
@@ -123,10 +147,10 @@ class EventStore:
         self, account: str, delivery: VerifiedDelivery, event: CallEnded | ContactStatusChanged | OtherEvent, body: str
     ) -> StoredEvent | None:
         """Store `event` durably; None when this delivery id was already stored for `account` (a retry)."""
-        received_at = self._now()
+        received_at, received_wall = self._now(), self._wall()
         cursor = self._db.execute(
-            "INSERT OR IGNORE INTO events (account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO events (account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body,"
+            " received_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 account,
                 delivery.delivery_id,
@@ -136,10 +160,12 @@ class EventStore:
                 delivery.sent_at.timestamp(),
                 received_at.timestamp(),
                 body,
+                received_wall.timestamp(),
             ),
         )
         if cursor.rowcount == 0:
             return None
+        self._mark_receiving(account, received_wall)
         self._recorded += 1
         if self._recorded % _PRUNE_EVERY == 0:
             self.prune(RETENTION)
@@ -155,7 +181,47 @@ class EventStore:
             sent_at=delivery.sent_at,
             received_at=received_at,
             body=body,
+            received_wall=received_wall,
         )
+
+    def mark_receiving(self, account: str) -> None:
+        """Record that every event of `account` reaches this store from now on: the sandbox, whose simulator
+        hands each event to the receiver directly, says so before the first one."""
+        self._mark_receiving(account, self._wall())
+
+    def _mark_receiving(self, account: str, at: datetime) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO receiving (account, since_wall) VALUES (?, ?)", (account, at.timestamp())
+        )
+
+    def heard(self, account: str) -> Heard:
+        """Since when `account`'s events reach this store and when the last one arrived (wall clock)."""
+        since = self._db.execute("SELECT since_wall FROM receiving WHERE account = ?", (account,)).fetchone()
+        last = self._db.execute("SELECT MAX(received_wall) FROM events WHERE account = ?", (account,)).fetchone()
+        return Heard(
+            since=_instant(since[0]) if since else None,
+            last_event=_instant(last[0]) if last[0] is not None else None,
+        )
+
+    def events_of_contacts(self, account: str, contact_ids: Collection[str]) -> list[StoredEvent]:
+        """Every stored event of `account` about these contacts, oldest first."""
+        rows = self._for_contacts(f"SELECT {_COLUMNS} FROM events", account, contact_ids)
+        return sorted((_stored(row) for row in rows), key=lambda stored: stored.seq)
+
+    def forgotten_among(self, account: str, contact_ids: Collection[str]) -> set[str]:
+        """Which of these contacts were deleted through this server (their events are erased)."""
+        return {str(row[0]) for row in self._for_contacts("SELECT contact_id FROM forgotten", account, contact_ids)}
+
+    def _for_contacts(self, select: str, account: str, contact_ids: Collection[str]) -> list[tuple[object, ...]]:
+        """The rows of `select` for `account` and these contacts, a bounded number of ids per query."""
+        ids, rows = list(contact_ids), []
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            marks = ", ".join("?" * len(chunk))
+            rows += self._db.execute(
+                f"{select} WHERE account = ? AND contact_id IN ({marks})", (account, *chunk)
+            ).fetchall()
+        return rows
 
     def refused(self, account: str, reason: str) -> None:
         """Count a refused delivery for `account`'s endpoint (`UNKNOWN_ENDPOINT` when none matched)."""
@@ -258,7 +324,7 @@ class EventStore:
 
 
 def _stored(row: tuple[object, ...]) -> StoredEvent:
-    seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body = row
+    seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body, received_wall = row
     return StoredEvent(
         seq=seq,
         account=account,
@@ -269,6 +335,7 @@ def _stored(row: tuple[object, ...]) -> StoredEvent:
         sent_at=_instant(sent_at),
         received_at=_instant(received_at),
         body=body,
+        received_wall=_instant(received_wall if received_wall is not None else received_at),
     )
 
 

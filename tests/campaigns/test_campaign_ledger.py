@@ -229,7 +229,9 @@ def test_a_ledger_of_the_previous_schema_is_migrated_and_keeps_its_campaigns(tmp
 
     assert campaign is not None and campaign.lease_generation == 0
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        plan = raw.execute("EXPLAIN QUERY PLAN SELECT campaign_id FROM leads WHERE tenant = 'a' AND contact_id = 'c'")
+        assert "leads_by_contact" in str(plan.fetchall())  # an event finds its campaigns without a scan
 
 
 V1_SCHEMA = """

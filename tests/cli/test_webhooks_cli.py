@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from telli_mcp.simulator import DEMO_API_KEY
 from telli_mcp.webhooks import EventStore
 
 SECRET = "whsec_" + base64.b64encode(b"cli-test-signing-secret-000001").decode()
+LEADS = Path(__file__).parents[2] / "examples" / "leads.csv"
 KEY = DEMO_API_KEY  # the served simulator's demo account: its events are the ones this receiver is for
 
 
@@ -89,3 +91,58 @@ def test_the_served_simulator_delivers_to_the_receiver_which_stores_for_the_keys
         stored = store.last_call_ended(key_fingerprint(KEY), contact_id=contact_id)
     assert stored is not None and json.loads(stored.body)["event"] == "call_ended"
     assert stored.received_at - stored.sent_at < timedelta(minutes=5)
+
+
+def campaign_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COMMAND, "campaign", *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.timeout(120)
+def test_campaign_status_in_a_terminal_takes_the_states_from_the_receiver_s_store(tmp_path: Path) -> None:
+    receiver_port, simulator_port = free_port(), free_port()
+    with_events, without = tmp_path / "with-events", tmp_path / "ledger-only"
+    receiver_env = clean_env(TELLI_API_KEY=KEY, TELLI_MCP_WEBHOOK_SECRET=SECRET, TELLI_MCP_DATA_DIR=str(with_events))
+    base = f"http://127.0.0.1:{simulator_port}"
+    cli_env = receiver_env | {"TELLI_API_BASE_URL": base, "TELLI_MCP_LEADS_DIR": str(LEADS.parent)}
+    with (
+        running("webhooks", "serve", "--port", str(receiver_port), env=receiver_env, port=receiver_port),
+        running(
+            "simulator",
+            "--port",
+            str(simulator_port),
+            "--speed",
+            "0.000001",  # time moves only when the test advances it, and deliveries are made before that returns
+            "--webhook-url",
+            f"http://127.0.0.1:{receiver_port}/webhooks/telli",
+            env=clean_env(TELLI_SIMULATOR_WEBHOOK_SECRET=SECRET),
+            port=simulator_port,
+        ),
+        httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}) as api,
+    ):
+        contact_id = next(c["id"] for c in api.get("/v2/contacts", params={"limit": 100}).json()["data"])
+        api.post("/v1/initiate-call", json={"contact_id": contact_id}).raise_for_status()
+        api.post("/_sim/advance", json={"seconds": 600}).raise_for_status()  # the account's first event arrives
+        agent_id = api.get("/v2/agents").json()["data"][0]["id"]
+        start = ["--json", "start", str(LEADS), "--agent-id", agent_id, "--default-region", "US", "--yes"]
+        campaign_id = json.loads(campaign_cli(*start, env=cli_env).stdout)["campaign_id"]
+        api.post("/_sim/advance", json={"seconds": 30 * 24 * 3600}).raise_for_status()
+        before = len(api.get("/_sim/requests").json()["requests"])
+
+        shown = campaign_cli("status", campaign_id, env=cli_env)
+        from_events = json.loads(campaign_cli("--json", "status", campaign_id, env=cli_env).stdout)
+        reads = [entry["path"] for entry in api.get("/_sim/requests").json()["requests"][before:]]
+        without.mkdir()
+        shutil.copy(with_events / "campaigns.sqlite3", without / "campaigns.sqlite3")
+        from_telli = json.loads(
+            campaign_cli("--json", "status", campaign_id, env=cli_env | {"TELLI_MCP_DATA_DIR": str(without)}).stdout
+        )
+
+    assert shown.returncode == 0, shown.stderr
+    assert "from telli's webhook events" in shown.stdout and "telli was not read" in shown.stdout
+    assert not {"/v1/get-contacts-batch", "/v1/list-calls"} & set(reads)
+    assert "read from telli" in from_telli["freshness"]
+    for part in ("contacts", "outcomes", "notable"):
+        assert from_events[part] == from_telli[part]
+    assert from_events["contacts"]["pending"] == 0 and from_events["contacts"]["reached"] > 0

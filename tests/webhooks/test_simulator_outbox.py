@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import httpx2
 import pytest
 from starlette.applications import Starlette
@@ -126,3 +127,25 @@ async def test_delayed_and_reordered_messages_arrive_late_or_swapped(receiver: R
     assert receiver.calls() == ["second", "first"]
     await outbox.pump(T0 + timedelta(minutes=2))
     assert receiver.calls() == ["second", "first", "late"]
+
+
+async def test_two_clocks_pumping_at_once_deliver_each_attempt_once(receiver: Receiver) -> None:
+    """The served simulator's clock and a `/_sim/advance` can both pump while a delivery is on the wire."""
+    slow = anyio.Event()
+
+    async def deliver(body: bytes, headers: dict[str, str]) -> int:
+        await slow.wait()  # the first delivery hangs until the second pump has started
+        return await receiver(body, headers)
+
+    outbox = Outbox()
+    outbox.targets[ACCOUNT_A] = WebhookTarget(deliver, SECRET)
+    for n in range(3):
+        outbox.emit(ACCOUNT_A, call_ended(call_id=f"c{n}"), T0)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(outbox.pump, T0)
+        tasks.start_soon(outbox.pump, T0)
+        await anyio.wait_all_tasks_blocked()
+        slow.set()
+
+    assert receiver.calls() == ["c0", "c1", "c2"]
+    assert len(outbox.attempts) == 3 and outbox.pending() == 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from webhook_helpers import ACCOUNT_A, ACCOUNT_B, CONTACT, call_ended
 
@@ -61,3 +63,61 @@ def test_events_older_than_the_retention_are_pruned_and_health_says_what_arrived
     health = store.health(ACCOUNT_A)
     assert (health.events, health.last_event_kind, health.last_event_at) == (1, "call_ended", clock.at)
     assert store.health(ACCOUNT_B).events == 0 and store.health(ACCOUNT_B).last_event_at is None
+
+
+def test_receiving_begins_with_the_first_event_or_the_sandbox_s_word_and_survives_pruning() -> None:
+    simulated, wall = Clock(), Clock()
+    wall.at = datetime(2026, 12, 1, 9, tzinfo=UTC)  # the sandbox's simulated clock runs apart from this machine's
+    store = EventStore(":memory:", now=simulated, wall=wall)
+    assert store.heard(ACCOUNT_A).since is None
+
+    put(store, ACCOUNT_A, "m1")
+    wall.at += timedelta(hours=1)
+    put(store, ACCOUNT_A, "m2")
+    store.mark_receiving(ACCOUNT_B)
+
+    heard = store.heard(ACCOUNT_A)
+    assert (heard.since, heard.last_event) == (datetime(2026, 12, 1, 9, tzinfo=UTC), wall.at)
+    assert store.events_after(ACCOUNT_A, 0)[1].received_wall == wall.at
+    assert store.events_after(ACCOUNT_A, 0)[1].received_at == simulated.at
+    assert store.heard(ACCOUNT_B).since == wall.at and store.heard(ACCOUNT_B).last_event is None
+    simulated.at += RETENTION + timedelta(days=1)
+    store.prune(RETENTION)
+    assert store.heard(ACCOUNT_A).since == datetime(2026, 12, 1, 9, tzinfo=UTC)  # the events went, not the fact
+
+
+def test_events_of_many_contacts_are_read_in_bounded_queries_for_one_account_only() -> None:
+    store = EventStore(":memory:")
+    contacts = [f"contact-{n:04d}" for n in range(1_200)]  # more than one query's worth of ids
+    for n, contact in enumerate(contacts):
+        put(store, ACCOUNT_A, f"a{n}", call_id=f"call-{n}", contact_id=contact)
+    put(store, ACCOUNT_B, "b0", call_id="call-b", contact_id=contacts[0])
+    store.forget_contact(ACCOUNT_A, contacts[5])
+
+    found = store.events_of_contacts(ACCOUNT_A, contacts)
+
+    assert [event.contact_id for event in found] == contacts[:5] + contacts[6:]
+    assert store.forgotten_among(ACCOUNT_A, contacts) == {contacts[5]}
+    assert store.forgotten_among(ACCOUNT_B, contacts) == set()
+
+
+def test_a_store_written_before_events_had_the_wall_clock_column_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, delivery_id TEXT NOT "
+            "NULL, kind TEXT NOT NULL, contact_id TEXT, call_id TEXT, sent_at REAL NOT NULL, received_at REAL NOT "
+            "NULL, body TEXT NOT NULL, UNIQUE (account, delivery_id))"
+        )
+        old.execute(
+            "INSERT INTO events (account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body) "
+            "VALUES (?, 'm0', 'call_ended', ?, 'c0', 1.0, 2.0, ?)",
+            (ACCOUNT_A, CONTACT, json.dumps(call_ended("c0"))),
+        )
+
+    store = EventStore(path)
+    put(store, ACCOUNT_A, "m1", call_id="c1")
+
+    old_event, new_event = store.events_of_contacts(ACCOUNT_A, [CONTACT])
+    assert old_event.received_wall == old_event.received_at  # the best it can know of an old row
+    assert new_event.call_id == "c1"

@@ -36,6 +36,7 @@ from telli_mcp.server.surface import Instruction, PromptDef, ResourceDef, Surfac
 from telli_mcp.text import InlineText, fence_inline, inline, inline_json, optional, plain_json, plain_line
 
 if TYPE_CHECKING:
+    from telli_mcp.campaign_events import StoredCampaignEvents
     from telli_mcp.campaigns import (
         CampaignEngine,
         CampaignProgress,
@@ -244,11 +245,10 @@ def campaign_status_view(report: CampaignStatusReport) -> CampaignStatusResult:
 
 def _status_note(report: CampaignStatusReport) -> str | None:
     """The report's note, led by what telli's dialer is still doing: `completed` says only that every lead was
-    scheduled, and a model would read it as "the calls are done"."""
+    scheduled, and a model would read it as "the calls are done"; it ends with how fresh the states are."""
     dialer = report.contacts.dialer_sentence(str(report.campaign.status))
-    if dialer is None:
-        return report.note
-    return " ".join(part for part in (f"Dialer: {dialer}.", report.note) if part)
+    lead = f"Dialer: {dialer}." if dialer is not None else None
+    return " ".join(part for part in (lead, report.note, report.freshness) if part) or None
 
 
 def campaign_status_document(report: CampaignStatusReport) -> str:
@@ -264,6 +264,17 @@ def _engine(ctx: Context) -> CampaignEngine:
     """The campaign engine of this request's telli account, over the server's ledger."""
     deps = deps_of(ctx)
     return deps.campaigns.engine(deps.client(), deps.tenant(), account_timezone=deps.default_timezone)
+
+
+def _events(ctx: Context) -> StoredCampaignEvents | None:
+    """This account's webhook events, where this server can read them (campaign pages then read telli less)."""
+    deps = deps_of(ctx)
+    store = deps.event_store()
+    if store is None:
+        return None
+    from telli_mcp.campaign_events import StoredCampaignEvents
+
+    return StoredCampaignEvents(store, deps.tenant())
 
 
 async def plan_campaign(
@@ -372,7 +383,8 @@ async def get_campaign(
     cursor: CursorArg = None,
 ) -> CampaignStatusResult:
     """A campaign's live progress and notable leads (reached, callbacks, appointments, failures)."""
-    return campaign_status_view(await _engine(ctx).status(campaign_id, limit=limit, cursor=cursor))
+    report = await _engine(ctx).status(campaign_id, limit=limit, cursor=cursor, events=_events(ctx))
+    return campaign_status_view(report)
 
 
 async def list_campaigns(
@@ -411,7 +423,7 @@ async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaig
 async def campaign_resource(campaign_id: str, ctx: Context) -> str:
     """A campaign's live status: contact statuses, outcomes and the first notable leads (third-party data)."""
     try:
-        report = await _engine(ctx).status(campaign_id, limit=20)
+        report = await _engine(ctx).status(campaign_id, limit=20, events=_events(ctx))
     except CampaignNotFoundError:
         raise ResourceNotFoundError(f"No campaign {campaign_id} in this server's ledger") from None
     except (CampaignError, TelliError) as err:
