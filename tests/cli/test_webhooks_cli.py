@@ -37,6 +37,32 @@ def running(*args: str, env: dict[str, str], port: int) -> Iterator[subprocess.P
         process.wait(timeout=10)
 
 
+def receiver_env(data_dir: Path) -> dict[str, str]:
+    return clean_env(TELLI_API_KEY=KEY, TELLI_MCP_WEBHOOK_SECRET=SECRET, TELLI_MCP_DATA_DIR=str(data_dir))
+
+
+@contextmanager
+def receiver_and_simulator(data_dir: Path, *, speed: str) -> Iterator[str]:
+    """`telli-mcp webhooks serve` storing into `data_dir`, and a served simulator delivering to it; the
+    simulator's base URL."""
+    receiver_port, simulator_port = free_port(), free_port()
+    with (
+        running("webhooks", "serve", "--port", str(receiver_port), env=receiver_env(data_dir), port=receiver_port),
+        running(
+            "simulator",
+            "--port",
+            str(simulator_port),
+            "--speed",
+            speed,
+            "--webhook-url",
+            f"http://127.0.0.1:{receiver_port}/webhooks/telli",
+            env=clean_env(TELLI_SIMULATOR_WEBHOOK_SECRET=SECRET),
+            port=simulator_port,
+        ),
+    ):
+        yield f"http://127.0.0.1:{simulator_port}"
+
+
 def test_fingerprint_prints_the_accounts_label_and_never_the_key() -> None:
     done = subprocess.run(
         [COMMAND, "webhooks", "fingerprint"], env=clean_env(TELLI_API_KEY=KEY), capture_output=True, check=False
@@ -61,24 +87,9 @@ def test_a_bad_secret_is_named_at_startup_and_not_echoed() -> None:
 
 @pytest.mark.timeout(120)
 def test_the_served_simulator_delivers_to_the_receiver_which_stores_for_the_keys_account(tmp_path: Path) -> None:
-    receiver_port, simulator_port = free_port(), free_port()
-    receiver_env = clean_env(TELLI_API_KEY=KEY, TELLI_MCP_WEBHOOK_SECRET=SECRET, TELLI_MCP_DATA_DIR=str(tmp_path))
-    simulator_env = clean_env(TELLI_SIMULATOR_WEBHOOK_SECRET=SECRET)
-    url = f"http://127.0.0.1:{receiver_port}/webhooks/telli"
     with (
-        running("webhooks", "serve", "--port", str(receiver_port), env=receiver_env, port=receiver_port),
-        running(
-            "simulator",
-            "--port",
-            str(simulator_port),
-            "--speed",
-            "3600",
-            "--webhook-url",
-            url,
-            env=simulator_env,
-            port=simulator_port,
-        ),
-        httpx2.Client(base_url=f"http://127.0.0.1:{simulator_port}", headers={"Authorization": f"Bearer {KEY}"}) as api,
+        receiver_and_simulator(tmp_path, speed="3600") as base,
+        httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}) as api,
     ):
         contact_id = next(c["id"] for c in api.get("/v2/contacts", params={"limit": 100}).json()["data"])
         api.post("/v1/initiate-call", json={"contact_id": contact_id}).raise_for_status()
@@ -101,26 +112,13 @@ def campaign_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess
 
 @pytest.mark.timeout(120)
 def test_campaign_status_in_a_terminal_takes_the_states_from_the_receiver_s_store(tmp_path: Path) -> None:
-    receiver_port, simulator_port = free_port(), free_port()
     with_events, without = tmp_path / "with-events", tmp_path / "ledger-only"
-    receiver_env = clean_env(TELLI_API_KEY=KEY, TELLI_MCP_WEBHOOK_SECRET=SECRET, TELLI_MCP_DATA_DIR=str(with_events))
-    base = f"http://127.0.0.1:{simulator_port}"
-    cli_env = receiver_env | {"TELLI_API_BASE_URL": base, "TELLI_MCP_LEADS_DIR": str(LEADS.parent)}
+    # Time moves only when the test advances it, and the simulator delivers what is due before that returns.
     with (
-        running("webhooks", "serve", "--port", str(receiver_port), env=receiver_env, port=receiver_port),
-        running(
-            "simulator",
-            "--port",
-            str(simulator_port),
-            "--speed",
-            "0.000001",  # time moves only when the test advances it, and deliveries are made before that returns
-            "--webhook-url",
-            f"http://127.0.0.1:{receiver_port}/webhooks/telli",
-            env=clean_env(TELLI_SIMULATOR_WEBHOOK_SECRET=SECRET),
-            port=simulator_port,
-        ),
+        receiver_and_simulator(with_events, speed="0.000001") as base,
         httpx2.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}) as api,
     ):
+        cli_env = receiver_env(with_events) | {"TELLI_API_BASE_URL": base, "TELLI_MCP_LEADS_DIR": str(LEADS.parent)}
         contact_id = next(c["id"] for c in api.get("/v2/contacts", params={"limit": 100}).json()["data"])
         api.post("/v1/initiate-call", json={"contact_id": contact_id}).raise_for_status()
         api.post("/_sim/advance", json={"seconds": 600}).raise_for_status()  # the account's first event arrives
