@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeAlias, cast
 
 from pydantic import SecretStr
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
+    from telli_mcp.do_not_call.store import DoNotCallList
     from telli_mcp.sandbox import Sandbox
     from telli_mcp.simulator import TelliSimulator
     from telli_mcp.webhooks.clock import WaitClock
@@ -61,6 +63,7 @@ SANDBOX_NOTICE = "SANDBOX MODE: simulated telli with demo data; no real calls ar
 """What every entry point says when it runs against the sandbox."""
 LEDGER_FILE = "campaigns.sqlite3"
 EVENTS_FILE = "events.sqlite3"
+DO_NOT_CALL_FILE = "do-not-call.sqlite3"
 IN_MEMORY = ":memory:"
 
 
@@ -214,6 +217,17 @@ class Backend:
         from telli_mcp.webhooks.app import receiver_app
 
         return receiver_app(self.webhook_endpoints, self.events.store, self.events.hub)
+
+    @cached_property
+    def do_not_call(self) -> DoNotCallList:
+        """The do-not-call lists, beside the campaign ledger (in memory where it is), opened on first use: every
+        dial path of this process checks them."""
+        from telli_mcp.do_not_call.store import DoNotCallList
+
+        in_memory = self.ledger_path == IN_MEMORY
+        return DoNotCallList(
+            IN_MEMORY if in_memory else str(Path(self.ledger_path).with_name(DO_NOT_CALL_FILE)), now=self.now
+        )
 
     @cached_property
     def campaign_store(self) -> CampaignStore:

@@ -1,0 +1,24 @@
+"""The do-not-call list: phone numbers an account must never dial, kept on this machine, per tenant.
+
+It imports only `telli_mcp.client` (for one way to read a phone number) and never `mcp`: the MCP tools, the
+campaign engine (through its `DialBlock` protocol) and the `telli-mcp dnc` command all use it. Names load on
+first use.
+"""
+
+from typing import TYPE_CHECKING
+
+from telli_mcp.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from telli_mcp.do_not_call.store import (
+        DO_NOT_CALL_REASON,
+        Added,
+        DoNotCallList,
+        Entry,
+        TenantList,
+        normalise_number,
+    )
+
+__all__ = ["DO_NOT_CALL_REASON", "Added", "DoNotCallList", "Entry", "TenantList", "normalise_number"]
+
+__getattr__ = lazy_exports(__name__, __file__)
