@@ -2,7 +2,8 @@
 
 It shares the campaign engine and the ledger with the MCP tools, so a campaign started here can be checked
 from Claude and vice versa. Starting asks for a typed "yes" on a terminal; without one (cron, CI) it needs
-`--yes`, because every lead is a real phone call.
+`--yes`, because every lead is a real phone call. Numbers on the account's do-not-call list (`telli-mcp dnc`)
+are never sent: the plan names them, and the run reports them as failed with that reason.
 
 Exit codes of `start`: 0 when every valid lead is in telli's auto-dialer (or, with --dry-run, when the plan
 can launch); 1 when the campaign could not start or any valid lead was not scheduled (failed, not confirmed,
@@ -213,6 +214,11 @@ def _show_plan(plan: CampaignPlan, out: TextIO) -> None:
                 f"{plan.to_schedule} ({plan.already_scheduled} already scheduled)"
                 if plan.resumes_existing
                 else plan.to_schedule,
+            ),
+            *(
+                [("Do not call", f"{plan.do_not_call} leads on the do-not-call list (not called)")]
+                if plan.do_not_call
+                else []
             ),
             *_zones(plan),
             ("Can start", "yes" if plan.launchable else "no"),
@@ -507,7 +513,14 @@ def _outcome(result: CampaignRunResult) -> int:
     )
     for reason in result.not_scheduled_reasons:
         print(f"  {reason.leads} leads: {_cell(reason.reason)}", file=sys.stderr)
-    print("Run the same command again to retry them; nobody already scheduled is called twice.", file=sys.stderr)
+    if result.do_not_call:
+        print(
+            f"{result.do_not_call} of them are on the do-not-call list and are never called while they are on it "
+            "(telli-mcp dnc list).",
+            file=sys.stderr,
+        )
+    if result.not_scheduled > result.do_not_call:
+        print("Run the same command again to retry them; nobody already scheduled is called twice.", file=sys.stderr)
     return 1
 
 
@@ -532,15 +545,20 @@ async def _run(args: argparse.Namespace) -> int:
             return _failed(err)
         return 0
     store = backend.campaign_store
+    tenant = key_fingerprint(key)
     try:
         async with client:
             engine: CampaignEngine = store.engine(
-                client, key_fingerprint(key), account_timezone=backend.settings.account_timezone
+                client,
+                tenant,
+                account_timezone=backend.settings.account_timezone,
+                # The dry run and the run alike: a plan says who will not be called, a run never sends them.
+                dial_block=backend.do_not_call.for_tenant(tenant) if args.action == "start" else None,
             )
             if args.action == "start":
                 return await _start(engine, args, backend.settings)
             if args.action == "status":
-                events = _events(backend, key_fingerprint(key))
+                events = _events(backend, tenant)
                 report = await engine.status(args.campaign_id, limit=args.limit, events=events)
                 _emit(report, args.json, _show_status)
             elif args.action == "stop":
@@ -552,6 +570,8 @@ async def _run(args: argparse.Namespace) -> int:
         return _failed(err)
     finally:
         store.close()
+        if "do_not_call" in backend.__dict__:  # opened by this command (a cached property): close it too
+            backend.do_not_call.close()
 
 
 def _failed(err: Exception) -> int:

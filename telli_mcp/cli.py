@@ -112,9 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_doctor_options(doctor)
     from telli_mcp.campaign_cli import add_campaign_parser
+    from telli_mcp.dnc_cli import add_dnc_parser
     from telli_mcp.webhooks_cli import add_webhooks_parser
 
     add_campaign_parser(commands)
+    add_dnc_parser(commands)
     add_webhooks_parser(commands)
     return parser
 
@@ -245,6 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Checked here so a bad setting is one line at startup (the campaign command loads them again).
         problem = _startup_settings(args)
         return _fail(problem) if isinstance(problem, str) else run_campaign_command(args)
+    if args.command == "dnc":
+        from telli_mcp.dnc_cli import run_dnc_command
+
+        problem = _startup_settings(args)
+        return _fail(problem) if isinstance(problem, str) else run_dnc_command(args)
     return _serve(args)
 
 

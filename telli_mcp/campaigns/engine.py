@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Literal, overload
 
 from telli_mcp.campaigns.contact_cache import ContactCache
+from telli_mcp.campaigns.dial_block import DialBlock
 from telli_mcp.campaigns.event_states import CampaignEvents
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.campaigns.ledger import Ledger
@@ -49,21 +50,30 @@ class CampaignEngine:
         options: RunOptions | None = None,
         account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
         contact_cache: ContactCache | None = None,
+        dial_block: DialBlock | None = None,
     ) -> None:
         """`account_timezone`: the clock telli dials contacts without a zone on (`Settings.account_timezone`).
         Waits for telli (letting lost requests settle) use the client's `sleep` and `timeout`.
         `contact_cache`: telli's view of contacts shared between status pages (the store passes one that
-        outlives this engine; by default each engine has its own)."""
+        outlives this engine; by default each engine has its own).
+        `dial_block`: the account's do-not-call list. Plans count its numbers out (and warn), and every
+        schedule request asks it right before it is sent; None: no list, nothing is blocked."""
         self.client = client
         self.ledger = ledger
         self.options = options or RunOptions()
         self.account_timezone = account_timezone
         self.contact_cache = contact_cache or ContactCache()
+        self.dial_block = dial_block
 
     async def plan(self, request: CampaignRequest, *, check_agent: bool = True) -> CampaignPlan:
         """The dry run: validate and describe; reads the property schema (and agent/phone numbers) only."""
         return await prepare(
-            self.client, self.ledger, request, check_agent=check_agent, account_timezone=self.account_timezone
+            self.client,
+            self.ledger,
+            request,
+            check_agent=check_agent,
+            account_timezone=self.account_timezone,
+            dial_block=self.dial_block,
         )
 
     @overload
@@ -103,6 +113,7 @@ class CampaignEngine:
                 on_progress=on_progress,
                 options=self.options,
                 account_timezone=self.account_timezone,
+                dial_block=self.dial_block,
             )
         finally:
             self.contact_cache.forget(self.ledger.tenant)  # even a run cut short may have scheduled some

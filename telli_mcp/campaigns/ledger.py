@@ -54,6 +54,8 @@ _OTHER_LEADS = (
     "Campaign {campaign_id!r} recorded other valid leads than the list validates to now (did the property "
     "schema or ignore_unknown_columns change?). Use a new campaign id."
 )
+_ROWS_PER_QUERY = 500
+"""Rows named in one `IN (...)`: below SQLite's oldest limit of 999 variables per statement."""
 _LEAD_COLUMNS = "row, external_id, e164, contact_id, state, loop_id, last_error, updated_at, sent_at, settle_at"
 
 
@@ -489,11 +491,15 @@ class Ledger:
         note: str,
         lease: Lease,
         renew_ttl: timedelta | None = None,
+        refused: Collection[int] = (),
+        refused_note: str = "",
     ) -> set[int]:
         """The write-ahead of a schedule request: those of `rows` still `contact_ready` become `unknown`
         (sent at `sent_at`, settled at `settle_at`) in one fenced transaction; returns them. Leads a stop
         took meanwhile (now `removed`) are left out, so they are never sent. With `renew_ttl` the same
         transaction renews the lease (as `renew` does), so the request goes out under a fresh lease.
+        Those of `refused` (leads of the chunk that must not be dialled) still `contact_ready` become `failed`
+        with `refused_note` in the same transaction: never written ahead, never sent.
 
         Raises:
             LeaseLostError: `lease` was taken over; nothing was written.
@@ -502,6 +508,22 @@ class Ledger:
             self._check_fence(lease)
             if renew_ttl is not None:
                 self._extend(lease, renew_ttl)
+            if refused:
+                self._db.execute(
+                    "UPDATE leads SET state = ?, last_error = ?, updated_at = ? WHERE tenant = ? AND campaign_id = ? "
+                    f"AND +state = ? AND row IN ({_marks(refused)})",
+                    (
+                        LeadState.FAILED.value,
+                        refused_note,
+                        _iso(sent_at),
+                        self.tenant,
+                        campaign_id,
+                        LeadState.CONTACT_READY.value,
+                        *refused,
+                    ),
+                )
+            if not rows:
+                return set()
             # `+state` keeps SQLite on the primary key (≤50 look-ups by row) instead of the state index,
             # which would walk every ready lead of the campaign for each chunk.
             ready = {
@@ -530,6 +552,22 @@ class Ledger:
                     ),
                 )
         return ready
+
+    def rows_in_state(self, campaign_id: str, rows: Collection[int], state: LeadState) -> set[int]:
+        """Those of `rows` whose lead is in `state` (primary-key look-ups, a few hundred rows per statement)."""
+        wanted = sorted(set(rows))
+        found: set[int] = set()
+        for start in range(0, len(wanted), _ROWS_PER_QUERY):
+            part = wanted[start : start + _ROWS_PER_QUERY]
+            found.update(
+                int(row[0])
+                for row in self._db.execute(
+                    "SELECT row FROM leads WHERE tenant = ? AND campaign_id = ? AND +state = ? "
+                    f"AND row IN ({_marks(part)})",
+                    (self.tenant, campaign_id, state.value, *part),
+                )
+            )
+        return found
 
     def state_counts(self, campaign_id: str) -> LeadStateCounts:
         rows = self._db.execute(

@@ -2,24 +2,27 @@
 and say which clock telli will call each lead on.
 
 This is the dry run: it sends only reads (the property schema, the agent, and the account's phone numbers
-when a caller id was given) and writes nothing, neither to telli nor to the ledger.
+when a caller id was given) and writes nothing, neither to telli nor to the ledger. It also asks the
+do-not-call list about the leads' numbers, so the plan (and the confirmation built from it) says who a start
+will not call.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 import anyio
 
+from telli_mcp.campaigns.dial_block import DialBlock
 from telli_mcp.campaigns.errors import CampaignConflictError, CampaignStoppedError
 from telli_mcp.campaigns.lead_files import read_lead_file
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE, ZoneTally, source_of, timezone_warning, zone_of
 from telli_mcp.campaigns.leads import LeadSource, RawLead, open_file, open_inline
 from telli_mcp.campaigns.ledger import CampaignRecord, Ledger
-from telli_mcp.campaigns.models import CampaignRequest, CampaignState, Lead
+from telli_mcp.campaigns.models import CampaignRequest, CampaignState, Lead, LeadState
 from telli_mcp.campaigns.results import CampaignPlan, LeadPreview
 from telli_mcp.campaigns.schema import fetch_property_specs
 from telli_mcp.campaigns.validation import LeadValidator
@@ -27,9 +30,21 @@ from telli_mcp.campaigns.values import PropertySpec, normalise_phone
 from telli_mcp.client import InputError, NotFoundError, TelliClient
 from telli_mcp.client.timezones import CalleeTimezone
 
-__all__ = ["SAMPLE_SIZE", "SLICE", "Opened", "Scan", "ZonedLead", "new_campaign_id", "open_campaign", "prepare"]
+__all__ = [
+    "SAMPLE_SIZE",
+    "SLICE",
+    "BlockedLeads",
+    "Opened",
+    "Scan",
+    "ZonedLead",
+    "new_campaign_id",
+    "open_campaign",
+    "prepare",
+]
 
 SAMPLE_SIZE = 5
+BLOCKED_NUMBERS_SHOWN = 10
+"""Numbers the do-not-call warning names; the rest are counted."""
 SLICE = 100
 """Rows validated between two checkpoints: the event loop answers telli's responses in between, so a
 campaign's requests keep flowing while the next chunk is validated (about 10 ms of work per slice)."""
@@ -60,6 +75,10 @@ class Opened:
     """Why agent or caller id block the launch, in the order they were found."""
     existing: CampaignRecord | None
     already_scheduled: int
+    ledger: Ledger
+    """Where a resume's leads stand (the plan asks it which blocked leads an earlier run scheduled)."""
+    dial_block: DialBlock | None = None
+    """The do-not-call list the plan and every schedule request check (None: no list)."""
 
     @property
     def campaign_id(self) -> str:
@@ -79,6 +98,43 @@ class Opened:
 
 
 @dataclass
+class BlockedLeads:
+    """Valid leads whose number is on the do-not-call list, as a plan reports them."""
+
+    leads: int = 0
+    """Not scheduled yet: a start does not send them."""
+    numbers: dict[str, None] = field(default_factory=dict)
+    """Their distinct numbers, in the order met (a dict as an ordered set)."""
+    scheduled: int = 0
+    """Scheduled by an earlier run before the number was put on the list: telli may still dial them."""
+
+    def add(self, leads: Sequence[Lead], scheduled_rows: set[int]) -> None:
+        for lead in leads:
+            if lead.row in scheduled_rows:
+                self.scheduled += 1
+            else:
+                self.leads += 1
+                self.numbers[lead.phone_number] = None
+
+    def warning(self) -> str | None:
+        """One line for the plan's warnings, or None when no lead is on the list."""
+        parts: list[str] = []
+        if self.leads:
+            shown = list(self.numbers)[:BLOCKED_NUMBERS_SHOWN]
+            more = len(self.numbers) - len(shown)
+            listed = ", ".join(shown) + (f" and {more} more" if more else "")
+            are = "lead is" if self.leads == 1 else "leads are"
+            parts.append(f"{self.leads} {are} on the do-not-call list and will not be called: {listed}")
+        if self.scheduled:
+            were = "lead on the do-not-call list was" if self.scheduled == 1 else "leads on the do-not-call list were"
+            parts.append(
+                f"{self.scheduled} {were} scheduled by an earlier run and may still be dialled; stopping the "
+                "campaign takes its contacts off the auto-dialer"
+            )
+        return "; ".join(parts) or None
+
+
+@dataclass
 class Scan:
     """One pass over a campaign's rows: validates them and keeps the plan's counts and sample, never the leads."""
 
@@ -86,6 +142,7 @@ class Scan:
     validator: LeadValidator = field(init=False)
     zones: ZoneTally = field(init=False)
     sample: list[LeadPreview] = field(default_factory=list)
+    blocked: BlockedLeads = field(default_factory=BlockedLeads)
 
     def __post_init__(self) -> None:
         self.validator = self.opened.validator()
@@ -110,10 +167,29 @@ class Scan:
             if index % SLICE == 0:
                 await anyio.lowlevel.checkpoint()
             if len(chunk) == size:
+                self._note_blocked(chunk)
                 yield chunk
                 chunk = []
         if chunk:
+            self._note_blocked(chunk)
             yield chunk
+
+    def _note_blocked(self, chunk: Sequence[ZonedLead]) -> None:
+        """Count the chunk's leads on the do-not-call list (one look-up per chunk, not per lead)."""
+        block = self.opened.dial_block
+        if block is None:
+            return
+        numbers = block.blocked({zoned.lead.phone_number for zoned in chunk})
+        hits = [zoned.lead for zoned in chunk if zoned.lead.phone_number in numbers]
+        if not hits:
+            return
+        opened = self.opened
+        scheduled = (
+            opened.ledger.rows_in_state(opened.campaign_id, [lead.row for lead in hits], LeadState.SCHEDULED)
+            if opened.existing is not None
+            else set()
+        )
+        self.blocked.add(hits, scheduled)
 
     async def run(self) -> CampaignPlan:
         """Validate every row (keeping no lead) and return the plan."""
@@ -127,7 +203,7 @@ class Scan:
         report = self.validator.report(opened.source.source, opened.source.column_problems)
         blocking = list(report.blocking_reasons) + opened.checks
         timezones = self.zones.plan()
-        warning = timezone_warning(timezones)
+        warnings = [text for text in (timezone_warning(timezones), self.blocked.warning()) if text]
         return CampaignPlan(
             campaign_id=opened.campaign_id,
             name=opened.name,
@@ -140,10 +216,11 @@ class Scan:
             validation=report,
             sample=list(self.sample),
             timezones=timezones,
-            warnings=[warning] if warning else [],
+            warnings=warnings,
             resumes_existing=opened.existing is not None,
             already_scheduled=opened.already_scheduled,
-            to_schedule=max(0, report.contacts_count - opened.already_scheduled),
+            do_not_call=self.blocked.leads,
+            to_schedule=max(0, report.contacts_count - opened.already_scheduled - self.blocked.leads),
             launchable=not blocking,
             blocking_reasons=blocking,
             request=opened.request,
@@ -166,9 +243,10 @@ async def prepare(
     *,
     check_agent: bool = True,
     account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
+    dial_block: DialBlock | None = None,
 ) -> CampaignPlan:
     """Validate `request` and describe what a start would do. `account_timezone` is the clock telli uses
-    for contacts without a zone of their own.
+    for contacts without a zone of their own; leads on `dial_block` (the do-not-call list) are counted out.
 
     Raises:
         LeadSourceError: the leads could not be read.
@@ -176,7 +254,9 @@ async def prepare(
         CampaignStoppedError: the campaign id belongs to a stopped campaign.
         TelliError: the property schema (or agent, or phone numbers) could not be read.
     """
-    opened = await open_campaign(client, ledger, request, check_agent=check_agent, account_timezone=account_timezone)
+    opened = await open_campaign(
+        client, ledger, request, check_agent=check_agent, account_timezone=account_timezone, dial_block=dial_block
+    )
     return await Scan(opened).run()
 
 
@@ -187,6 +267,7 @@ async def open_campaign(
     *,
     check_agent: bool = True,
     account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
+    dial_block: DialBlock | None = None,
 ) -> Opened:
     """Open the source and run every check that needs no row: schema, agent, caller id, resume.
 
@@ -215,6 +296,8 @@ async def open_campaign(
         checks=checks,
         existing=existing,
         already_scheduled=ledger.state_counts(campaign_id).scheduled if existing else 0,
+        ledger=ledger,
+        dial_block=dial_block,
     )
 
 

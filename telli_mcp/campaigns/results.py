@@ -118,8 +118,11 @@ class CampaignPlan(_Result):
     """True when the campaign id exists in the ledger: a start resumes it."""
     already_scheduled: int = 0
     """Leads the ledger already has as scheduled (resume)."""
+    do_not_call: int = 0
+    """Valid leads not yet scheduled whose number is on the do-not-call list: a start does not send them
+    (`warnings` names their numbers)."""
     to_schedule: int
-    """Valid leads a start would still schedule."""
+    """Valid leads a start would still schedule (not those on the do-not-call list)."""
     launchable: bool
     blocking_reasons: list[str] = Field(default_factory=list)
     """Why the plan cannot start (validation, agent, caller id, a stopped campaign)."""
@@ -170,7 +173,10 @@ class CampaignRunResult(_Result):
     """Leads that were already scheduled when this run began."""
     scheduled_total: int = 0
     failed: int = 0
-    """Leads telli definitely rejected (a re-run retries them)."""
+    """Leads telli definitely rejected, or not sent because their number is on the do-not-call list (a re-run
+    retries them, and asks the list again)."""
+    do_not_call: int = 0
+    """Of `failed`: leads not sent because their number is on the do-not-call list."""
     unknown: int = 0
     """Leads whose schedule request may or may not have been applied (a re-run verifies them first)."""
     pending: int = 0

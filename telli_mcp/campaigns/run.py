@@ -11,6 +11,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from telli_mcp.campaigns.dial_block import DialBlock
 from telli_mcp.campaigns.lease import HEARTBEAT_INTERVAL, LEASE_TTL, Lease
 from telli_mcp.campaigns.ledger import LeadUpdate, Ledger
 from telli_mcp.campaigns.models import CampaignState
@@ -96,6 +97,11 @@ class RunContext:
     @property
     def campaign_id(self) -> str:
         return self.lease.campaign_id
+
+    @property
+    def dial_block(self) -> DialBlock | None:
+        """The do-not-call list every schedule request is checked against (None: no list)."""
+        return self.opened.dial_block
 
     @property
     def sleep(self) -> Callable[[float], Awaitable[None]]:

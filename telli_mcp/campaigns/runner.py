@@ -27,6 +27,7 @@ from datetime import datetime
 import anyio
 
 from telli_mcp.campaigns.concurrency import single_errors
+from telli_mcp.campaigns.dial_block import DialBlock
 from telli_mcp.campaigns.errors import (
     CampaignBusyError,
     CampaignConflictError,
@@ -47,7 +48,7 @@ from telli_mcp.campaigns.results import (
     ReasonCount,
 )
 from telli_mcp.campaigns.run import RunContext, RunOptions, StopRequested
-from telli_mcp.campaigns.scheduling import schedule_all
+from telli_mcp.campaigns.scheduling import DO_NOT_CALL, schedule_all
 from telli_mcp.campaigns.settle import settle_unknown
 from telli_mcp.campaigns.stop import stop_campaign
 from telli_mcp.campaigns.stream import CHUNK, stream_leads
@@ -68,13 +69,16 @@ async def start_campaign(
     on_progress: ProgressCallback | None = None,
     options: RunOptions | None = None,
     account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
+    dial_block: DialBlock | None = None,
 ) -> CampaignRunResult:
     """Run (or resume) a campaign until every lead is scheduled, failed, or unverifiable for now.
 
     `source` is the plan the human confirmed, or a request. The leads are validated as they are sent (see
     `stream.py`); what blocks a launch whatever the rows hold (columns, agent, caller id) is checked before
     anything is recorded or sent, and a list without one valid lead sends nothing. An exception raised by
-    `on_progress` aborts the run; starting the same campaign id again resumes it.
+    `on_progress` aborts the run; starting the same campaign id again resumes it. A lead whose number is on
+    `dial_block` (the do-not-call list) when its schedule request is due is not sent: it fails with
+    `DO_NOT_CALL`.
 
     Raises:
         CampaignNotLaunchableError: validation, agent or caller id block the launch.
@@ -86,7 +90,7 @@ async def start_campaign(
         TelliError: a step failed as a whole (e.g. the property schema could not be read).
     """
     with _collector_skips_older_objects():
-        return await _start(client, ledger, source, on_progress, options or RunOptions(), account_timezone)
+        return await _start(client, ledger, source, on_progress, options or RunOptions(), account_timezone, dial_block)
 
 
 @contextmanager
@@ -109,9 +113,10 @@ async def _start(
     on_progress: ProgressCallback | None,
     options: RunOptions,
     account_timezone: str,
+    dial_block: DialBlock | None,
 ) -> CampaignRunResult:
     request = source.request if isinstance(source, CampaignPlan) else source
-    opened = await open_campaign(client, ledger, request, account_timezone=account_timezone)
+    opened = await open_campaign(client, ledger, request, account_timezone=account_timezone, dial_block=dial_block)
     if isinstance(source, CampaignPlan) and source.source_sha256 != opened.source.sha256:
         raise CampaignConflictError("The leads changed since the plan was confirmed; plan the campaign again.")
     if opened.blocking_before_rows():
@@ -271,7 +276,9 @@ def _result(
     campaign = run.ledger.get_campaign(record.id)
     status = campaign.status if campaign is not None else CampaignState.INTERRUPTED
     failed = run.ledger.leads(record.id, [LeadState.FAILED], limit=MAX_FAILURES_SHOWN)
-    reasons = _reasons(run.ledger.reason_counts(record.id, _OPEN_STATES))
+    groups = run.ledger.reason_counts(record.id, _OPEN_STATES)
+    reasons = _reasons(groups)
+    refused = sum(leads for state, detail, leads in groups if state is LeadState.FAILED and detail == DO_NOT_CALL)
     failures = [
         LeadFailure(row=lead.row, external_id=lead.external_id, phone_number=lead.e164, reason=lead.last_error or "")
         for lead in failed
@@ -292,6 +299,7 @@ def _result(
         scheduled_before=before.scheduled,
         scheduled_total=counts.scheduled,
         failed=counts.failed,
+        do_not_call=refused,
         unknown=counts.unknown,
         pending=counts.pending + counts.contact_ready,
         not_scheduled=_not_scheduled(counts),
@@ -301,7 +309,7 @@ def _result(
         requests=run.stats.requests,
         timezones=plan.timezones,
         warnings=plan.warnings,
-        message=_message(status, counts, record, reasons),
+        message=_message(status, counts, record, reasons, refused),
     )
 
 
@@ -328,14 +336,18 @@ def _reason(state: LeadState, detail: str | None) -> str:
             return f"no telli contact yet: {detail or 'the contact could not be created'}"
 
 
-def _message(status: CampaignState, counts: LeadStateCounts, record: CampaignRecord, reasons: list[ReasonCount]) -> str:
+def _message(
+    status: CampaignState, counts: LeadStateCounts, record: CampaignRecord, reasons: list[ReasonCount], refused: int
+) -> str:
     total = counts.total
     if status is CampaignState.STOPPED:
         return f"Campaign {record.id} was stopped while it ran; its contacts were taken off the auto-dialer."
     text = f"Campaign {record.id}: {counts.scheduled} of {total} leads are in telli's auto-dialer"
     open_items = []
-    if counts.failed:
-        open_items.append(f"{counts.failed} failed (see failures)")
+    if refused:
+        open_items.append(f"{refused} not called because they are on the do-not-call list")
+    if counts.failed - refused:
+        open_items.append(f"{counts.failed - refused} failed (see failures)")
     if counts.unknown:
         open_items.append(f"{counts.unknown} could not be confirmed yet")
     if counts.pending + counts.contact_ready:
@@ -343,5 +355,6 @@ def _message(status: CampaignState, counts: LeadStateCounts, record: CampaignRec
     if open_items:
         text += "; NOT SCHEDULED: " + ", ".join(open_items)
         text += f". Most common reason: {reasons[0].reason} ({reasons[0].leads} leads)" if reasons else ""
-        text += f". Start campaign {record.id} again to retry them"
+        # Nothing to retry when the list is all that held leads back: a re-run would ask it and skip them again.
+        text += f". Start campaign {record.id} again to retry them" if len(open_items) > bool(refused) else ""
     return text + ". telli calls each contact inside the dialer window in the contact's timezone."

@@ -13,6 +13,11 @@ How "never twice" holds even when answers are late, lost or never awaited:
    answer means telli is done with the request, so those settle at once; the others keep `settle_at`.
 3. Before anything is (re)sent, unknown leads are settled and verified (see `settle.py`).
 
+And never anyone on the do-not-call list: every request (the streamed pass, the rounds, a resume's) asks the
+run's `DialBlock` about its chunk's numbers right before the write-ahead, so a number added while the run
+works, or between a stop and a resume, is not sent. Such a lead becomes `failed` with `DO_NOT_CALL` in the
+write-ahead's transaction, without being written ahead; a later run asks the list again.
+
 Within one run this repeats for up to `max_rounds` rounds; a round starts no new chunk after one came back
 unknown (telli is struggling), and the next round settles, verifies and continues.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Final
 
 import anyio
 
@@ -32,9 +38,13 @@ from telli_mcp.campaigns.run import RunContext, canonical_id
 from telli_mcp.campaigns.settle import settle_unknown
 from telli_mcp.client import BatchItemResult, ScheduleCall
 
-__all__ = ["IN_FLIGHT", "SCHEDULE_CHUNK", "Sending", "schedule_all", "send_chunk"]
+__all__ = ["DO_NOT_CALL", "IN_FLIGHT", "SCHEDULE_CHUNK", "Sending", "schedule_all", "send_chunk"]
 
 IN_FLIGHT = "a schedule request was sent; telli's answer has not been recorded"
+DO_NOT_CALL: Final = "on the do-not-call list; not dialled"
+"""Why a lead was not sent: its number is on the do-not-call list. The same text as
+`telli_mcp.do_not_call.DO_NOT_CALL_REASON` (every dial path reports a refused number alike; a test keeps the
+two equal, as this package cannot import that one)."""
 SCHEDULE_CHUNK = 50
 ANSWERED_SERVER_ERRORS = frozenset({500, 501, 503, 505})
 """5xx answers that come from telli itself once it is done with the request. 502 and 504 are a proxy that
@@ -95,17 +105,21 @@ async def _send_all(run: RunContext, ready: Sequence[LeadRecord]) -> Sending:
 
 
 async def send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: Sending) -> None:
-    """Write ahead, send one schedule request (≤50 leads), record its answer, report progress."""
+    """Refuse the leads on the do-not-call list, write the others ahead, send one schedule request (≤50
+    leads), record its answer, report progress."""
     run.check_stop()
+    refused = _refused(run, chunk)
     sent_at = run.now()
     marked = run.ledger.mark_in_flight(
         run.campaign_id,
-        [record.row for record in chunk],
+        [record.row for record in chunk if record.row not in refused],
         sent_at=sent_at,
         settle_at=sent_at + run.settle_after,
         note=IN_FLIGHT,
         lease=run.lease,
         renew_ttl=run.options.lease_ttl,  # the renewal and the write-ahead in one transaction
+        refused=refused,
+        refused_note=DO_NOT_CALL,
     )
     to_send = [record for record in chunk if record.row in marked]
     if to_send:
@@ -114,6 +128,14 @@ async def send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: Send
     await run.progress(
         "schedule", sending.handled, sending.total, f"Scheduling: {sending.handled}/{sending.total} sent"
     )
+
+
+def _refused(run: RunContext, chunk: Sequence[LeadRecord]) -> set[int]:
+    """The rows of `chunk` whose number is on the do-not-call list now."""
+    if run.dial_block is None:
+        return set()
+    blocked = run.dial_block.blocked({record.e164 for record in chunk})
+    return {record.row for record in chunk if record.e164 in blocked}
 
 
 async def _send(run: RunContext, chunk: Sequence[LeadRecord], sending: Sending) -> None:

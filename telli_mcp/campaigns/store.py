@@ -14,6 +14,7 @@ from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 
 if TYPE_CHECKING:
     from telli_mcp.campaigns.contact_cache import ContactCache
+    from telli_mcp.campaigns.dial_block import DialBlock
     from telli_mcp.campaigns.engine import CampaignEngine
     from telli_mcp.campaigns.ledger import Ledger
     from telli_mcp.client import TelliClient
@@ -62,9 +63,15 @@ class CampaignStore:
         return self._ledger
 
     def engine(
-        self, client: TelliClient, tenant: str, *, account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE
+        self,
+        client: TelliClient,
+        tenant: str,
+        *,
+        account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
+        dial_block: DialBlock | None = None,
     ) -> CampaignEngine:
-        """An engine for one account; `account_timezone` is that account's clock (TELLI_ACCOUNT_TIMEZONE)."""
+        """An engine for one account; `account_timezone` is that account's clock (TELLI_ACCOUNT_TIMEZONE),
+        `dial_block` its do-not-call list (None: nothing is blocked)."""
         from telli_mcp.campaigns.engine import CampaignEngine
 
         return CampaignEngine(
@@ -72,6 +79,7 @@ class CampaignStore:
             self._root().for_tenant(tenant),
             account_timezone=account_timezone,
             contact_cache=self.contact_cache,
+            dial_block=dial_block,
         )
 
     def close(self) -> None:

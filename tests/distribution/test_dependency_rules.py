@@ -4,6 +4,8 @@
 * `telli_mcp.campaigns` imports only `telli_mcp.client` and the leaf modules.
 * `telli_mcp.webhooks` (verify, store and fan out telli's events) imports only `telli_mcp.client` and the leaf
   modules, and never `mcp`: the simulator signs with it and the server reads its store.
+* `telli_mcp.do_not_call` (the do-not-call list) imports only `telli_mcp.client` and the leaf modules, and never
+  `mcp`: the MCP tools, the `telli-mcp dnc` command and, through its protocol, the campaign engine use it.
 * The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls` and `telli_mcp.lazy`
   import nothing of telli_mcp; that is what lets the client, the campaigns and the settings share them (one text
   cleaner, one clip, one time-zone check, one way to show a URL, one way to export names that load on first use)
@@ -128,6 +130,13 @@ def test_the_webhooks_import_only_the_client_and_the_leaves_and_never_mcp() -> N
     assert [str(f) for f in found if within(f.module, "mcp")] == []
 
 
+def test_the_do_not_call_list_imports_only_the_client_and_the_leaves_and_never_mcp() -> None:
+    allowed = ("telli_mcp.do_not_call", "telli_mcp.client", *LEAVES)
+    found = list(_imports("do_not_call"))
+    assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
+    assert [str(f) for f in found if within(f.module, "mcp")] == []
+
+
 def test_the_leaves_import_nothing_internal() -> None:
     leaves = [f"{leaf.removeprefix('telli_mcp.')}.py" for leaf in sorted(LEAVES)]
     assert [str(f) for f in _imports(*leaves) if _internal(f)] == []
@@ -163,7 +172,7 @@ def _imported_modules(tmp_path: Path, *args: str) -> set[str]:
     return imported_modules(result.stderr)
 
 
-@pytest.mark.parametrize("args", [("doctor", "--sandbox"), ("campaign", "--help")])
+@pytest.mark.parametrize("args", [("doctor", "--sandbox"), ("campaign", "--help"), ("dnc", "--sandbox", "list")])
 def test_commands_that_serve_no_mcp_client_do_not_load_mcp(tmp_path: Path, args: tuple[str, ...]) -> None:
     modules = _imported_modules(tmp_path, *args)
     assert "telli_mcp.cli" in modules, "the import log was not read"
