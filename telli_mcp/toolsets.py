@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["LIVE", "SANDBOX", "STATUS", "TOOLSETS", "Toolset", "UnknownToolsetError", "resolve_toolsets"]
+__all__ = ["DO_NOT_CALL", "LIVE", "SANDBOX", "STATUS", "TOOLSETS", "Toolset", "UnknownToolsetError", "resolve_toolsets"]
 
 STATUS = "status"
 """get_status: always on, because it is how a user finds out what is switched on."""
@@ -19,6 +19,9 @@ SANDBOX = "sandbox"
 LIVE = "live"
 """wait_for_call_result: on by name, and by itself wherever results arrive in real time (webhooks configured, or
 the sandbox). Not in `default`, so the default catalogue stays within its 20 KB budget."""
+DO_NOT_CALL = "do_not_call"
+"""The do-not-call list's own tools (add, list, remove): on by name, and by itself in the sandbox. Every dial path
+checks the list whether or not these tools are offered; not in `default`, for the 20 KB budget."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,11 @@ TOOLSETS: tuple[Toolset, ...] = (
     Toolset(
         LIVE,
         "wait_for_call_result: wait for a call's result (on by itself with webhooks or in the sandbox).",
+        default=False,
+    ),
+    Toolset(
+        DO_NOT_CALL,
+        "Keep numbers that must never be called: add, list, remove (on by itself in the sandbox).",
         default=False,
     ),
     Toolset("phone_numbers_admin", "Replace or delete the account's phone numbers (opt-in).", default=False),

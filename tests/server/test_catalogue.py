@@ -49,6 +49,7 @@ CONFIRMED = {
     "replace_phone_number",
     "delete_phone_number",
     "start_campaign",
+    "remove_from_do_not_call",
 }
 
 

@@ -44,3 +44,16 @@ async def test_a_server_over_a_test_simulator_is_not_the_sandbox_in_any_respect(
     assert "SANDBOX" not in instructions
     with pytest.raises(ValueError, match="open_backend"):
         Backend.simulated(Settings(sandbox=True), sim)  # the settings could not say "sandbox" with no sandbox
+
+
+async def test_status_tells_the_time_in_utc_and_on_the_account_s_clock(
+    make_server: ServerFactory, sim: TelliSimulator, mode: str
+) -> None:
+    """Who was not reached this week? That needs today's date; the simulator's clock starts on Monday 2 March 2026,
+    08:00 UTC, which is 03:00 in New York (daylight saving time starts there on 8 March)."""
+    async with connect(make_server(account_timezone="America/New_York"), mode) as client:
+        before = await ok(client, "get_status")
+        await sim.advance(90 * 60)
+        after = await ok(client, "get_status")
+    assert before["now"] == "2026-03-02T08:00:00Z; account clock America/New_York: Mon 2026-03-02 03:00"
+    assert after["now"] == "2026-03-02T09:30:00Z; account clock America/New_York: Mon 2026-03-02 04:30"

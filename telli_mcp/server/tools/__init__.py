@@ -11,6 +11,7 @@ from telli_mcp.server.tools import (
     calls,
     campaigns,
     contacts,
+    do_not_call,
     live,
     phone_numbers_admin,
     properties,
@@ -29,5 +30,6 @@ SURFACES: tuple[Surface, ...] = (
     agents.SURFACE,
     phone_numbers_admin.SURFACE,
     campaigns.SURFACE,
+    do_not_call.SURFACE,
     sandbox.SURFACE,
 )

@@ -21,6 +21,7 @@ from telli_mcp.server.dialing import (
     SchedulePlan,
     Skipped,
     call_check,
+    check_not_blocked,
     plan_call_now,
     plan_schedule,
     schedule_check,
@@ -92,7 +93,7 @@ class ScheduleCallsResult(Confirmable):
     status: Literal["scheduled", "partially_scheduled", "not_scheduled", "confirmation_required"]
     scheduled_count: int = 0
     problems: list[ItemProblem] = Field(default_factory=list, description="Contacts not (surely) scheduled")
-    skipped: list[Skipped] = Field(default_factory=list, description="In a call or already waiting; not sent")
+    skipped: list[Skipped] = Field(default_factory=list, description="Not sent; reason says why")
     local_times: str | None = Field(default=None, description="Callees' local time now, zone and why")
     note: str | None = None
 
@@ -169,7 +170,8 @@ def _nothing_to_schedule(plan: SchedulePlan) -> ScheduleCallsResult:
     return ScheduleCallsResult(
         status="not_scheduled",
         skipped=plan.skipped_results()[:ITEMS_SHOWN],
-        note="Nothing was sent: every contact is in a call or already waiting in the auto-dialer (see skipped).",
+        note="Nothing was sent: every contact is in a call, already waiting in the auto-dialer, or on the "
+        "do-not-call list (see skipped).",
     )
 
 
@@ -216,6 +218,7 @@ async def plan_schedule_calls(
         from_number=from_number,
         reschedule_waiting=reschedule_waiting,
         account_timezone=deps.default_timezone,
+        dial_block=deps.do_not_call(),
     )
 
 
@@ -225,8 +228,17 @@ scheduling = Resolve(translating(plan_schedule_calls, writes=False))
 async def ask_schedule(args: Arguments, ctx: Context, plan: SchedulePlan) -> Ask | None:
     if not plan.dial:
         return None
-    question = schedule_question(plan, args["from_number"], args["max_retry_days"])
+    question = schedule_question(plan, args["from_number"], args["max_retry_days"]) + _do_not_call_note(plan)
     return Ask(question, binding=plan.binding(), callees=[contact.callee for contact in plan.dial])
+
+
+def _do_not_call_note(plan: SchedulePlan) -> str:
+    """The question says who is left out because of the do-not-call list (the others it leaves alone it names)."""
+    count = sum(1 for skip in plan.skipped_results() if skip.reason == "do_not_call")
+    if not count:
+        return ""
+    people = "1 contact" if count == 1 else f"{count} contacts"
+    return f" Not called: {people} on the do-not-call list."
 
 
 schedule_confirmation = Confirmation(ask_schedule, needs={"plan": scheduling})
@@ -245,17 +257,23 @@ async def schedule_calls(
 ) -> ScheduleCallsResult:
     """Put contacts into telli's auto-dialer, the normal way to have an agent call them. Asks the user.
 
-    It calls in the dialer window, in each contact's timezone. Skips anyone in a call or already in the dialer.
+    It calls in the dialer window, in each contact's timezone. Skips anyone in a call, in the dialer or on the
+    do-not-call list.
     """
     if not plan.dial:
         return _nothing_to_schedule(plan)
     deps = deps_of(ctx)
-    times = local_times([contact.callee for contact in plan.dial], deps.now())
     approval = approval_from(answer, what="no calls were scheduled.")
     if not approval.granted:
+        times = local_times([contact.callee for contact in plan.dial], deps.now())
         return ScheduleCallsResult(
             status="confirmation_required", skipped=plan.skipped_results()[:ITEMS_SHOWN], local_times=times
         ).awaiting(approval.request)
+    # The last look at the list, after the yes: a number added while the human was deciding is not dialled.
+    plan = plan.without_blocked(deps.do_not_call())
+    if not plan.dial:
+        return _nothing_to_schedule(plan)
+    times = local_times([contact.callee for contact in plan.dial], deps.now())
 
     async def progress(done: int, total: int, _chunk: BatchReport) -> None:
         await ctx.report_progress(done, total, f"scheduled batch {done} of {total}")
@@ -293,6 +311,7 @@ async def plan_call(
         even_if_waiting=even_if_waiting,
         account_timezone=deps.default_timezone,
         now=deps.now(),
+        dial_block=deps.do_not_call(),
     )
 
 
@@ -334,6 +353,8 @@ async def call_now(
         return CallNowResult(
             status="confirmation_required", started=False, contact_id=contact_id, local_time=times
         ).awaiting(approval.request)
+    # The last look at the list, after the yes: a number added while the human was deciding is not dialled.
+    check_not_blocked(plan.contact, deps.do_not_call())
     from telli_mcp.client import InitiateCall
 
     try:

@@ -169,6 +169,8 @@ def _question(plan: CampaignPlan) -> str:
     agent = f'agent "{inline(plan.agent_name or plan.agent_id)}" ({plan.agent_id})'
     caller = f"from {plan.from_number}" if plan.from_number else "from the account's outbound number pool"
     skipped = f" ({report.invalid_leads_count} invalid leads will be skipped)" if report.invalid_leads_count else ""
+    if plan.do_not_call:
+        skipped += f" ({plan.do_not_call} on the do-not-call list will not be called)"
     resume = (
         f" It resumes an existing campaign; {plan.already_scheduled} are already scheduled."
         if plan.resumes_existing
@@ -261,9 +263,12 @@ def campaign_status_document(report: CampaignStatusReport) -> str:
 
 
 def _engine(ctx: Context) -> CampaignEngine:
-    """The campaign engine of this request's telli account, over the server's ledger."""
+    """The campaign engine of this request's telli account, over the server's ledger; it skips the numbers on the
+    account's do-not-call list (when it plans and again right before each schedule request)."""
     deps = deps_of(ctx)
-    return deps.campaigns.engine(deps.client(), deps.tenant(), account_timezone=deps.default_timezone)
+    return deps.campaigns.engine(
+        deps.client(), deps.tenant(), account_timezone=deps.default_timezone, dial_block=deps.do_not_call()
+    )
 
 
 def _events(ctx: Context) -> StoredCampaignEvents | None:

@@ -96,7 +96,7 @@ SURFACE = Surface(
     ),
     instructions=(
         Instruction(
-            "After call_now, wait_for_call_result(contact_id) returns the call's result when it ends.",
+            "- After call_now, wait_for_call_result(contact_id) returns the call's result when it ends.",
             uses=("call_now", "wait_for_call_result"),
         ),
     ),

@@ -1,6 +1,7 @@
 """The status toolset: get_status, which telli this server talks to and which guardrails are in effect."""
 
 import logging
+from datetime import UTC
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
@@ -31,6 +32,7 @@ class StatusResult(ToolResult):
     toolsets: list[str]
     tools: list[str]
     webhooks: str = Field(description="Whether telli's call events reach this server")
+    now: str = Field(description="Current time: UTC, and the account's clock")
 
 
 async def _verify(ctx: Context, key: str) -> tuple[str, bool | None]:
@@ -44,7 +46,7 @@ async def _verify(ctx: Context, key: str) -> tuple[str, bool | None]:
 
 
 async def get_status(ctx: Context) -> StatusResult:
-    """The telli URL and key in use, whether the key works, and which guardrails are on."""
+    """The telli URL and key in use, whether the key works, which guardrails are on, and the time."""
     deps = deps_of(ctx)
     key = deps.clients.key_or_none()
     # Without a key there is nothing to verify, but the rest is what a user needs to set one up.
@@ -60,7 +62,19 @@ async def get_status(ctx: Context) -> StatusResult:
         toolsets=sorted(deps.toolsets),
         tools=list(deps.tools),
         webhooks=_webhooks(deps),
+        now=_now(deps),
     )
+
+
+def _now(deps: ServerDeps) -> str:
+    """What "this week" or "before 9 tonight" means here: the time in UTC and on the account's clock, which
+    telli dials contacts without a timezone on (the simulator's clock in the sandbox)."""
+    from zoneinfo import ZoneInfo
+
+    now = deps.now().astimezone(UTC)
+    zone = deps.default_timezone
+    local = now.astimezone(ZoneInfo(zone))
+    return f"{now:%Y-%m-%dT%H:%M:%SZ}; account clock {zone}: {local:%a %Y-%m-%d %H:%M}"
 
 
 def _webhooks(deps: ServerDeps) -> str:
