@@ -28,6 +28,7 @@ import anyio
 from pydantic import BaseModel
 
 from telli_mcp.bounded import clip
+from telli_mcp.cli_flags import add_sandbox_flag
 from telli_mcp.text import inline
 
 if TYPE_CHECKING:
@@ -58,13 +59,7 @@ DETAIL_CHARS = 80
 
 def add_campaign_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     campaign = commands.add_parser("campaign", help="start, check, stop or list call campaigns")
-    # SUPPRESS: `telli-mcp --sandbox campaign ...` keeps the top-level flag (a subparser default would reset it).
-    campaign.add_argument(
-        "--sandbox",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="use the built-in simulator (in-memory ledger); so does TELLI_MCP_SANDBOX=1",
-    )
+    add_sandbox_flag(campaign, "use the built-in simulator (in-memory ledger); so does TELLI_MCP_SANDBOX=1")
     campaign.add_argument("--json", action="store_true", help="print machine-readable JSON")
     # Also accepted after the action (`campaign list --json`); SUPPRESS keeps a flag given before it.
     json_flag = argparse.ArgumentParser(add_help=False)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 
 from telli_mcp._version import __version__
+from telli_mcp.cli_flags import add_sandbox_flag
 
 if TYPE_CHECKING:
     from telli_mcp.config import Settings
@@ -103,13 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         help="check Python, the key, the connection, toolsets and the data "
         "dir, and print the Claude Desktop config block",
     )
-    # SUPPRESS: `telli-mcp --sandbox doctor` keeps working (a subparser default would overwrite the flag).
-    doctor.add_argument(
-        "--sandbox",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="check against the built-in simulator (works offline)",
-    )
+    add_sandbox_flag(doctor, "check against the built-in simulator (works offline)")
     add_doctor_options(doctor)
     from telli_mcp.campaign_cli import add_campaign_parser
     from telli_mcp.dnc_cli import add_dnc_parser

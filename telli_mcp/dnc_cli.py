@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
 from telli_mcp.bounded import ITEMS_SHOWN, clip, more
+from telli_mcp.cli_flags import add_sandbox_flag
 from telli_mcp.text import inline
 
 if TYPE_CHECKING:
@@ -50,13 +51,7 @@ CLI_SOURCE: Final = "cli"
 
 def add_dnc_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dnc = commands.add_parser("dnc", help="the do-not-call list: numbers telli-mcp never dials")
-    # SUPPRESS: `telli-mcp --sandbox dnc ...` keeps the top-level flag (a subparser default would reset it).
-    dnc.add_argument(
-        "--sandbox",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="the sandbox account's list (in memory unless TELLI_MCP_DATA_DIR is set)",
-    )
+    add_sandbox_flag(dnc, "the sandbox account's list (in memory unless TELLI_MCP_DATA_DIR is set)")
     actions = dnc.add_subparsers(dest="dnc_command", required=True)
     add = actions.add_parser("add", help="put numbers on the list")
     add.add_argument("numbers", nargs="+", metavar="NUMBER", help="with country code, e.g. +49 30 5550101")
@@ -119,6 +114,16 @@ def _normalised(raws: Sequence[str]) -> tuple[list[str], list[str]]:
     return numbers, problems
 
 
+def _all_or_nothing(raws: Sequence[str], done: str) -> list[str] | None:
+    """Every one of `raws` in E.164; None (after saying which are not phone numbers) if any is not one."""
+    numbers, problems = _normalised(raws)
+    if problems:
+        print(f"Nothing {done}: not phone numbers (write +<country code>...):", file=sys.stderr)
+        _report_invalid(problems)
+        return None
+    return numbers
+
+
 def _report_invalid(problems: Sequence[str]) -> None:
     for problem in problems[:ITEMS_SHOWN]:
         print(f"  {problem}", file=sys.stderr)
@@ -135,10 +140,8 @@ def _joined(numbers: Sequence[str]) -> str:
 
 
 def _add(tenant: TenantList, args: argparse.Namespace) -> int:
-    numbers, problems = _normalised(args.numbers)
-    if problems:
-        print("Nothing added: not phone numbers (write +<country code>...):", file=sys.stderr)
-        _report_invalid(problems)
+    numbers = _all_or_nothing(args.numbers, "added")
+    if numbers is None:
         return 1
     added = tenant.add(numbers, reason=_reason(args.reason), source=CLI_SOURCE)
     _say_added(added.added, added.already)
@@ -157,10 +160,8 @@ def _say_added(added: Sequence[str], already: Sequence[str]) -> None:
 
 
 def _remove(tenant: TenantList, args: argparse.Namespace) -> int:
-    numbers, problems = _normalised(args.numbers)
-    if problems:
-        print("Nothing removed: not phone numbers (write +<country code>...):", file=sys.stderr)
-        _report_invalid(problems)
+    numbers = _all_or_nothing(args.numbers, "removed")
+    if numbers is None:
         return 1
     blocked = tenant.blocked(numbers)
     on_list = [number for number in dict.fromkeys(numbers) if number in blocked]

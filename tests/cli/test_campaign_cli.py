@@ -12,35 +12,22 @@ from typing import Any
 
 import httpx2
 import pytest
-from cli_helpers import COMMAND, free_port, wait_until_listening
+from cli_helpers import run_without_terminal, served_simulator
 
 LEADS = Path(__file__).parents[2] / "examples" / "leads.csv"
 KEY = "telli-sandbox-demo-key"
 
 
-def _simulator(*args: str) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [COMMAND, "simulator", "--port", str(port), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_until_listening(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 @pytest.fixture
 def simulator_url() -> Iterator[str]:
-    yield from _simulator()
+    yield from served_simulator()
 
 
 @pytest.fixture
 def frozen_simulator_url() -> Iterator[str]:
     """A simulator whose clock stands (a microsecond per second) until a test advances it: nobody is dialled
     behind the test's back, so "still pending" and "finished" are exact."""
-    yield from _simulator("--speed", "0.000001")
+    yield from served_simulator("--speed", "0.000001")
 
 
 def _run(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -53,16 +40,7 @@ def _cli(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[st
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
     env |= {"TELLI_API_BASE_URL": url, "TELLI_API_KEY": KEY, "TELLI_MCP_DATA_DIR": str(data_dir)}
     env["TELLI_MCP_LEADS_DIR"] = os.pathsep.join((str(data_dir), str(LEADS.parent)))  # the tests' lead files
-    return subprocess.run(
-        [COMMAND, "campaign", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
+    return run_without_terminal("campaign", *args, env=env)
 
 
 def _agent_id(url: str) -> str:

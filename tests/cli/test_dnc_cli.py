@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from cli_helpers import COMMAND, free_port, wait_until_listening
+from cli_helpers import run_without_terminal, served_simulator
 
 LEADS = Path(__file__).parents[2] / "examples" / "leads.csv"
 KEY = "telli-sandbox-demo-key"
@@ -32,16 +32,7 @@ def _command(
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLI_")}
     env |= {"TELLI_API_BASE_URL": url, "TELLI_API_KEY": key, "TELLI_MCP_DATA_DIR": str(data_dir)}
     env["TELLI_MCP_LEADS_DIR"] = os.pathsep.join((str(data_dir), str(LEADS.parent)))
-    result = subprocess.run(
-        [COMMAND, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
+    result = run_without_terminal(*args, env=env)
     assert key not in result.stdout + result.stderr, "the API key was printed"
     return result
 
@@ -151,16 +142,7 @@ def test_an_export_imports_back_into_another_list_unchanged(tmp_path: Path) -> N
 
 @pytest.fixture
 def simulator_url() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [COMMAND, "simulator", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_until_listening(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    yield from served_simulator()
 
 
 def _get(url: str, path: str) -> Any:

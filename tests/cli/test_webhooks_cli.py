@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from cli_helpers import run_without_terminal
 from process_helpers import COMMAND, clean_env, free_port, wait_for_port
 
 from telli_mcp.client import key_fingerprint
@@ -105,9 +106,7 @@ def test_the_served_simulator_delivers_to_the_receiver_which_stores_for_the_keys
 
 
 def campaign_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COMMAND, "campaign", *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    return run_without_terminal("campaign", *args, env=env)
 
 
 @pytest.mark.timeout(120)
