@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["DO_NOT_CALL", "LIVE", "SANDBOX", "STATUS", "TOOLSETS", "Toolset", "UnknownToolsetError", "resolve_toolsets"]
+__all__ = [
+    "ANALYTICS",
+    "DO_NOT_CALL",
+    "LIVE",
+    "SANDBOX",
+    "STATUS",
+    "TOOLSETS",
+    "Toolset",
+    "UnknownToolsetError",
+    "resolve_toolsets",
+]
 
 STATUS = "status"
 """get_status: always on, because it is how a user finds out what is switched on."""
@@ -22,6 +32,9 @@ the sandbox). Not in `default`, so the default catalogue stays within its 20 KB 
 DO_NOT_CALL = "do_not_call"
 """The do-not-call list's own tools (add, list, remove): on by name, and by itself in the sandbox. Every dial path
 checks the list whether or not these tools are offered; not in `default`, for the 20 KB budget."""
+ANALYTICS = "analytics"
+"""call_stats and search_transcripts, over the calls of a period: on by name, and by itself in the sandbox; not in
+`default`, for the 20 KB budget."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,11 @@ TOOLSETS: tuple[Toolset, ...] = (
     Toolset(
         DO_NOT_CALL,
         "Keep numbers that must never be called: add, list, remove (on by itself in the sandbox).",
+        default=False,
+    ),
+    Toolset(
+        ANALYTICS,
+        "call_stats and search_transcripts: how a period's calls went, and what was said (on in the sandbox).",
         default=False,
     ),
     Toolset("phone_numbers_admin", "Replace or delete the account's phone numbers (opt-in).", default=False),

@@ -27,7 +27,7 @@ from telli_mcp.server.request_deadline import RequestDeadline
 from telli_mcp.server.surface import Offer
 from telli_mcp.server.tokens import TokenSigner
 from telli_mcp.server.tools import SURFACES
-from telli_mcp.toolsets import DO_NOT_CALL, LIVE, SANDBOX, resolve_toolsets
+from telli_mcp.toolsets import ANALYTICS, DO_NOT_CALL, LIVE, SANDBOX, resolve_toolsets
 
 __all__ = ["build_server", "offer_for"]
 
@@ -64,15 +64,15 @@ def _register(server: MCPServer[ServerDeps], offer: Offer) -> None:
 
 
 def offer_for(settings: Settings, *, sandbox: bool = False) -> Offer:
-    """What a server with these settings offers (against the sandbox: plus its own tools and the do-not-call
-    list's, so trying the list needs no setting), in order.
+    """What a server with these settings offers (against the sandbox: plus its own tools, the do-not-call list's and
+    call_stats, so trying them needs no setting), in order.
 
     Raises `UnknownToolsetError` for a bad toolset name.
     """
     realtime = sandbox or settings.webhook_secret is not None or settings.webhook_accounts is not None
     toolsets = (
         resolve_toolsets(settings.toolsets)
-        | ({SANDBOX, DO_NOT_CALL} if sandbox else set())
+        | ({SANDBOX, DO_NOT_CALL, ANALYTICS} if sandbox else set())
         | ({LIVE} if realtime else set())
     )
     return Offer.select(SURFACES, toolsets=toolsets, read_only=settings.read_only)

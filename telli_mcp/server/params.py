@@ -13,9 +13,10 @@ A rejected value is quoted clipped (`_quoted`): the message says what is wrong w
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from telli_mcp.bounded import clip
 from telli_mcp.campaigns.ids import CAMPAIGN_ID_PATTERN
@@ -30,10 +31,12 @@ __all__ = [
     "ConfirmationTokenArg",
     "ContactIdArg",
     "CursorArg",
+    "MomentArg",
     "OptionalAgentIdArg",
     "OptionalCampaignIdArg",
     "OptionalContactIdArg",
     "OptionalEmailArg",
+    "OptionalMomentArg",
     "OptionalPhoneArg",
     "OptionalTimezoneArg",
     "PhoneArg",
@@ -46,12 +49,14 @@ __all__ = [
     "check_contact_id",
     "check_e164",
     "check_email",
+    "check_moment",
     "check_phone_number_id",
     "check_timezone",
 ]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E164_EXAMPLE = "+4915112345678"
+_MOMENT_EXAMPLE = "2026-03-02T00:00:00+01:00 or 2026-03-01T23:00:00Z"
 
 _VALUE_SHOWN = 60
 """Characters of a rejected value quoted in its error; the advice after it must stay visible."""
@@ -111,6 +116,38 @@ def check_email(value: str) -> str:
     return value
 
 
+def check_moment(value: object) -> datetime:
+    """An ISO 8601 date and time with a UTC offset (or Z), in UTC.
+
+    A time without an offset is refused rather than guessed: "midnight" on the account's clock and in UTC are
+    hours apart, and a range that is off by hours counts the wrong calls without any sign of it.
+    """
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{_quoted(value)} is not an ISO 8601 date and time; write e.g. {_MOMENT_EXAMPLE}"
+            ) from None
+    else:
+        raise ValueError(f"must be an ISO 8601 date and time as text, e.g. {_MOMENT_EXAMPLE}")
+    if moment.utcoffset() is None:
+        raise ValueError(
+            f"{_quoted(str(value))} has no UTC offset; add one, e.g. {_MOMENT_EXAMPLE} (get_status says the "
+            "account's clock)"
+        )
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        raise ValueError(f"{_quoted(str(value))} is out of range") from None
+
+
+def _check_optional_moment(value: object) -> datetime | None:
+    return None if value is None else check_moment(value)
+
+
 def _check_cursor(value: str) -> str:
     if len(value) > 2048:
         raise ValueError("cursor is too long; pass next_cursor exactly as returned")
@@ -147,6 +184,9 @@ PropertyDataTypeArg = Annotated[
 ]
 
 CampaignIdArg = Annotated[str, Field(pattern=CAMPAIGN_ID_PATTERN)]
+# A moment in time: the schema says RFC 3339 (`date-time`, which requires the offset); the check says how to fix it.
+_MOMENT_SCHEMA = {"format": "date-time", "type": "string"}
+MomentArg = Annotated[datetime, BeforeValidator(check_moment), WithJsonSchema(_MOMENT_SCHEMA)]
 
 OptionalContactIdArg = Annotated[str | None, AfterValidator(optional(check_contact_id))]
 OptionalAgentIdArg = Annotated[str | None, AfterValidator(optional(check_agent_id))]
@@ -164,6 +204,11 @@ OptionalEmailArg = Annotated[
     Field(),
     # Sent to telli: no control, escape, bidi or invisible characters.
     AfterValidator(optional(plain_line)),
+]
+OptionalMomentArg = Annotated[
+    datetime | None,
+    BeforeValidator(_check_optional_moment),
+    WithJsonSchema(_MOMENT_SCHEMA),
 ]
 OptionalCampaignIdArg = Annotated[
     str | None, Field(pattern=CAMPAIGN_ID_PATTERN, description="Set to resume a campaign")

@@ -41,3 +41,13 @@ def make_server(sim: TelliSimulator) -> ServerFactory:
 @pytest.fixture(params=MODES)
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def analytics(make_server: ServerFactory) -> ServerFactory:
+    """A server with the analytics toolset (call_stats, search_transcripts) beside the default ones."""
+
+    def make(**overrides: Any) -> MCPServer[Any]:
+        return make_server(toolsets=("default", "analytics"), **overrides)
+
+    return make

@@ -68,3 +68,8 @@ def writes(sim: TelliSimulator) -> list[str]:
         for r in sim.request_log
         if r.method in ("POST", "PUT", "PATCH", "DELETE") and r.path != "/v1/get-contacts-batch"
     ]
+
+
+def list_call_requests(sim: TelliSimulator) -> int:
+    """How many list-calls requests telli has received so far."""
+    return len(sim.requests_to("GET", "/v1/list-calls"))

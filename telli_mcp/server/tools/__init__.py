@@ -8,6 +8,7 @@ from __future__ import annotations
 from telli_mcp.server.surface import Surface
 from telli_mcp.server.tools import (
     agents,
+    analytics,
     calls,
     campaigns,
     contacts,
@@ -31,5 +32,6 @@ SURFACES: tuple[Surface, ...] = (
     phone_numbers_admin.SURFACE,
     campaigns.SURFACE,
     do_not_call.SURFACE,
+    analytics.SURFACE,
     sandbox.SURFACE,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.elicitation import ElicitationResult
@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field
 
 from telli_mcp.bounded import first
 from telli_mcp.client import NotFoundError, TelliError
+from telli_mcp.server.call_range import RangeCursor, range_page, range_start
 from telli_mcp.server.callees import local_times
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
 from telli_mcp.server.deps import deps_of
@@ -36,6 +37,7 @@ from telli_mcp.server.params import (
     CursorArg,
     OptionalAgentIdArg,
     OptionalContactIdArg,
+    OptionalMomentArg,
     OptionalPhoneArg,
     check_agent_id,
     check_call_id,
@@ -50,7 +52,7 @@ from telli_mcp.server.views import CallDetail, CallSummary, call_detail, call_su
 from telli_mcp.text import InlineText, fence, inline
 
 if TYPE_CHECKING:
-    from telli_mcp.client import BatchReport, CallDetails, TelliClient
+    from telli_mcp.client import BatchReport, Call, CallDetails, Page, TelliClient
 
 __all__ = ["SURFACE", "CallList", "CallNowResult", "CancelResult", "ItemProblem", "ScheduleCallsResult"]
 
@@ -79,7 +81,7 @@ ContactIdsArg = Annotated[
     Field(min_length=1, max_length=1000),
     AfterValidator(_unique),
 ]
-RetryDaysArg = Annotated[int | None, Field(ge=1, le=60, description="Days to keep retrying (default: account setting)")]
+RetryDaysArg = Annotated[int | None, Field(ge=1, le=60, description="Days to retry (default: account setting)")]
 
 
 class ItemProblem(ToolResult):
@@ -252,12 +254,12 @@ async def schedule_calls(
     answer: Annotated[ElicitationResult[Any], Resolve(schedule_confirmation.resolver)],
     max_retry_days: RetryDaysArg = None,
     from_number: OptionalPhoneArg = None,
-    reschedule_waiting: Annotated[bool, Field(description="Also those already in the dialer")] = False,
+    reschedule_waiting: Annotated[bool, Field(description="Also those in the dialer")] = False,
     confirmation_token: ConfirmationTokenArg = None,
 ) -> ScheduleCallsResult:
-    """Put contacts into telli's auto-dialer, the normal way to have an agent call them. Asks the user.
+    """Put contacts into the auto-dialer, the normal way to have an agent call them. Asks the user.
 
-    It calls in the dialer window, in each contact's timezone. Skips anyone in a call, in the dialer or on the
+    Calls in the dialer window, in each contact's timezone. Skips anyone in a call, in the dialer or on the
     do-not-call list.
     """
     if not plan.dial:
@@ -336,15 +338,13 @@ async def call_now(
     plan: Annotated[CallNowPlan, calling],
     answer: Annotated[ElicitationResult[Any], Resolve(call_confirmation.resolver)],
     from_number: OptionalPhoneArg = None,
-    allow_outside_hours: Annotated[
-        bool, Field(description="Only if the user explicitly wants a call at night")
-    ] = False,
-    even_if_waiting: Annotated[bool, Field(description="Even if already in the dialer")] = False,
+    allow_outside_hours: Annotated[bool, Field(description="Only if the user explicitly asks")] = False,
+    even_if_waiting: Annotated[bool, Field(description="Even if in the dialer")] = False,
     confirmation_token: ConfirmationTokenArg = None,
 ) -> CallNowResult:
     """Phone one contact now. Asks the user. Prefer schedule_calls.
 
-    Refused if in a call or in the dialer, or outside 08:00-21:00 in their own time zone.
+    Refused if in a call or in the dialer, or outside their 08:00-21:00.
     """
     deps = deps_of(ctx)
     times = local_times([plan.contact.callee], deps.now())
@@ -377,7 +377,7 @@ async def call_now(
 
 
 async def cancel_scheduled_calls(contact_ids: ContactIdsArg, ctx: Context) -> CancelResult:
-    """Take contacts out of the auto-dialer ("stop calling X"); their data stays."""
+    """Take contacts out of the auto-dialer ('stop calling X'); their data stays."""
     report = await deps_of(ctx).client().calls.remove_from_dialer_batch(contact_ids)
     removed = [item.ref for item in report.items if item.status == "success"]
     idle = [item.ref for item in report.items if item.status == "error" and _is_not_in_dialer(item.error)]
@@ -391,20 +391,24 @@ async def list_calls(
     ctx: Context,
     contact_id: OptionalContactIdArg = None,
     agent_id: OptionalAgentIdArg = None,
+    since: OptionalMomentArg = None,
+    until: OptionalMomentArg = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 10,
     cursor: CursorArg = None,
 ) -> CallList:
-    """List finished calls as summaries, newest first: all, or one contact's or one agent's (not both)."""
+    """Finished calls, newest first: all, one contact's or agent's (not both); placed in [since, until)."""
     if contact_id and agent_id:
         raise ToolError("Filter by contact_id or by agent_id, not both.")
     calls = deps_of(ctx).client().calls
-    page = await fit_page(
-        lambda size, at: calls.list(contact_id=contact_id, agent_id=agent_id, limit=size, cursor=at),
-        call_summary,
-        listing="calls",
-        limit=limit,
-        cursor=cursor,
-    )
+
+    def fetch(size: int, at: str | None) -> Awaitable[Page[Call]]:
+        return calls.list(contact_id=contact_id, agent_id=agent_id, limit=size, cursor=at)
+
+    if since is None and until is None and (cursor is None or RangeCursor.parse(cursor) is None):
+        page = await fit_page(fetch, call_summary, listing="calls", limit=limit, cursor=cursor)
+    else:
+        window, start = range_start(cursor, since, until)
+        page = await range_page(fetch, call_summary, window=window, start=start, limit=limit)
     return CallList(calls=page.items, next_cursor=page.next_cursor, note=page.note)
 
 
@@ -413,7 +417,7 @@ async def get_call(
     ctx: Context,
     include_transcript: Annotated[bool, Field(description="First 4000 characters")] = False,
 ) -> CallDetail:
-    """One finished call: AI summary, analysis, outcomes, booked slot, recording."""
+    """One finished call: summary, analysis, outcomes, booked slot, recording."""
     details = await _finished_call(deps_of(ctx).client(), call_id)
     view = call_detail(details.call)
     if include_transcript:
@@ -425,7 +429,7 @@ async def get_call(
 async def get_call_transcript(
     call_id: CallIdArg,
     ctx: Context,
-    offset: Annotated[int, Field(ge=0, description="Character offset; use next_offset of the last page")] = 0,
+    offset: Annotated[int, Field(ge=0, description="next_offset of the last page")] = 0,
     max_chars: Annotated[int, Field(ge=200, le=20000)] = 4000,
 ) -> TranscriptPage:
     """A call's transcript (Agent:/Contact: lines), paged.
