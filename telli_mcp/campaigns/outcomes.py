@@ -4,10 +4,19 @@ telli reports system findings in `call_analysis` (`{name: {value, details}}`, e.
 agent's custom outcomes in `call_outcome` (`{name: {value, ...}}`, names chosen per agent). A finding counts
 when its name contains "appointment" or "callback"/"call_back" and its value is truthy; a `booked_slot_for`
 time is an appointment too. The newest call that says so wins.
+
+Opt-out ("do not call me again") is read the same way from an entry whose name contains one of `OPT_OUT_KEYS`,
+or, failing that, from the call's summary containing one of `OPT_OUT_PHRASES` (see there for why that list is
+short). Once any call says so, the contact has opted out: a later call that does not repeat it (or whose agent
+outcome reads false, which means "this call produced no opt-out") does not withdraw it. Withdrawing consent is
+something the person tells a human, and the cost of the two mistakes is lopsided: a missed opt-out means calling
+someone who said no, a kept one only means a suggestion the user can decline. An opt-out does not move `at`,
+which stays the time of the newest appointment or callback the campaign status reports.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,10 +25,49 @@ from pydantic import BaseModel
 
 from telli_mcp.client import Call
 
-__all__ = ["CallFindings", "analyse_calls", "of_loop"]
+__all__ = ["OPT_OUT_KEYS", "OPT_OUT_PHRASES", "CallFindings", "analyse_calls", "of_loop", "summary_opts_out"]
 
 MAX_DETAIL = 200
 _FALSY_TEXT = frozenset({"", "false", "no", "0", "none", "null", "nein"})
+
+OPT_OUT_KEYS = ("opt_out", "optout", "opt-out", "do_not_call", "donotcall", "dnc", "unsubscribe")
+"""An analysis or outcome entry whose (lower-cased) name contains one of these and whose value is truthy is an
+opt-out: the explicit signal, and the one to define on an agent (Custom call outcomes) to catch every opt-out."""
+OPT_OUT_PHRASES = (
+    # English: first person as the caller said it, and third person as telli's summaries report it.
+    "do not call",
+    "don't call",
+    "stop calling",
+    "never call",
+    "not to be called",
+    "not be called again",
+    "remove me from your list",
+    "take me off your list",
+    "removed from the call list",
+    "removed from your list",
+    "opted out",
+    # German.
+    "nicht mehr anrufen",
+    "nicht mehr angerufen",
+    "rufen sie mich nicht mehr an",
+    "keine anrufe mehr",
+    "keine weiteren anrufe",
+    "nicht mehr kontaktieren",
+    "nicht mehr kontaktiert",
+)
+"""Phrases in a call's summary that mean the person asked not to be called again; whole phrases only (a phrase
+must not start or end inside a word), case, spacing, hyphens and apostrophe style ignored.
+
+Deliberately short and literal, never single words like "call" or "stop": a summary is free text about a
+conversation that is mostly about calling ("asked to be called back", "do you want me to call"), and a loose
+match would put a do-not-call suggestion under ordinary calls until the user stops reading it. A false positive
+only costs a suggestion the user declines; a missed opt-out is what the explicit outcome entry (`OPT_OUT_KEYS`)
+is for."""
+_SPELLING = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "-": " ", "_": " "})
+"""Typographic apostrophes as ', and "do-not-call" / "do_not_call" as words."""
+_OPT_OUT_PATTERN = re.compile(
+    "|".join(rf"(?<!\w){re.escape(phrase)}(?!\w)" for phrase in OPT_OUT_PHRASES), flags=re.IGNORECASE
+)
 
 
 class CallFindings(BaseModel):
@@ -29,6 +77,9 @@ class CallFindings(BaseModel):
     appointment_detail: str | None = None
     callback: bool = False
     callback_detail: str | None = None
+    opt_out: bool = False
+    opt_out_detail: str | None = None
+    """The entry that said so (`name` or `name: reason`, telli's text); None when only the summary said so."""
     summary: str | None = None
     at: datetime | None = None
     """End of the newest call with a finding (or of the newest call)."""
@@ -59,8 +110,27 @@ def _apply(findings: CallFindings, call: Call) -> None:
     if callback is not None:
         findings.callback, findings.callback_detail, findings.at = True, callback or None, call.ended_at
     summary = call.call_analysis.get("summary")
-    if summary is not None and isinstance(summary.details, str):
-        findings.summary = _short(summary.details)
+    summary_text = summary.details if summary is not None and isinstance(summary.details, str) else None
+    if summary_text is not None:
+        findings.summary = _short(summary_text)
+    _apply_opt_out(findings, entries, summary_text)
+
+
+def _apply_opt_out(findings: CallFindings, entries: list[tuple[str, Any, Any]], summary: str | None) -> None:
+    """An explicit entry first (it names why); the summary only when no entry says so. Never resets (see above)."""
+    for name, value, details in entries:
+        if any(key in name for key in OPT_OUT_KEYS) and _truthy(value):
+            reason = _detail(value, details)
+            findings.opt_out, findings.opt_out_detail = True, _short(f"{name}: {reason}" if reason else name)
+            return
+    if summary is not None and summary_opts_out(summary):
+        findings.opt_out, findings.opt_out_detail = True, None
+
+
+def summary_opts_out(summary: str) -> bool:
+    """Whether a call summary contains one of `OPT_OUT_PHRASES` as a whole phrase."""
+    text = " ".join(summary.translate(_SPELLING).split())
+    return _OPT_OUT_PATTERN.search(text) is not None
 
 
 def _entries(call: Call) -> Iterable[tuple[str, Any, Any]]:
@@ -77,9 +147,13 @@ def _first(entries: list[tuple[str, Any, Any]], words: tuple[str, ...]) -> str |
     """The detail ("" when none) of the first truthy entry whose name contains one of `words`."""
     for name, value, details in entries:
         if any(word in name for word in words) and _truthy(value):
-            detail = details if details not in (None, "") else (value if isinstance(value, str) else "")
-            return _short(str(detail))
+            return _short(_detail(value, details))
     return None
+
+
+def _detail(value: Any, details: Any) -> str:
+    """An entry's explanation: its details (or reason), else a text value, else ""."""
+    return str(details if details not in (None, "") else (value if isinstance(value, str) else ""))
 
 
 def _truthy(value: Any) -> bool:

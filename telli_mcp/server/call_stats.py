@@ -7,8 +7,9 @@
   unreached call's "duration" is ringing, not talk). The median is the usual one; the 90th percentile is by nearest
   rank, a talk time some call really had (`percentile`).
 * Day (`by_day`): the calendar day `triggered_at` falls on in the account's time zone.
-* Appointment and callback (`findings`): what `telli_mcp.campaigns.outcomes` reads from a call, its one rule, asked
-  of each call; counted once per contact (a call without a contact counts as its own, as `call:<call_id>`).
+* Appointment, callback and opt-out (`findings`): what `telli_mcp.campaigns.outcomes` reads from a call, its one
+  rule, asked of each call; counted once per contact (a call without a contact counts as its own, as
+  `call:<call_id>`).
 * Custom outcomes (`tally_outcomes`): each `call_outcome` entry's value, booleans as true/false, text and numbers
   (select values) by value, a list by each of its items; a null or an object is not counted.
 
@@ -95,10 +96,12 @@ def median(values: Sequence[float]) -> float | None:
 
 @dataclass
 class Findings:
-    """Contacts whose calls booked an appointment or asked for a callback, each once, in the order of the calls."""
+    """Contacts whose calls booked an appointment, asked for a callback or asked not to be called again, each once,
+    in the order of the calls."""
 
     appointments: list[str] = field(default_factory=list)
     callbacks: list[str] = field(default_factory=list)
+    opted_out: list[str] = field(default_factory=list)
 
 
 def findings(calls: Iterable[Call]) -> Findings:
@@ -108,6 +111,7 @@ def findings(calls: Iterable[Call]) -> Findings:
 
     appointments: dict[str, None] = {}
     callbacks: dict[str, None] = {}
+    opted_out: dict[str, None] = {}
     for call in calls:
         found = analyse_calls([call])
         who = call.contact_id or f"call:{call.call_id}"
@@ -115,7 +119,9 @@ def findings(calls: Iterable[Call]) -> Findings:
             appointments.setdefault(who)
         if found.callback:
             callbacks.setdefault(who)
-    return Findings(list(appointments), list(callbacks))
+        if found.opt_out:
+            opted_out.setdefault(who)
+    return Findings(list(appointments), list(callbacks), list(opted_out))
 
 
 @dataclass

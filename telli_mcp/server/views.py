@@ -37,6 +37,7 @@ __all__ = [
     "contact_saved",
     "contact_summary",
     "join_notes",
+    "opt_out_note",
     "phone_number_view",
     "property_view",
     "skipped_note",
@@ -132,6 +133,8 @@ class CallDetail(ToolResult):
     transcript_next_offset: int | None = Field(
         default=None, description="Set when the transcript was cut; continue with get_call_transcript(offset=...)"
     )
+    opt_out: str | None = None
+    """Set when the call says the person asked not to be called again: why, and what to propose (`opt_out_note`)."""
 
 
 class AgentView(ToolResult):
@@ -259,7 +262,37 @@ def call_detail(call: Call) -> CallDetail:
         booked_slot_for=_text(call.booked_slot_for),
         recording_url=call.recording_url,
         transcript_chars=len(render_transcript(call)),
+        opt_out=opt_out_note(call),
     )
+
+
+def opt_out_note(call: Call) -> str | None:
+    """If the call says the person asked not to be called again (`campaigns.outcomes`' one rule), a sentence saying
+    why and proposing add_to_do_not_call for the number called. Only a proposal: adding is the user's decision, in
+    its own tool call. What it quotes from telli (an outcome's name and reason) is fenced."""
+    from telli_mcp.campaigns.outcomes import analyse_calls
+
+    found = analyse_calls([call])
+    if not found.opt_out:
+        return None
+    why = "the summary says so" if found.opt_out_detail is None else fence_inline(found.opt_out_detail)
+    number = _person_number(call)
+    propose = (
+        f'add_to_do_not_call(["{number}"])' if number else "add_to_do_not_call with the contact's number (get_contact)"
+    )
+    return f"The person asked not to be called again ({why}). Propose {propose} to the user."
+
+
+def _person_number(call: Call) -> str | None:
+    """The other party's number in E.164 (the callee of an outbound call, the caller of an inbound one), or None
+    when telli's number is not a valid one (the sentence then points to the contact instead)."""
+    from telli_mcp.do_not_call import normalise_number
+
+    raw = call.from_number if (call.direction or "").lower() == "inbound" else call.to_number
+    try:
+        return None if raw is None else normalise_number(raw)
+    except ValueError:
+        return None
 
 
 def agent_view(agent: Agent) -> AgentView:

@@ -27,6 +27,7 @@ _STATUS: dict[ScriptedOutcome, CallStatus] = {
     "COMPLETED": CallStatus.COMPLETED,
     "CALLBACK": CallStatus.COMPLETED,
     "APPOINTMENT": CallStatus.COMPLETED,
+    "OPT_OUT": CallStatus.COMPLETED,
     "ANSWERED": CallStatus.ANSWERED,
     "NOT_REACHED": CallStatus.NOT_REACHED,
     "VOICEMAIL": CallStatus.VOICEMAIL,
@@ -107,7 +108,9 @@ def compose_call(
     tz = ZoneInfo(contact.timezone)
     slot = _next_business_day(ended_at, tz, days=2, at=time(15, 30)) if outcome == "APPOINTMENT" else None
     callback_at = _next_business_day(ended_at, tz, days=1, at=time(15)) if outcome == "CALLBACK" else None
-    interested = outcome in ("APPOINTMENT", "CALLBACK") or _digest(contact.id, "interest") % 3 != 0
+    interested = outcome in ("APPOINTMENT", "CALLBACK") or (
+        outcome != "OPT_OUT" and _digest(contact.id, "interest") % 3 != 0
+    )
     lines = _transcript(contact.first_name, agent, outcome, interested, extra_user_line)
     connected = status in _CONNECTED
     return Call(
@@ -125,10 +128,7 @@ def compose_call(
         call_status=status,
         transcript=lines,
         call_analysis=_analysis(contact.first_name, outcome, interested, slot, callback_at),
-        call_outcome={
-            "callback_requested": outcome == "CALLBACK" if connected else None,
-            "appointment_booked": outcome == "APPOINTMENT" if connected else None,
-        },
+        call_outcome=_outcomes(outcome, connected),
         collected_data=(
             {"email": CollectedValue("confirmed", contact.email)} if outcome == "APPOINTMENT" and contact.email else {}
         ),
@@ -136,6 +136,18 @@ def compose_call(
         booked_slot_for=slot,
         recording_url=f"https://recordings.telli-sim.invalid/{call_id}.mp3" if connected else None,
     )
+
+
+def _outcomes(outcome: ScriptedOutcome, connected: bool) -> dict[str, bool | None]:
+    """The agent's custom outcomes. `do_not_call` only on an OPT_OUT call (an agent with that outcome defined), so
+    that every other call's outcomes stay the two every scripted agent has."""
+    outcomes: dict[str, bool | None] = {
+        "callback_requested": outcome == "CALLBACK" if connected else None,
+        "appointment_booked": outcome == "APPOINTMENT" if connected else None,
+    }
+    if outcome == "OPT_OUT":
+        outcomes["do_not_call"] = True
+    return outcomes
 
 
 def _next_business_day(moment: datetime, tz: ZoneInfo, *, days: int, at: time) -> datetime:
@@ -157,6 +169,7 @@ def _analysis(
         + ("showed interest and asked for more information." if interested else "was not interested."),
         "APPOINTMENT": f"{first_name} was interested and booked a demo appointment.",
         "CALLBACK": f"{first_name} was busy and asked to be called back.",
+        "OPT_OUT": f"{first_name} was not interested and asked not to be called again.",
         "ANSWERED": f"{first_name} picked up but could not talk; another attempt will be made.",
         "NOT_REACHED": f"{first_name} did not answer the call.",
         "VOICEMAIL": f"The call reached {first_name}'s voicemail; no message was left.",
@@ -191,6 +204,8 @@ _PHRASES: dict[str, dict[str, str]] = {
         "booked": "Perfect, it is booked. Talk soon, {name}!",
         "busy": "I'm in a meeting right now. Could you call me back tomorrow afternoon?",
         "callback": "Of course, I'll call you back tomorrow afternoon. Goodbye, {name}!",
+        "opt_out": "Please take me off your list and don't call me again.",
+        "opt_out_ok": "Understood, {name}, we will not call you again. Goodbye!",
         "bye": "Thank you for your time, {name}. Goodbye!",
         "driving": "Sorry, I'm driving right now.",
         "later": "No problem, {name}, we'll try again later.",
@@ -207,6 +222,8 @@ _PHRASES: dict[str, dict[str, str]] = {
         "booked": "Perfekt, der Termin steht. Bis bald, {name}!",
         "busy": "Ich bin gerade in einem Meeting. Können Sie mich morgen Nachmittag zurückrufen?",
         "callback": "Natürlich, ich rufe Sie morgen Nachmittag zurück. Auf Wiederhören, {name}!",
+        "opt_out": "Bitte streichen Sie mich von Ihrer Liste und rufen Sie mich nicht mehr an.",
+        "opt_out_ok": "Verstanden, {name}, wir rufen Sie nicht mehr an. Auf Wiederhören!",
         "bye": "Vielen Dank für Ihre Zeit, {name}. Auf Wiederhören!",
         "driving": "Entschuldigung, ich sitze gerade im Auto.",
         "later": "Kein Problem, {name}, wir versuchen es später noch einmal.",
@@ -232,6 +249,7 @@ _SCRIPTS: dict[ScriptedOutcome, tuple[tuple[str, str], ...]] = {
         ("agent", "booked"),
     ),
     "CALLBACK": (("agent", "greet"), ("user", "busy"), ("agent", "callback")),
+    "OPT_OUT": (("agent", "greet"), ("user", "ok"), ("agent", "pitch"), ("user", "opt_out"), ("agent", "opt_out_ok")),
     "ANSWERED": (("agent", "greet"), ("user", "driving"), ("agent", "later")),
     "VOICEMAIL": (("user", "voicemail"),),
     "NOT_REACHED": (),

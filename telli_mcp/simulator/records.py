@@ -57,8 +57,11 @@ class LoopState(StrEnum):
     REMOVED = "removed"
 
 
-ScriptedOutcome = Literal["COMPLETED", "ANSWERED", "NOT_REACHED", "VOICEMAIL", "ERROR", "CALLBACK", "APPOINTMENT"]
-"""What one call attempt produces. CALLBACK and APPOINTMENT are COMPLETED calls with that result."""
+ScriptedOutcome = Literal[
+    "COMPLETED", "ANSWERED", "NOT_REACHED", "VOICEMAIL", "ERROR", "CALLBACK", "APPOINTMENT", "OPT_OUT"
+]
+"""What one call attempt produces. CALLBACK, APPOINTMENT and OPT_OUT are COMPLETED calls with that result (OPT_OUT:
+the person asked not to be called again; never a default outcome, only scripted)."""
 
 
 @dataclass

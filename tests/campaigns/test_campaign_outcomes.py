@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from telli_mcp.campaigns.contact_state import dialer_status, in_dialer, was_scheduled
-from telli_mcp.campaigns.outcomes import analyse_calls
+from telli_mcp.campaigns.outcomes import OPT_OUT_PHRASES, analyse_calls, summary_opts_out
 from telli_mcp.client import Call, ContactStatus, ContactV1
 
 
@@ -48,9 +48,124 @@ def test_no_calls_mean_no_findings() -> None:
         "appointment_detail": None,
         "callback": False,
         "callback_detail": None,
+        "opt_out": False,
+        "opt_out_detail": None,
         "summary": None,
         "at": None,
     }
+
+
+def summarised(call_id: str, ended_at: int, summary: str, **fields: Any) -> Call:
+    return call(call_id, ended_at, call_analysis={"summary": {"value": True, "details": summary}}, **fields)
+
+
+# --- opt-out ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outcome", "detail"),
+    [
+        ({"do_not_call": {"value": True, "reason": "Asked twice"}}, "do_not_call: Asked twice"),
+        ({"Opt_Out": {"value": "yes"}}, "opt_out: yes"),
+        ({"contact_optout": True}, "contact_optout"),
+        ({"opt-out-requested": {"value": 1}}, "opt-out-requested"),
+        ({"donotcall": {"value": True}}, "donotcall"),
+        ({"dnc_flag": {"value": True, "details": "Wants no calls"}}, "dnc_flag: Wants no calls"),
+        ({"unsubscribe": {"value": "true"}}, "unsubscribe: true"),
+    ],
+)
+def test_an_opt_out_outcome_of_any_spelling_counts_and_names_itself(outcome: dict[str, Any], detail: str) -> None:
+    findings = analyse_calls([summarised("c1", 1_000, "The agent explained the offer.", call_outcome=outcome)])
+
+    assert (findings.opt_out, findings.opt_out_detail) == (True, detail)
+    assert (findings.callback, findings.appointment) == (False, False)
+
+
+@pytest.mark.parametrize("value", [False, "false", "no", "nein", "0", None, ""])
+def test_a_false_opt_out_outcome_is_none(value: Any) -> None:
+    findings = analyse_calls([call("c1", 1_000, call_outcome={"do_not_call": {"value": value}})])
+
+    assert (findings.opt_out, findings.opt_out_detail) == (False, None)
+
+
+def test_an_opt_out_in_the_system_analysis_counts_too() -> None:
+    findings = analyse_calls([call("c1", 1_000, call_analysis={"opt_out": {"value": True, "details": "Said so."}})])
+
+    assert (findings.opt_out, findings.opt_out_detail) == (True, "opt_out: Said so.")
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "The contact said: do not call me again.",
+        "Max asked us to STOP\n   CALLING him.",
+        "She said don\u2019t call this number.",
+        "He wants to be put on the do-not-call list.",
+        "The person asked not to be called again.",
+        "Asked to be removed from your list immediately.",
+        "Said: remove me from your list.",
+        "The contact opted out of further calls.",
+        "Never call me again, he said.",
+        "Der Kontakt möchte nicht mehr angerufen werden.",
+        "Bitte NICHT MEHR ANRUFEN.",
+        "Er sagte: Rufen Sie mich nicht mehr an.",
+        "Keine Anrufe mehr, bitte.",
+        "Sie möchte keine weiteren Anrufe erhalten.",
+        "Wünscht, nicht mehr kontaktiert zu werden.",
+    ],
+)
+def test_a_summary_that_says_so_is_an_opt_out_without_a_detail(summary: str) -> None:
+    findings = analyse_calls([summarised("c1", 1_000, summary)])
+
+    assert summary_opts_out(summary)
+    assert (findings.opt_out, findings.opt_out_detail) == (True, None)
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "I will call you back tomorrow.",
+        "The agent asked: do you want me to call on Friday?",
+        "Call me later, after 5 pm.",
+        "Lena was busy and asked to be called back.",
+        "The contact was not interested at the moment.",
+        "Max did not answer the call.",
+        "We called to confirm; he will call again next week.",
+        "Nonstop calling from other vendors annoys him, but he booked a demo.",
+        "The agent said our do notcalling policy is strict.",
+        "Bitte rufen Sie mich morgen Nachmittag zurück.",
+        "Er ruft später noch einmal an.",
+        "Kein Interesse im Moment, aber Anrufe sind okay.",
+        "",
+    ],
+)
+def test_ordinary_summaries_about_calling_are_no_opt_out(summary: str) -> None:
+    assert not summary_opts_out(summary)
+    assert analyse_calls([summarised("c1", 1_000, summary)]).opt_out is False
+
+
+def test_every_phrase_matches_itself_as_a_whole_phrase_only() -> None:
+    for phrase in OPT_OUT_PHRASES:
+        assert summary_opts_out(f"Note: {phrase.upper()}."), phrase
+        assert not summary_opts_out(f"x{phrase}x"), phrase
+
+
+def test_once_a_call_opted_out_a_later_call_does_not_withdraw_it() -> None:
+    opted = call("c1", 1_000, call_outcome={"do_not_call": {"value": True, "reason": "Asked on Monday"}})
+    later_silent = summarised("c2", 2_000, "Lena picked up and was not interested.")
+    later_false = call("c3", 3_000, call_outcome={"do_not_call": {"value": False}})
+
+    findings = analyse_calls([later_false, later_silent, opted])  # newest first, as telli lists them
+
+    assert (findings.opt_out, findings.opt_out_detail) == (True, "do_not_call: Asked on Monday")
+    assert findings.at is not None and findings.at.timestamp() == 3  # an opt-out does not move `at`
+
+
+def test_the_newest_opt_out_names_why_and_an_outcome_beats_the_same_calls_summary() -> None:
+    old = call("c1", 1_000, call_outcome={"do_not_call": {"value": True, "reason": "First time"}})
+    new = summarised("c2", 2_000, "Stop calling me!", call_outcome={"dnc": {"value": True, "reason": "Again"}})
+
+    assert analyse_calls([new, old]).opt_out_detail == "dnc: Again"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
@@ -73,3 +74,33 @@ def writes(sim: TelliSimulator) -> list[str]:
 def list_call_requests(sim: TelliSimulator) -> int:
     """How many list-calls requests telli has received so far."""
     return len(sim.requests_to("GET", "/v1/list-calls"))
+
+
+WAIT_HANG_GUARD = 60.0
+"""Seconds of real time a wait test may take before it counts as hung."""
+
+
+async def wait_while_time_moves(
+    client: Client, sim: TelliSimulator, args: dict[str, Any], *, step: float = 1.0
+) -> tuple[dict[str, Any], list[float]]:
+    """Call wait_for_call_result while the simulated clock moves `step` seconds at a time; its result and the
+    progress it reported."""
+    result: list[dict[str, Any]] = []
+    progress: list[float] = []
+
+    async def on_progress(done: float, _total: float | None, _message: str | None) -> None:
+        progress.append(done)
+
+    async def waiting() -> None:
+        answer = await client.call_tool("wait_for_call_result", args, progress_callback=on_progress)
+        assert not answer.is_error and answer.structured_content is not None
+        result.append(answer.structured_content)
+
+    with anyio.fail_after(WAIT_HANG_GUARD):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(waiting)
+            await anyio.wait_all_tasks_blocked()
+            while not result:
+                await sim.advance(step)
+                await anyio.wait_all_tasks_blocked()
+    return result[0], progress

@@ -9,10 +9,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
-from server_helpers import Answers, ServerFactory, connect, contact_id_of, fails, first_agent_id, ok
+from server_helpers import (
+    Answers,
+    ServerFactory,
+    connect,
+    contact_id_of,
+    fails,
+    first_agent_id,
+    ok,
+    wait_while_time_moves,
+)
 
 from telli_mcp.backend import open_backend
 from telli_mcp.config import Settings
@@ -20,34 +28,6 @@ from telli_mcp.server import build_server
 from telli_mcp.simulator import DEMO_API_KEY, TelliSimulator
 
 pytestmark = pytest.mark.anyio
-
-HANG_GUARD = 60.0
-
-
-async def wait_while_time_moves(
-    client: Client, sim: TelliSimulator, args: dict[str, Any], *, step: float = 1.0
-) -> tuple[dict[str, Any], list[float]]:
-    """Call wait_for_call_result while the simulated clock moves `step` seconds at a time; its result and the
-    progress it reported."""
-    result: list[dict[str, Any]] = []
-    progress: list[float] = []
-
-    async def on_progress(done: float, _total: float | None, _message: str | None) -> None:
-        progress.append(done)
-
-    async def waiting() -> None:
-        answer = await client.call_tool("wait_for_call_result", args, progress_callback=on_progress)
-        assert not answer.is_error and answer.structured_content is not None
-        result.append(answer.structured_content)
-
-    with anyio.fail_after(HANG_GUARD):
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(waiting)
-            await anyio.wait_all_tasks_blocked()
-            while not result:
-                await sim.advance(step)
-                await anyio.wait_all_tasks_blocked()
-    return result[0], progress
 
 
 async def test_in_the_sandbox_the_result_arrives_within_a_second_of_the_call_ending(mode: str) -> None:

@@ -18,7 +18,7 @@ from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, Surface, ToolDef
 from telli_mcp.server.tools.contacts import dialer_state
-from telli_mcp.server.views import call_detail
+from telli_mcp.server.views import call_detail, join_notes
 from telli_mcp.text import optional
 from telli_mcp.toolsets import LIVE
 
@@ -66,10 +66,12 @@ async def wait_for_call_result(
     waited = await wait.wait(timeout_seconds, progress)
     if waited.call is not None:
         via = "telli's webhook" if waited.source == "webhook" else "telli"
+        view = call_detail(waited.call)
+        # The opt-out sentence (call.opt_out) is repeated in the note: it asks the model to propose something.
         return CallResult(
             ended=True,
-            call=call_detail(waited.call).model_dump(mode="json"),
-            note=f"Ended; learned from {via} after {waited.waited_seconds:g} s.",
+            call=view.model_dump(mode="json"),
+            note=join_notes(f"Ended; learned from {via} after {waited.waited_seconds:g} s.", view.opt_out),
         )
     return CallResult(ended=False, note=await _not_yet(client, contact_id, timeout_seconds))
 
