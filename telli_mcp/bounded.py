@@ -10,10 +10,10 @@ It sits below `campaigns` and `server` (it imports neither), so both use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
-__all__ = ["ITEMS_SHOWN", "ITEM_CHARS", "MAX_TEXT_CHARS", "clip", "first", "listing", "more"]
+__all__ = ["ITEMS_SHOWN", "ITEM_CHARS", "MAX_TEXT_CHARS", "chunked", "clip", "first", "listing", "more"]
 
 T = TypeVar("T")
 
@@ -53,3 +53,9 @@ def clip(text: str, limit: int = ITEM_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` items: a request or statement per slice, never one for everything."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

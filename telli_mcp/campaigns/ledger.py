@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from telli_mcp.bounded import chunked
 from telli_mcp.campaigns.errors import CampaignConflictError, CampaignError, LeaseLostError
 from telli_mcp.campaigns.lease import LEASE_TTL, Holder, Lease, LeaseView
 from telli_mcp.campaigns.ledger_schema import SCHEMA_VERSION, connect
@@ -522,18 +523,7 @@ class Ledger:
                         *refused,
                     ),
                 )
-            if not rows:
-                return set()
-            # `+state` keeps SQLite on the primary key (≤50 look-ups by row) instead of the state index,
-            # which would walk every ready lead of the campaign for each chunk.
-            ready = {
-                int(row[0])
-                for row in self._db.execute(
-                    "SELECT row FROM leads WHERE tenant = ? AND campaign_id = ? AND +state = ? "
-                    f"AND row IN ({_marks(rows)})",
-                    (self.tenant, campaign_id, LeadState.CONTACT_READY.value, *rows),
-                )
-            }
+            ready = self.rows_in_state(campaign_id, rows, LeadState.CONTACT_READY)
             if ready:
                 # One statement for the chunk (not one per lead): every lead it marks gets the same values.
                 sent = _iso(sent_at)
@@ -555,10 +545,10 @@ class Ledger:
 
     def rows_in_state(self, campaign_id: str, rows: Collection[int], state: LeadState) -> set[int]:
         """Those of `rows` whose lead is in `state` (primary-key look-ups, a few hundred rows per statement)."""
-        wanted = sorted(set(rows))
         found: set[int] = set()
-        for start in range(0, len(wanted), _ROWS_PER_QUERY):
-            part = wanted[start : start + _ROWS_PER_QUERY]
+        # `+state` keeps SQLite on the primary key (look-ups by row) instead of the state index, which would walk
+        # every lead of the campaign in that state (for each schedule chunk's write-ahead, say).
+        for part in chunked(sorted(set(rows)), _ROWS_PER_QUERY):
             found.update(
                 int(row[0])
                 for row in self._db.execute(

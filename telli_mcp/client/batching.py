@@ -8,13 +8,14 @@ the client) and `unknown` when telli may have processed it (5xx, a timeout after
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from telli_mcp.bounded import chunked
 from telli_mcp.client._http import HTTPCore
 from telli_mcp.client.errors import (
     InputError,
@@ -34,14 +35,11 @@ __all__ = [
     "ChunkCallback",
     "check_concurrency",
     "check_refs",
-    "chunked",
     "run_batch",
 ]
 
 ChunkCallback = Callable[[int, int, BatchReport], Awaitable[None]]
 """Awaited after each chunk with (chunks_done, chunks_total, this_chunk_report)."""
-
-T = TypeVar("T")
 
 
 class RawBatchItem(BaseModel):
@@ -151,12 +149,6 @@ REMOVE_FROM_DIALER = BatchEndpoint(
     "contact_ids[{index}]",
     _decode_by_contact_id,
 )
-
-
-def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """Consecutive slices of at most `size` items."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def check_refs(refs: Sequence[str], ref_label: str) -> None:

@@ -18,6 +18,8 @@ from typing import Final
 
 from pydantic import BaseModel
 
+from telli_mcp.bounded import chunked
+
 __all__ = ["DO_NOT_CALL_REASON", "Added", "DoNotCallList", "Entry", "TenantList", "normalise_number"]
 
 DO_NOT_CALL_REASON: Final = "on the do-not-call list; not dialled"
@@ -116,9 +118,7 @@ class TenantList:
     def blocked(self, numbers: Collection[str]) -> set[str]:
         """Which of these E.164 numbers are on the list."""
         found: set[str] = set()
-        unique = list(set(numbers))
-        for start in range(0, len(unique), _IDS_PER_QUERY):
-            chunk = unique[start : start + _IDS_PER_QUERY]
+        for chunk in chunked(list(set(numbers)), _IDS_PER_QUERY):
             rows = self._db.execute(
                 f"SELECT e164 FROM do_not_call WHERE tenant = ? AND e164 IN ({', '.join('?' * len(chunk))})",
                 (self.tenant, *chunk),

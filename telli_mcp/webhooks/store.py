@@ -26,6 +26,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
+from telli_mcp.bounded import chunked
 from telli_mcp.webhooks.events import CallEnded, ContactStatusChanged, OtherEvent, parse_event
 from telli_mcp.webhooks.signature import VerifiedDelivery
 
@@ -214,9 +215,8 @@ class EventStore:
 
     def _for_contacts(self, select: str, account: str, contact_ids: Collection[str]) -> list[tuple[object, ...]]:
         """The rows of `select` for `account` and these contacts, a bounded number of ids per query."""
-        ids, rows = list(contact_ids), []
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[start : start + _IDS_PER_QUERY]
+        rows = []
+        for chunk in chunked(list(contact_ids), _IDS_PER_QUERY):
             marks = ", ".join("?" * len(chunk))
             rows += self._db.execute(
                 f"{select} WHERE account = ? AND contact_id IN ({marks})", (account, *chunk)

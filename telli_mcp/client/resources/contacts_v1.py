@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from telli_mcp.bounded import chunked
 from telli_mcp.client import _validate
 from telli_mcp.client.batching import (
     ADD_CONTACTS,
     UPDATE_CONTACTS,
     ChunkCallback,
     check_refs,
-    chunked,
     run_batch,
 )
 from telli_mcp.client.errors import ResponseDecodeError
