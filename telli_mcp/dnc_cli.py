@@ -102,16 +102,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _normalised(raws: Sequence[str]) -> tuple[list[str], list[str]]:
     """The E.164 form of each of `raws`, and what is wrong with the ones that are not phone numbers."""
-    from telli_mcp.do_not_call import normalise_number
+    from telli_mcp.do_not_call import normalise_numbers
 
-    numbers: list[str] = []
-    problems: list[str] = []
-    for raw in raws:
-        try:
-            numbers.append(normalise_number(raw))
-        except ValueError as err:
-            problems.append(clip(inline(str(err)), 200))  # the error quotes the number
-    return numbers, problems
+    numbers, invalid = normalise_numbers(raws)
+    return numbers, [clip(inline(str(err)), 200) for _, err in invalid]  # the error quotes the number
 
 
 def _all_or_nothing(raws: Sequence[str], done: str) -> list[str] | None:

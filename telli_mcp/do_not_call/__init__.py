@@ -17,8 +17,17 @@ if TYPE_CHECKING:
         Entry,
         TenantList,
         normalise_number,
+        normalise_numbers,
     )
 
-__all__ = ["DO_NOT_CALL_REASON", "Added", "DoNotCallList", "Entry", "TenantList", "normalise_number"]
+__all__ = [
+    "DO_NOT_CALL_REASON",
+    "Added",
+    "DoNotCallList",
+    "Entry",
+    "TenantList",
+    "normalise_number",
+    "normalise_numbers",
+]
 
 __getattr__ = lazy_exports(__name__, __file__)

@@ -14,13 +14,24 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
 
 from telli_mcp.bounded import chunked
 
-__all__ = ["DO_NOT_CALL_REASON", "Added", "DoNotCallList", "Entry", "TenantList", "normalise_number"]
+if TYPE_CHECKING:
+    from telli_mcp.client.types import PhoneNumberError
+
+__all__ = [
+    "DO_NOT_CALL_REASON",
+    "Added",
+    "DoNotCallList",
+    "Entry",
+    "TenantList",
+    "normalise_number",
+    "normalise_numbers",
+]
 
 DO_NOT_CALL_REASON: Final = "on the do-not-call list; not dialled"
 """What a dial path reports for a number it refused because of the list."""
@@ -42,6 +53,21 @@ def normalise_number(raw: str) -> str:
     from telli_mcp.client.types import normalize_e164
 
     return normalize_e164(raw)
+
+
+def normalise_numbers(raws: Sequence[str]) -> tuple[list[str], list[tuple[int, PhoneNumberError]]]:
+    """The E.164 form of each of `raws` that is a phone number (in order), and (index, why not) for each that is
+    not: the tools and the `dnc` command each say so in their own words."""
+    from telli_mcp.client.types import PhoneNumberError
+
+    numbers: list[str] = []
+    problems: list[tuple[int, PhoneNumberError]] = []
+    for index, raw in enumerate(raws):
+        try:
+            numbers.append(normalise_number(raw))
+        except PhoneNumberError as err:
+            problems.append((index, err))
+    return numbers, problems
 
 
 class Entry(BaseModel):

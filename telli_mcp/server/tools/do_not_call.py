@@ -21,7 +21,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AfterValidator, Field
 
 from telli_mcp.bounded import clip, first, more
-from telli_mcp.client.types import PhoneNumberError
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import translating
@@ -90,15 +89,10 @@ class DoNotCallRemoved(Confirmable):
 def _normalised(raw: list[str], *, nothing: str) -> list[str]:
     """Every number in E.164, each once, in the order given; any bad one refuses the whole call, each bad one
     named by its index (the first few, then how many more)."""
-    from telli_mcp.do_not_call import normalise_number
+    from telli_mcp.do_not_call import normalise_numbers
 
-    numbers: list[str] = []
-    problems: list[str] = []
-    for index, value in enumerate(raw):
-        try:
-            numbers.append(normalise_number(value))
-        except PhoneNumberError as err:
-            problems.append(f"phone_numbers[{index}]: {clip(repr(err.text), _VALUE_SHOWN)} {err.reason}")
+    numbers, invalid = normalise_numbers(raw)
+    problems = [f"phone_numbers[{index}]: {clip(repr(err.text), _VALUE_SHOWN)} {err.reason}" for index, err in invalid]
     if problems:
         shown, hidden = first(problems)
         raise ToolError(
