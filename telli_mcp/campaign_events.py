@@ -55,8 +55,10 @@ class StoredCampaignEvents:
         events: dict[str, list[CallEnded | ContactStatusChanged]] = {}
         for stored in self._store.events_of_contacts(self._account, since):
             contact_id = canonical_id(stored.contact_id or "")
+            if stored.received_wall < since[contact_id]:
+                continue  # an earlier scheduling's event: not parsed, not counted
             event = stored.event()
-            if stored.received_wall >= since[contact_id] and isinstance(event, CallEnded | ContactStatusChanged):
+            if isinstance(event, CallEnded | ContactStatusChanged):
                 events.setdefault(contact_id, []).append(event)
         known = {contact_id: _summary(found) for contact_id, found in events.items()}
         for contact_id in self._store.forgotten_among(self._account, since):
