@@ -70,8 +70,9 @@ def add_dnc_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def run_dnc_command(args: argparse.Namespace) -> int:
     """Run `telli-mcp dnc <command>`; returns the exit status."""
-    from telli_mcp.backend import IN_MEMORY, SANDBOX_NOTICE, open_backend
+    from telli_mcp.backend import SANDBOX_NOTICE, open_backend
     from telli_mcp.client import key_fingerprint
+    from telli_mcp.local_db import IN_MEMORY
 
     backend = open_backend(_settings(args), sandbox_speed=0)
     if backend.api_key is None:

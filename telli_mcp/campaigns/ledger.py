@@ -23,8 +23,8 @@ lease and is refused (`LeaseLostError`) once another run took the campaign over.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +36,7 @@ from telli_mcp.campaigns.errors import CampaignConflictError, CampaignError, Lea
 from telli_mcp.campaigns.lease import LEASE_TTL, Holder, Lease, LeaseView
 from telli_mcp.campaigns.ledger_schema import SCHEMA_VERSION, connect
 from telli_mcp.campaigns.models import CampaignState, Lead, LeadState, LeadStateCounts
+from telli_mcp.local_db import write_transaction
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -566,16 +567,8 @@ class Ledger:
         ).fetchall()
         return LeadStateCounts.model_validate(dict(rows))
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        # BEGIN IMMEDIATE takes the write lock up front, so two processes serialise instead of failing later.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[None]:
+        return write_transaction(self._db)
 
 
 def _marks(values: Collection[object]) -> str:

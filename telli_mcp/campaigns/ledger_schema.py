@@ -9,9 +9,9 @@ event about a contact finds its campaigns without scanning every lead.
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 from telli_mcp.campaigns.errors import CampaignError
+from telli_mcp.local_db import open_local_db, write_transaction
 
 __all__ = ["SCHEMA_VERSION", "connect"]
 
@@ -70,10 +70,7 @@ _STEPS = (_V1, _V2, _V3)
 
 def connect(path: str) -> sqlite3.Connection:
     """Open (and create or migrate) the ledger at `path` (`:memory:` for a throw-away one)."""
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-    connection.execute("PRAGMA journal_mode = WAL")
+    connection = open_local_db(path)
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
     _migrate(connection, path)
@@ -93,14 +90,9 @@ def _migrate(connection: sqlite3.Connection, path: str) -> None:
         )
     if version == SCHEMA_VERSION:
         return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(connection):
         # Read again under the write lock: another process may have migrated the file meanwhile.
         for step in _STEPS[_version(connection) :]:
             for statement in step:
                 connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")

@@ -13,12 +13,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
 
 from telli_mcp.bounded import chunked
+from telli_mcp.local_db import open_local_db, write_transaction
 
 if TYPE_CHECKING:
     from telli_mcp.client.types import PhoneNumberError
@@ -92,11 +92,7 @@ class DoNotCallList:
     """Every tenant's list in one file; `for_tenant` gives the view a request or run uses."""
 
     def __init__(self, path: str, *, now: Callable[[], datetime] = _utc_now) -> None:
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
-        if path != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db = open_local_db(path, threads=True)
         self._db.executescript(_SCHEMA)
         self._now = now
 
@@ -118,16 +114,11 @@ class TenantList:
         unique = list(dict.fromkeys(numbers))
         before = self.blocked(unique)
         at = self._now().timestamp()
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._db):
             self._db.executemany(
                 "INSERT OR IGNORE INTO do_not_call (tenant, e164, reason, source, added_at) VALUES (?, ?, ?, ?, ?)",
                 [(self.tenant, number, reason, source, at) for number in unique],
             )
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
         return Added(
             added=[number for number in unique if number not in before],
             already=[number for number in unique if number in before],

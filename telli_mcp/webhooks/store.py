@@ -18,7 +18,6 @@ for `RETENTION` at most, and never after the contact is deleted through this ser
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Final
 from pydantic import BaseModel
 
 from telli_mcp.bounded import chunked
+from telli_mcp.local_db import open_local_db
 from telli_mcp.webhooks.events import CallEnded, ContactStatusChanged, OtherEvent, parse_event
 from telli_mcp.webhooks.signature import VerifiedDelivery
 
@@ -128,12 +128,7 @@ class EventStore:
     ) -> None:
         """`now` stamps `received_at` (the simulator's clock in the sandbox); `wall` stamps `received_wall`, this
         machine's clock, the one the campaign ledger keeps."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 5000")
-        if str(path) != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db = open_local_db(path, threads=True, timeout=5.0)
         self._db.executescript(_SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
         if "received_wall" not in columns:  # a file written before events had it
