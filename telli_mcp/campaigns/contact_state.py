@@ -1,10 +1,7 @@
 """Read a contact's dialer status from a v1 contact, even when telli leaves the `status` field out.
 
-get-contacts-batch documents no `status` field (only the single get-contact does), so the status is derived
-from the fields it does carry: `next_call_at` or `in_call_since` ⇒ pending (in the dialer); `reached_at` ⇒
-reached; calls made but nothing planned ⇒ closed; otherwise new. Pending is checked first because a contact
-scheduled again after it was reached keeps its old `reached_at` while it is back in the dialer. A `status` telli
-does send wins.
+The rule itself is `ContactV1.dialer_status` (in the client, so the contact index applies the same one); this
+module adds what the campaigns ask of it.
 """
 
 from __future__ import annotations
@@ -19,19 +16,8 @@ _PROGRESS = {ContactStatus.NEW: 0, ContactStatus.PENDING: 1, ContactStatus.CLOSE
 
 
 def dialer_status(contact: ContactV1) -> ContactStatus:
-    """new, pending, reached or closed."""
-    if contact.status is not None:
-        try:
-            return ContactStatus(contact.status)
-        except ValueError:
-            pass  # a status telli adds later: fall back to the fields below
-    if contact.next_call_at is not None or contact.in_call_since is not None:
-        return ContactStatus.PENDING
-    if contact.reached_at is not None:
-        return ContactStatus.REACHED
-    if (contact.call_attempts or 0) > 0:
-        return ContactStatus.CLOSED
-    return ContactStatus.NEW
+    """new, pending, reached or closed (`ContactV1.dialer_status`)."""
+    return contact.dialer_status()
 
 
 def was_scheduled(contact: ContactV1) -> bool:

@@ -201,6 +201,28 @@ class ContactV1(ResponseModel):
     in_call_since: Timestamp | None = None
     """Start of the current call; None when not in a call."""
 
+    def dialer_status(self) -> ContactStatus:
+        """new, pending, reached or closed, even when telli leaves `status` out.
+
+        get-contacts-batch documents no `status` field (only the single get-contact does), so the status is
+        derived from the fields it does carry: `next_call_at` or `in_call_since` => pending (in the dialer);
+        `reached_at` => reached; calls made but nothing planned => closed; otherwise new. Pending is checked first
+        because a contact scheduled again after it was reached keeps its old `reached_at` while it is back in the
+        dialer. A `status` telli does send wins.
+        """
+        if self.status is not None:
+            try:
+                return ContactStatus(self.status)
+            except ValueError:
+                pass  # a status telli adds later: fall back to the fields below
+        if self.next_call_at is not None or self.in_call_since is not None:
+            return ContactStatus.PENDING
+        if self.reached_at is not None:
+            return ContactStatus.REACHED
+        if (self.call_attempts or 0) > 0:
+            return ContactStatus.CLOSED
+        return ContactStatus.NEW
+
 
 class ContactV1Create(RequestModel):
     """Body of `POST /v1/add-contact` and one item of `POST /v1/add-contacts-batch`; None fields are not sent."""

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field
 from telli_mcp.client import NotFoundError
 from telli_mcp.server.callees import timezone_from_number
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
+from telli_mcp.server.contact_search import index_deleted, index_written
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.paging import fit_page
 from telli_mcp.server.params import (
@@ -116,10 +117,7 @@ async def create_contact(
         AfterValidator(plain_json),
     ] = None,
 ) -> ContactSaved:
-    """Create a contact (nobody is called).
-
-    Without timezone, the number's zone is used if unique.
-    """
+    """Create a contact (nobody is called). Without timezone, the number's zone is used if unique."""
     deps = deps_of(ctx)
     client = deps.client()
     await check_property_values(client, properties, clearing_allowed=False)
@@ -141,6 +139,7 @@ async def create_contact(
             properties=_property_inputs(properties) or [],
         )
     )
+    index_written(ctx, contact, created=True)
     return contact_saved(contact, note)
 
 
@@ -162,10 +161,8 @@ async def get_contact(
         str | None, Field(min_length=1, max_length=255, description="Your CRM id, instead of contact_id")
     ] = None,
 ) -> ContactDetail:
-    """One contact with its auto-dialer state.
-
-    dialer_status: new (never called), pending (in the dialer), reached (had a conversation), closed (dialer
-    gave up).
+    """One contact with its auto-dialer state. dialer_status: new (never called), pending (in the dialer), reached
+    (had a conversation), closed (dialer gave up).
     """
     return await _lookup(deps_of(ctx).client(), contact_id, external_id)
 
@@ -175,10 +172,7 @@ async def list_contacts(
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
     cursor: CursorArg = None,
 ) -> ContactList:
-    """List contacts as summaries, a page at a time.
-
-    To find someone by CRM id: get_contact(external_id=...).
-    """
+    """Contacts as summaries, a page at a time. By CRM id: get_contact(external_id=...)."""
     contacts = deps_of(ctx).client().contacts
     page = await fit_page(
         lambda size, at: contacts.list(limit=size, cursor=at),
@@ -209,9 +203,8 @@ async def update_contact(
         AfterValidator(plain_json),
     ] = None,
 ) -> ContactSaved:
-    """Change only the fields you pass (nobody is called).
-
-    A new phone_number without timezone gets the number's zone if unique.
+    """Change only the fields you pass (nobody is called). A new phone_number without timezone gets its zone if
+    unique.
     """
     deps = deps_of(ctx)
     client = deps.client()
@@ -237,6 +230,7 @@ async def update_contact(
     from telli_mcp.client import ContactUpdate
 
     contact = await client.contacts.update(contact_id, ContactUpdate(**fields))
+    index_written(ctx, contact)
     return contact_saved(contact, note)
 
 
@@ -259,15 +253,15 @@ async def delete_contact(
     answer: Annotated[ElicitationResult[Any], Resolve(delete_confirmation.resolver)],
     confirmation_token: ConfirmationTokenArg = None,
 ) -> DeleteContactResult:
-    """Permanently delete a contact, erasing their personal data. Asks the user.
-
-    To stop calling someone, use cancel_scheduled_calls instead.
+    """Permanently delete a contact, erasing their personal data. Asks the user. To stop calling someone, use
+    cancel_scheduled_calls.
     """
     approval = approval_from(answer, what=f"contact {contact_id} was not deleted.")
     if not approval.granted:
         return DeleteContactResult(deleted=False, contact_id=contact_id).awaiting(approval.request)
     deps = deps_of(ctx)
     await deps.client().contacts.delete(contact_id)
+    index_deleted(ctx, contact_id)
     store = deps.event_store()
     if store is not None:  # their call events too, including any that arrive later
         store.forget_contact(deps.tenant(), contact_id)
