@@ -52,7 +52,19 @@ __all__ = [
     "check_moment",
     "check_phone_number_id",
     "check_timezone",
+    "unique_contact_ids",
 ]
+
+
+def unique_contact_ids(ids: list[str]) -> list[str]:
+    """Refuse a repeated id, naming where (batch results are matched back to contacts by id)."""
+    seen: set[str] = set()
+    for index, contact_id in enumerate(ids):
+        if contact_id in seen:
+            raise ValueError(f"contact_ids[{index}] repeats {contact_id}; list each contact once")
+        seen.add(contact_id)
+    return ids
+
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E164_EXAMPLE = "+4915112345678"

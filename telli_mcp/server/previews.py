@@ -17,8 +17,9 @@ from telli_mcp.text import inline
 
 if TYPE_CHECKING:
     from telli_mcp.client import Agent
+    from telli_mcp.server.bulk_move import MovePlan
 
-__all__ = ["call_now_question", "schedule_question"]
+__all__ = ["call_now_question", "move_question", "schedule_question"]
 
 NAMES_SHOWN = 5
 
@@ -77,8 +78,12 @@ def dialer_clock_warning(contacts: Sequence[DialerContact]) -> str:
     )
 
 
+def _retry(max_retry_days: int | None) -> str:
+    return f"up to {max_retry_days} days" if max_retry_days else "the account's default number of days"
+
+
 def schedule_question(plan: SchedulePlan, from_number: str | None, max_retry_days: int | None) -> str:
-    retry = f"up to {max_retry_days} days" if max_retry_days else "the account's default number of days"
+    retry = _retry(max_retry_days)
     return (
         f"Schedule real phone calls to {_people(len(plan.dial))} with {_agent_label(plan.agent)}, "
         f"{_caller_id(from_number)}: {_names(plan.dial)}. telli's auto-dialer calls each person at the earliest "
@@ -95,4 +100,43 @@ def call_now_question(plan: CallNowPlan, from_number: str | None) -> str:
     return (
         f"Call {plan.contact.callee.label} right now with {_agent_label(plan.agent)}, {_caller_id(from_number)}. "
         f"This rings a real person immediately and costs money.{waiting}"
+    )
+
+
+def _move_left_alone(plan: MovePlan) -> str:
+    groups = (
+        ("in_call", "in a call right now", ""),
+        ("not_waiting", "not waiting in the dialer", "; also_not_waiting=true would schedule them"),
+        ("do_not_call", "on the do-not-call list", ""),
+    )
+    parts = []
+    for reason, why, hint in groups:
+        contacts = [contact for contact, row in plan.left_alone if row.reason == reason]
+        if contacts:
+            parts.append(f"{_people(len(contacts))} {why} ({_names(contacts)}){hint}")
+    return f" Left alone: {'; '.join(parts)}." if parts else ""
+
+
+def move_question(plan: MovePlan, from_number: str | None, max_retry_days: int | None) -> str:
+    """reschedule_contacts: who is taken out of the dialer and scheduled with which agent, who is only taken out
+    (do-not-call), who is left alone and why, and which selection this is."""
+    moving, fresh, taken = plan.of_kind("move"), plan.of_kind("schedule"), plan.of_kind("take_out")
+    how = []
+    if moving:
+        how.append(f"{_people(len(moving))} waiting in the auto-dialer: each is taken out of it and scheduled again")
+    if fresh:
+        how.append(f"{_people(len(fresh))} not waiting in the dialer: scheduled (also_not_waiting=true)")
+    out = (
+        f" {_people(len(taken))} on the do-not-call list are only taken out of the dialer, never called: "
+        f"{_names(taken)}."
+        if taken
+        else ""
+    )
+    missing = f" {_people(len(plan.missing))} of the selection are not in telli (left out)." if plan.missing else ""
+    return (
+        f"Move {_people(len(plan.dial))} to {_agent_label(plan.agent)}, {_caller_id(from_number)}: "
+        f"{_names(plan.dial)}. {'; '.join(how)}. telli's auto-dialer calls each person at the earliest opportunity "
+        "inside the account's dialer window, on the clock of their time zone in telli, and retries unreached people "
+        f"for {_retry(max_retry_days)}. Every call rings a real person and costs money.{out}"
+        f"{_move_left_alone(plan)}{missing}{dialer_clock_warning(plan.dial)} Selection: {plan.selection.label()}."
     )

@@ -61,6 +61,13 @@ CASES: dict[str, ArgumentBuilder] = {
         "name": "Do-not-call guard",
         "leads": [_lead(BLOCKED, "Nora"), _lead(ALLOWED, "Otto")],
     },
+    # A move schedules with the new agent; the new contacts are in no dialer loop yet, so they are scheduled only
+    # with also_not_waiting (test_bulk_tools has the listed contact that was waiting: taken out, never scheduled).
+    "reschedule_contacts": lambda c: {
+        "contact_ids": [c.blocked_id, c.allowed_id],
+        "agent_id": c.agent_id,
+        "also_not_waiting": True,
+    },
 }
 """How to make each dial tool dial both callees (or, for a tool that dials one person, the listed one)."""
 
@@ -151,6 +158,13 @@ async def test_a_listed_number_is_never_dialled_even_with_every_confirmation_acc
     else:  # the guard leaves out only the listed person: the other is still dialled
         assert not result.is_error, text_of(result)
         assert numbers == {ALLOWED}
+    if tool == "reschedule_contacts":
+        rows = result.structured_content["contacts"] if result.structured_content else []
+        assert {(r["contact_id"], r["status"], r.get("reason")) for r in rows} == {
+            (callees.blocked_id, "skipped", "do_not_call"),
+            (callees.allowed_id, "scheduled", None),
+        }
+        assert "do-not-call" in answers.questions[0]  # the question says someone is left out
     if tool == "schedule_calls":
         skipped = result.structured_content["skipped"] if result.structured_content else []
         assert [(s["contact_id"], s["reason"], s["detail"]) for s in skipped] == [
