@@ -55,6 +55,8 @@ MAX_AGENTS = 500
 """Agents `campaign agents` lists; accounts have a handful, so the bound only guards against a runaway answer."""
 DETAIL_CHARS = 80
 """Characters of a free-text cell (a call summary, a failure reason) in a table."""
+OPT_OUT_REASON = "asked not to be called again"
+"""The reason the proposed `telli-mcp dnc add` command gives (a campaign's call said so)."""
 
 
 def add_campaign_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -325,6 +327,7 @@ def _show_status(report: CampaignStatusReport, out: TextIO) -> None:
                         (outcomes.reached, "reached"),
                         (outcomes.appointment, "booked an appointment"),
                         (outcomes.callback_requested, "asked for a callback"),
+                        (outcomes.opted_out, "asked not to be called again"),
                         (outcomes.failed, "failed or not reached"),
                     ]
                 ),
@@ -337,12 +340,13 @@ def _show_status(report: CampaignStatusReport, out: TextIO) -> None:
     )
     _table(
         f"Notable leads ({len(report.notable)} of {report.notable_total})",
-        ["Kind", "Name", "Phone", "When", "Detail"],
+        ["Kind", "Name", "Phone", "Contact id", "When", "Detail"],
         [
             [
                 lead.kind.replace("_", " "),
                 lead.name,
                 lead.phone_number,
+                lead.contact_id,
                 _when(lead.at),
                 clip(lead.detail, DETAIL_CHARS) if lead.detail else None,
             ]
@@ -350,9 +354,27 @@ def _show_status(report: CampaignStatusReport, out: TextIO) -> None:
         ],
         out,
     )
+    _show_opt_outs(report, out)
     if report.note:
         print(f"\n{report.note}", file=out)
     print(f"\n{report.freshness}", file=out)
+
+
+def _show_opt_outs(report: CampaignStatusReport, out: TextIO) -> None:
+    """The command that puts the opted-out numbers on the do-not-call list, for the user to run (never run here);
+    numbers already on the list are not proposed again."""
+    count = report.outcomes.opted_out
+    if not count:
+        return
+    leads = "1 lead" if count == 1 else f"{count} leads"
+    print(f"\nOpted out: {leads} asked not to be called again (kind opted out above).", file=out)
+    if report.opt_outs_listed:
+        listed = report.opt_outs_listed
+        print(f"{listed} of their numbers {'is' if listed == 1 else 'are'} on the do-not-call list already.", file=out)
+    if report.opt_outs_not_listed:
+        numbers = " ".join(report.opt_outs_not_listed)
+        whom = "the others" if report.opt_outs_listed else "them"
+        print(f"To never call {whom} again:\n  telli-mcp dnc add {numbers} --reason {OPT_OUT_REASON!r}", file=out)
 
 
 def _events(backend: Backend, tenant: str) -> StoredCampaignEvents | None:
@@ -547,8 +569,10 @@ async def _run(args: argparse.Namespace) -> int:
                 client,
                 tenant,
                 account_timezone=backend.settings.account_timezone,
-                # The dry run and the run alike: a plan says who will not be called, a run never sends them.
-                dial_block=backend.do_not_call.for_tenant(tenant) if args.action == "start" else None,
+                # The dry run and the run alike: a plan says who will not be called, a run never sends them; the
+                # status proposes only the opted-out numbers not on the list yet.
+                dial_block=backend.do_not_call.for_tenant(tenant) if args.action in ("start", "status") else None,
+                opt_out_key=backend.settings.opt_out_key,
             )
             if args.action == "start":
                 return await _start(engine, args, backend.settings)

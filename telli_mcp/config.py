@@ -50,6 +50,9 @@ __all__ = [
 
 APP_NAME = "telli-mcp"
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_OUTCOME_KEY_CHARS = 64
+_OUTCOME_KEY = re.compile(r"[\w -]*[^\W_][\w -]*")
+"""A custom call outcome's name: telli's are snake_case; spaces and hyphens are accepted as a label may show them."""
 
 
 class ConfirmMode(StrEnum):
@@ -129,6 +132,12 @@ class Settings(BaseModel):
     """Your telli account's time zone (telli calls contacts without a time zone on this clock; telli's API does not
     report it, so set it here if it is not Europe/Berlin)."""
 
+    opt_out_key: str | None = Field(default=None, validation_alias="TELLI_MCP_OPT_OUT_KEY")
+    """The custom call outcome your agents set when a person asks not to be called again (e.g.
+    `wants_no_more_calls`; case, spaces and hyphens ignored). A call whose outcome has it true counts as an opt-out
+    in get_call, wait_for_call_result, call_stats and campaign status, besides the built-in names (`opt_out`,
+    `do_not_call`, `dnc`, `unsubscribe`, ...) and phrases in the call summary."""
+
     read_only: bool = Field(default=False, validation_alias=AliasChoices("TELLI_MCP_READ_ONLY"))
     """Register read tools only."""
 
@@ -146,7 +155,8 @@ class Settings(BaseModel):
     Default: a random secret per process."""
 
     data_dir: str | None = Field(default=None, validation_alias="TELLI_MCP_DATA_DIR")
-    """Where the campaign ledger lives. Default: the platform's user data directory for telli-mcp."""
+    """Where the campaign ledger, do-not-call list, webhook events and contact index live, each file readable by
+    its owner only. Default: the platform's user data directory for telli-mcp."""
 
     leads_dir: str | None = Field(default=None, validation_alias="TELLI_MCP_LEADS_DIR")
     """The folders `leads_file` paths must be in, separated like PATH (a CSV/JSON file, at most 20 MB; never under
@@ -209,6 +219,20 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("opt_out_key")
+    @classmethod
+    def _check_opt_out_key(cls, value: str | None) -> str | None:
+        # Checked at start: a key that can never match a telli outcome name would silently detect nothing.
+        if value is None or not value.strip():
+            return None
+        key = value.strip()
+        if len(key) > _OUTCOME_KEY_CHARS or not _OUTCOME_KEY.fullmatch(key):
+            raise ValueError(
+                "must be the name of a custom call outcome, e.g. wants_no_more_calls (letters, digits, _, - and "
+                f"spaces, at most {_OUTCOME_KEY_CHARS} characters)"
+            )
+        return key
 
     @field_validator("log_level")
     @classmethod

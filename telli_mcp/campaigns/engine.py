@@ -51,19 +51,24 @@ class CampaignEngine:
         account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
         contact_cache: ContactCache | None = None,
         dial_block: DialBlock | None = None,
+        opt_out_key: str | None = None,
     ) -> None:
         """`account_timezone`: the clock telli dials contacts without a zone on (`Settings.account_timezone`).
         Waits for telli (letting lost requests settle) use the client's `sleep` and `timeout`.
         `contact_cache`: telli's view of contacts shared between status pages (the store passes one that
         outlives this engine; by default each engine has its own).
         `dial_block`: the account's do-not-call list. Plans count its numbers out (and warn), and every
-        schedule request asks it right before it is sent; None: no list, nothing is blocked."""
+        schedule request asks it right before it is sent; None: no list, nothing is blocked. Status pages leave
+        its numbers out of what they propose to add.
+        `opt_out_key`: the account's own opt-out outcome (`Settings.opt_out_key`), read by status pages besides
+        the built-in names (`outcomes.py`)."""
         self.client = client
         self.ledger = ledger
         self.options = options or RunOptions()
         self.account_timezone = account_timezone
         self.contact_cache = contact_cache or ContactCache()
         self.dial_block = dial_block
+        self.opt_out_key = opt_out_key
 
     async def plan(self, request: CampaignRequest, *, check_agent: bool = True) -> CampaignPlan:
         """The dry run: validate and describe; reads the property schema (and agent/phone numbers) only."""
@@ -138,6 +143,8 @@ class CampaignEngine:
             max_inspected=max_inspected,
             cache=self.contact_cache,
             events=events,
+            opt_out_key=self.opt_out_key,
+            dial_block=self.dial_block,
         )
 
     async def stop(self, campaign_id: str, *, on_progress: ProgressCallback | None = None) -> StopResult:

@@ -5,9 +5,14 @@ agent's custom outcomes in `call_outcome` (`{name: {value, ...}}`, names chosen 
 when its name contains "appointment" or "callback"/"call_back" and its value is truthy; a `booked_slot_for`
 time is an appointment too. The newest call that says so wins.
 
-Opt-out ("do not call me again") is read the same way from an entry whose name contains one of `OPT_OUT_KEYS`,
-or, failing that, from the call's summary containing one of `OPT_OUT_PHRASES` (see there for why that list is
-short). Once any call says so, the contact has opted out: a later call that does not repeat it (or whose agent
+Opt-out ("do not call me again") is read the same way from an entry whose name contains one of `OPT_OUT_KEYS`
+or is the account's own opt-out outcome (`opt_out_key`, the setting TELLI_MCP_OPT_OUT_KEY, compared by
+`outcome_key`), or, failing that, from the call's summary containing one of `OPT_OUT_PHRASES` (see there for why
+that list is short). Every surface that reports opt-outs (get_call, wait_for_call_result, call_stats, campaign
+status) asks `analyse_calls` with the setting, so they all agree. An entry whose value is false or empty never
+opts out.
+
+Once any call says so, the contact has opted out: a later call that does not repeat it (or whose agent
 outcome reads false, which means "this call produced no opt-out") does not withdraw it. Withdrawing consent is
 something the person tells a human, and the cost of the two mistakes is lopsided: a missed opt-out means calling
 someone who said no, a kept one only means a suggestion the user can decline. An opt-out does not move `at`,
@@ -25,7 +30,15 @@ from pydantic import BaseModel
 
 from telli_mcp.client import Call
 
-__all__ = ["OPT_OUT_KEYS", "OPT_OUT_PHRASES", "CallFindings", "analyse_calls", "of_loop", "summary_opts_out"]
+__all__ = [
+    "OPT_OUT_KEYS",
+    "OPT_OUT_PHRASES",
+    "CallFindings",
+    "analyse_calls",
+    "of_loop",
+    "outcome_key",
+    "summary_opts_out",
+]
 
 MAX_DETAIL = 200
 _FALSY_TEXT = frozenset({"", "false", "no", "0", "none", "null", "nein"})
@@ -68,6 +81,7 @@ _SPELLING = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"
 _OPT_OUT_PATTERN = re.compile(
     "|".join(rf"(?<!\w){re.escape(phrase)}(?!\w)" for phrase in OPT_OUT_PHRASES), flags=re.IGNORECASE
 )
+_KEY_PARTS = re.compile(r"[\s_-]+")
 
 
 class CallFindings(BaseModel):
@@ -85,12 +99,21 @@ class CallFindings(BaseModel):
     """End of the newest call with a finding (or of the newest call)."""
 
 
-def analyse_calls(calls: Sequence[Call]) -> CallFindings:
-    """Findings from calls ordered newest first (as list-calls returns them)."""
+def analyse_calls(calls: Sequence[Call], *, opt_out_key: str | None) -> CallFindings:
+    """Findings from calls ordered newest first (as list-calls returns them). `opt_out_key`: the account's own
+    opt-out outcome (`Settings.opt_out_key`), read like the built-in names; None: only those. Required, so that no
+    caller forgets the setting."""
     findings = CallFindings(at=calls[0].ended_at if calls else None)
+    own_key = (outcome_key(opt_out_key) or None) if opt_out_key else None
     for call in reversed(calls):  # oldest first, so newer calls overwrite
-        _apply(findings, call)
+        _apply(findings, call, own_key)
     return findings
+
+
+def outcome_key(name: str) -> str:
+    """An outcome name as compared with the opt-out setting: lower case, runs of spaces, hyphens and underscores
+    as one "_" ("Wants no-more calls" is `wants_no_more_calls`)."""
+    return "_".join(_KEY_PARTS.split(name.strip().lower())).strip("_")
 
 
 def of_loop(calls: Sequence[Call], loop_id: str | None) -> list[Call]:
@@ -99,7 +122,7 @@ def of_loop(calls: Sequence[Call], loop_id: str | None) -> list[Call]:
     return [call for call in calls if loop_id is None or call.loop_id is None or call.loop_id == loop_id]
 
 
-def _apply(findings: CallFindings, call: Call) -> None:
+def _apply(findings: CallFindings, call: Call, own_key: str | None) -> None:
     entries = list(_entries(call))
     appointment = _first(entries, ("appointment",))
     if call.booked_slot_for:
@@ -113,18 +136,25 @@ def _apply(findings: CallFindings, call: Call) -> None:
     summary_text = summary.details if summary is not None and isinstance(summary.details, str) else None
     if summary_text is not None:
         findings.summary = _short(summary_text)
-    _apply_opt_out(findings, entries, summary_text)
+    _apply_opt_out(findings, entries, summary_text, own_key)
 
 
-def _apply_opt_out(findings: CallFindings, entries: list[tuple[str, Any, Any]], summary: str | None) -> None:
+def _apply_opt_out(
+    findings: CallFindings, entries: list[tuple[str, Any, Any]], summary: str | None, own_key: str | None
+) -> None:
     """An explicit entry first (it names why); the summary only when no entry says so. Never resets (see above)."""
     for name, value, details in entries:
-        if any(key in name for key in OPT_OUT_KEYS) and _truthy(value):
+        if _opt_out_name(name, own_key) and _truthy(value):
             reason = _detail(value, details)
             findings.opt_out, findings.opt_out_detail = True, _short(f"{name}: {reason}" if reason else name)
             return
     if summary is not None and summary_opts_out(summary):
         findings.opt_out, findings.opt_out_detail = True, None
+
+
+def _opt_out_name(name: str, own_key: str | None) -> bool:
+    """A built-in opt-out name anywhere in `name` (lower case), or exactly the account's own key."""
+    return any(key in name for key in OPT_OUT_KEYS) or (own_key is not None and outcome_key(name) == own_key)
 
 
 def summary_opts_out(summary: str) -> bool:

@@ -259,9 +259,11 @@ class OutcomeCounts(_Result):
     appointment: int = 0
     failed: int = 0
     """Leads that failed in the ledger plus contacts closed without being reached."""
+    opted_out: int = 0
+    """Contacts whose call says they asked not to be called again (`outcomes.py`)."""
 
 
-NotableKind = Literal["appointment", "callback", "reached", "failed", "not_reached"]
+NotableKind = Literal["opted_out", "appointment", "callback", "reached", "failed", "not_reached"]
 
 
 class NotableLead(_Result):
@@ -273,9 +275,9 @@ class NotableLead(_Result):
     name: str | None = None
     phone_number: str
     kind: NotableKind
-    """appointment > callback > reached (the most specific one), failed, or not_reached (closed)."""
+    """opted_out > appointment > callback > reached (the most specific one), failed, or not_reached (closed)."""
     detail: str | None = None
-    """E.g. the booked slot, the callback note, or the failure reason."""
+    """E.g. the opt-out outcome or summary, the booked slot, the callback note, or the failure reason."""
     at: datetime | None = None
     """When the call that produced this ended, when known."""
 
@@ -293,13 +295,18 @@ class CampaignStatusReport(_Result):
     calls_inspection_capped: bool
     """True when more reached/closed contacts exist than were inspected (outcomes are a lower bound)."""
     notable: list[NotableLead]
-    """This page of notable leads (appointments and callbacks first)."""
+    """This page of notable leads (opt-outs first, then appointments and callbacks)."""
     notable_total: int
     next_cursor: str | None = None
     """Pass as `cursor` for the next page of notable leads."""
     note: str | None = None
     freshness: str = ""
     """Where the contact states came from (telli's webhook events or a read of telli) and how new they are."""
+    opt_outs_not_listed: list[str] = Field(default_factory=list)
+    """E.164 numbers of the leads that opted out (those `outcomes` counts) and are not on the do-not-call list, each
+    once, in row order: what to propose adding (never added by the status itself)."""
+    opt_outs_listed: int = 0
+    """Numbers of leads that opted out which are on the do-not-call list already."""
     dialer_note: str = DIALER_NOTE
 
 

@@ -4,8 +4,8 @@ A campaign of 50,000 leads is not read from telli at once. Its status comes in w
 (row order): a page reads the window's rows from the ledger (keyset on the row, so any window costs the
 same), telli's view of the window's live contacts with get-contacts-batch (chunks of 1000, concurrently),
 and the calls of its reached contacts, then closed ones (at most `max_inspected`, 8 at a time; when more
-exist the result says so with `calls_inspection_capped`: callback and appointment counts are then a lower
-bound). What telli said is kept for a few seconds (`contact_cache.py`), so the next page of the same window
+exist the result says so with `calls_inspection_capped`: callback, appointment and opt-out counts are then a
+lower bound). What telli said is kept for a few seconds (`contact_cache.py`), so the next page of the same window
 sends no request. A campaign of up to `WINDOW` leads is one window: its counts cover every lead. For a larger
 one, counts and notable leads cover the window and the note says which leads those are; the cursor moves
 on to the next window after the window's last notable lead. The ledger's own counts (scheduled, failed,
@@ -16,8 +16,12 @@ settle: a lead in the dialer is pending until an event says otherwise, and outco
 events. telli is still read for leads whose scheduling is uncertain or that were taken off the dialer, with no
 event since. `freshness` says which it was and how new the newest event is.
 
-Within a window notable leads are ordered appointment, callback, reached, failed, not reached (then by row)
-and paged with an offset; the order is stable as long as the outcomes do not change between pages.
+Within a window notable leads are ordered opted out, appointment, callback, reached, failed, not reached (then by
+row) and paged with an offset; the order is stable as long as the outcomes do not change between pages.
+
+Opted out (`outcomes.py`: the person asked not to be called again) comes first because it is the one outcome a
+team must act on: the report counts them and names the numbers not yet on the do-not-call list (`dial_block`), for
+the surfaces to propose adding. Nothing is added here: that stays the user's decision.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pydantic import BaseModel
 from telli_mcp.campaigns.concurrency import map_limited
 from telli_mcp.campaigns.contact_cache import STATE_TTL, ContactCache
 from telli_mcp.campaigns.contact_state import dialer_status
+from telli_mcp.campaigns.dial_block import DialBlock
 from telli_mcp.campaigns.errors import CampaignError, CampaignNotFoundError
 from telli_mcp.campaigns.event_states import CampaignEvents, ContactEvents, EventCoverage
 from telli_mcp.campaigns.ledger import LeadRecord, Ledger
@@ -55,7 +60,14 @@ WINDOW = 1000
 """Leads one status window covers: one get-contacts-batch request (its documented limit)."""
 READ_CHUNK = 1000
 _LIVE_STATES = (LeadState.SCHEDULED, LeadState.UNKNOWN, LeadState.REMOVED)
-_ORDER: dict[NotableKind, int] = {"appointment": 0, "callback": 1, "reached": 2, "failed": 3, "not_reached": 4}
+_ORDER: dict[NotableKind, int] = {
+    "opted_out": 0,
+    "appointment": 1,
+    "callback": 2,
+    "reached": 3,
+    "failed": 4,
+    "not_reached": 5,
+}
 
 
 @dataclass(slots=True)
@@ -90,9 +102,13 @@ async def campaign_status(
     concurrency: int = 8,
     cache: ContactCache | None = None,
     events: CampaignEvents | None = None,
+    opt_out_key: str | None,
+    dial_block: DialBlock | None = None,
 ) -> CampaignStatusReport:
     """The campaign's live status with one page of notable leads (see the module docstring). With `events` that
     cover the campaign, contact states and outcomes come from telli's webhook events instead of requests.
+    `opt_out_key`: the account's own opt-out outcome (`outcomes.analyse_calls`); `dial_block`: the do-not-call
+    list, whose numbers are not proposed again (None: every opted-out number is proposed).
 
     Raises:
         CampaignNotFoundError: no such campaign in the ledger.
@@ -110,14 +126,14 @@ async def campaign_status(
     coverage = events.coverage(record.created_at) if events is not None else None
     unread: Sequence[_Lead] = leads
     if events is not None and coverage is not None and coverage.why_not is None:
-        unread = _from_events(events, leads)
+        unread = _from_events(events, leads, opt_out_key)
     await _load_contacts(client, ledger.tenant, unread, cache, concurrency)
     inspected = [lead for lead in leads if lead.status in (ContactStatus.REACHED, ContactStatus.CLOSED)]
     to_inspect = sorted(
         (lead for lead in inspected if lead.findings is None),
         key=lambda lead: (lead.status is not ContactStatus.REACHED, lead.record.row),
     )
-    await _load_findings(client, ledger.tenant, to_inspect[:max_inspected], cache, concurrency)
+    await _load_findings(client, ledger.tenant, to_inspect[:max_inspected], cache, concurrency, opt_out_key)
     notable = sorted(
         (item for lead in leads if (item := _notable(lead)) is not None),
         key=lambda item: (_ORDER[item.kind], item.row),
@@ -126,6 +142,8 @@ async def campaign_status(
     contacts = _contact_counts(leads)
     not_inspected = max(0, len(to_inspect) - max_inspected)
     summary = summarize(ledger, record)
+    opted_out = _opted_out_numbers(leads)
+    listed = dial_block.blocked(opted_out) if dial_block is not None and opted_out else set()
     return CampaignStatusReport(
         campaign=summary,
         contacts=contacts,
@@ -138,10 +156,12 @@ async def campaign_status(
         next_cursor=_next(position, end, len(notable), leads, more),
         note=_notes(leads, more or position.after_row > 0, summary.counts.total, len(to_inspect), max_inspected),
         freshness=_freshness(coverage, len(unread)),
+        opt_outs_not_listed=[number for number in opted_out if number not in listed],
+        opt_outs_listed=len(listed),
     )
 
 
-def _from_events(events: CampaignEvents, leads: Sequence[_Lead]) -> list[_Lead]:
+def _from_events(events: CampaignEvents, leads: Sequence[_Lead], opt_out_key: str | None) -> list[_Lead]:
     """Fill in what events say about the live leads; returns the leads they cannot settle (telli is read for those):
     leads whose scheduling is uncertain or that were taken off the dialer, with no event since."""
     live = [lead for lead in leads if lead.record.contact_id and lead.record.state in _LIVE_STATES]
@@ -155,7 +175,7 @@ def _from_events(events: CampaignEvents, leads: Sequence[_Lead]) -> list[_Lead]:
         if found.contact is not None:
             lead.contact, lead.status = found.contact, dialer_status(found.contact)
             if lead.status in (ContactStatus.REACHED, ContactStatus.CLOSED):
-                lead.findings = analyse_calls(of_loop(found.calls, lead.record.loop_id))
+                lead.findings = analyse_calls(of_loop(found.calls, lead.record.loop_id), opt_out_key=opt_out_key)
         elif lead.record.state is LeadState.SCHEDULED and not found.calls:
             lead.status = ContactStatus.PENDING  # sent to the dialer, and nothing happened since
         else:
@@ -227,7 +247,12 @@ async def _load_contacts(
 
 
 async def _load_findings(
-    client: TelliClient, tenant: str, leads: Sequence[_Lead], cache: ContactCache, concurrency: int
+    client: TelliClient,
+    tenant: str,
+    leads: Sequence[_Lead],
+    cache: ContactCache,
+    concurrency: int,
+    opt_out_key: str | None,
 ) -> None:
     entries = cache.fresh(tenant, [canonical_id(lead.record.contact_id or "") for lead in leads])
 
@@ -238,7 +263,7 @@ async def _load_findings(
             calls = (await client.calls.list(contact_id=lead.record.contact_id, limit=CALLS_PER_CONTACT)).items
             if entry is not None:
                 entry.calls = calls
-        lead.findings = analyse_calls(of_loop(calls, lead.record.loop_id))
+        lead.findings = analyse_calls(of_loop(calls, lead.record.loop_id), opt_out_key=opt_out_key)
 
     await map_limited(leads, read, concurrency)
 
@@ -247,7 +272,9 @@ def _notable(lead: _Lead) -> NotableLead | None:
     kind: NotableKind | None = None
     detail = lead.record.last_error if lead.record.state is LeadState.FAILED else None
     findings = lead.findings or CallFindings()
-    if lead.record.state is LeadState.FAILED:
+    if findings.opt_out:
+        kind, detail = "opted_out", findings.opt_out_detail or findings.summary
+    elif lead.record.state is LeadState.FAILED:
         kind = "failed"
     elif findings.appointment:
         kind, detail = "appointment", findings.appointment_detail
@@ -297,11 +324,17 @@ def _outcomes(leads: Sequence[_Lead], contacts: ContactStatusCounts) -> OutcomeC
         callback_requested=sum(1 for item in findings if item.callback),
         appointment=sum(1 for item in findings if item.appointment),
         failed=failed + contacts.closed,
+        opted_out=sum(1 for item in findings if item.opt_out),
     )
+
+
+def _opted_out_numbers(leads: Sequence[_Lead]) -> list[str]:
+    """The numbers of the leads that opted out, each once, in row order."""
+    return list(dict.fromkeys(lead.record.e164 for lead in leads if lead.findings and lead.findings.opt_out))
 
 
 def _note(total: int, cap: int) -> str:
     return (
-        f"Call outcomes were read for {cap} of {total} reached or closed contacts; callback and appointment "
-        "counts are a lower bound. Ask with a higher max_inspected for more."
+        f"Call outcomes were read for {cap} of {total} reached or closed contacts; callback, appointment and "
+        "opt-out counts are a lower bound. Ask with a higher max_inspected for more."
     )

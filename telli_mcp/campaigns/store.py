@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
+from telli_mcp.local_db import IN_MEMORY
 
 if TYPE_CHECKING:
     from telli_mcp.campaigns.contact_cache import ContactCache
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["IN_MEMORY", "CampaignStore"]
 
-IN_MEMORY = ":memory:"
 """The path of a ledger that lives as long as the store is open (the sandbox, tests)."""
 
 
@@ -57,8 +57,6 @@ class CampaignStore:
         if self._ledger is None:
             from telli_mcp.campaigns.ledger import Ledger  # imported with the first campaign, like the file it opens
 
-            if self.path != IN_MEMORY:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._ledger = Ledger(self.path)
         return self._ledger
 
@@ -69,9 +67,11 @@ class CampaignStore:
         *,
         account_timezone: str = DEFAULT_ACCOUNT_TIMEZONE,
         dial_block: DialBlock | None = None,
+        opt_out_key: str | None = None,
     ) -> CampaignEngine:
         """An engine for one account; `account_timezone` is that account's clock (TELLI_ACCOUNT_TIMEZONE),
-        `dial_block` its do-not-call list (None: nothing is blocked)."""
+        `dial_block` its do-not-call list (None: nothing is blocked), `opt_out_key` its own opt-out outcome
+        (TELLI_MCP_OPT_OUT_KEY)."""
         from telli_mcp.campaigns.engine import CampaignEngine
 
         return CampaignEngine(
@@ -80,6 +80,7 @@ class CampaignStore:
             account_timezone=account_timezone,
             contact_cache=self.contact_cache,
             dial_block=dial_block,
+            opt_out_key=opt_out_key,
         )
 
     def close(self) -> None:

@@ -104,16 +104,17 @@ class Findings:
     opted_out: list[str] = field(default_factory=list)
 
 
-def findings(calls: Iterable[Call]) -> Findings:
+def findings(calls: Iterable[Call], *, opt_out_key: str | None) -> Findings:
     """`campaigns.outcomes.analyse_calls` asked of each call on its own: what that call said, not what the contact's
-    newest call says (a contact who asked for a callback on Monday and booked on Tuesday did both)."""
+    newest call says (a contact who asked for a callback on Monday and booked on Tuesday did both). `opt_out_key`:
+    the account's own opt-out outcome (TELLI_MCP_OPT_OUT_KEY)."""
     from telli_mcp.campaigns.outcomes import analyse_calls
 
     appointments: dict[str, None] = {}
     callbacks: dict[str, None] = {}
     opted_out: dict[str, None] = {}
     for call in calls:
-        found = analyse_calls([call])
+        found = analyse_calls([call], opt_out_key=opt_out_key)
         who = call.contact_id or f"call:{call.call_id}"
         if found.appointment:
             appointments.setdefault(who)

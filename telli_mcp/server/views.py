@@ -8,9 +8,10 @@ invisible characters removed, one line, fence spellings neutralised) however the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import Field
 
@@ -40,12 +41,16 @@ __all__ = [
     "opt_out_note",
     "phone_number_view",
     "property_view",
+    "propose_do_not_call",
     "skipped_note",
 ]
 
 SUMMARY_PREVIEW_CHARS = 240
 SKIPPED_IDS_SHOWN = 10
 SKIPPED_ID_CHARS = 64
+
+ListedNumbers: TypeAlias = Callable[[Collection[str]], set[str]]
+"""Which of these E.164 numbers are on the caller's do-not-call list (`TenantList.blocked`)."""
 
 
 def _text(value: object) -> str | None:
@@ -236,7 +241,9 @@ def call_summary(call: Call) -> CallSummary:
     )
 
 
-def call_detail(call: Call) -> CallDetail:
+def call_detail(call: Call, *, opt_out_key: str | None, listed: ListedNumbers) -> CallDetail:
+    """The call as get_call shows it; `opt_out_key` is the account's own opt-out outcome (TELLI_MCP_OPT_OUT_KEY),
+    `listed` the caller's do-not-call list (`TenantList.blocked`)."""
     summary = _summary_text(call)
     analysis = {
         key: {"value": item.value, "details": item.details}
@@ -262,25 +269,32 @@ def call_detail(call: Call) -> CallDetail:
         booked_slot_for=_text(call.booked_slot_for),
         recording_url=call.recording_url,
         transcript_chars=len(render_transcript(call)),
-        opt_out=opt_out_note(call),
+        opt_out=opt_out_note(call, opt_out_key=opt_out_key, listed=listed),
     )
 
 
-def opt_out_note(call: Call) -> str | None:
+def opt_out_note(call: Call, *, opt_out_key: str | None, listed: ListedNumbers) -> str | None:
     """If the call says the person asked not to be called again (`campaigns.outcomes`' one rule), a sentence saying
-    why and proposing add_to_do_not_call for the number called. Only a proposal: adding is the user's decision, in
-    its own tool call. What it quotes from telli (an outcome's name and reason) is fenced."""
+    why and proposing add_to_do_not_call for the number called, unless `listed` says it is on the list already.
+    Only a proposal: adding is the user's decision, in its own tool call. What it quotes from telli (an outcome's
+    name and reason) is fenced."""
     from telli_mcp.campaigns.outcomes import analyse_calls
 
-    found = analyse_calls([call])
+    found = analyse_calls([call], opt_out_key=opt_out_key)
     if not found.opt_out:
         return None
     why = "the summary says so" if found.opt_out_detail is None else fence_inline(found.opt_out_detail)
+    said = f"The person asked not to be called again ({why})."
     number = _person_number(call)
-    propose = (
-        f'add_to_do_not_call(["{number}"])' if number else "add_to_do_not_call with the contact's number (get_contact)"
-    )
-    return f"The person asked not to be called again ({why}). Propose {propose} to the user."
+    if number is not None and listed([number]):
+        return f"{said} Their number is on the do-not-call list already."
+    propose = propose_do_not_call([number]) if number else "add_to_do_not_call with the contact's number (get_contact)"
+    return f"{said} Propose {propose} to the user."
+
+
+def propose_do_not_call(numbers: Sequence[str]) -> str:
+    """The add_to_do_not_call call a proposal names, with these E.164 numbers as its arguments (ready to send)."""
+    return f"add_to_do_not_call({json.dumps(list(numbers))})"
 
 
 def _person_number(call: Call) -> str | None:

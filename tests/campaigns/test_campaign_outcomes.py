@@ -19,8 +19,8 @@ def test_a_custom_callback_outcome_counts_and_a_false_one_does_not() -> None:
     asked = call("c2", 2_000, call_outcome={"wants_callback": {"value": True, "reason": "Call me on Friday"}})
     declined = call("c1", 1_000, call_outcome={"callback_requested": {"value": "false"}})
 
-    assert analyse_calls([declined]).callback is False
-    findings = analyse_calls([asked, declined])
+    assert analyse_calls([declined], opt_out_key=None).callback is False
+    findings = analyse_calls([asked, declined], opt_out_key=None)
     assert (findings.callback, findings.callback_detail) == (True, "Call me on Friday")
     assert findings.at is not None and findings.at.timestamp() == 2
 
@@ -34,7 +34,8 @@ def test_a_booked_slot_is_an_appointment_and_the_summary_is_kept() -> None:
                 booked_slot_for="2026-03-04T14:30:00Z",
                 call_analysis={"summary": {"value": True, "details": "Booked a demo."}},
             )
-        ]
+        ],
+        opt_out_key=None,
     )
 
     assert (findings.appointment, findings.appointment_detail) == (True, "booked for 2026-03-04T14:30:00Z")
@@ -43,7 +44,7 @@ def test_a_booked_slot_is_an_appointment_and_the_summary_is_kept() -> None:
 
 
 def test_no_calls_mean_no_findings() -> None:
-    assert analyse_calls([]).model_dump() == {
+    assert analyse_calls([], opt_out_key=None).model_dump() == {
         "appointment": False,
         "appointment_detail": None,
         "callback": False,
@@ -75,7 +76,9 @@ def summarised(call_id: str, ended_at: int, summary: str, **fields: Any) -> Call
     ],
 )
 def test_an_opt_out_outcome_of_any_spelling_counts_and_names_itself(outcome: dict[str, Any], detail: str) -> None:
-    findings = analyse_calls([summarised("c1", 1_000, "The agent explained the offer.", call_outcome=outcome)])
+    findings = analyse_calls(
+        [summarised("c1", 1_000, "The agent explained the offer.", call_outcome=outcome)], opt_out_key=None
+    )
 
     assert (findings.opt_out, findings.opt_out_detail) == (True, detail)
     assert (findings.callback, findings.appointment) == (False, False)
@@ -83,13 +86,15 @@ def test_an_opt_out_outcome_of_any_spelling_counts_and_names_itself(outcome: dic
 
 @pytest.mark.parametrize("value", [False, "false", "no", "nein", "0", None, ""])
 def test_a_false_opt_out_outcome_is_none(value: Any) -> None:
-    findings = analyse_calls([call("c1", 1_000, call_outcome={"do_not_call": {"value": value}})])
+    findings = analyse_calls([call("c1", 1_000, call_outcome={"do_not_call": {"value": value}})], opt_out_key=None)
 
     assert (findings.opt_out, findings.opt_out_detail) == (False, None)
 
 
 def test_an_opt_out_in_the_system_analysis_counts_too() -> None:
-    findings = analyse_calls([call("c1", 1_000, call_analysis={"opt_out": {"value": True, "details": "Said so."}})])
+    findings = analyse_calls(
+        [call("c1", 1_000, call_analysis={"opt_out": {"value": True, "details": "Said so."}})], opt_out_key=None
+    )
 
     assert (findings.opt_out, findings.opt_out_detail) == (True, "opt_out: Said so.")
 
@@ -115,7 +120,7 @@ def test_an_opt_out_in_the_system_analysis_counts_too() -> None:
     ],
 )
 def test_a_summary_that_says_so_is_an_opt_out_without_a_detail(summary: str) -> None:
-    findings = analyse_calls([summarised("c1", 1_000, summary)])
+    findings = analyse_calls([summarised("c1", 1_000, summary)], opt_out_key=None)
 
     assert summary_opts_out(summary)
     assert (findings.opt_out, findings.opt_out_detail) == (True, None)
@@ -141,7 +146,7 @@ def test_a_summary_that_says_so_is_an_opt_out_without_a_detail(summary: str) -> 
 )
 def test_ordinary_summaries_about_calling_are_no_opt_out(summary: str) -> None:
     assert not summary_opts_out(summary)
-    assert analyse_calls([summarised("c1", 1_000, summary)]).opt_out is False
+    assert analyse_calls([summarised("c1", 1_000, summary)], opt_out_key=None).opt_out is False
 
 
 def test_every_phrase_matches_itself_as_a_whole_phrase_only() -> None:
@@ -155,7 +160,7 @@ def test_once_a_call_opted_out_a_later_call_does_not_withdraw_it() -> None:
     later_silent = summarised("c2", 2_000, "Lena picked up and was not interested.")
     later_false = call("c3", 3_000, call_outcome={"do_not_call": {"value": False}})
 
-    findings = analyse_calls([later_false, later_silent, opted])  # newest first, as telli lists them
+    findings = analyse_calls([later_false, later_silent, opted], opt_out_key=None)  # newest first, as telli lists them
 
     assert (findings.opt_out, findings.opt_out_detail) == (True, "do_not_call: Asked on Monday")
     assert findings.at is not None and findings.at.timestamp() == 3  # an opt-out does not move `at`
@@ -165,7 +170,43 @@ def test_the_newest_opt_out_names_why_and_an_outcome_beats_the_same_calls_summar
     old = call("c1", 1_000, call_outcome={"do_not_call": {"value": True, "reason": "First time"}})
     new = summarised("c2", 2_000, "Stop calling me!", call_outcome={"dnc": {"value": True, "reason": "Again"}})
 
-    assert analyse_calls([new, old]).opt_out_detail == "dnc: Again"
+    assert analyse_calls([new, old], opt_out_key=None).opt_out_detail == "dnc: Again"
+
+
+OWN_KEY = "wants_no_more_calls"
+
+
+@pytest.mark.parametrize("name", ["wants_no_more_calls", "Wants_No_More_Calls", "wants-no-more calls"])
+def test_the_account_s_own_opt_out_outcome_counts_only_when_it_is_configured(name: str) -> None:
+    said = call("c1", 1_000, call_outcome={name: {"value": True, "reason": "Said it twice"}})
+
+    configured = analyse_calls([said], opt_out_key=OWN_KEY)
+    unconfigured = analyse_calls([said], opt_out_key=None)
+
+    assert (configured.opt_out, configured.opt_out_detail) == (True, f"{name.lower()}: Said it twice")
+    assert (unconfigured.opt_out, unconfigured.opt_out_detail) == (False, None)
+
+
+@pytest.mark.parametrize("value", [False, "false", "no", "0", None, "", "  "])
+def test_a_false_or_empty_own_opt_out_outcome_is_none(value: Any) -> None:
+    findings = analyse_calls([call("c1", 1_000, call_outcome={OWN_KEY: {"value": value}})], opt_out_key=OWN_KEY)
+
+    assert (findings.opt_out, findings.opt_out_detail) == (False, None)
+
+
+@pytest.mark.parametrize("name", ["wants_no_more_calls_today", "never_wants_no_more_calls", "no_more_calls"])
+def test_the_own_key_is_the_whole_name_not_a_part_of_one(name: str) -> None:
+    findings = analyse_calls([call("c1", 1_000, call_outcome={name: {"value": True}})], opt_out_key=OWN_KEY)
+
+    assert findings.opt_out is False
+
+
+def test_the_built_in_names_and_phrases_still_count_with_an_own_key() -> None:
+    built_in = call("c1", 1_000, call_outcome={"do_not_call": {"value": True}})
+    summary = summarised("c2", 1_000, "She said: take me off your list.")
+
+    assert analyse_calls([built_in], opt_out_key=OWN_KEY).opt_out_detail == "do_not_call"
+    assert analyse_calls([summary], opt_out_key=OWN_KEY).opt_out is True
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,13 @@ async def test_status_counts_reached_contacts_callbacks_and_appointments_after_t
 
     assert status.contacts.model_dump() == {"new": 0, "pending": 0, "reached": 10, "closed": 5, "missing": 0}
     assert status.progress_percent == 100.0
-    assert status.outcomes.model_dump() == {"reached": 10, "callback_requested": 3, "appointment": 2, "failed": 5}
+    assert status.outcomes.model_dump() == {
+        "reached": 10,
+        "callback_requested": 3,
+        "appointment": 2,
+        "failed": 5,
+        "opted_out": 0,
+    }
     assert [(item.row, item.kind) for item in status.notable] == [
         (1, "appointment"),
         (2, "appointment"),

@@ -82,6 +82,7 @@ async def test_an_opted_out_call_proposes_its_number_for_the_do_not_call_list_an
         listed_before = await ok(client, "list_do_not_call")
         [proposal] = PROPOSAL.findall(detail["opt_out"])
         added = await ok(client, "add_to_do_not_call", {"phone_numbers": json.loads(proposal)})
+        again = await ok(client, "get_call", {"call_id": opted.call_id})
 
     assert "asked not to be called again" in detail["opt_out"]
     assert f'add_to_do_not_call(["{opted.to_number}"])' in detail["opt_out"]
@@ -89,6 +90,9 @@ async def test_an_opted_out_call_proposes_its_number_for_the_do_not_call_list_an
     # Only a proposal: the list was empty until the user's own call, which the proposal's arguments satisfy.
     assert listed_before.get("total", 0) == 0 and not listed_before.get("entries")
     assert added["added_count"] == 1
+    # Once the number is on the list, the call still says what the person asked, and proposes nothing more.
+    assert "asked not to be called again" in again["opt_out"] and "on the do-not-call list already" in again["opt_out"]
+    assert not PROPOSAL.findall(again["opt_out"])
 
 
 async def test_ordinary_calls_and_callback_requests_carry_no_opt_out(

@@ -162,7 +162,14 @@ async def call_stats(
     wanted = None if contact_ids is None else set(contact_ids)
     read = await read_range(_listings(deps.client(), agent_id, contact_ids), window, max_requests=MAX_REQUESTS)
     calls = [call for call in read.calls if _kept(call, agent_id, wanted)]
-    return _result(calls, read, since=since, until=until, timezone=deps.default_timezone)
+    return _result(
+        calls,
+        read,
+        since=since,
+        until=until,
+        timezone=deps.default_timezone,
+        opt_out_key=deps.settings.opt_out_key,
+    )
 
 
 def _listings(
@@ -184,12 +191,14 @@ def _kept(call: Call, agent_id: str | None, contact_ids: set[str] | None) -> boo
     return (agent_id is None or call.agent_id == agent_id) and (contact_ids is None or call.contact_id in contact_ids)
 
 
-def _result(calls: list[Call], read: RangeRead, *, since: datetime, until: datetime, timezone: str) -> CallStats:
+def _result(
+    calls: list[Call], read: RangeRead, *, since: datetime, until: datetime, timezone: str, opt_out_key: str | None
+) -> CallStats:
     from telli_mcp.server import call_stats as stats
 
     reached = sum(1 for call in calls if stats.is_reached(call))
     talk = [seconds for call in calls if (seconds := stats.talk_seconds(call)) is not None]
-    found = stats.findings(calls)
+    found = stats.findings(calls, opt_out_key=opt_out_key)
     days = stats.by_day(calls, timezone)
     tallies = stats.tally_outcomes(calls)
     return CallStats(

@@ -33,6 +33,7 @@ from telli_mcp.server.params import (
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, PromptDef, ResourceDef, Surface, ToolDef
+from telli_mcp.server.views import propose_do_not_call
 from telli_mcp.text import InlineText, fence_inline, inline, inline_json, optional, plain_json, plain_line
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ __all__ = ["SURFACE", "campaign_status_document", "campaign_status_view"]
 
 CAMPAIGNS = "campaigns"
 ISSUES_SHOWN = 20
+NUMBERS_PROPOSED = 50
+"""Opted-out numbers one status note proposes for the do-not-call list; it says how many more there are."""
 
 
 class StartCampaignResult(Confirmable):
@@ -81,6 +84,7 @@ class NotableItem(ToolResult):
     kind: str
     name: InlineText | None = None
     phone_number: InlineText
+    contact_id: InlineText | None = None
     detail: str | None = None
     """Fenced: a call's summary or note, or why the lead failed."""
 
@@ -229,7 +233,13 @@ def _detail(lead: NotableLead) -> str | None:
 def campaign_status_view(report: CampaignStatusReport) -> CampaignStatusResult:
     """What get_campaign shows: names cleaned, each notable detail fenced."""
     notable = [
-        NotableItem(kind=str(n.kind), name=n.name or None, phone_number=n.phone_number, detail=_detail(n))
+        NotableItem(
+            kind=str(n.kind),
+            name=n.name or None,
+            phone_number=n.phone_number,
+            contact_id=n.contact_id,
+            detail=_detail(n),
+        )
         for n in report.notable
     ]
     return CampaignStatusResult(
@@ -247,10 +257,30 @@ def campaign_status_view(report: CampaignStatusReport) -> CampaignStatusResult:
 
 def _status_note(report: CampaignStatusReport) -> str | None:
     """The report's note, led by what telli's dialer is still doing: `completed` says only that every lead was
-    scheduled, and a model would read it as "the calls are done"; it ends with how fresh the states are."""
+    scheduled, and a model would read it as "the calls are done"; then the opt-outs to act on; it ends with how
+    fresh the states are."""
     dialer = report.contacts.dialer_sentence(str(report.campaign.status))
     lead = f"Dialer: {dialer}." if dialer is not None else None
-    return " ".join(part for part in (lead, report.note, report.freshness) if part) or None
+    parts = (lead, _opt_out_proposal(report), report.note, report.freshness)
+    return " ".join(part for part in parts if part) or None
+
+
+def _opt_out_proposal(report: CampaignStatusReport) -> str | None:
+    """Only a proposal: adding numbers to the do-not-call list is the user's decision, in its own tool call. Numbers
+    on the list already are not proposed again."""
+    count = report.outcomes.opted_out
+    if not count:
+        return None
+    leads = "1 lead" if count == 1 else f"{count} leads"
+    said = f"Opted out: {leads} asked not to be called again (notable kind opted_out)."
+    numbers = report.opt_outs_not_listed
+    if not numbers:
+        return f"{said} Their numbers are on the do-not-call list already."
+    shown = numbers[:NUMBERS_PROPOSED]
+    rest = f" ({len(shown)} of {len(numbers)}; the rest are later opted_out leads)" if len(numbers) > len(shown) else ""
+    listed = report.opt_outs_listed
+    already = f" {listed} more {'is' if listed == 1 else 'are'} on the list already." if listed else ""
+    return f"{said} Propose {propose_do_not_call(shown)}{rest} to the user.{already}"
 
 
 def campaign_status_document(report: CampaignStatusReport) -> str:
@@ -264,10 +294,15 @@ def campaign_status_document(report: CampaignStatusReport) -> str:
 
 def _engine(ctx: Context) -> CampaignEngine:
     """The campaign engine of this request's telli account, over the server's ledger; it skips the numbers on the
-    account's do-not-call list (when it plans and again right before each schedule request)."""
+    account's do-not-call list (when it plans and again right before each schedule request), and its status reads
+    the account's own opt-out outcome (TELLI_MCP_OPT_OUT_KEY)."""
     deps = deps_of(ctx)
     return deps.campaigns.engine(
-        deps.client(), deps.tenant(), account_timezone=deps.default_timezone, dial_block=deps.do_not_call()
+        deps.client(),
+        deps.tenant(),
+        account_timezone=deps.default_timezone,
+        dial_block=deps.do_not_call(),
+        opt_out_key=deps.settings.opt_out_key,
     )
 
 
@@ -384,10 +419,11 @@ async def start_campaign(
 async def get_campaign(
     campaign_id: CampaignIdArg,
     ctx: Context,
-    limit: Annotated[int, Field(ge=1, le=50, description="Notable leads per page")] = 10,
+    # No description for limit: the tool's says it (the default tools/list has a byte budget).
+    limit: Annotated[int, Field(ge=1, le=50)] = 10,
     cursor: CursorArg = None,
 ) -> CampaignStatusResult:
-    """A campaign's live progress and notable leads (reached, callbacks, appointments, failures)."""
+    """A campaign's live status and a page of notable leads: opt-outs, appointments, callbacks, failures."""
     report = await _engine(ctx).status(campaign_id, limit=limit, cursor=cursor, events=_events(ctx))
     return campaign_status_view(report)
 
