@@ -35,7 +35,7 @@ async def list_agents(
     limit: Annotated[int, Field(ge=1, le=100)] = 50,
     cursor: CursorArg = None,
 ) -> AgentList:
-    """List the account's AI voice agents (agent_id for schedule_calls)."""
+    """The account's AI voice agents (agent_id for schedule_calls)."""
     agents = deps_of(ctx).client().agents
     page = await fit_page(
         lambda size, at: agents.list(limit=size, cursor=at),
@@ -48,7 +48,7 @@ async def list_agents(
 
 
 async def list_phone_numbers(ctx: Context) -> PhoneNumberList:
-    """List the account's active phone numbers (caller ids, usable as from_number)."""
+    """The account's active phone numbers (caller ids for from_number)."""
     page = await deps_of(ctx).client().phone_numbers.list()
     return PhoneNumberList(
         phone_numbers=[phone_number_view(number) for number in page.items],

@@ -69,7 +69,7 @@ async def create_contact_property(
     description: DescriptionArg = None,
     options: OptionsArg = None,
 ) -> PropertyView:
-    """Define a custom contact property (a typed field); it cannot be deleted via the API."""
+    """Define a custom contact property (a typed field); the API cannot delete it."""
     if data_type.has_options and not options:
         raise ToolError(f"options: a {data_type} property needs at least one option.")
     if options and not data_type.has_options:
@@ -95,7 +95,7 @@ async def update_contact_property(
     description: DescriptionArg = None,
     add_options: AddOptionsArg = None,
 ) -> PropertyView:
-    """Change a property's label or description, or add options. Existing options cannot be removed."""
+    """Change a property's label or description, or add options (none can be removed)."""
     if label is None and description is None and not add_options:
         raise ToolError("Nothing to update: pass label, description or add_options.")
     from telli_mcp.client import PropertyUpdate

@@ -46,7 +46,7 @@ async def _verify(ctx: Context, key: str) -> tuple[str, bool | None]:
 
 
 async def get_status(ctx: Context) -> StatusResult:
-    """The telli URL and key in use, whether the key works, which guardrails are on, and the time."""
+    """The telli URL and key in use, whether it works, the guardrails on, and the time."""
     deps = deps_of(ctx)
     key = deps.clients.key_or_none()
     # Without a key there is nothing to verify, but the rest is what a user needs to set one up.
