@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias, cast
 from pydantic import SecretStr
 
 from telli_mcp.config import Settings, resolve_data_dir
+from telli_mcp.local_db import IN_MEMORY
 from telli_mcp.urls import public_url
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
+    from telli_mcp.contact_index.store import ContactIndex
     from telli_mcp.do_not_call.store import DoNotCallList
     from telli_mcp.sandbox import Sandbox
     from telli_mcp.simulator import TelliSimulator
@@ -64,7 +66,7 @@ SANDBOX_NOTICE = "SANDBOX MODE: simulated telli with demo data; no real calls ar
 LEDGER_FILE = "campaigns.sqlite3"
 EVENTS_FILE = "events.sqlite3"
 DO_NOT_CALL_FILE = "do-not-call.sqlite3"
-IN_MEMORY = ":memory:"
+CONTACT_INDEX_FILE = "contacts.sqlite3"
 
 
 class _Clock(Protocol):
@@ -224,10 +226,19 @@ class Backend:
         dial path of this process checks them."""
         from telli_mcp.do_not_call.store import DoNotCallList
 
-        in_memory = self.ledger_path == IN_MEMORY
-        return DoNotCallList(
-            IN_MEMORY if in_memory else str(Path(self.ledger_path).with_name(DO_NOT_CALL_FILE)), now=self.now
-        )
+        return DoNotCallList(self._beside_ledger(DO_NOT_CALL_FILE), now=self.now)
+
+    @cached_property
+    def contact_index(self) -> ContactIndex:
+        """Every tenant's contact index (find_contacts), beside the campaign ledger (in memory where it is), opened
+        on first use."""
+        from telli_mcp.contact_index.store import ContactIndex
+
+        return ContactIndex(self._beside_ledger(CONTACT_INDEX_FILE), now=self.now)
+
+    def _beside_ledger(self, file_name: str) -> str:
+        """A store's file in the ledger's directory; in memory where the ledger is."""
+        return IN_MEMORY if self.ledger_path == IN_MEMORY else str(Path(self.ledger_path).with_name(file_name))
 
     @cached_property
     def campaign_store(self) -> CampaignStore:

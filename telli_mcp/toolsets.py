@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 __all__ = [
     "ANALYTICS",
+    "BULK",
     "DO_NOT_CALL",
     "LIVE",
     "SANDBOX",
+    "SEARCH",
     "STATUS",
     "TOOLSETS",
     "Toolset",
@@ -34,6 +36,12 @@ DO_NOT_CALL = "do_not_call"
 checks the list whether or not these tools are offered; not in `default`, for the 20 KB budget."""
 ANALYTICS = "analytics"
 """call_stats and search_transcripts, over the calls of a period: on by name, and by itself in the sandbox; not in
+`default`, for the 20 KB budget."""
+BULK = "bulk"
+"""update_contacts and reschedule_contacts: one change, or a move to another agent, for many contacts with one
+confirmation; on by name, and by itself in the sandbox; not in `default`, for the 20 KB budget."""
+SEARCH = "search"
+"""find_contacts, over a local index of the account's contacts: on by name, and by itself in the sandbox; not in
 `default`, for the 20 KB budget."""
 
 
@@ -68,6 +76,16 @@ TOOLSETS: tuple[Toolset, ...] = (
     Toolset(
         ANALYTICS,
         "call_stats and search_transcripts: how a period's calls went, and what was said (on in the sandbox).",
+        default=False,
+    ),
+    Toolset(
+        BULK,
+        "update_contacts and reschedule_contacts: change or move many contacts at once (on in the sandbox).",
+        default=False,
+    ),
+    Toolset(
+        SEARCH,
+        "find_contacts: search contacts by name, number, property, dialer state and dates (on in the sandbox).",
         default=False,
     ),
     Toolset("phone_numbers_admin", "Replace or delete the account's phone numbers (opt-in).", default=False),

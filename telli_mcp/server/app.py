@@ -17,8 +17,10 @@ from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from telli_mcp._version import __version__
 from telli_mcp.backend import Backend
 from telli_mcp.config import Settings
+from telli_mcp.server.apps import apps_extension, attach_apps
 from telli_mcp.server.caller import CallerMiddleware
 from telli_mcp.server.completions import register_completions
+from telli_mcp.server.contact_search import apply_event
 from telli_mcp.server.deps import ClientProvider, RequestDeps, ServerDeps
 from telli_mcp.server.instructions import instructions_for
 from telli_mcp.server.live import AccountBus, announce
@@ -27,7 +29,7 @@ from telli_mcp.server.request_deadline import RequestDeadline
 from telli_mcp.server.surface import Offer
 from telli_mcp.server.tokens import TokenSigner
 from telli_mcp.server.tools import SURFACES
-from telli_mcp.toolsets import ANALYTICS, DO_NOT_CALL, LIVE, SANDBOX, resolve_toolsets
+from telli_mcp.toolsets import ANALYTICS, BULK, DO_NOT_CALL, LIVE, SANDBOX, SEARCH, resolve_toolsets
 
 __all__ = ["build_server", "offer_for"]
 
@@ -64,15 +66,15 @@ def _register(server: MCPServer[ServerDeps], offer: Offer) -> None:
 
 
 def offer_for(settings: Settings, *, sandbox: bool = False) -> Offer:
-    """What a server with these settings offers (against the sandbox: plus its own tools, the do-not-call list's and
-    call_stats, so trying them needs no setting), in order.
+    """What a server with these settings offers (against the sandbox: plus its own tools, the do-not-call list's,
+    call_stats and find_contacts, so trying them needs no setting), in order.
 
     Raises `UnknownToolsetError` for a bad toolset name.
     """
     realtime = sandbox or settings.webhook_secret is not None or settings.webhook_accounts is not None
     toolsets = (
         resolve_toolsets(settings.toolsets)
-        | ({SANDBOX, DO_NOT_CALL, ANALYTICS} if sandbox else set())
+        | ({SANDBOX, DO_NOT_CALL, ANALYTICS, BULK, SEARCH} if sandbox else set())
         | ({LIVE} if realtime else set())
     )
     return Offer.select(SURFACES, toolsets=toolsets, read_only=settings.read_only)
@@ -97,6 +99,7 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
         # The backend owns the list (opened on its first use, closed with the process): a lifespan ends with every
         # in-process connection, and an in-memory list closed then would forget the numbers the user added.
         do_not_call_lists=lambda: backend.do_not_call,
+        contact_indexes=lambda: backend.contact_index,
         sandbox=backend.sandbox,
         now=backend.now,
         remote=remote,
@@ -107,6 +110,8 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
     backend.events.hub.listen(lambda stored: announce(bus, stored, deps.campaigns.campaigns_with_contact))
     # An event says telli's state changed: campaign pages must not show what they cached before it.
     backend.events.hub.listen(lambda stored: deps.campaigns.forget_contacts(stored.account))
+    # ... and the contact index learns the contact's dialer state and last call from it.
+    backend.events.hub.listen(lambda stored: apply_event(backend.contact_index, stored))
     server: MCPServer[ServerDeps] = MCPServer(
         "telli-mcp",
         title="telli" + (" (sandbox)" if backend.sandbox is not None else ""),
@@ -119,7 +124,9 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
         request_state_security=RequestStateSecurity(keys=[secret], ttl=settings.elicitation_timeout_seconds),
         log_level="WARNING",
         subscriptions=bus,
+        extensions=apps_extension(offer),
     )
     server.middleware.extend([CallerMiddleware(deps.clients.in_use), RequestDeps(), RequestDeadline(settings)])
     _register(server, offer)
+    attach_apps(server, offer)
     return server

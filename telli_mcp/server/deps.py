@@ -35,6 +35,7 @@ from telli_mcp.server.tokens import TokenSigner
 if TYPE_CHECKING:
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
+    from telli_mcp.contact_index.store import ContactIndex, TenantIndex
     from telli_mcp.do_not_call.store import DoNotCallList, TenantList
     from telli_mcp.webhooks.feed import EventFeed
     from telli_mcp.webhooks.receiver import WebhookEndpoint
@@ -191,6 +192,8 @@ class ServerDeps:
     """What the telli behind this server is called: its public base URL, or the sandbox or test simulator."""
     do_not_call_lists: Callable[[], DoNotCallList]
     """Every tenant's do-not-call list (the backend's, opened on first use: starting the server opens nothing)."""
+    contact_indexes: Callable[[], ContactIndex]
+    """Every tenant's contact index (the backend's, opened on first use, like the do-not-call lists)."""
     sandbox: SandboxControl | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     """Wall clock for the waking-hours check (the simulator's clock in sandbox mode and tests)."""
@@ -217,6 +220,10 @@ class ServerDeps:
     def do_not_call(self) -> TenantList:
         """This request's caller's do-not-call list: what every dial path checks, and the list tools edit."""
         return self.do_not_call_lists().for_tenant(self.tenant())
+
+    def contact_index(self) -> TenantIndex:
+        """This request's caller's contact index (find_contacts, and the selections of the bulk tools)."""
+        return self.contact_indexes().for_tenant(self.tenant())
 
     def event_store(self) -> EventStore | None:
         """The webhook event store when this server receives events, or another process's receiver (`telli-mcp

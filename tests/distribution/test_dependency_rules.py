@@ -6,9 +6,12 @@
   modules, and never `mcp`: the simulator signs with it and the server reads its store.
 * `telli_mcp.do_not_call` (the do-not-call list) imports only `telli_mcp.client` and the leaf modules, and never
   `mcp`: the MCP tools, the `telli-mcp dnc` command and, through its protocol, the campaign engine use it.
-* The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls` and `telli_mcp.lazy`
-  import nothing of telli_mcp; that is what lets the client, the campaigns and the settings share them (one text
-  cleaner, one clip, one time-zone check, one way to show a URL, one way to export names that load on first use)
+* `telli_mcp.contact_index` (the local copy of each account's contacts that find_contacts searches) imports only
+  `telli_mcp.client` and the leaf modules, and never `mcp`: the MCP tools and the bulk tools' selections use it.
+* The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls`, `telli_mcp.lazy`
+  and `telli_mcp.local_db` import nothing of telli_mcp; that is what lets the client, the campaigns, the stores and
+  the settings share them (one text cleaner, one clip, one time-zone check, one way to show a URL, one way to
+  export names that load on first use, one way to open a local database)
   without depending on anything above them.
 * `telli_mcp.server` never imports `httpx2` (it never talks HTTP itself) or `telli_mcp.simulator`.
 * The entry points (`cli`, `serve`, `doctor`, `campaign_cli`, `docs`) reach `telli_mcp.server` only through its
@@ -36,7 +39,9 @@ from process_helpers import clean_env, imported_modules, within
 import telli_mcp
 
 PACKAGE = Path(telli_mcp.__file__).resolve().parent
-LEAVES = frozenset({"telli_mcp.text", "telli_mcp.bounded", "telli_mcp.zones", "telli_mcp.urls", "telli_mcp.lazy"})
+LEAVES = frozenset(
+    {"telli_mcp.text", "telli_mcp.bounded", "telli_mcp.zones", "telli_mcp.urls", "telli_mcp.lazy", "telli_mcp.local_db"}
+)
 FRONT_DOOR = frozenset({"build_server", "http_app", "offer_for", "Offer", "SCHEMAS_FILE", "catalogue_text"})
 ENTRY_POINTS = ("cli.py", "serve.py", "doctor", "campaign_cli.py", "docs.py")
 
@@ -133,6 +138,13 @@ def test_the_webhooks_import_only_the_client_and_the_leaves_and_never_mcp() -> N
 def test_the_do_not_call_list_imports_only_the_client_and_the_leaves_and_never_mcp() -> None:
     allowed = ("telli_mcp.do_not_call", "telli_mcp.client", *LEAVES)
     found = list(_imports("do_not_call"))
+    assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
+    assert [str(f) for f in found if within(f.module, "mcp")] == []
+
+
+def test_the_contact_index_imports_only_the_client_and_the_leaves_and_never_mcp() -> None:
+    allowed = ("telli_mcp.contact_index", "telli_mcp.client", *LEAVES)
+    found = list(_imports("contact_index"))
     assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
     assert [str(f) for f in found if within(f.module, "mcp")] == []
 

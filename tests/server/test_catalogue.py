@@ -50,6 +50,8 @@ CONFIRMED = {
     "delete_phone_number",
     "start_campaign",
     "remove_from_do_not_call",
+    "update_contacts",
+    "reschedule_contacts",
 }
 
 

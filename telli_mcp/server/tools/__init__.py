@@ -9,6 +9,7 @@ from telli_mcp.server.surface import Surface
 from telli_mcp.server.tools import (
     agents,
     analytics,
+    bulk,
     calls,
     campaigns,
     contacts,
@@ -17,6 +18,7 @@ from telli_mcp.server.tools import (
     phone_numbers_admin,
     properties,
     sandbox,
+    search,
     status,
 )
 
@@ -33,5 +35,7 @@ SURFACES: tuple[Surface, ...] = (
     campaigns.SURFACE,
     do_not_call.SURFACE,
     analytics.SURFACE,
+    search.SURFACE,
+    bulk.SURFACE,
     sandbox.SURFACE,
 )

@@ -41,6 +41,7 @@ from telli_mcp.server.params import (
     OptionalPhoneArg,
     check_agent_id,
     check_call_id,
+    unique_contact_ids,
 )
 from telli_mcp.server.previews import call_now_question, dialer_clock_warning, schedule_question
 from telli_mcp.server.resources import checked_id, reading
@@ -66,20 +67,11 @@ DIALER_NOTE = (
 )
 
 
-def _unique(ids: list[str]) -> list[str]:
-    seen: set[str] = set()
-    for index, contact_id in enumerate(ids):
-        if contact_id in seen:
-            raise ValueError(f"contact_ids[{index}] repeats {contact_id}; list each contact once")
-        seen.add(contact_id)
-    return ids
-
-
 ContactIdsArg = Annotated[
     list[ContactIdArg],
     # The length first: a list of 100,000 ids is refused on its size, not after checking every id.
     Field(min_length=1, max_length=1000),
-    AfterValidator(_unique),
+    AfterValidator(unique_contact_ids),
 ]
 RetryDaysArg = Annotated[int | None, Field(ge=1, le=60, description="Days to retry (default: account's)")]
 
@@ -415,9 +407,10 @@ async def get_call(
     ctx: Context,
     include_transcript: Annotated[bool, Field(description="First 4000 chars")] = False,
 ) -> CallDetail:
-    """One finished call: summary, analysis, outcomes, booked slot, recording."""
-    details = await _finished_call(deps_of(ctx).client(), call_id)
-    view = call_detail(details.call)
+    """A finished call: summary, analysis, outcomes, booked slot, recording."""
+    deps = deps_of(ctx)
+    details = await _finished_call(deps.client(), call_id)
+    view = call_detail(details.call, opt_out_key=deps.settings.opt_out_key, listed=deps.do_not_call().blocked)
     if include_transcript:
         page = transcript_page(details.call, offset=0, max_chars=4000)
         view.transcript, view.transcript_next_offset = page.text, page.next_offset
