@@ -61,9 +61,10 @@ sdist_install=$!
 "$work/wheel-venv/bin/python" -m pip install --quiet "$wheel" || fail "pip install the wheel"
 
 installed="$("$work/wheel-venv/bin/python" -m pip list --format=freeze)"
-for dev_only in pytest pytest-timeout hypothesis ruff mypy; do
+# Nor the postgres extra's packages: a server without TELLI_MCP_DATABASE_URL needs none of them.
+for dev_only in pytest pytest-timeout hypothesis ruff mypy psycopg psycopg-binary psycopg-pool; do
     if grep -qi "^$dev_only==" <<<"$installed"; then
-        fail "the wheel pulls in the test-only package $dev_only"
+        fail "the wheel pulls in $dev_only (test-only, or the postgres extra's)"
     fi
 done
 shown="$("$work/wheel-venv/bin/python" -m pip show telli-mcp)" || fail "pip show telli-mcp"

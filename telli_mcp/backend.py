@@ -11,6 +11,8 @@ data.) A backend holds:
 * the campaign store, with the ledger's location (`ledger_path`);
 * telli's webhook events (`events`: their store, hub and the clock waits run on) and the endpoints that receive
   them (`webhook_endpoints`, `webhook_receiver`); in the sandbox the simulator delivers into them directly;
+* the shared database (`database`, when TELLI_MCP_DATABASE_URL names one) and the spent confirmation tokens
+  (`spent_tokens`: in it, else in a SQLite file beside the ledger); `aclose()` closes what was opened;
 * `now`: the backend's clock (the simulator's in the sandbox and in tests).
 
 `TELLI_MCP_SANDBOX=1` or a `--sandbox` flag anywhere means the in-process simulator with demo data, and then
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
     from telli_mcp.contact_index.store import ContactIndex
+    from telli_mcp.database import Database, SpentTokens
     from telli_mcp.do_not_call.store import DoNotCallList
     from telli_mcp.sandbox import Sandbox
     from telli_mcp.simulator import TelliSimulator
@@ -67,6 +70,7 @@ LEDGER_FILE = "campaigns.sqlite3"
 EVENTS_FILE = "events.sqlite3"
 DO_NOT_CALL_FILE = "do-not-call.sqlite3"
 CONTACT_INDEX_FILE = "contacts.sqlite3"
+SPENT_TOKENS_FILE = "spent-tokens.sqlite3"
 
 
 class _Clock(Protocol):
@@ -239,6 +243,33 @@ class Backend:
     def _beside_ledger(self, file_name: str) -> str:
         """A store's file in the ledger's directory; in memory where the ledger is."""
         return IN_MEMORY if self.ledger_path == IN_MEMORY else str(Path(self.ledger_path).with_name(file_name))
+
+    @cached_property
+    def database(self) -> Database | None:
+        """The PostgreSQL database the replicas share (TELLI_MCP_DATABASE_URL), or None; it connects on first use."""
+        if self.settings.database_url is None:
+            return None
+        from telli_mcp.database import Database
+
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def spent_tokens(self) -> SpentTokens:
+        """Where confirmation tokens are recorded as spent: the shared database if there is one, else a file beside
+        the campaign ledger (in memory where it is), opened on first use."""
+        if self.database is not None:
+            from telli_mcp.database import PostgresSpentTokens
+
+            return PostgresSpentTokens(self.database)
+        from telli_mcp.database import SqliteSpentTokens
+
+        return SqliteSpentTokens(self._beside_ledger(SPENT_TOKENS_FILE))
+
+    async def aclose(self) -> None:
+        """Close the database's connections, if it was opened (when the process, or a test, is done with it)."""
+        database = self.__dict__.get("database")
+        if database is not None:
+            await database.aclose()
 
     @cached_property
     def campaign_store(self) -> CampaignStore:

@@ -94,7 +94,9 @@ class Settings(BaseModel):
 
     # The attribute docstrings below are the settings' documentation; `telli_mcp.docs` reads them from the source
     # for the README (pydantic's `use_attribute_docstrings` would parse this file at every start instead).
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, validate_default=True)
+    # Inputs stay out of the errors' text (a traceback, a log): a secret's value (a key, the database URL's password)
+    # would be in it; `describe_invalid` shows the others'.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, validate_default=True, hide_input_in_errors=True)
 
     def __init__(self, **values: Any) -> None:
         # Reading a dozen variables needs no settings library: pydantic-settings took 15 ms of every start to import.
@@ -154,6 +156,11 @@ class Settings(BaseModel):
     """Shared secret for confirmation tokens and sealed request state; set the same value on every replica.
     Default: a random secret per process."""
 
+    database_url: SecretStr | None = Field(default=None, validation_alias="TELLI_MCP_DATABASE_URL")
+    """Several replicas: the PostgreSQL database they share, `postgresql://user:password@host:5432/database` (needs
+    `pip install 'telli-mcp[postgres]'`). Today it holds the spent confirmation tokens, so a token is used once
+    across every replica and restart. Default: SQLite files in the data directory (one machine)."""
+
     data_dir: str | None = Field(default=None, validation_alias="TELLI_MCP_DATA_DIR")
     """Where the campaign ledger, do-not-call list, webhook events and contact index live, each file readable by
     its owner only. Default: the platform's user data directory for telli-mcp."""
@@ -212,6 +219,15 @@ class Settings(BaseModel):
         if value is not None:
             _check_webhooks("TELLI_MCP_WEBHOOK_ACCOUNTS", server_key=None, secret=None, accounts=value)
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from telli_mcp.database.url import check_database_url  # only when set: starting without one loads none of it
+
+        return SecretStr(check_database_url(value.get_secret_value()))
 
     @field_validator("toolsets", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from mcp.server.mcpserver import MCPServer
-    from starlette.types import ASGIApp
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     KeyVerifier = Callable[[str], Awaitable[bool | None]]
 
@@ -57,7 +57,7 @@ def run_server(settings: Settings, *, transport: Literal["stdio", "http"], host:
         app = http_app(
             server, backend.settings, host, verify_key=backend.verify_key, webhooks=backend.webhook_receiver()
         )
-        _serve_http(app, host=host, port=port, log_level=settings.log_level)
+        _serve_http(_closing(app, backend.aclose), host=host, port=port, log_level=settings.log_level)
 
 
 def http_app(
@@ -72,6 +72,25 @@ def http_app(
     from telli_mcp.server import http_app as deployment
 
     return deployment(server, settings, host, verify_key=verify_key, webhooks=webhooks)
+
+
+def _closing(app: ASGIApp, aclose: Callable[[], Awaitable[None]]) -> ASGIApp:
+    """`app`, calling `aclose` (the backend's: its database connections) once the app has shut down, on the
+    server's own event loop (a pool belongs to the loop it was opened on)."""
+
+    async def lifespan_aware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def closing_before_done(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await aclose()
+            await send(message)
+
+        await app(scope, receive, closing_before_done)
+
+    return lifespan_aware
 
 
 def _serve_http(app: ASGIApp, *, host: str, port: int, log_level: str) -> None:

@@ -91,7 +91,7 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
     deps = ServerDeps(
         settings=settings,
         clients=ClientProvider(factory=backend.client_factory(), default_key=backend.api_key),
-        signer=TokenSigner(secret=secret),
+        signer=TokenSigner(secret=secret, spent=lambda: backend.spent_tokens),
         campaigns=backend.campaign_store,
         toolsets=offer.toolsets,
         tools=tuple(tool.name for tool in offer.tools),

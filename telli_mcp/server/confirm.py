@@ -159,7 +159,7 @@ async def _ask_human(ctx: Context, question: Elicit[ConfirmForm]) -> Approval | 
     return Approval(granted=True, via="elicitation") if reason is None else NotConfirmed(reason)
 
 
-def gate(
+async def gate(
     ctx: Context,
     *,
     mode: ConfirmMode,
@@ -172,7 +172,7 @@ def gate(
     if mode is ConfirmMode.OFF:
         return Approval(granted=True, via="off")
     if token:
-        signer.redeem(token, action, tenant)
+        await signer.redeem(token, action, tenant)
         return Approval(granted=True, via="token")
     if mode is not ConfirmMode.TOKEN and client_can_elicit(ctx):
         return Elicit(action.question, ConfirmForm)
@@ -295,7 +295,7 @@ class Confirmation:
             return Approval(granted=True, via="not_needed")
         deps = deps_of(ctx)
         action = self._action(values, ask, deps.now())
-        decision = gate(
+        decision = await gate(
             ctx, mode=deps.settings.confirm, signer=deps.signer, tenant=deps.tenant(), action=action, token=token
         )
         if isinstance(decision, Elicit) and _legacy(ctx):

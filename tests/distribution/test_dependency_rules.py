@@ -8,6 +8,9 @@
   `mcp`: the MCP tools, the `telli-mcp dnc` command and, through its protocol, the campaign engine use it.
 * `telli_mcp.contact_index` (the local copy of each account's contacts that find_contacts searches) imports only
   `telli_mcp.client` and the leaf modules, and never `mcp`: the MCP tools and the bulk tools' selections use it.
+* `telli_mcp.database` (the stores replicas share: PostgreSQL, its migrations, the spent confirmation tokens)
+  imports only the leaf modules and `psycopg`, never `mcp` and not even the client: the backend chooses its stores,
+  the server's token signer spends into them.
 * The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls`, `telli_mcp.lazy`
   and `telli_mcp.local_db` import nothing of telli_mcp; that is what lets the client, the campaigns, the stores and
   the settings share them (one text cleaner, one clip, one time-zone check, one way to show a URL, one way to
@@ -147,6 +150,14 @@ def test_the_contact_index_imports_only_the_client_and_the_leaves_and_never_mcp(
     found = list(_imports("contact_index"))
     assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
     assert [str(f) for f in found if within(f.module, "mcp")] == []
+
+
+def test_the_database_imports_only_the_leaves_and_psycopg_and_never_mcp() -> None:
+    allowed = ("telli_mcp.database", *LEAVES)
+    found = list(_imports("database"))
+    assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
+    third_party = {f.module.split(".")[0] for f in found if not _internal(f)} - set(sys.stdlib_module_names)
+    assert third_party <= {"psycopg", "psycopg_pool", "pydantic"}, sorted(third_party)
 
 
 def test_the_leaves_import_nothing_internal() -> None:

@@ -1,0 +1,134 @@
+"""One PostgreSQL database, shared by every replica: an async connection pool, opened on first use.
+
+Opening connects once directly (so a database that is down answers with its reason, not a pool timeout), brings
+the schema up to date (`migrations.migrate`), then opens the pool. Nothing waits without bound: connecting gives
+up after `connect_timeout`, waiting for a free connection after `checkout_timeout`, and either ends in
+`DatabaseUnavailable`, which names the database by its redacted URL (never its password). The next use tries
+again, so a database that comes back is used again without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Final
+
+from pydantic import SecretStr
+
+from telli_mcp.database.migrations import MIGRATIONS, Migration, migrate
+from telli_mcp.database.url import redacted_url
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
+
+__all__ = ["Database", "DatabaseUnavailable"]
+
+CONNECT_TIMEOUT: Final = 5.0
+CHECKOUT_TIMEOUT: Final = 10.0
+MAX_CONNECTIONS: Final = 10
+"""Per process: a replica's statements are short (a nonce, a lease), so a few connections serve many requests."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or stopped answering; the message names it by its redacted URL."""
+
+
+class Database:
+    """The database at a PostgreSQL URL: `connection()` lends a pooled connection in autocommit mode."""
+
+    def __init__(
+        self,
+        url: SecretStr | str,
+        *,
+        migrations: tuple[Migration, ...] = MIGRATIONS,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        checkout_timeout: float = CHECKOUT_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        self._url = url if isinstance(url, SecretStr) else SecretStr(url)
+        self.label = redacted_url(self._url.get_secret_value())
+        """How the database may be named: user@host:port/database."""
+        self._migrations = migrations
+        self._connect_timeout = connect_timeout
+        self._checkout_timeout = checkout_timeout
+        self._max_connections = max_connections
+        self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._opening = asyncio.Lock()
+        self.migrated: list[int] = []
+        """The schema versions this process applied when it opened the database (empty: another one had)."""
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+        """A connection for a few statements (use `connection.transaction()` for more than one)."""
+        from psycopg import OperationalError
+        from psycopg_pool import PoolTimeout
+
+        pool = await self._opened()
+        try:
+            async with pool.connection(timeout=self._checkout_timeout) as connection:
+                yield connection
+        except (OperationalError, PoolTimeout) as err:
+            raise self._unavailable(err) from None
+
+    async def aclose(self) -> None:
+        """Close the pool, if it was opened (the backend calls this when the process ends)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def _opened(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await self._open()
+        return self._pool
+
+    async def _open(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        from psycopg import AsyncConnection, OperationalError
+        from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+        options: dict[str, Any] = {"autocommit": True, "connect_timeout": max(2, round(self._connect_timeout))}
+        conninfo = self._url.get_secret_value()
+        try:
+            async with await AsyncConnection.connect(conninfo, **options) as first:
+                self.migrated = await migrate(first, self._migrations)
+        except OperationalError as err:
+            raise self._unavailable(err) from None
+        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+            conninfo,
+            kwargs=options,
+            min_size=1,
+            max_size=self._max_connections,
+            open=False,
+            timeout=self._checkout_timeout,
+            # A connection the server dropped (a restart, a failover) is noticed before it is lent, not by a request.
+            check=AsyncConnectionPool.check_connection,
+            name="telli-mcp",
+        )
+        try:
+            await pool.open(wait=True, timeout=self._checkout_timeout)
+        except PoolTimeout as err:
+            await pool.close()
+            raise self._unavailable(err) from None
+        return pool
+
+    def _unavailable(self, err: Exception) -> DatabaseUnavailable:
+        # libpq may quote the connection string it could not parse: keep the URL and its password out.
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        secret = self._url.get_secret_value()
+        for hidden in (secret, *_password(secret)):
+            reason = reason.replace(hidden, "***")
+        return DatabaseUnavailable(f"The database {self.label} is unreachable: {reason}")
+
+
+def _password(url: str) -> list[str]:
+    """The URL's password as written and decoded (libpq never prints it, but a message is no place to find out)."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [] if not password else [password, unquote(password)]

@@ -1,0 +1,46 @@
+"""The database URL: which schemes are PostgreSQL, and how the URL may be shown (never with its password).
+
+TELLI_MCP_DATABASE_URL holds a password, so the settings keep it as a secret and everything that names the
+database (errors, logs, status) shows `redacted_url`: user, host, port and database name, nothing else (a query
+can carry a password too: `?password=...`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+__all__ = ["SCHEMES", "check_database_url", "redacted_url"]
+
+SCHEMES: Final = ("postgresql", "postgres")
+
+
+def check_database_url(url: str) -> str:
+    """`url` stripped, if it names a PostgreSQL database; else `ValueError` saying what is accepted (and never
+    repeating the URL, which may carry a password)."""
+    text = url.strip()
+    scheme, separator, _rest = text.partition("://")
+    if not separator or scheme.lower() not in SCHEMES:
+        raise ValueError(
+            "must be a PostgreSQL URL, postgresql://user:password@host:5432/database (or postgres://...); "
+            "leave it unset for the SQLite files in the data directory"
+        )
+    try:
+        urlsplit(text).port  # noqa: B018 -- raises for a port that is not a number
+    except ValueError:
+        raise ValueError("has a port that is not a number (postgresql://user:password@host:5432/database)") from None
+    return text
+
+
+def redacted_url(url: str) -> str:
+    """`user@host:port/database` of a PostgreSQL URL: what may be shown of it."""
+    parts = urlsplit(url)
+    user = f"{unquote(parts.username)}@" if parts.username else ""
+    host = parts.hostname or "localhost"
+    host = f"[{host}]" if ":" in host else host
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    database = unquote(parts.path.lstrip("/"))
+    return f"{user}{host}{port}/{database}" if database else f"{user}{host}{port}"

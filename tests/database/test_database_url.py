@@ -1,0 +1,80 @@
+"""TELLI_MCP_DATABASE_URL: only PostgreSQL URLs, kept secret, shown as user@host:port/database at most."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from process_helpers import clean_env
+from pydantic import ValidationError
+
+from telli_mcp.config import Settings, describe_invalid
+from telli_mcp.database import redacted_url
+
+PASSWORD = "s3cret-Passw0rd"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"postgresql://telli:{PASSWORD}@db.internal:6432/telli_mcp", "telli@db.internal:6432/telli_mcp"),
+        (f"postgres://telli:{PASSWORD}@127.0.0.1/telli_mcp?sslmode=require", "telli@127.0.0.1/telli_mcp"),
+        (f"postgresql://telli@localhost/telli_mcp?password={PASSWORD}", "telli@localhost/telli_mcp"),
+        ("postgresql:///telli_mcp", "localhost/telli_mcp"),
+        (f"postgresql://telli:{PASSWORD}@[::1]:5432/telli_mcp", "telli@[::1]:5432/telli_mcp"),
+    ],
+)
+def test_the_shown_url_keeps_user_host_port_and_database_and_never_the_password(url: str, shown: str) -> None:
+    assert redacted_url(url) == shown
+
+
+def test_the_setting_accepts_both_postgresql_schemes_and_keeps_the_url_secret() -> None:
+    for scheme in ("postgresql", "postgres", "PostgreSQL"):
+        settings = Settings(database_url=f" {scheme}://telli:{PASSWORD}@127.0.0.1:5432/telli_mcp ")
+        assert settings.database_url is not None
+        assert settings.database_url.get_secret_value() == f"{scheme}://telli:{PASSWORD}@127.0.0.1:5432/telli_mcp"
+        assert PASSWORD not in repr(settings) and PASSWORD not in str(settings.model_dump())
+
+
+def test_unset_or_blank_means_the_sqlite_files() -> None:
+    assert Settings().database_url is None
+    assert Settings(database_url="  ").database_url is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mysql://telli:{PASSWORD}@127.0.0.1/telli_mcp",
+        f"sqlite:///var/lib/telli.db?password={PASSWORD}",
+        f"telli:{PASSWORD}@127.0.0.1/telli_mcp",
+        f"postgresql://telli:{PASSWORD}@127.0.0.1:port/telli_mcp",
+    ],
+)
+def test_another_scheme_is_refused_naming_the_variable_and_not_repeating_the_url(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("TELLI_MCP_DATABASE_URL", url)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    message = describe_invalid(caught.value)
+    assert message.startswith("TELLI_MCP_DATABASE_URL=(hidden) is not valid")
+    assert "postgresql://" in message
+    assert PASSWORD not in message and PASSWORD not in str(caught.value)
+
+
+def test_the_doctor_never_prints_the_database_password(tmp_path: Path) -> None:
+    url = f"postgresql://telli:{PASSWORD}@127.0.0.1:5432/telli_mcp"
+    env = clean_env(TELLI_MCP_DATABASE_URL=url, TELLI_MCP_DATA_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-m", "telli_mcp", "doctor", "--sandbox"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "All checks passed" in result.stdout, "the doctor did not run"
+    assert PASSWORD not in result.stdout + result.stderr
