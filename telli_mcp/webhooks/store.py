@@ -18,25 +18,27 @@ for `RETENTION` at most, and never after the contact is deleted through this ser
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from pydantic import BaseModel
 
 from telli_mcp.bounded import chunked
-from telli_mcp.local_db import open_local_db
+from telli_mcp.local_db import open_local_db, write_transaction
 from telli_mcp.webhooks.events import CallEnded, ContactStatusChanged, OtherEvent, parse_event
 from telli_mcp.webhooks.signature import VerifiedDelivery
 
-__all__ = ["RETENTION", "EventStore", "Heard", "ReceiverHealth", "StoredEvent"]
+__all__ = ["RETENTION", "ContactWindow", "EventStore", "Heard", "ReceiverHealth", "StoredEvent"]
 
 RETENTION: Final = timedelta(days=30)
 _PRUNE_EVERY: Final = 500
 """Prune old events once per this many new ones: cheap, and the table never grows past a month of events."""
 _IDS_PER_QUERY: Final = 500
 """Contact ids per `IN (...)` query, well under SQLite's limit on bound parameters."""
+_WINDOWS_PER_QUERY: Final = 300
+"""Contact windows (3 parameters each) per `calls_ended_by_slot` query, under SQLite's older limit of 999."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -72,6 +74,28 @@ CREATE TABLE IF NOT EXISTS refusals (
 );
 """
 _COLUMNS: Final = "seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body, received_wall"
+_ADDED_COLUMNS: Final = (("received_wall", "REAL"), ("ended_at", "REAL"), ("loop_id", "TEXT"))
+"""Columns added after the first release, with their types (a file written before them gets them on open)."""
+_LATER_INDEXES = """
+CREATE INDEX IF NOT EXISTS calls_ended_by_contact
+ON events (account, contact_id, kind, call_id, received_wall, ended_at, sent_at, loop_id) WHERE kind = 'call_ended';
+CREATE INDEX IF NOT EXISTS events_by_arrival ON events (account, received_wall);
+"""
+"""Indexes on the added columns. The first covers `calls_ended_by_slot`: counting a campaign's calls never reads an
+event's body. That query names it and joins contact by contact (CROSS JOIN keeps that order): SQLite would
+otherwise walk every call of the account in `call_id` order to spare the GROUP BY a sort, once per contact. The
+second answers `heard` (the newest arrival) without reading every event."""
+_CALLS_BY_SLOT = """
+WITH windows(contact_id, since, loop_id) AS (VALUES {values}),
+calls AS (
+    SELECT MAX(COALESCE(e.ended_at, e.sent_at)) AS ended
+    FROM windows w CROSS JOIN events e INDEXED BY calls_ended_by_contact
+        ON e.account = ? AND e.contact_id = w.contact_id AND e.kind = 'call_ended'
+    WHERE e.received_wall >= w.since AND (w.loop_id IS NULL OR e.loop_id IS NULL OR e.loop_id = w.loop_id)
+    GROUP BY e.call_id
+)
+SELECT CAST(ended / ? AS INTEGER) * ? AS start, COUNT(*) FROM calls GROUP BY start
+"""
 UNKNOWN_ENDPOINT: Final = ""
 """The refusal counter's account for deliveries to an endpoint no account is configured for."""
 
@@ -104,6 +128,15 @@ class Heard(BaseModel):
     last_event: datetime | None
 
 
+class ContactWindow(NamedTuple):
+    """The calls of one contact that count: those whose event arrived from `since` on (this machine's clock), in
+    dialer loop `loop_id` when both it and the call name one."""
+
+    contact_id: str
+    since: datetime
+    loop_id: str | None
+
+
 class ReceiverHealth(BaseModel):
     """What an operator needs to see whether events are flowing for one account."""
 
@@ -130,14 +163,45 @@ class EventStore:
         machine's clock, the one the campaign ledger keeps."""
         self._db = open_local_db(path, threads=True, timeout=5.0)
         self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
-        if "received_wall" not in columns:  # a file written before events had it
-            self._db.execute("ALTER TABLE events ADD COLUMN received_wall REAL")
+        self._migrate()
         self._now, self._wall = now, wall
         self._recorded = 0
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate(self) -> None:
+        """Give a file written by an older version the columns it lacks, filled in for the events it holds (once;
+        the columns are read again under the write lock, as a receiver in another process may be opening it too)."""
+        if self._missing_columns():
+            with write_transaction(self._db):
+                for name, kind in self._missing_columns():
+                    self._db.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
+                self._db.execute("UPDATE events SET received_wall = received_at WHERE received_wall IS NULL")
+                self._fill_calls()
+        self._db.executescript(_LATER_INDEXES)
+
+    def _missing_columns(self) -> list[tuple[str, str]]:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        return [(name, kind) for name, kind in _ADDED_COLUMNS if name not in columns]
+
+    def _fill_calls(self) -> None:
+        """`ended_at` and `loop_id` of the stored `call_ended` events, read from their bodies by the Call model, a
+        bounded number of bodies at a time. A body the model no longer reads keeps them empty (then a call counts at
+        its delivery's time)."""
+        after = 0
+        while rows := self._db.execute(
+            "SELECT seq, body FROM events WHERE kind = 'call_ended' AND seq > ? ORDER BY seq LIMIT ?",
+            (after, _IDS_PER_QUERY),
+        ).fetchall():
+            after = rows[-1][0]
+            filled = []
+            for seq, body in rows:
+                try:
+                    filled.append((*_call_columns(parse_event(json.loads(body))), seq))
+                except ValueError:
+                    continue
+            self._db.executemany("UPDATE events SET ended_at = ?, loop_id = ? WHERE seq = ?", filled)
 
     def record(
         self, account: str, delivery: VerifiedDelivery, event: CallEnded | ContactStatusChanged | OtherEvent, body: str
@@ -146,7 +210,7 @@ class EventStore:
         received_at, received_wall = self._now(), self._wall()
         cursor = self._db.execute(
             "INSERT OR IGNORE INTO events (account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body,"
-            " received_wall) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " received_wall, ended_at, loop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 account,
                 delivery.delivery_id,
@@ -157,6 +221,7 @@ class EventStore:
                 received_at.timestamp(),
                 body,
                 received_wall.timestamp(),
+                *_call_columns(event),
             ),
         )
         if cursor.rowcount == 0:
@@ -217,6 +282,24 @@ class EventStore:
                 f"{select} WHERE account = ? AND contact_id IN ({marks})", (account, *chunk)
             ).fetchall()
         return rows
+
+    def calls_ended_by_slot(self, account: str, windows: Sequence[ContactWindow], slot_seconds: int) -> dict[int, int]:
+        """How many calls of these contacts ended in each slot of `slot_seconds` (epoch seconds of the slot's start,
+        UTC-aligned): each call once, at the `ended_at` telli gave it (when it gave none, when the delivery was
+        signed).
+
+        SQLite counts; Python sees one row per slot and query. Give each contact one window: a call delivered twice
+        is told apart from two calls within one query only."""
+        counts: dict[int, int] = {}
+        for chunk in chunked(list(windows), _WINDOWS_PER_QUERY):
+            values = ", ".join(["(?, ?, ?)"] * len(chunk))
+            args = [
+                value for window in chunk for value in (window.contact_id, window.since.timestamp(), window.loop_id)
+            ]
+            query = _CALLS_BY_SLOT.format(values=values)
+            for start, calls in self._db.execute(query, (*args, account, slot_seconds, slot_seconds)):
+                counts[int(start)] = counts.get(int(start), 0) + int(calls)
+        return counts
 
     def refused(self, account: str, reason: str) -> None:
         """Count a refused delivery for `account`'s endpoint (`UNKNOWN_ENDPOINT` when none matched)."""
@@ -316,6 +399,15 @@ class EventStore:
         cutoff = (self._now() - older_than).timestamp()
         self._db.execute("DELETE FROM forgotten WHERE at < ?", (cutoff,))  # telli retries for a day at most
         return self._db.execute("DELETE FROM events WHERE received_at < ?", (cutoff,)).rowcount
+
+
+def _call_columns(event: CallEnded | ContactStatusChanged | OtherEvent) -> tuple[float | None, str | None]:
+    """A `call_ended` event's `ended_at` (epoch seconds) and `loop_id`, kept beside its body so that counting calls
+    reads neither body nor JSON; None for other events."""
+    if not isinstance(event, CallEnded):
+        return None, None
+    ended = event.call.ended_at
+    return (ended.timestamp() if ended is not None else None), event.call.loop_id
 
 
 def _stored(row: tuple[object, ...]) -> StoredEvent:

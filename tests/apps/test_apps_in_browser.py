@@ -5,20 +5,23 @@ through stop_campaign, and the theme follows the host. Screenshots land in tests
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from app_host import AppHost, apps_client_extensions, save_screenshot
 from mcp import Client
+from mcp.types import TextResourceContents
 from mcp_helpers import Answers
 
 from telli_mcp.backend import Backend, open_backend
 from telli_mcp.config import Settings
 from telli_mcp.server import build_server
-from telli_mcp.simulator import DEMO_API_KEY, TelliSimulator
+from telli_mcp.simulator import DEMO_API_KEY, TEST_API_KEY, TelliSimulator
 from telli_mcp.simulator.records import AnalysisField, TranscriptLine
 from telli_mcp.text import FENCE_CLOSE
 
@@ -64,6 +67,22 @@ async def shown_counts(host: AppHost, section: str) -> dict[str, int]:
     }
 
 
+async def campaign_document(client: Client, campaign_id: str) -> dict[str, Any]:
+    """The campaign resource, which the dashboard reads through the host for its timeline."""
+    [content] = (await client.read_resource(f"telli://campaigns/{campaign_id}")).contents
+    assert isinstance(content, TextResourceContents)
+    return dict(json.loads(content.text))
+
+
+async def shown_hours(host: AppHost) -> dict[int, int]:
+    """The timeline's columns: calls by the hour's start (epoch ms), empty hours included."""
+    bars = host.app.locator("#timeline svg rect[data-key]")
+    return {
+        int(str(await bars.nth(n).get_attribute("data-key"))): int(str(await bars.nth(n).get_attribute("data-value")))
+        for n in range(await bars.count())
+    }
+
+
 async def assert_all_rendered(host: AppHost) -> None:
     """Nothing the app built shows as a JavaScript object's name instead of its text."""
     shown = await host.app.locator("main").inner_text()
@@ -93,8 +112,46 @@ async def test_the_dashboard_shows_get_campaign_s_numbers_and_follows_the_sandbo
         assert [name for name, _ in host.calls if name == "get_campaign"], "the refresh did not call get_campaign"
         assert "stop_campaign" not in [name for name, _ in host.calls]
         await host.app.locator("#timeline [role='group']").wait_for(timeout=WAIT_MS)
+        timeline = (await campaign_document(client, campaign_id))["calls_per_hour"]
+        phones = {f"+49305550{170 + n}" for n in range(len(LEADS))}
+        calls_made = [call for call in sim.account(DEMO_API_KEY).calls.values() if call.to_number in phones]
+        hours = await shown_hours(host)
+        ms = {
+            int(datetime.fromisoformat(entry["hour"]).timestamp() * 1000): entry["calls"] for entry in timeline["hours"]
+        }
+        assert {hour: calls for hour, calls in hours.items() if calls} == ms
+        assert sorted(hours) == list(range(min(ms), max(ms) + 1, 3_600_000)), "every hour between has its column"
+        assert timeline["calls"] == sum(ms.values()) == len(calls_made) > len(LEADS)  # the sandbox's calls, retries too
+        label = await host.app.locator("#timeline [role='group']").get_attribute("aria-label")
+        assert label == f"Calls that ended per hour, {timeline['time_zone']} time"
+        assert f"hours on {timeline['time_zone']} time" in await host.app.locator("#timeline").inner_text()
         await assert_all_rendered(host)
         await save_screenshot(page, "app-campaign")
+
+
+async def test_without_webhook_events_the_dashboard_says_the_timeline_needs_them_and_draws_nothing(
+    page: Any, tmp_path: Path
+) -> None:
+    sim = TelliSimulator(api_keys=(TEST_API_KEY,), seed_demo=True)
+    backend = Backend.simulated(Settings(api_key=TEST_API_KEY, data_dir=str(tmp_path)), sim)
+    options: dict[str, Any] = {"cache": None, "elicitation_callback": Answers("accept")}
+    async with Client(build_server(backend), extensions=apps_client_extensions(), **options) as client:
+        campaign_id = await start_campaign(client)
+        await sim.advance(timedelta(days=3))
+        assert sim.account(TEST_API_KEY).calls, "calls were made: a timeline would have had something to show"
+        host = await hosted(page, client)
+        await host.open("get_campaign")
+        await host.show("get_campaign", {"campaign_id": campaign_id})
+        why = host.app.locator("#timeline [data-unavailable]")
+        await why.wait_for(timeout=WAIT_MS)
+
+        timeline = (await campaign_document(client, campaign_id))["calls_per_hour"]
+        assert timeline["hours"] == [] and timeline["calls"] == 0
+        assert await why.inner_text() == timeline["unavailable"]
+        assert "webhook events" in timeline["unavailable"] and "TELLI_MCP_WEBHOOK_SECRET" in timeline["unavailable"]
+        assert await host.app.locator("#timeline svg, #timeline table").count() == 0
+        await assert_all_rendered(host)
+        await save_screenshot(page, "app-campaign-no-events", readme=False)
 
 
 async def _wait_for_new_numbers(host: AppHost, before: dict[str, int]) -> dict[str, int]:

@@ -38,6 +38,7 @@ from telli_mcp.text import InlineText, fence_inline, inline, inline_json, option
 
 if TYPE_CHECKING:
     from telli_mcp.campaign_events import StoredCampaignEvents
+    from telli_mcp.campaign_timeline import CallsPerHour
     from telli_mcp.campaigns import (
         CampaignEngine,
         CampaignProgress,
@@ -283,12 +284,15 @@ def _opt_out_proposal(report: CampaignStatusReport) -> str | None:
     return f"{said} Propose {propose_do_not_call(shown)}{rest} to the user.{already}"
 
 
-def campaign_status_document(report: CampaignStatusReport) -> str:
-    """The full status report as JSON (the campaign resource), cleaned like `campaign_status_view`."""
+def campaign_status_document(report: CampaignStatusReport, calls_per_hour: CallsPerHour | None = None) -> str:
+    """The full status report as JSON (the campaign resource), cleaned like `campaign_status_view`, with the
+    campaign's calls per hour when given (the dashboard's timeline; not in get_campaign's result)."""
     data = inline_json(report.model_dump(mode="json", exclude_none=True))
     for item, lead in zip(data["notable"], report.notable, strict=True):
         if lead.detail:
             item["detail"] = _detail(lead)
+    if calls_per_hour is not None:
+        data["calls_per_hour"] = calls_per_hour.model_dump(mode="json")
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -462,14 +466,28 @@ async def stop_campaign(campaign_id: CampaignIdArg, ctx: Context) -> StopCampaig
 
 
 async def campaign_resource(campaign_id: str, ctx: Context) -> str:
-    """A campaign's live status: contact statuses, outcomes and the first notable leads (third-party data)."""
+    """A campaign's live status: contact statuses, outcomes, the first notable leads (third-party data) and the
+    campaign's calls per hour."""
+    engine = _engine(ctx)
     try:
-        report = await _engine(ctx).status(campaign_id, limit=20, events=_events(ctx))
+        report = await engine.status(campaign_id, limit=20, events=_events(ctx))
+        timeline = _calls_per_hour(ctx, engine, campaign_id)
     except CampaignNotFoundError:
         raise ResourceNotFoundError(f"No campaign {campaign_id} in this server's ledger") from None
     except (CampaignError, TelliError) as err:
         raise ResourceError(f"campaign status failed: {type(err).__name__}") from None
-    return campaign_status_document(report)
+    return campaign_status_document(report, timeline)
+
+
+def _calls_per_hour(ctx: Context, engine: CampaignEngine, campaign_id: str) -> CallsPerHour:
+    """From this account's webhook events, on the account's clock; without events, a timeline saying so."""
+    from telli_mcp.campaign_timeline import campaign_calls_per_hour, without_events
+
+    deps = deps_of(ctx)
+    store = deps.event_store()
+    if store is None:
+        return without_events(deps.default_timezone)
+    return campaign_calls_per_hour(engine.ledger, campaign_id, store, deps.tenant(), deps.default_timezone)
 
 
 def launch_campaign(

@@ -179,29 +179,34 @@ const telli = (() => {
             s("rect", { x: 0, y: 0, width: (row.value / max) * 100, height: 10, class: row.tone || tone(index) })))))));
   }
 
-  // Counts by time step (epoch ms -> count) as points from the first step to the last, empty steps included.
+  // Counts by time step (epoch ms -> count) as points from the first step to the last, empty steps included; the
+  // last `limit` steps at most. Each point keeps its time as `key`.
   function series(counts, step, label, limit) {
     const times = [...counts.keys()].sort((a, b) => a - b);
     const points = [];
     for (let time = Math.max(times[0], times[times.length - 1] - (limit - 1) * step); time <= times[times.length - 1]; time += step) {
-      points.push({ label: label(time), value: counts.get(time) || 0 });
+      points.push({ key: time, label: label(time), value: counts.get(time) || 0 });
     }
     return points;
   }
 
-  // Columns over time (calls per hour or per day); the same numbers follow as a table for screen readers.
+  // Columns over time (calls per hour or per day), the tallest one's value above them; the same numbers follow as
+  // a table for screen readers.
   function columns(points, label) {
     const max = Math.max(1, ...points.map((point) => point.value));
     const width = 100 / Math.max(points.length, 1);
     const bars = points.map((point, index) => s("rect", {
       x: index * width + width * 0.1, y: 60 - (point.value / max) * 60, width: width * 0.8, height: (point.value / max) * 60, class: "s1",
+      "data-key": point.key, "data-value": point.value,
     }, s("title", {}, `${point.label}: ${fmt(point.value)}`)));
-    const chart = s("svg", { viewBox: "0 0 100 60", width: "100%", height: 110, preserveAspectRatio: "none", "aria-hidden": "true" }, bars);
+    const scale = h("div", { class: "meta", "aria-hidden": "true" }, fmt(max));
+    const chart = s("svg", { viewBox: "0 0 100 60", width: "100%", height: 110, preserveAspectRatio: "none", "aria-hidden": "true" },
+      s("line", { x1: 0, x2: 100, y1: 60, y2: 60, class: "axis" }), bars);
     const ends = points.length ? [points[0].label, points[points.length - 1].label] : [];
     const axis = h("div", { class: "row meta", "aria-hidden": "true" }, h("span", { class: "grow" }, ends[0]), h("span", {}, ends[1]));
     const table = h("table", { class: "sr-only" }, h("caption", {}, label),
       h("tbody", {}, points.map((point) => h("tr", {}, h("th", { scope: "row" }, point.label), h("td", {}, fmt(point.value))))));
-    return h("div", { role: "group", "aria-label": label }, chart, axis, table);
+    return h("div", { role: "group", "aria-label": label }, scale, chart, axis, table);
   }
 
   return { series, connect, on, callTool, readResource, openLink, resultText, unfenced, h, quoted, replace, fmt, percent, when, legend, stackedBar, barTable, columns };
