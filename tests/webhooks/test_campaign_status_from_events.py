@@ -7,60 +7,27 @@ simulator, its events delivered signed through the real receiver), and the two m
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx2
 import pytest
-from starlette.applications import Starlette
-from webhook_helpers import SECRET
+from campaign_event_fixtures import (  # noqa: F401 (fixtures, offered by pytest under their names)
+    ACCOUNT,
+    account_fixture,
+    engine_fixture,
+    sim_fixture,
+    store_fixture,
+)
 
 from telli_mcp.campaign_events import StoredCampaignEvents
-from telli_mcp.campaigns import CampaignEngine, CampaignRequest, CampaignStatusReport, Ledger
-from telli_mcp.client import TelliClient
-from telli_mcp.simulator import TEST_API_KEY, Account, ScriptedOutcome, TelliSimulator
+from telli_mcp.campaigns import CampaignEngine, CampaignRequest, CampaignStatusReport
+from telli_mcp.simulator import Account, ScriptedOutcome, TelliSimulator
 from telli_mcp.simulator.webhooks import WebhookFault, WebhookFaultKind
-from telli_mcp.webhooks import EventHub, EventStore, WebhookEndpoint, webhook_routes
+from telli_mcp.webhooks import EventStore
 
 pytestmark = pytest.mark.anyio
 
-ACCOUNT = "acct-a"
 STATE_READS = ("/v1/get-contacts-batch", "/v1/list-calls")
 OUTCOMES: list[ScriptedOutcome] = ["APPOINTMENT", "CALLBACK", "CALLBACK", "COMPLETED", "COMPLETED", "NOT_REACHED"]
-
-
-async def no_sleep(seconds: float) -> None:
-    """The client's retry back-off, without waiting on the wall clock."""
-
-
-@pytest.fixture
-def store() -> EventStore:
-    return EventStore(":memory:")
-
-
-@pytest.fixture
-async def sim(store: EventStore) -> AsyncIterator[TelliSimulator]:
-    sim = TelliSimulator(seed_demo=True)
-    routes = webhook_routes([WebhookEndpoint(name=None, secret=SECRET, account=ACCOUNT)], store, EventHub())
-    transport = httpx2.ASGITransport(Starlette(routes=routes))
-    async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-
-        async def deliver(body: bytes, headers: dict[str, str]) -> int:
-            return (await http.post("/webhooks/telli", content=body, headers=headers)).status_code
-
-        sim.send_webhooks(TEST_API_KEY, deliver, SECRET)
-        yield sim
-
-
-@pytest.fixture
-def account(sim: TelliSimulator) -> Account:
-    return sim.account(TEST_API_KEY)
-
-
-@pytest.fixture
-async def engine(sim: TelliSimulator) -> AsyncIterator[CampaignEngine]:
-    async with TelliClient(TEST_API_KEY, transport=sim.transport(), sleep=no_sleep) as client:
-        yield CampaignEngine(client, Ledger(":memory:", tenant=ACCOUNT))
 
 
 @pytest.fixture

@@ -9,68 +9,38 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx2
 import pytest
-from starlette.applications import Starlette
-from webhook_helpers import CONTACT, SECRET, call_ended
+from campaign_event_fixtures import (  # noqa: F401 (fixtures, offered by pytest under their names)
+    ACCOUNT,
+    account_fixture,
+    engine_fixture,
+    sim_fixture,
+    store_fixture,
+)
+from webhook_helpers import CONTACT, call_ended
 
 from telli_mcp.campaign_timeline import NEEDS_EVENTS, CallsPerHour, campaign_calls_per_hour
 from telli_mcp.campaigns import CampaignEngine, CampaignNotFoundError, CampaignRequest, Ledger
 from telli_mcp.campaigns.ledger import LeadUpdate, NewCampaign
 from telli_mcp.campaigns.models import Lead, LeadState
-from telli_mcp.client import Call, TelliClient
-from telli_mcp.simulator import TEST_API_KEY, Account, ScriptedOutcome, TelliSimulator
+from telli_mcp.client import Call
+from telli_mcp.simulator import Account, ScriptedOutcome, TelliSimulator
 from telli_mcp.simulator.webhooks import WebhookFault, WebhookFaultKind
-from telli_mcp.webhooks import EventHub, EventStore, WebhookEndpoint, parse_event, webhook_routes
+from telli_mcp.webhooks import EventStore, parse_event
 from telli_mcp.webhooks.signature import VerifiedDelivery
 from telli_mcp.webhooks.store import ContactWindow
 
 pytestmark = pytest.mark.anyio
 
-ACCOUNT = "acct-a"
 BERLIN = "Europe/Berlin"
 OUTCOMES: list[ScriptedOutcome] = ["APPOINTMENT", "CALLBACK", "COMPLETED", "NOT_REACHED", "NOT_REACHED", "VOICEMAIL"]
 """Unreached people are called again on later days: more calls than leads, over many hours."""
-
-
-async def no_sleep(seconds: float) -> None:
-    """The client's retry back-off, without waiting on the wall clock."""
-
-
-@pytest.fixture
-def store() -> EventStore:
-    return EventStore(":memory:")
-
-
-@pytest.fixture
-async def sim(store: EventStore) -> AsyncIterator[TelliSimulator]:
-    sim = TelliSimulator(seed_demo=True)  # with seeded calls of other contacts, which must not count
-    routes = webhook_routes([WebhookEndpoint(name=None, secret=SECRET, account=ACCOUNT)], store, EventHub())
-    transport = httpx2.ASGITransport(Starlette(routes=routes))
-    async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-
-        async def deliver(body: bytes, headers: dict[str, str]) -> int:
-            return (await http.post("/webhooks/telli", content=body, headers=headers)).status_code
-
-        sim.send_webhooks(TEST_API_KEY, deliver, SECRET)
-        yield sim
-
-
-@pytest.fixture
-def account(sim: TelliSimulator) -> Account:
-    return sim.account(TEST_API_KEY)
-
-
-@pytest.fixture
-async def engine(sim: TelliSimulator) -> AsyncIterator[CampaignEngine]:
-    async with TelliClient(TEST_API_KEY, transport=sim.transport(), sleep=no_sleep) as client:
-        yield CampaignEngine(client, Ledger(":memory:", tenant=ACCOUNT))
 
 
 def leads(count: int) -> list[dict[str, object]]:
