@@ -72,6 +72,23 @@ class Database:
         except (OperationalError, PoolTimeout) as err:
             raise self._unavailable(err) from None
 
+    async def schema_version(self) -> int | None:
+        """The newest schema version the database holds (None: no telli-mcp has migrated it yet), read over one
+        direct connection that changes nothing: the doctor's look. Raises `DatabaseUnavailable`."""
+        from psycopg import AsyncConnection, OperationalError
+
+        try:
+            async with await AsyncConnection.connect(self._url.get_secret_value(), **self._options()) as connection:
+                cursor = await connection.execute("SELECT to_regclass('telli_mcp_schema') IS NOT NULL")
+                found = await cursor.fetchone()
+                if found is None or not found[0]:
+                    return None
+                cursor = await connection.execute("SELECT max(version) FROM telli_mcp_schema")
+                newest = await cursor.fetchone()
+        except OperationalError as err:
+            raise self._unavailable(err) from None
+        return None if newest is None or newest[0] is None else int(newest[0])
+
     async def aclose(self) -> None:
         """Close the pool, if it was opened (the backend calls this when the process ends)."""
         pool, self._pool = self._pool, None
@@ -89,7 +106,7 @@ class Database:
         from psycopg import AsyncConnection, OperationalError
         from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-        options: dict[str, Any] = {"autocommit": True, "connect_timeout": max(2, round(self._connect_timeout))}
+        options = self._options()
         conninfo = self._url.get_secret_value()
         try:
             async with await AsyncConnection.connect(conninfo, **options) as first:
@@ -113,6 +130,10 @@ class Database:
             await pool.close()
             raise self._unavailable(err) from None
         return pool
+
+    def _options(self) -> dict[str, Any]:
+        # libpq takes whole seconds, and treats 1 as 2.
+        return {"autocommit": True, "connect_timeout": max(2, round(self._connect_timeout))}
 
     def _unavailable(self, err: Exception) -> DatabaseUnavailable:
         # libpq may quote the connection string it could not parse: keep the URL and its password out.

@@ -19,6 +19,7 @@ from telli_mcp.backend import ClientFactory, open_backend
 from telli_mcp.config import Settings, resolve_data_dir
 from telli_mcp.doctor.claude import claude_desktop
 from telli_mcp.doctor.connection import check_connection, skipped_connection
+from telli_mcp.doctor.database_check import check_database
 from telli_mcp.doctor.render import render_json, render_text
 from telli_mcp.doctor.results import Check, DoctorReport, Status
 from telli_mcp.doctor.settings_checks import (
@@ -69,6 +70,7 @@ async def _settings_and_connection(settings: Settings, client_factory: ClientFac
         check_log_level(settings),
         check_data_dir(resolve_data_dir(settings)),
         check_webhooks(settings),
+        await check_database(settings),
     ]
     if Status.FAIL in (key.status, url.status):
         return checks + skipped_connection("no usable API key or base URL")
