@@ -9,19 +9,16 @@ call_stats reads one whole, within a request cap, with `read_range`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from telli_mcp.server.budget import fit_to_budget
-from telli_mcp.server.paging import TELLI_MAX_PAGE, FittedPage
+from telli_mcp.server.paging import TELLI_MAX_PAGE, FittedPage, pack_cursor, unpack_cursor
 from telli_mcp.server.views import join_notes, skipped_note
 
 if TYPE_CHECKING:
@@ -110,16 +107,14 @@ class RangeCursor(BaseModel):
         fields: dict[str, object] = {"v": CURSOR_VERSION, "l": listing, "t": telli, "d": done}
         fields["r"] = [_micros(window.since), _micros(window.until)]
         cursor = cls.model_validate(fields if search is None else {**fields, "q": search})
-        dumped = cursor.model_dump_json(by_alias=True, exclude={"search"} if search is None else None)
-        return base64.urlsafe_b64encode(dumped.encode()).decode("ascii")
+        return pack_cursor(cursor, exclude={"search"} if search is None else None)
 
     @classmethod
     def parse(cls, value: str, listing: Listing = "calls") -> RangeCursor | None:
         """The range cursor of `listing` in `value`, or None when it is not one (a plain listing's cursor, another
         listing's, or anything else)."""
-        try:
-            cursor = cls.model_validate(json.loads(base64.b64decode(value, altchars=b"-_", validate=True)))
-        except (binascii.Error, ValueError, ValidationError):  # JSONDecodeError and UnicodeError are ValueErrors
+        cursor = unpack_cursor(cls, value)
+        if cursor is None:
             return None
         if cursor.listing != listing or (cursor.telli is None and cursor.done == 0):
             return None  # the start of a listing is never handed out as a cursor

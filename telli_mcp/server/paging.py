@@ -24,7 +24,7 @@ from telli_mcp.server.views import join_notes, skipped_note
 if TYPE_CHECKING:
     from telli_mcp.client import InvalidItem, Page
 
-__all__ = ["FittedPage", "ListCursor", "fit_page"]
+__all__ = ["FittedPage", "ListCursor", "fit_page", "pack_cursor", "unpack_cursor"]
 
 TELLI_MAX_PAGE = 100
 """The largest `limit` telli accepts on its list endpoints."""
@@ -32,6 +32,20 @@ CURSOR_VERSION = 1
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 RowT = TypeVar("RowT")
+
+
+def pack_cursor(cursor: BaseModel, *, exclude: set[str] | None = None) -> str:
+    """A cursor as the tools hand it out: URL-safe base64 of its compact JSON (fields by alias)."""
+    return base64.urlsafe_b64encode(cursor.model_dump_json(by_alias=True, exclude=exclude).encode()).decode("ascii")
+
+
+def unpack_cursor(model: type[ModelT], value: str) -> ModelT | None:
+    """The `model` cursor in `value`, or None when `value` is not one (not base64, not JSON, not that model): each
+    tool then says in its own words what to pass instead."""
+    try:
+        return model.model_validate(json.loads(base64.b64decode(value, altchars=b"-_", validate=True)))
+    except (binascii.Error, ValueError, ValidationError):  # JSONDecodeError and UnicodeError are ValueErrors
+        return None
 
 
 class ListCursor(BaseModel):
@@ -52,16 +66,12 @@ class ListCursor(BaseModel):
 
     @classmethod
     def encode(cls, listing: str, telli: str | None, done: int) -> str:
-        cursor = cls.model_validate({"v": CURSOR_VERSION, "l": listing, "t": telli, "d": done})
-        return base64.urlsafe_b64encode(cursor.model_dump_json(by_alias=True).encode()).decode("ascii")
+        return pack_cursor(cls.model_validate({"v": CURSOR_VERSION, "l": listing, "t": telli, "d": done}))
 
     @classmethod
     def decode(cls, value: str, listing: str) -> ListCursor:
         """The cursor in `value`; a ToolError naming `cursor` for anything this server did not hand out."""
-        try:
-            cursor = cls.model_validate(json.loads(base64.b64decode(value, altchars=b"-_", validate=True)))
-        except (binascii.Error, ValueError, ValidationError):  # JSONDecodeError and UnicodeError are ValueErrors
-            cursor = None
+        cursor = unpack_cursor(cls, value)
         if cursor is None or cursor.listing != listing or (cursor.telli is None and cursor.done == 0):
             raise ToolError(
                 f"cursor: not a next_cursor from {listing}; pass next_cursor exactly as returned, "

@@ -10,8 +10,6 @@ whether it holds every contact. Events (webhooks) and the contact tools keep it 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Final, Literal
 
@@ -23,6 +21,7 @@ from telli_mcp.contact_index.query import ContactQuery, DialerState, PropertySca
 from telli_mcp.server.budget import fit_to_budget
 from telli_mcp.server.contact_search import SYNC_BUDGET, refresh_index
 from telli_mcp.server.deps import deps_of
+from telli_mcp.server.paging import pack_cursor, unpack_cursor
 from telli_mcp.server.params import CursorArg, OptionalMomentArg
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
@@ -123,17 +122,15 @@ def _digest(query: ContactQuery) -> str:
 
 
 def _encode_cursor(query: ContactQuery, offset: int) -> str:
-    cursor = _Cursor(v=_CURSOR_VERSION, q=_digest(query), o=offset)
-    return base64.urlsafe_b64encode(cursor.model_dump_json().encode()).decode("ascii")
+    return pack_cursor(_Cursor(v=_CURSOR_VERSION, q=_digest(query), o=offset))
 
 
 def _offset(cursor: str | None, query: ContactQuery) -> int:
     if cursor is None:
         return 0
-    try:
-        parsed = _Cursor.model_validate_json(base64.urlsafe_b64decode(cursor.encode("ascii")))
-    except (binascii.Error, ValueError):  # pydantic's ValidationError and UnicodeError are ValueErrors
-        raise ToolError("cursor: pass next_cursor exactly as find_contacts returned it.") from None
+    parsed = unpack_cursor(_Cursor, cursor)
+    if parsed is None:
+        raise ToolError("cursor: pass next_cursor exactly as find_contacts returned it.")
     if parsed.q != _digest(query):
         raise ToolError(
             "cursor: it continues another search. Pass it with the same filters it came with, or leave it out to "
