@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -220,6 +220,11 @@ class ServerDeps:
     def do_not_call(self) -> TenantList:
         """This request's caller's do-not-call list: what every dial path checks, and the list tools edit."""
         return self.do_not_call_lists().for_tenant(self.tenant())
+
+    def on_do_not_call(self, numbers: Collection[str]) -> set[str]:
+        """Which of these E.164 numbers are on the caller's do-not-call list. Read tools pass this (not the list)
+        to what may need it, so a call that shows no opt-out never opens the list's file."""
+        return self.do_not_call().blocked(numbers)
 
     def contact_index(self) -> TenantIndex:
         """This request's caller's contact index (find_contacts, and the selections of the bulk tools)."""

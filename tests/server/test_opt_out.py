@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -106,6 +107,16 @@ async def test_ordinary_calls_and_callback_requests_carry_no_opt_out(
 
     assert [detail["status"] for detail in details] == [call.call_status.value for call in calls]
     assert all("opt_out" not in detail for detail in details)
+
+
+async def test_reading_a_call_without_an_opt_out_never_opens_the_do_not_call_list(
+    make_server: ServerFactory, sim: TelliSimulator, mode: str, tmp_path: Path
+) -> None:
+    [call] = await place(sim, ["COMPLETED"])
+    async with connect(make_server(data_dir=str(tmp_path)), mode) as client:
+        detail = await ok(client, "get_call", {"call_id": call.call_id})
+    assert "opt_out" not in detail
+    assert not (tmp_path / "do-not-call.sqlite3").exists()
 
 
 async def test_a_summary_saying_so_is_enough_without_an_opt_out_outcome(

@@ -410,7 +410,7 @@ async def get_call(
     """A finished call: summary, analysis, outcomes, booked slot, recording."""
     deps = deps_of(ctx)
     details = await _finished_call(deps.client(), call_id)
-    view = call_detail(details.call, opt_out_key=deps.settings.opt_out_key, listed=deps.do_not_call().blocked)
+    view = call_detail(details.call, opt_out_key=deps.settings.opt_out_key, listed=deps.on_do_not_call)
     if include_transcript:
         page = transcript_page(details.call, offset=0, max_chars=4000)
         view.transcript, view.transcript_next_offset = page.text, page.next_offset

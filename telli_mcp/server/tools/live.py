@@ -66,7 +66,7 @@ async def wait_for_call_result(
     waited = await wait.wait(timeout_seconds, progress)
     if waited.call is not None:
         via = "telli's webhook" if waited.source == "webhook" else "telli"
-        view = call_detail(waited.call, opt_out_key=deps.settings.opt_out_key, listed=deps.do_not_call().blocked)
+        view = call_detail(waited.call, opt_out_key=deps.settings.opt_out_key, listed=deps.on_do_not_call)
         # The opt-out sentence (call.opt_out) is repeated in the note: it asks the model to propose something.
         return CallResult(
             ended=True,
