@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+    from psycopg import Connection
 
 __all__ = ["LOCK_KEY", "MIGRATIONS", "Migration", "SchemaLockTimeout", "migrate"]
 
@@ -47,6 +47,108 @@ MIGRATIONS: Final = (
             "CREATE INDEX spent_tokens_expiry ON spent_tokens (expires_at)",
         ),
     ),
+    Migration(
+        2,
+        "the campaign ledger (the same tables as its SQLite file, see campaigns/ledger_schema.py)",
+        (
+            """CREATE TABLE campaigns (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    agent_id TEXT NOT NULL,
+    from_number TEXT,
+    max_retry_days INTEGER,
+    default_region TEXT,
+    source TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    leads_count INTEGER NOT NULL,
+    invalid_count INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    run_token TEXT,
+    run_heartbeat TEXT,
+    lease_generation INTEGER NOT NULL DEFAULT 0,
+    lease_expires_at TEXT,
+    lease_host TEXT,
+    lease_pid INTEGER,
+    lease_started TEXT,
+    UNIQUE (tenant, id)
+)""",
+            """CREATE TABLE leads (
+    tenant TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    external_id TEXT NOT NULL,
+    e164 TEXT NOT NULL,
+    contact_id TEXT,
+    state TEXT NOT NULL,
+    loop_id TEXT,
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT,
+    settle_at TEXT,
+    PRIMARY KEY (tenant, campaign_id, row),
+    FOREIGN KEY (tenant, campaign_id) REFERENCES campaigns (tenant, id) ON DELETE CASCADE
+)""",
+            "CREATE INDEX leads_by_state ON leads (tenant, campaign_id, state)",
+            "CREATE INDEX leads_by_contact ON leads (tenant, contact_id)",
+        ),
+    ),
+    Migration(
+        3,
+        "the do-not-call list",
+        (
+            """CREATE TABLE do_not_call (
+    tenant TEXT NOT NULL,
+    e164 TEXT NOT NULL,
+    reason TEXT,
+    source TEXT NOT NULL,
+    added_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (tenant, e164)
+)""",
+        ),
+    ),
+    Migration(
+        4,
+        "webhook events (the same tables as the event store's SQLite file, see webhooks/store.py)",
+        (
+            """CREATE TABLE events (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    contact_id TEXT,
+    call_id TEXT,
+    sent_at DOUBLE PRECISION NOT NULL,
+    received_at DOUBLE PRECISION NOT NULL,
+    body TEXT NOT NULL,
+    received_wall DOUBLE PRECISION,
+    ended_at DOUBLE PRECISION,
+    loop_id TEXT,
+    UNIQUE (account, delivery_id)
+)""",
+            "CREATE INDEX events_by_contact ON events (account, contact_id, seq)",
+            "CREATE INDEX events_by_call ON events (account, call_id)",
+            "CREATE INDEX calls_ended_by_contact ON events "
+            "(account, contact_id, kind, call_id, received_wall, ended_at, sent_at, loop_id) WHERE kind = 'call_ended'",
+            "CREATE INDEX events_by_arrival ON events (account, received_wall)",
+            """CREATE TABLE forgotten (
+    account TEXT NOT NULL,
+    contact_id TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (account, contact_id)
+)""",
+            "CREATE TABLE receiving (account TEXT PRIMARY KEY, since_wall DOUBLE PRECISION NOT NULL)",
+            """CREATE TABLE refusals (
+    account TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    last_at DOUBLE PRECISION NOT NULL,
+    last_reason TEXT NOT NULL
+)""",
+        ),
+    ),
 )
 
 
@@ -54,36 +156,36 @@ class SchemaLockTimeout(Exception):
     """Another process held the migration lock longer than this one would wait."""
 
 
-async def migrate(
-    connection: AsyncConnection[Any],
+def migrate(
+    connection: Connection[Any],
     migrations: tuple[Migration, ...] = MIGRATIONS,
     *,
     lock_wait: float = LOCK_WAIT_SECONDS,
 ) -> list[int]:
     """Apply the migrations this database lacks (the connection must be in autocommit mode); the versions
-    applied, in order: empty when another process got there first."""
+    applied, in order: empty when another process got there first. Synchronous, so the stores' sessions and the
+    async pool (which runs it in a worker thread) share this one implementation."""
     from psycopg.errors import LockNotAvailable
 
-    async with connection.transaction():
+    with connection.transaction():
         # set_config(..., true) is SET LOCAL: the limit ends with this transaction and binds the lock wait only.
-        await connection.execute("SELECT set_config('lock_timeout', %s, true)", (f"{round(lock_wait * 1000)}ms",))
+        connection.execute("SELECT set_config('lock_timeout', %s, true)", (f"{round(lock_wait * 1000)}ms",))
         try:
-            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         except LockNotAvailable:
             raise SchemaLockTimeout(
                 f"another telli-mcp process has been migrating the database schema for more than {lock_wait:g} s; "
                 "nothing was changed (start this one again once it is done)"
             ) from None
-        await connection.execute("SELECT set_config('lock_timeout', '0', true)")
-        await connection.execute(
+        connection.execute("SELECT set_config('lock_timeout', '0', true)")
+        connection.execute(
             "CREATE TABLE IF NOT EXISTS telli_mcp_schema "
             "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        cursor = await connection.execute("SELECT version FROM telli_mcp_schema")
-        present = {row[0] for row in await cursor.fetchall()}
+        present = {row[0] for row in connection.execute("SELECT version FROM telli_mcp_schema").fetchall()}
         pending = sorted((m for m in migrations if m.version not in present), key=lambda m: m.version)
         for migration in pending:
             for statement in migration.statements:
-                await connection.execute(statement)
-            await connection.execute("INSERT INTO telli_mcp_schema (version) VALUES (%s)", (migration.version,))
+                connection.execute(statement)
+            connection.execute("INSERT INTO telli_mcp_schema (version) VALUES (%s)", (migration.version,))
     return [migration.version for migration in pending]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
     from psycopg_pool import AsyncConnectionPool
 
-__all__ = ["Database", "DatabaseUnavailable"]
+__all__ = ["Database", "DatabaseUnavailable", "unavailable"]
 
 CONNECT_TIMEOUT: Final = 5.0
 CHECKOUT_TIMEOUT: Final = 10.0
@@ -103,14 +103,13 @@ class Database:
         return self._pool
 
     async def _open(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
-        from psycopg import AsyncConnection, OperationalError
+        from psycopg import OperationalError
         from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
         options = self._options()
         conninfo = self._url.get_secret_value()
         try:
-            async with await AsyncConnection.connect(conninfo, **options) as first:
-                self.migrated = await migrate(first, self._migrations)
+            self.migrated = await asyncio.to_thread(self._migrate, conninfo, options)
         except OperationalError as err:
             raise self._unavailable(err) from None
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
@@ -131,17 +130,29 @@ class Database:
             raise self._unavailable(err) from None
         return pool
 
+    def _migrate(self, conninfo: str, options: dict[str, Any]) -> list[int]:
+        """Over one direct connection of its own, in a worker thread (migrations are synchronous, see `migrate`)."""
+        from psycopg import Connection
+
+        with Connection.connect(conninfo, **options) as first:
+            return migrate(first, self._migrations)
+
     def _options(self) -> dict[str, Any]:
         # libpq takes whole seconds, and treats 1 as 2.
         return {"autocommit": True, "connect_timeout": max(2, round(self._connect_timeout))}
 
     def _unavailable(self, err: Exception) -> DatabaseUnavailable:
-        # libpq may quote the connection string it could not parse: keep the URL and its password out.
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        secret = self._url.get_secret_value()
-        for hidden in (secret, *_password(secret)):
-            reason = reason.replace(hidden, "***")
-        return DatabaseUnavailable(f"The database {self.label} is unreachable: {reason}")
+        return unavailable(self._url, self.label, err)
+
+
+def unavailable(url: SecretStr, label: str, err: Exception) -> DatabaseUnavailable:
+    """`DatabaseUnavailable` for `err`, naming the database by `label`: libpq may quote the connection string it
+    could not parse, so the URL and its password are taken out of the reason."""
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    secret = url.get_secret_value()
+    for hidden in (secret, *_password(secret)):
+        reason = reason.replace(hidden, "***")
+    return DatabaseUnavailable(f"The database {label} is unreachable: {reason}")
 
 
 def _password(url: str) -> list[str]:

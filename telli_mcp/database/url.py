@@ -10,17 +10,22 @@ from __future__ import annotations
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["SCHEMES", "check_database_url", "redacted_url"]
+__all__ = ["SCHEMES", "check_database_url", "is_postgres_url", "redacted_url"]
 
 SCHEMES: Final = ("postgresql", "postgres")
+
+
+def is_postgres_url(location: str) -> bool:
+    """Whether `location` is a PostgreSQL URL (else it is a SQLite file path, or ":memory:")."""
+    scheme, separator, _rest = location.strip().partition("://")
+    return bool(separator) and scheme.lower() in SCHEMES
 
 
 def check_database_url(url: str) -> str:
     """`url` stripped, if it names a PostgreSQL database; else `ValueError` saying what is accepted (and never
     repeating the URL, which may carry a password)."""
     text = url.strip()
-    scheme, separator, _rest = text.partition("://")
-    if not separator or scheme.lower() not in SCHEMES:
+    if not is_postgres_url(text):
         raise ValueError(
             "must be a PostgreSQL URL, postgresql://user:password@host:5432/database (or postgres://...); "
             "leave it unset for the SQLite files in the data directory"

@@ -13,7 +13,7 @@ import pytest
 from postgres_helpers import server_url
 from process_helpers import clean_env
 
-from telli_mcp.database import Database, DatabaseUnavailable
+from telli_mcp.database import MIGRATIONS, Database, DatabaseUnavailable
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "s3cret-Passw0rd"
@@ -72,8 +72,8 @@ async def test_the_first_use_migrates_and_connections_come_from_the_pool(postgre
     try:
         async with database.connection() as connection:
             cursor = await connection.execute("SELECT count(*) FROM telli_mcp_schema")
-            assert (await cursor.fetchone()) == (1,)
-        assert database.migrated == [1]
+            assert (await cursor.fetchone()) == (len(MIGRATIONS),)
+        assert database.migrated == [migration.version for migration in MIGRATIONS]
         async with database.connection() as connection:
             await connection.execute("SELECT 1")
     finally:

@@ -1,15 +1,18 @@
 """The layers call only downward: checked on every import statement of the package, lazy ones inside functions too.
 
 * `telli_mcp.client` imports nothing of telli_mcp except `telli_mcp._version` and the leaf modules.
-* `telli_mcp.campaigns` imports only `telli_mcp.client` and the leaf modules.
-* `telli_mcp.webhooks` (verify, store and fan out telli's events) imports only `telli_mcp.client` and the leaf
-  modules, and never `mcp`: the simulator signs with it and the server reads its store.
-* `telli_mcp.do_not_call` (the do-not-call list) imports only `telli_mcp.client` and the leaf modules, and never
-  `mcp`: the MCP tools, the `telli-mcp dnc` command and, through its protocol, the campaign engine use it.
+* `telli_mcp.campaigns` imports only `telli_mcp.client`, `telli_mcp.database` (its ledger's SQL session) and the
+  leaf modules.
+* `telli_mcp.webhooks` (verify, store and fan out telli's events) imports only `telli_mcp.client`,
+  `telli_mcp.database` and the leaf modules, and never `mcp`: the simulator signs with it and the server reads its
+  store.
+* `telli_mcp.do_not_call` (the do-not-call list) imports only `telli_mcp.client`, `telli_mcp.database` and the leaf
+  modules, and never `mcp`: the MCP tools, the `telli-mcp dnc` command and, through its protocol, the campaign
+  engine use it.
 * `telli_mcp.contact_index` (the local copy of each account's contacts that find_contacts searches) imports only
   `telli_mcp.client` and the leaf modules, and never `mcp`: the MCP tools and the bulk tools' selections use it.
-* `telli_mcp.database` (the stores replicas share: PostgreSQL, its migrations, the spent confirmation tokens)
-  imports only the leaf modules and `psycopg`, never `mcp` and not even the client: the backend chooses its stores,
+* `telli_mcp.database` (the stores replicas share: PostgreSQL, its migrations, the spent confirmation tokens, and
+  the SQL session the ledger, the do-not-call list and the event store speak over SQLite or PostgreSQL) imports only the leaf modules and `psycopg`, never `mcp` and not even the client: the backend chooses its stores,
   the server's token signer spends into them.
 * The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls`, `telli_mcp.lazy`
   and `telli_mcp.local_db` import nothing of telli_mcp; that is what lets the client, the campaigns, the stores and
@@ -126,20 +129,20 @@ def test_the_client_imports_nothing_internal_but_the_version_and_the_leaves() ->
 
 
 def test_the_campaigns_import_only_the_client_and_the_leaves() -> None:
-    allowed = ("telli_mcp.campaigns", "telli_mcp.client", *LEAVES)
+    allowed = ("telli_mcp.campaigns", "telli_mcp.client", "telli_mcp.database", *LEAVES)
     offenders = [str(f) for f in _imports("campaigns") if _internal(f) and not within(f.module, *allowed)]
     assert offenders == []
 
 
 def test_the_webhooks_import_only_the_client_and_the_leaves_and_never_mcp() -> None:
-    allowed = ("telli_mcp.webhooks", "telli_mcp.client", *LEAVES)
+    allowed = ("telli_mcp.webhooks", "telli_mcp.client", "telli_mcp.database", *LEAVES)
     found = list(_imports("webhooks"))
     assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
     assert [str(f) for f in found if within(f.module, "mcp")] == []
 
 
 def test_the_do_not_call_list_imports_only_the_client_and_the_leaves_and_never_mcp() -> None:
-    allowed = ("telli_mcp.do_not_call", "telli_mcp.client", *LEAVES)
+    allowed = ("telli_mcp.do_not_call", "telli_mcp.client", "telli_mcp.database", *LEAVES)
     found = list(_imports("do_not_call"))
     assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
     assert [str(f) for f in found if within(f.module, "mcp")] == []
