@@ -1,42 +1,57 @@
-"""The campaign ledger: a small SQLite database that remembers campaigns and where each lead stands.
+"""The campaign ledger: the database that remembers campaigns and where each lead stands, in a SQLite file of
+this machine or in the PostgreSQL database that replicas behind a load balancer share.
 
-telli has no campaign object, so this file is the campaign: which leads belong to it, their telli contact ids,
+telli has no campaign object, so the ledger is the campaign: which leads belong to it, their telli contact ids,
 whether a schedule request was accepted, rejected or may still be in flight (and when it will have settled).
-It is what makes a re-run resume instead of calling people twice. The caller picks the path (the user data
-dir, `TELLI_MCP_DATA_DIR`, or `:memory:` in the sandbox).
+It is what makes a re-run resume instead of calling people twice. The caller picks where it lives: a SQLite
+path (the user data dir, `TELLI_MCP_DATA_DIR`, or `:memory:` in the sandbox), a `postgresql://` URL
+(TELLI_MCP_DATABASE_URL: a campaign started through one replica is listed, resumed and stopped through any
+other), or an open `SqlSession`.
 
-Why the sqlite3 calls are synchronous inside async code: every statement is a short local write (one
-chunk of at most 1000 rows, committed at once) that takes about a millisecond in WAL mode. A hop to a worker
-thread per statement would cost about as much as the statement, and a connection shared across threads
-needs its own lock; blocking the event loop for a millisecond per chunk is the simpler, honest trade. It also
-means an anyio cancellation can never land in the middle of a write.
+One body of SQL serves both engines through `telli_mcp.database.sql`: the session translates the parameters
+and its `Dialect` spells the few fragments that differ. The SQLite schema and its migrations live in
+`ledger_schema.py`; PostgreSQL's tables, the same ones, are migration 2 in `telli_mcp/database/migrations.py`.
+Timestamps are ISO 8601 text (UTC, fixed width) in both, so they compare correctly as text in SQL and are
+parsed by one function.
 
-Campaigns are scoped by `tenant` (e.g. a fingerprint of the API key), so one ledger file can serve several
-telli accounts without mixing their campaigns. The schema and its migrations live in `ledger_schema.py`.
+Why the calls are synchronous inside async code: every statement is short (one chunk of at most 1000 rows,
+committed at once): about a millisecond on a SQLite file in WAL mode, a round trip or a few on PostgreSQL
+(see `database/sql.py` for when that stops being small). A hop to a worker thread per statement would cost
+about as much as the statement, and a connection shared across threads needs its own lock; blocking the event
+loop for that long per chunk is the simpler, honest trade. It also means an anyio cancellation can never land
+in the middle of a write. On PostgreSQL a failed connection raises `DatabaseUnavailable`, naming the database
+by its redacted URL; the next call connects again.
+
+Campaigns are scoped by `tenant` (e.g. a fingerprint of the API key), so one ledger can serve several telli
+accounts without mixing their campaigns.
 
 Run lease: a run claims the campaign (`claim_run`) and gets a `Lease` with a fresh generation number; it
 renews it while it works and gives it back at the end (`release_run`). Every lead write a run makes passes its
-lease and is refused (`LeaseLostError`) once another run took the campaign over. The take-over rules are in
-`lease.py`.
+lease and is refused (`LeaseLostError`) once another run took the campaign over. The check (the fence) and the
+write are one transaction that holds the campaign's row: SQLite's write transaction holds the file's only
+write lock, PostgreSQL locks the row (`FOR UPDATE`), so a claim by another process or replica waits for the
+write to commit instead of slipping in between. The take-over rules are in `lease.py`.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import copy
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from telli_mcp.bounded import chunked
 from telli_mcp.campaigns.errors import CampaignConflictError, CampaignError, LeaseLostError
 from telli_mcp.campaigns.lease import LEASE_TTL, Holder, Lease, LeaseView
-from telli_mcp.campaigns.ledger_schema import SCHEMA_VERSION, connect
+from telli_mcp.campaigns.ledger_schema import SCHEMA_VERSION, connect, prepare
 from telli_mcp.campaigns.models import CampaignState, Lead, LeadState, LeadStateCounts
-from telli_mcp.local_db import write_transaction
+from telli_mcp.database.sql import PostgresSession, SqliteSession, SqlSession
+from telli_mcp.database.url import is_postgres_url
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -44,8 +59,12 @@ __all__ = [
     "LeadRecord",
     "LeadUpdate",
     "Ledger",
+    "LedgerLocation",
     "NewCampaign",
 ]
+
+LedgerLocation = str | Path | SecretStr | SqlSession
+"""Where a ledger lives: a SQLite path (or ":memory:"), a `postgresql://` URL (plain or secret), or an open session."""
 
 _CAMPAIGN_COLUMNS = (
     "id, name, agent_id, from_number, max_retry_days, default_region, source, source_sha256, leads_count, "
@@ -147,26 +166,29 @@ class LeadUpdate:
 
 
 class Ledger:
-    """The campaign ledger of one tenant in one SQLite file (see the module docstring)."""
+    """The campaign ledger of one tenant, in a SQLite file or the shared PostgreSQL (see the module docstring)."""
 
     def __init__(
         self,
-        path: str | Path,
+        location: LedgerLocation,
         *,
         tenant: str = "default",
         clock: Callable[[], datetime] | None = None,
-        _connection: sqlite3.Connection | None = None,
     ) -> None:
-        self.path = str(path)
+        self._db = _session(location)
+        self.path = _label(self._db, location)
+        """How the ledger may be named: its SQLite path, or the database's redacted URL (never the password)."""
         self.tenant = tenant
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self._db = _connection if _connection is not None else connect(self.path)
 
     def for_tenant(self, tenant: str) -> Ledger:
-        """A view of the same database for another tenant (shares the connection)."""
-        return Ledger(self.path, tenant=tenant, clock=self.clock, _connection=self._db)
+        """A view of the same database for another tenant (shares the session)."""
+        view = copy.copy(self)
+        view.tenant = tenant
+        return view
 
     def close(self) -> None:
+        """Close the session (and so every view `for_tenant` made of it)."""
         self._db.close()
 
     def __enter__(self) -> Ledger:
@@ -204,15 +226,19 @@ class Ledger:
                         for lead in leads
                     ],
                 )
-        except sqlite3.IntegrityError:
+        except self._db.integrity_errors:
             raise CampaignConflictError(f"A campaign with id {record.id!r} already exists.") from None
         created = self.get_campaign(record.id)
         assert created is not None
         return created
 
     def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
+        return self._read_campaign(campaign_id)
+
+    def _read_campaign(self, campaign_id: str, *, lock: bool = False) -> CampaignRecord | None:
+        """The campaign; with `lock` (inside a write transaction) its row stays this transaction's until it ends."""
         row = self._db.execute(
-            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE tenant = ? AND id = ?",
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE tenant = ? AND id = ?{self._lock(lock)}",
             (self.tenant, campaign_id),
         ).fetchone()
         return None if row is None else _campaign(row)
@@ -254,7 +280,8 @@ class Ledger:
         here = holder or Holder.this_process()
         now = self.clock()
         with self._transaction():
-            record = self.get_campaign(campaign_id)
+            # Locked: a concurrent claim (another replica) waits here and then reads this one's lease.
+            record = self._read_campaign(campaign_id, lock=True)
             if record is None or record.status is CampaignState.STOPPED:
                 return None
             if not record.lease().can_take_over(now, here):
@@ -317,14 +344,17 @@ class Ledger:
                 ),
             )
 
-    def _check_fence(self, lease: Lease) -> None:
-        """Inside a write transaction: the lease must still be the campaign's current one."""
+    def _check_fence(self, lease: Lease) -> CampaignState:
+        """Inside a write transaction: the lease must still be the campaign's current one, and stays so until the
+        transaction ends (the row is locked, so no claim can take the campaign over between this check and the
+        writes it guards, and no stop can be recorded in between). Returns the campaign's recorded status."""
         row = self._db.execute(
-            "SELECT run_token, lease_generation FROM campaigns WHERE tenant = ? AND id = ?",
+            f"SELECT run_token, lease_generation, status FROM campaigns WHERE tenant = ? AND id = ?{self._lock(True)}",
             (self.tenant, lease.campaign_id),
         ).fetchone()
-        if row is None or tuple(row) != (lease.token, lease.generation):
+        if row is None or (row[0], row[1]) != (lease.token, lease.generation):
             raise LeaseLostError(lease.campaign_id)
+        return CampaignState(row[2])
 
     # -- leads -----------------------------------------------------------------------------------------
 
@@ -365,19 +395,20 @@ class Ledger:
         with self._transaction():
             self._check_fence(lease)
             inserted = self._db.executemany(
-                "INSERT OR IGNORE INTO leads (tenant, campaign_id, row, external_id, e164, state, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO leads (tenant, campaign_id, row, external_id, e164, state, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [
                     (self.tenant, campaign_id, lead.row, lead.external_id, lead.phone_number, "pending", now)
                     for lead in leads
                 ],
-            ).rowcount
+            )
             # A first run inserts every row, so the chunk stands as written: reading it back (and parsing
             # 1000 rows) only matters when a previous run recorded some of them.
             records = _new_records(leads, now) if inserted == len(leads) else self._recorded(campaign_id, leads)
             # Kept current while the run records, so a run that ends early is listed with what it recorded.
             self._db.execute(
-                "UPDATE campaigns SET leads_count = MAX(leads_count, ?) WHERE tenant = ? AND id = ?",
+                f"UPDATE campaigns SET leads_count = {self._db.dialect.greatest}(leads_count, ?) "
+                "WHERE tenant = ? AND id = ?",
                 (self._count(campaign_id, ""), self.tenant, campaign_id),
             )
         return records
@@ -503,17 +534,22 @@ class Ledger:
         Those of `refused` (leads of the chunk that must not be dialled) still `contact_ready` become `failed`
         with `refused_note` in the same transaction: never written ahead, never sent.
 
+        Once the campaign is recorded as stopped nothing is written ahead (an empty set): a stop first records
+        its status, then takes the leads that were never sent, and a write-ahead between the two would turn a lead
+        it is about to take into one in flight, which the stop would then overwrite and never take off the dialer.
+
         Raises:
             LeaseLostError: `lease` was taken over; nothing was written.
         """
         with self._transaction():
-            self._check_fence(lease)
+            if self._check_fence(lease) is CampaignState.STOPPED:
+                return set()
             if renew_ttl is not None:
                 self._extend(lease, renew_ttl)
             if refused:
                 self._db.execute(
                     "UPDATE leads SET state = ?, last_error = ?, updated_at = ? WHERE tenant = ? AND campaign_id = ? "
-                    f"AND +state = ? AND row IN ({_marks(refused)})",
+                    f"AND {self._db.dialect.unindexed('state')} = ? AND row IN ({_marks(refused)})",
                     (
                         LeadState.FAILED.value,
                         refused_note,
@@ -524,7 +560,9 @@ class Ledger:
                         *refused,
                     ),
                 )
-            ready = self.rows_in_state(campaign_id, rows, LeadState.CONTACT_READY)
+            # Locked: a stop (which takes no lease) that turns one of them `removed` meanwhile waits for this
+            # transaction, so a lead is marked only if it is still ready when the request goes out.
+            ready = self._rows_in_state(campaign_id, rows, LeadState.CONTACT_READY, lock=True)
             if ready:
                 # One statement for the chunk (not one per lead): every lead it marks gets the same values.
                 sent = _iso(sent_at)
@@ -546,15 +584,22 @@ class Ledger:
 
     def rows_in_state(self, campaign_id: str, rows: Collection[int], state: LeadState) -> set[int]:
         """Those of `rows` whose lead is in `state` (primary-key look-ups, a few hundred rows per statement)."""
+        return self._rows_in_state(campaign_id, rows, state)
+
+    def _rows_in_state(
+        self, campaign_id: str, rows: Collection[int], state: LeadState, *, lock: bool = False
+    ) -> set[int]:
+        """`rows_in_state`; with `lock` (inside a write transaction) the leads found stay this transaction's."""
         found: set[int] = set()
-        # `+state` keeps SQLite on the primary key (look-ups by row) instead of the state index, which would walk
-        # every lead of the campaign in that state (for each schedule chunk's write-ahead, say).
+        state_column = self._db.dialect.unindexed("state")
+        # The unindexed state keeps SQLite on the primary key (look-ups by row) instead of the state index, which
+        # would walk every lead of the campaign in that state (for each schedule chunk's write-ahead, say).
         for part in chunked(sorted(set(rows)), _ROWS_PER_QUERY):
             found.update(
                 int(row[0])
                 for row in self._db.execute(
-                    "SELECT row FROM leads WHERE tenant = ? AND campaign_id = ? AND +state = ? "
-                    f"AND row IN ({_marks(part)})",
+                    f"SELECT row FROM leads WHERE tenant = ? AND campaign_id = ? AND {state_column} = ? "
+                    f"AND row IN ({_marks(part)}){self._lock(lock)}",
                     (self.tenant, campaign_id, state.value, *part),
                 )
             )
@@ -568,7 +613,36 @@ class Ledger:
         return LeadStateCounts.model_validate(dict(rows))
 
     def _transaction(self) -> AbstractContextManager[None]:
-        return write_transaction(self._db)
+        transaction: AbstractContextManager[None] = self._db.transaction()
+        return transaction
+
+    def _lock(self, lock: bool) -> str:
+        """What ends a SELECT whose rows the transaction goes on to change (see `Dialect.lock_row`)."""
+        return self._db.dialect.lock_row if lock else ""
+
+
+def _session(location: LedgerLocation) -> SqlSession:
+    """The session on `location`, the ledger's schema in place (on PostgreSQL: on first connect)."""
+    if isinstance(location, (str, Path, SecretStr)):
+        raw = location.get_secret_value() if isinstance(location, SecretStr) else str(location)
+        return PostgresSession(SecretStr(raw)) if is_postgres_url(raw) else SqliteSession(connect(raw))
+    if isinstance(location, SqliteSession):
+        prepare(location.connection, _sqlite_name(location))
+    return location
+
+
+def _label(session: SqlSession, location: LedgerLocation) -> str:
+    if isinstance(session, PostgresSession):
+        return session.label
+    if isinstance(location, (str, Path)):
+        return str(location)
+    return _sqlite_name(session) if isinstance(session, SqliteSession) else type(session).__name__
+
+
+def _sqlite_name(session: SqliteSession) -> str:
+    """The file of a SQLite session (":memory:" for an in-memory one)."""
+    file = session.connection.execute("PRAGMA database_list").fetchone()[2]
+    return str(file) if file else ":memory:"
 
 
 def _marks(values: Collection[object]) -> str:
@@ -594,7 +668,7 @@ def _parse_cursor(cursor: str | None) -> int:
         raise CampaignError(f"Invalid cursor {cursor!r}: pass the next_cursor of the previous page.") from None
 
 
-def _campaign(row: sqlite3.Row | tuple[object, ...]) -> CampaignRecord:
+def _campaign(row: Sequence[Any]) -> CampaignRecord:
     names = [name.strip() for name in _CAMPAIGN_COLUMNS.split(",")]
     return CampaignRecord.model_validate(dict(zip(names, row, strict=True)))
 
@@ -614,7 +688,7 @@ def _new_records(leads: Sequence[Lead], now: str) -> list[LeadRecord]:
     ]
 
 
-def _lead(row: sqlite3.Row | tuple[object, ...]) -> LeadRecord:
+def _lead(row: Sequence[Any]) -> LeadRecord:
     row_, external_id, e164, contact_id, state, loop_id, last_error, updated_at, sent_at, settle_at = row
     return LeadRecord(
         row=int(str(row_)),

@@ -4,6 +4,9 @@
 misread. Version 2 added the run lease (generation, expiry, holder) and, per lead, when its schedule request
 was sent and when its outcome can be verified (`settle_at`). Version 3 indexes leads by contact, so a webhook
 event about a contact finds its campaigns without scanning every lead.
+
+On the shared PostgreSQL the same tables come from migration 2 in `telli_mcp/database/migrations.py`: a change
+to one schema is a change to both.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import sqlite3
 from telli_mcp.campaigns.errors import CampaignError
 from telli_mcp.local_db import open_local_db, write_transaction
 
-__all__ = ["SCHEMA_VERSION", "connect"]
+__all__ = ["SCHEMA_VERSION", "connect", "prepare"]
 
 SCHEMA_VERSION = 3
 
@@ -71,10 +74,16 @@ _STEPS = (_V1, _V2, _V3)
 def connect(path: str) -> sqlite3.Connection:
     """Open (and create or migrate) the ledger at `path` (`:memory:` for a throw-away one)."""
     connection = open_local_db(path)
+    prepare(connection, path)
+    return connection
+
+
+def prepare(connection: sqlite3.Connection, path: str) -> None:
+    """Set up an open connection for the ledger: its settings, and the schema created or migrated. `path` names
+    the file in the error about a newer schema (which also closes the connection)."""
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
     _migrate(connection, path)
-    return connection
 
 
 def _version(connection: sqlite3.Connection) -> int:

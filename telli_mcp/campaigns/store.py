@@ -1,7 +1,8 @@
-"""The campaign ledgers of one process: one SQLite file, one view per telli account.
+"""The campaign ledgers of one process: one ledger (a SQLite file, or the PostgreSQL database the replicas
+share), one view per telli account.
 
-Where the file lives is decided by the composition root (`telli_mcp.backend`); the MCP tools and the campaign
-CLI get their store from there.
+Where the ledger lives is decided by the composition root (`telli_mcp.backend`): the data directory's file, or
+TELLI_MCP_DATABASE_URL; the MCP tools and the campaign CLI get their store from there.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
+
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
+from telli_mcp.database.url import is_postgres_url
 from telli_mcp.local_db import IN_MEMORY
 
 if TYPE_CHECKING:
@@ -22,15 +26,20 @@ if TYPE_CHECKING:
 
 __all__ = ["IN_MEMORY", "CampaignStore"]
 
-"""The path of a ledger that lives as long as the store is open (the sandbox, tests)."""
-
 
 class CampaignStore:
     """Opens the ledger on first use (so start-up stays fast and a server that never runs a campaign
-    never touches the disk) and hands out a `CampaignEngine` per telli account."""
+    never touches the disk or the database) and hands out a `CampaignEngine` per telli account.
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+    `location`: a SQLite path, `IN_MEMORY` (a ledger that lives as long as the store is open: the sandbox,
+    tests), or a `postgresql://` URL (as a secret or plain: it is only ever shown redacted)."""
+
+    def __init__(self, location: str | SecretStr) -> None:
+        raw = location.get_secret_value() if isinstance(location, SecretStr) else location
+        shared = is_postgres_url(raw)
+        self._location: str | SecretStr = SecretStr(raw) if shared else raw  # a URL is kept as a secret only
+        self._file = None if shared else raw
+        """The SQLite path (None: the ledger is in PostgreSQL)."""
         self._ledger: Ledger | None = None
 
     @cached_property
@@ -46,18 +55,23 @@ class CampaignStore:
             self.contact_cache.forget(tenant)
 
     def campaigns_with_contact(self, tenant: str, contact_id: str) -> list[str]:
-        """`tenant`'s campaigns with a lead for this contact; none, without creating a ledger, when there is none."""
-        if self._ledger is None and (self.path == IN_MEMORY or not Path(self.path).exists()):
+        """`tenant`'s campaigns with a lead for this contact; none, without creating a ledger file, when there is
+        none (the shared database is asked: another replica may have run the campaign)."""
+        if self._ledger is None and self._no_file_yet():
             return []
         from telli_mcp.campaigns.run import canonical_id
 
         return self._root().for_tenant(tenant).campaigns_with_contact(canonical_id(contact_id))
 
+    def _no_file_yet(self) -> bool:
+        """The ledger is a SQLite file that does not exist (or an in-memory one not made yet): it holds nothing."""
+        return self._file is not None and (self._file == IN_MEMORY or not Path(self._file).exists())
+
     def _root(self) -> Ledger:
         if self._ledger is None:
-            from telli_mcp.campaigns.ledger import Ledger  # imported with the first campaign, like the file it opens
+            from telli_mcp.campaigns.ledger import Ledger  # imported with the first campaign, like what it opens
 
-            self._ledger = Ledger(self.path)
+            self._ledger = Ledger(self._location)
         return self._ledger
 
     def engine(
@@ -84,8 +98,8 @@ class CampaignStore:
         )
 
     def close(self) -> None:
-        """Close the ledger; the next use opens it again (an in-memory ledger then starts empty). What telli
-        said about contacts is forgotten with it."""
+        """Close the ledger (its file, or its connection to the database); the next use opens it again (an
+        in-memory ledger then starts empty). What telli said about contacts is forgotten with it."""
         if "contact_cache" in self.__dict__:
             self.contact_cache.clear()
         if self._ledger is not None:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from postgres_helpers import postgres_url  # noqa: F401  # the fixture, for the PostgreSQL runs
 from pydantic import JsonValue
 
 from telli_mcp.campaigns import CampaignEngine, Ledger, RunOptions
 from telli_mcp.campaigns.lease import Holder
+from telli_mcp.campaigns.ledger import LedgerLocation
 from telli_mcp.campaigns.values import PropertyOption, PropertySpec
 from telli_mcp.client import TelliClient
 from telli_mcp.simulator import TEST_API_KEY, Account, TelliSimulator
@@ -74,13 +76,32 @@ async def client(sim: TelliSimulator) -> AsyncIterator[TelliClient]:
         yield opened
 
 
-@pytest.fixture
-def ledger_path(tmp_path: Path) -> Path:
-    return tmp_path / "campaigns.sqlite3"
+BOTH_ENGINES = ("sqlite", "postgresql")
+"""What a module sets as `LEDGER_ENGINES` to run each of its ledger tests against a SQLite file and PostgreSQL."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the tests of a module with `LEDGER_ENGINES = BOTH_ENGINES` once per engine. Only the modules where the
+    ledger matters do (the ledger, exactly-once, resume, lease renewals, stop, status pages): the others exercise
+    validation, streaming and telli's side, and running all of them on PostgreSQL too took about two minutes more
+    (the runs of 10,000 leads most of it) for no ledger behaviour the chosen ones miss."""
+    engines = getattr(metafunc.module, "LEDGER_ENGINES", None)
+    if engines is not None and "ledger_path" in metafunc.fixturenames:
+        metafunc.parametrize("ledger_path", engines, indirect=True)
 
 
 @pytest.fixture
-def engine(client: TelliClient, ledger_path: Path) -> CampaignEngine:
+def ledger_path(request: pytest.FixtureRequest, tmp_path: Path) -> LedgerLocation:
+    """Where the test's ledger lives: a SQLite file, or (parametrized "postgresql") the test PostgreSQL, in a
+    schema of its own. Each `Ledger(ledger_path)` is another handle on it: another process, or another replica."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return tmp_path / "campaigns.sqlite3"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def engine(client: TelliClient, ledger_path: LedgerLocation) -> CampaignEngine:
     return CampaignEngine(client, Ledger(ledger_path))
 
 
@@ -102,7 +123,7 @@ def fictional_leads(count: int) -> list[dict[str, JsonValue]]:
 @asynccontextmanager
 async def timed_engine(
     sim: TelliSimulator,
-    ledger_path: Path,
+    ledger_path: LedgerLocation,
     *,
     request_timeout: float = 1.0,
     transport: httpx2.AsyncBaseTransport | None = None,

@@ -5,7 +5,6 @@ run and its resume."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,7 @@ from telli_mcp.campaigns import (
     Ledger,
     RunOptions,
 )
+from telli_mcp.campaigns.ledger import LedgerLocation
 from telli_mcp.campaigns.scheduling import DO_NOT_CALL
 from telli_mcp.campaigns.store import IN_MEMORY, CampaignStore
 from telli_mcp.client import TelliClient, key_fingerprint
@@ -49,7 +49,7 @@ def dnc(lists: DoNotCallList) -> TenantList:
 
 
 def _engine(
-    client: TelliClient, ledger_path: Path, dnc: TenantList, options: RunOptions | None = None
+    client: TelliClient, ledger_path: LedgerLocation, dnc: TenantList, options: RunOptions | None = None
 ) -> CampaignEngine:
     return CampaignEngine(client, Ledger(ledger_path), options=options, dial_block=dnc)
 
@@ -68,7 +68,7 @@ def test_the_campaigns_refuse_with_the_same_words_as_every_dial_path() -> None:
 
 
 async def test_the_dry_run_counts_names_and_leaves_out_the_listed_leads_and_sends_nothing(
-    client: TelliClient, ledger_path: Path, dnc: TenantList, sim: TelliSimulator, agent_id: str
+    client: TelliClient, ledger_path: LedgerLocation, dnc: TenantList, sim: TelliSimulator, agent_id: str
 ) -> None:
     dnc.add(["+49305550101", "+49305550104", "+12125550100", "+49305550199"], reason="asked", source="tool")
     request = CampaignRequest(agent_id=agent_id, leads=fictional_leads(12) + fictional_leads(102)[100:])
@@ -124,7 +124,7 @@ async def test_a_run_never_sends_a_listed_number_and_reports_why_it_was_not_call
 
 
 async def test_a_number_put_on_the_list_while_the_run_works_is_not_sent(
-    client: TelliClient, ledger_path: Path, dnc: TenantList, sim: TelliSimulator, agent_id: str
+    client: TelliClient, ledger_path: LedgerLocation, dnc: TenantList, sim: TelliSimulator, agent_id: str
 ) -> None:
     late = _numbers(140)
 
@@ -143,7 +143,12 @@ async def test_a_number_put_on_the_list_while_the_run_works_is_not_sent(
 
 
 async def test_a_resume_asks_the_list_again_before_it_sends_anything(
-    client: TelliClient, ledger_path: Path, dnc: TenantList, sim: TelliSimulator, account: Account, agent_id: str
+    client: TelliClient,
+    ledger_path: LedgerLocation,
+    dnc: TenantList,
+    sim: TelliSimulator,
+    account: Account,
+    agent_id: str,
 ) -> None:
     """Killed after the first chunk; a number of a chunk not yet sent is listed before the resume. The
     resume does not send it; once it is off the list, the next run sends it, once."""
@@ -208,7 +213,7 @@ async def test_a_plan_to_resume_says_a_listed_lead_was_scheduled_already_instead
 
 
 async def test_another_accounts_list_blocks_nobody_here(
-    client: TelliClient, ledger_path: Path, lists: DoNotCallList, sim: TelliSimulator, agent_id: str
+    client: TelliClient, ledger_path: LedgerLocation, lists: DoNotCallList, sim: TelliSimulator, agent_id: str
 ) -> None:
     lists.for_tenant("another-account").add(_numbers(0, 1, 2), reason=None, source="tool")
     engine = _engine(client, ledger_path, lists.for_tenant(TENANT))

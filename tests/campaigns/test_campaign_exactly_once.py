@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from pathlib import Path
 
 import anyio
 import anyio.lowlevel
@@ -27,9 +26,11 @@ from telli_mcp.campaigns import (
     RunOptions,
 )
 from telli_mcp.campaigns.lease import LEASE_TTL
+from telli_mcp.campaigns.ledger import LedgerLocation
 from telli_mcp.simulator import Account, Fault, TelliSimulator
 
 from .conftest import (
+    BOTH_ENGINES,
     SCHEDULE_PATH,
     exited_process,
     fictional_leads,
@@ -39,6 +40,7 @@ from .conftest import (
 )
 
 pytestmark = pytest.mark.anyio
+LEDGER_ENGINES = BOTH_ENGINES
 
 VERIFY_PATH = "/v1/get-contacts-batch"
 
@@ -87,7 +89,7 @@ def assert_everyone_scheduled_exactly_once(sim: TelliSimulator, account: Account
 
 
 async def test_a_batch_telli_applies_after_the_client_timed_out_is_never_sent_again(
-    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     # The reviewer's case: the client gives up after 1 s, telli applies the batch 2.5 s after it was sent.
     sim.inject(Fault(method="POST", path=SCHEDULE_PATH, kind="applied_late", latency=2.5))
@@ -105,7 +107,7 @@ async def test_a_batch_telli_applies_after_the_client_timed_out_is_never_sent_ag
 
 
 async def test_a_batch_still_unsettled_when_telli_cannot_be_read_stays_unknown_and_is_never_resent(
-    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     sim.inject(Fault(method="POST", path=SCHEDULE_PATH, kind="applied_late", latency=2.5))
     sim.inject(Fault(method="POST", path=VERIFY_PATH, status=503, times=-1))
@@ -123,7 +125,7 @@ async def test_a_batch_still_unsettled_when_telli_cannot_be_read_stays_unknown_a
 
 
 async def test_a_cancel_while_a_batch_is_in_flight_then_an_immediate_rerun_sends_nobody_twice(
-    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     with anyio.CancelScope() as scope:
         cancelling = InFlightWhen(sim, nth=2, delay=10.0, scope=scope)
@@ -145,7 +147,7 @@ async def test_a_cancel_while_a_batch_is_in_flight_then_an_immediate_rerun_sends
 
 
 async def test_a_crashed_run_is_resumed_at_once_and_settles_its_unknown_leads_before_sending(
-    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     dying = InFlightWhen(sim, nth=3, delay=20.0)
     sequential = RunOptions(schedule_concurrency=1)  # so the fourth chunk is never sent before the crash
@@ -169,7 +171,7 @@ async def test_a_crashed_run_is_resumed_at_once_and_settles_its_unknown_leads_be
 
 
 async def test_a_live_run_is_not_taken_over_and_the_error_says_when_it_could_be(
-    sim: TelliSimulator, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     async with timed_engine(sim, ledger_path) as engine:
         await engine.start(request(agent_id, 5))
@@ -180,7 +182,7 @@ async def test_a_live_run_is_not_taken_over_and_the_error_says_when_it_could_be(
 
 
 async def test_a_run_that_lost_its_lease_stops_without_writing_or_sending(
-    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     takeover: list[CampaignRunResult] = []
 
@@ -205,7 +207,7 @@ async def test_a_run_that_lost_its_lease_stops_without_writing_or_sending(
 
 
 async def test_server_errors_on_every_batch_leave_an_incomplete_run_that_says_why(
-    sim: TelliSimulator, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     sim.inject(Fault(method="POST", path=SCHEDULE_PATH, status=503, times=-1))
 
@@ -219,7 +221,7 @@ async def test_server_errors_on_every_batch_leave_an_incomplete_run_that_says_wh
 
 
 async def test_a_stop_while_a_batch_is_in_flight_waits_for_it_to_settle_before_calling_it_removed(
-    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     one_at_a_time = RunOptions(schedule_concurrency=1)
     with anyio.CancelScope() as scope:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from telli_mcp.campaigns import CampaignEngine, CampaignProgress, CampaignRequest, Ledger
 from telli_mcp.campaigns.lease import LEASE_TTL, Lease
+from telli_mcp.campaigns.ledger import LedgerLocation
 from telli_mcp.client import TelliClient
 from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
 
-from .conftest import make_leads, no_sleep
+from .conftest import BOTH_ENGINES, make_leads, no_sleep
 
 pytestmark = pytest.mark.anyio
+LEDGER_ENGINES = BOTH_ENGINES
 
 Clock = Callable[[], datetime]
 
@@ -31,7 +32,9 @@ class CountingLedger(Ledger):
         super().renew(lease, ttl=ttl)
 
 
-async def run_counting(sim: TelliSimulator, agent_id: str, ledger_path: Path, clock: Clock) -> tuple[int, int]:
+async def run_counting(
+    sim: TelliSimulator, agent_id: str, ledger_path: LedgerLocation, clock: Clock
+) -> tuple[int, int]:
     """Renewals of the lease and schedule progress events in a 500-lead run (ten chunks of 50)."""
     events: list[CampaignProgress] = []
 
@@ -48,7 +51,7 @@ async def run_counting(sim: TelliSimulator, agent_id: str, ledger_path: Path, cl
 
 
 async def test_progress_renews_the_lease_at_most_once_a_second(
-    sim: TelliSimulator, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     renewals, schedule_events = await run_counting(sim, agent_id, ledger_path, sim.clock.now)  # time stands still
     assert schedule_events == 10
@@ -56,7 +59,7 @@ async def test_progress_renews_the_lease_at_most_once_a_second(
 
 
 async def test_progress_renews_the_lease_again_once_a_second_has_passed(
-    sim: TelliSimulator, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     started = sim.clock.now()
     reads = itertools.count()

@@ -1,4 +1,5 @@
-"""The SQLite campaign ledger: schema and migration, lead states, paging, tenants, the run lease and fencing."""
+"""The campaign ledger on SQLite and on PostgreSQL: lead states, paging, tenants, the run lease and fencing; the
+SQLite file's schema and migration. (Two replicas on one PostgreSQL: test_campaign_ledger_shared.py.)"""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import pytest
 
 from telli_mcp.campaigns.errors import CampaignConflictError, CampaignError, LeaseLostError
 from telli_mcp.campaigns.lease import LEASE_TTL, Holder
-from telli_mcp.campaigns.ledger import SCHEMA_VERSION, LeadUpdate, Ledger, NewCampaign
+from telli_mcp.campaigns.ledger import SCHEMA_VERSION, LeadUpdate, Ledger, LedgerLocation, NewCampaign
 from telli_mcp.campaigns.models import CampaignState, Lead, LeadState
 
-from .conftest import exited_process
+from .conftest import BOTH_ENGINES, exited_process
 
+LEDGER_ENGINES = BOTH_ENGINES
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
@@ -33,8 +35,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(clock: Clock) -> Iterator[Ledger]:
-    with Ledger(":memory:", clock=clock) as opened:
+def ledger(clock: Clock, ledger_path: LedgerLocation) -> Iterator[Ledger]:
+    with Ledger(ledger_path, clock=clock) as opened:
         yield opened
 
 
@@ -289,6 +291,25 @@ def test_recording_a_chunk_returns_what_the_ledger_holds_whether_its_rows_are_ne
         (2, LeadState.CONTACT_READY, "c-2"),
         (3, LeadState.PENDING, None),
         (4, LeadState.PENDING, None),
+    ]
+
+
+def test_once_a_stop_is_recorded_the_run_writes_nothing_ahead_so_the_stop_takes_every_unsent_lead(
+    ledger: Ledger, clock: Clock
+) -> None:
+    ledger.create_campaign(record(leads_count=2), leads(2))
+    lease = ledger.claim_run("spring", "run")
+    assert lease is not None
+    ready = [LeadUpdate(row=row, state=LeadState.CONTACT_READY, contact_id=f"c-{row}") for row in (2, 3)]
+    ledger.update_leads("spring", ready, lease=lease)
+    ledger.set_status("spring", CampaignState.STOPPED)  # a stop's first write; it reads the unsent leads next
+
+    marked = ledger.mark_in_flight("spring", [2, 3], sent_at=clock.now, settle_at=clock.now, note="sent", lease=lease)
+
+    assert marked == set()
+    assert [(lead.row, lead.state) for lead in ledger.leads("spring")] == [
+        (2, LeadState.CONTACT_READY),
+        (3, LeadState.CONTACT_READY),
     ]
 
 

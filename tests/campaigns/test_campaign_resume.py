@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import replace
 
 import httpx2
 import pytest
@@ -17,12 +17,14 @@ from telli_mcp.campaigns import (
     CampaignState,
     Ledger,
 )
+from telli_mcp.campaigns.ledger import LedgerLocation
 from telli_mcp.client import TelliClient
 from telli_mcp.simulator import TEST_API_KEY, Account, Fault, TelliSimulator
 
-from .conftest import ADD_PATH, SCHEDULE_PATH, loops_per_contact, make_leads, no_sleep, scheduled_ids
+from .conftest import ADD_PATH, BOTH_ENGINES, SCHEDULE_PATH, loops_per_contact, make_leads, no_sleep, scheduled_ids
 
 pytestmark = pytest.mark.anyio
+LEDGER_ENGINES = BOTH_ENGINES
 
 RequestFor = Callable[[int], CampaignRequest]
 
@@ -71,7 +73,7 @@ async def test_a_run_killed_after_three_chunks_resumes_without_scheduling_anyone
     sim: TelliSimulator,
     client: TelliClient,
     account: Account,
-    ledger_path: Path,
+    ledger_path: LedgerLocation,
 ) -> None:
     async def die_after_third_chunk(event: CampaignProgress) -> None:
         if event.phase == "schedule" and event.done >= 150:
@@ -92,7 +94,7 @@ async def test_a_run_killed_after_three_chunks_resumes_without_scheduling_anyone
 
 
 async def test_a_process_dying_after_telli_applied_a_chunk_resumes_without_scheduling_it_again(
-    request_for: RequestFor, sim: TelliSimulator, account: Account, ledger_path: Path
+    request_for: RequestFor, sim: TelliSimulator, account: Account, ledger_path: LedgerLocation
 ) -> None:
     dying = DyingTransport(sim.transport(), die_after_schedule_request=4)
     async with TelliClient(TEST_API_KEY, transport=dying, sleep=no_sleep) as doomed_client:
@@ -109,7 +111,7 @@ async def test_a_process_dying_after_telli_applied_a_chunk_resumes_without_sched
 
 
 async def test_an_interrupted_campaign_is_listed_as_interrupted(
-    request_for: RequestFor, engine: CampaignEngine, ledger_path: Path
+    request_for: RequestFor, engine: CampaignEngine, ledger_path: LedgerLocation
 ) -> None:
     async def die(event: CampaignProgress) -> None:
         raise Killed
@@ -179,7 +181,7 @@ async def test_a_failed_contact_batch_never_creates_a_contact_twice(
     account: Account,
     fault: Fault,
 ) -> None:
-    sim.inject(fault)
+    sim.inject(replace(fault))  # a copy: the simulator uses the fault up, and the parameter serves every engine
 
     result = await engine.start(request_for(1200))
 

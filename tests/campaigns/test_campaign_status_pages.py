@@ -13,9 +13,10 @@ from telli_mcp.campaigns.status import WINDOW
 from telli_mcp.client import TelliClient
 from telli_mcp.simulator import Account, TelliSimulator
 
-from .conftest import make_leads
+from .conftest import BOTH_ENGINES, make_leads
 
 pytestmark = pytest.mark.anyio
+LEDGER_ENGINES = BOTH_ENGINES
 
 VERIFY_PATH = "/v1/get-contacts-batch"
 

@@ -17,9 +17,10 @@ from telli_mcp.campaigns import (
 )
 from telli_mcp.simulator import Account, Fault, ScriptedOutcome, TelliSimulator
 
-from .conftest import make_leads
+from .conftest import BOTH_ENGINES, make_leads
 
 pytestmark = pytest.mark.anyio
+LEDGER_ENGINES = BOTH_ENGINES
 
 REMOVE_PATH = "/v1/remove-from-auto-dialer-batch"
 

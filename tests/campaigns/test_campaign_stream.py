@@ -5,13 +5,13 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx2
 import pytest
 
 from telli_mcp.campaigns import CampaignEngine, CampaignProgress, CampaignRequest, CampaignState, LeadState, Ledger
 from telli_mcp.campaigns.contact_state import in_dialer
+from telli_mcp.campaigns.ledger import LedgerLocation
 from telli_mcp.client import TelliClient
 from telli_mcp.simulator import TEST_API_KEY, Account, Fault, TelliSimulator
 
@@ -38,7 +38,7 @@ class Watching(httpx2.AsyncBaseTransport):
     """Passes every request to the simulator and notes, for each batch write, how far the run had got."""
 
     inner: httpx2.AsyncBaseTransport
-    ledger_path: Path
+    ledger_path: LedgerLocation
     moments: list[Moment] = field(default_factory=list)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -52,7 +52,7 @@ class Watching(httpx2.AsyncBaseTransport):
 
 
 async def test_the_list_is_validated_chunk_by_chunk_while_earlier_chunks_are_scheduled(
-    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     watching = Watching(sim.transport(), ledger_path)
     async with TelliClient(TEST_API_KEY, transport=watching, sleep=no_sleep) as client:
@@ -71,7 +71,7 @@ async def test_the_list_is_validated_chunk_by_chunk_while_earlier_chunks_are_sch
 
 
 async def test_a_run_killed_between_chunks_resumes_without_creating_or_scheduling_anyone_twice(
-    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: Path
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     request = CampaignRequest(agent_id=agent_id, leads=make_leads(3000), campaign_id="spring")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import JsonValue
 
 from telli_mcp.campaigns import CampaignEngine, CampaignRequest, CampaignState, Ledger
+from telli_mcp.campaigns.ledger import LedgerLocation
 from telli_mcp.client import TelliClient
 from telli_mcp.simulator import Account, TelliSimulator
 
@@ -79,7 +79,7 @@ async def test_the_dry_run_reports_where_each_zone_comes_from_and_warns_about_de
 
 
 async def test_the_account_timezone_setting_is_the_fallback_the_plan_names(
-    client: TelliClient, agent_id: str, ledger_path: Path
+    client: TelliClient, agent_id: str, ledger_path: LedgerLocation
 ) -> None:
     engine = CampaignEngine(client, Ledger(ledger_path), account_timezone="America/Los_Angeles")
 
