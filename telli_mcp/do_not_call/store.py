@@ -1,27 +1,28 @@
-"""The do-not-call list in one small SQLite file (in memory in the sandbox), one list per tenant.
+"""The do-not-call list, one list per tenant, in a SQLite file (in memory in the sandbox) or in the PostgreSQL
+database the replicas share.
 
 Numbers are kept in E.164, so "+49 30 1234567", "+49301234567" and "+49 (30) 123 4567" are one entry, and a
 lead or contact is matched by its E.164 number however it was typed. Each entry says why (free text from the
 user, kept as given), where it came from (`tool`, `import <file>`, ...) and when it was added.
 
 Entries are per tenant (the key's fingerprint): one account's list never blocks or reveals another's numbers.
-The sqlite3 calls are synchronous for the reasons the campaign ledger gives (short local statements).
+The SQL is written once for both engines (`telli_mcp.database.sql`); the calls are synchronous for the reasons
+that module gives (one short statement per round trip, no await inside a check-then-dial).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from telli_mcp.bounded import chunked
-from telli_mcp.local_db import open_local_db, write_transaction
 
 if TYPE_CHECKING:
     from telli_mcp.client.types import PhoneNumberError
+    from telli_mcp.database.sql import SqlSession
 
 __all__ = [
     "DO_NOT_CALL_REASON",
@@ -36,6 +37,7 @@ __all__ = [
 DO_NOT_CALL_REASON: Final = "on the do-not-call list; not dialled"
 """What a dial path reports for a number it refused because of the list."""
 _IDS_PER_QUERY: Final = 500
+"""Numbers per statement: SQLite allows 999 parameters in a statement where it was built with its old default."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS do_not_call (
     tenant TEXT NOT NULL,
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS do_not_call (
     PRIMARY KEY (tenant, e164)
 );
 """
+"""The SQLite table; PostgreSQL's is migration 3 (`telli_mcp.database.migrations`), the same columns."""
 
 
 def normalise_number(raw: str) -> str:
@@ -89,63 +92,105 @@ def _utc_now() -> datetime:
 
 
 class DoNotCallList:
-    """Every tenant's list in one file; `for_tenant` gives the view a request or run uses."""
+    """Every tenant's list in one place; `for_tenant` gives the view a request or run uses.
 
-    def __init__(self, path: str, *, now: Callable[[], datetime] = _utc_now) -> None:
-        self._db = open_local_db(path, threads=True)
-        self._db.executescript(_SCHEMA)
+    `location` is where the lists are kept: a SQLite file path (":memory:" for a throw-away list; the table is
+    created on open), a `postgresql://` URL (a `SecretStr` or a str; the table comes from the database's
+    migrations, and psycopg is loaded only then), or an open `SqlSession`, which stays its owner's to close.
+    Handles on one database see each other's changes at once: nothing is cached between calls.
+    """
+
+    def __init__(self, location: str | SecretStr | SqlSession, *, now: Callable[[], datetime] = _utc_now) -> None:
+        from telli_mcp.database.sql import SqliteSession, open_session
+
+        if isinstance(location, str | SecretStr):
+            self._session, self._owned = open_session(location, threads=True), True
+        else:
+            self._session, self._owned = location, False
+        if isinstance(self._session, SqliteSession):
+            self._session.executescript(_SCHEMA)
+        self.label = _label(self._session, location)
+        """Where the lists are kept, as it may be shown: the file path, or the database without its password."""
         self._now = now
 
     def for_tenant(self, tenant: str) -> TenantList:
-        return TenantList(self._db, tenant, self._now)
+        return TenantList(self._session, tenant, self._now)
 
     def close(self) -> None:
-        self._db.close()
+        """Close the connection this list opened (a session it was given is left open)."""
+        if self._owned:
+            self._session.close()
+
+    def __repr__(self) -> str:
+        return f"DoNotCallList({self.label!r})"
+
+
+def _label(session: SqlSession, location: str | SecretStr | SqlSession) -> str:
+    label = getattr(session, "label", None)  # a PostgresSession's: its URL without the password
+    if isinstance(label, str):
+        return label
+    return location if isinstance(location, str) else f"a {session.dialect.name} database"
 
 
 class TenantList:
-    """One tenant's do-not-call list. Numbers given to it must already be E.164 (`normalise_number`)."""
+    """One tenant's do-not-call list. Numbers given to it must already be E.164 (`normalise_number`).
 
-    def __init__(self, db: sqlite3.Connection, tenant: str, now: Callable[[], datetime]) -> None:
-        self._db, self.tenant, self._now = db, tenant, now
+    Every method is one synchronous call (a dial path asks `blocked` right before each schedule request, with no
+    await in between) and decides in the database, so two replicas on one PostgreSQL agree: a number one adds is
+    blocked by the other at once, and of two adding the same number at once, exactly one reports it added."""
+
+    def __init__(self, session: SqlSession, tenant: str, now: Callable[[], datetime]) -> None:
+        self._session, self.tenant, self._now = session, tenant, now
 
     def add(self, numbers: Sequence[str], *, reason: str | None, source: str) -> Added:
-        """Put `numbers` on the list (one transaction); numbers already on it keep their entry."""
+        """Put `numbers` on the list (one transaction); numbers already on it keep their entry. A number counts as
+        added only if this call's insert created its entry (the database's word, not a read before the insert)."""
         unique = list(dict.fromkeys(numbers))
-        before = self.blocked(unique)
-        at = self._now().timestamp()
-        with write_transaction(self._db):
-            self._db.executemany(
-                "INSERT OR IGNORE INTO do_not_call (tenant, e164, reason, source, added_at) VALUES (?, ?, ?, ?, ?)",
-                [(self.tenant, number, reason, source, at) for number in unique],
-            )
+        fixed = {"tenant": self.tenant, "reason": reason, "source": source, "at": self._now().timestamp()}
+        inserted: set[str] = set()
+        with self._session.transaction():
+            # In number order: PostgreSQL locks each new row until the transaction ends, so two replicas adding
+            # overlapping numbers in different orders would each wait for the other (a deadlock, one add failing).
+            for chunk in chunked(sorted(unique), _IDS_PER_QUERY):
+                values = ", ".join(f"(:tenant, :n{i}, :reason, :source, :at)" for i in range(len(chunk)))
+                rows = self._session.execute(
+                    f"INSERT INTO do_not_call (tenant, e164, reason, source, added_at) VALUES {values} "
+                    "ON CONFLICT (tenant, e164) DO NOTHING RETURNING e164",
+                    fixed | {f"n{i}": number for i, number in enumerate(chunk)},
+                )
+                inserted.update(str(row[0]) for row in rows.fetchall())
         return Added(
-            added=[number for number in unique if number not in before],
-            already=[number for number in unique if number in before],
+            added=[number for number in unique if number in inserted],
+            already=[number for number in unique if number not in inserted],
         )
 
     def remove(self, numbers: Sequence[str]) -> list[str]:
-        """Take `numbers` off the list; returns the ones that were on it."""
-        on_list = self.blocked(numbers)
-        self._db.executemany(
-            "DELETE FROM do_not_call WHERE tenant = ? AND e164 = ?", [(self.tenant, number) for number in on_list]
-        )
-        return [number for number in dict.fromkeys(numbers) if number in on_list]
+        """Take `numbers` off the list (one transaction); returns the ones this call took off."""
+        unique = list(dict.fromkeys(numbers))
+        deleted: set[str] = set()
+        with self._session.transaction():
+            for chunk in chunked(sorted(unique), _IDS_PER_QUERY):  # in number order, as `add` says why
+                rows = self._session.execute(
+                    f"DELETE FROM do_not_call WHERE tenant = ? AND e164 IN ({_marks(chunk)}) RETURNING e164",
+                    (self.tenant, *chunk),
+                )
+                deleted.update(str(row[0]) for row in rows.fetchall())
+        return [number for number in unique if number in deleted]
 
     def blocked(self, numbers: Collection[str]) -> set[str]:
         """Which of these E.164 numbers are on the list."""
         found: set[str] = set()
         for chunk in chunked(list(set(numbers)), _IDS_PER_QUERY):
-            rows = self._db.execute(
-                f"SELECT e164 FROM do_not_call WHERE tenant = ? AND e164 IN ({', '.join('?' * len(chunk))})",
-                (self.tenant, *chunk),
+            rows = self._session.execute(
+                f"SELECT e164 FROM do_not_call WHERE tenant = ? AND e164 IN ({_marks(chunk)})", (self.tenant, *chunk)
             )
-            found.update(str(row[0]) for row in rows)
+            found.update(str(row[0]) for row in rows.fetchall())
         return found
 
     def page(self, *, limit: int, after: str | None = None) -> tuple[list[Entry], str | None]:
-        """Entries in number order after `after` (a cursor: the last number of the previous page)."""
-        rows = self._db.execute(
+        """Entries in number order after `after` (a cursor: the last number of the previous page). The cursor is a
+        number, not a position, so numbers added or removed meanwhile never make a page repeat or skip another."""
+        rows = self._session.execute(
             "SELECT e164, reason, source, added_at FROM do_not_call WHERE tenant = ? AND e164 > ? ORDER BY e164 "
             "LIMIT ?",
             (self.tenant, after or "", limit + 1),
@@ -154,7 +199,8 @@ class TenantList:
         return entries, (entries[-1].phone_number if len(rows) > limit else None)
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM do_not_call WHERE tenant = ?", (self.tenant,)).fetchone()[0])
+        row = self._session.execute("SELECT COUNT(*) FROM do_not_call WHERE tenant = ?", (self.tenant,)).fetchone()
+        return int(row[0])
 
     def entries(self) -> Iterator[Entry]:
         """Every entry in number order (an export), read a page at a time."""
@@ -164,6 +210,10 @@ class TenantList:
             yield from page
             if after is None:
                 return
+
+
+def _marks(chunk: Sequence[str]) -> str:
+    return ", ".join("?" * len(chunk))
 
 
 def _entry(row: tuple[object, ...]) -> Entry:
