@@ -56,5 +56,5 @@ def _serve(settings: Settings, *, host: str, port: int) -> int:
             file=sys.stderr,
         )
         return 2
-    run_receiver(backend.webhook_endpoints, backend.events_path, host=host, port=port)
+    run_receiver(backend.webhook_endpoints, backend.events.location, host=host, port=port)
     return 0

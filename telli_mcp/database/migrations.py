@@ -127,6 +127,7 @@ MIGRATIONS: Final = (
     received_wall DOUBLE PRECISION,
     ended_at DOUBLE PRECISION,
     loop_id TEXT,
+    origin TEXT,
     UNIQUE (account, delivery_id)
 )""",
             "CREATE INDEX events_by_contact ON events (account, contact_id, seq)",

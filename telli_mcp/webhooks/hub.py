@@ -1,9 +1,13 @@
 """In-process fan-out of stored events: wakes waiters and tells listeners (subscriptions) that something arrived.
 
 The store is the truth; the hub only says "look again". A waiter takes `changed(account)` before reading the
-store and waits on it afterwards, so an event stored between its read and its wait still wakes it. Events
-stored by another process (`telli-mcp webhooks serve`) do not pass through this hub; waiters there re-read the
-store on a short timer instead (see the server's wait).
+store and waits on it afterwards, so an event stored between its read and its wait still wakes it.
+
+Which events pass through it: those this process stores (the receiver publishes each one once it is committed)
+and, when the store is the shared PostgreSQL, those every other replica stores, published here by the relay
+(`telli_mcp.webhooks.relay`), each once. Events that `telli-mcp webhooks serve` writes into a SQLite file it
+shares with a stdio server do not; waiters there find them when they next look at the store (see
+`telli_mcp.webhooks.waiting`).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ class EventHub:
         return self._changed.setdefault(account, anyio.Event())
 
     def listen(self, listener: Listener) -> None:
-        """Call `listener` (synchronously, on the event loop) for every event stored from now on."""
+        """Call `listener` (synchronously, on the event loop) for every event published from now on."""
         self._listeners.append(listener)
 
     def published(self, stored: StoredEvent) -> None:

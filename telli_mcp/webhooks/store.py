@@ -1,15 +1,20 @@
-"""The event store: every verified telli event, once per delivery id and account, in a small SQLite file.
+"""The event store: every verified telli event, once per delivery id and account, in a SQLite file or in the
+PostgreSQL database the replicas share.
 
 The receiver writes an event here and commits before it answers telli, so an event that was answered 2xx is
 never lost (telli does not send it again). The MCP server reads it: `wait_for_call_result`, campaign counts,
 subscriptions and health. When the receiver runs in another process (`telli-mcp webhooks serve` beside a stdio
-server), both open the same file; WAL mode lets one write while the other reads.
+server), both open the same file; WAL mode lets one write while the other reads. On PostgreSQL every replica
+writes and reads the same tables, and each stored event is announced to the others: `pg_notify` on `CHANNEL` in
+the insert's own transaction, so the announcement goes out only if the event is committed
+(`telli_mcp.webhooks.relay` turns it into the other replicas' hub publications).
 
 Events are scoped by `account` (the fingerprint of the telli key whose webhook secret verified them), and every
 read names its account, so one account's events never reach another tenant.
 
-The sqlite3 calls are synchronous inside async code for the reasons the campaign ledger gives: each statement is
-one short local write or an indexed read, and cancellation can never land in the middle of one.
+The SQL is written once for both engines (`telli_mcp.database.sql`) except where SQLite needs its planner steered
+(`calls_ended_by_slot`). The calls are synchronous inside async code for the reasons that module gives: each
+statement is one short write or an indexed read, and cancellation can never land in the middle of one.
 
 What is kept: the raw body (it holds transcripts and contact data, personal data like everything telli stores),
 for `RETENTION` at most, and never after the contact is deleted through this server (`forget_contact`).
@@ -18,19 +23,34 @@ for `RETENTION` at most, and never after the contact is deleted through this ser
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from telli_mcp.bounded import chunked
-from telli_mcp.local_db import open_local_db, write_transaction
 from telli_mcp.webhooks.events import CallEnded, ContactStatusChanged, OtherEvent, parse_event
 from telli_mcp.webhooks.signature import VerifiedDelivery
 
-__all__ = ["RETENTION", "ContactWindow", "EventStore", "Heard", "ReceiverHealth", "StoredEvent"]
+if TYPE_CHECKING:
+    from telli_mcp.database.sql import SqliteSession, SqlSession
+
+__all__ = [
+    "CHANNEL",
+    "EVENT_COLUMNS",
+    "RETENTION",
+    "ContactWindow",
+    "EventStore",
+    "Heard",
+    "ReceiverHealth",
+    "StoredEvent",
+    "announced",
+    "announcement",
+    "stored_event",
+]
 
 RETENTION: Final = timedelta(days=30)
 _PRUNE_EVERY: Final = 500
@@ -39,6 +59,10 @@ _IDS_PER_QUERY: Final = 500
 """Contact ids per `IN (...)` query, well under SQLite's limit on bound parameters."""
 _WINDOWS_PER_QUERY: Final = 300
 """Contact windows (3 parameters each) per `calls_ended_by_slot` query, under SQLite's older limit of 999."""
+CHANNEL: Final = "telli_mcp_events"
+"""The PostgreSQL channel every stored event is announced on (see `announcement`)."""
+_RECORD_LOCK: Final = int.from_bytes(b"telli-ev", "big")
+"""The advisory lock a PostgreSQL `record` holds from its insert to its commit (see `EventStore.record`)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -52,6 +76,9 @@ CREATE TABLE IF NOT EXISTS events (
     received_at REAL NOT NULL,
     body TEXT NOT NULL,
     received_wall REAL,
+    ended_at REAL,
+    loop_id TEXT,
+    origin TEXT,
     UNIQUE (account, delivery_id)
 );
 CREATE INDEX IF NOT EXISTS events_by_contact ON events (account, contact_id, seq);
@@ -73,9 +100,12 @@ CREATE TABLE IF NOT EXISTS refusals (
     last_reason TEXT NOT NULL
 );
 """
-_COLUMNS: Final = "seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body, received_wall"
-_ADDED_COLUMNS: Final = (("received_wall", "REAL"), ("ended_at", "REAL"), ("loop_id", "TEXT"))
-"""Columns added after the first release, with their types (a file written before them gets them on open)."""
+"""The SQLite tables; PostgreSQL's are migration 4 (`telli_mcp.database.migrations`), the same columns."""
+EVENT_COLUMNS: Final = "seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body, received_wall"
+"""The columns `stored_event` reads, in its order."""
+_ADDED_COLUMNS: Final = (("received_wall", "REAL"), ("ended_at", "REAL"), ("loop_id", "TEXT"), ("origin", "TEXT"))
+"""Columns added to the SQLite file after the first release, with their types (a file written before them gets
+them on open)."""
 _LATER_INDEXES = """
 CREATE INDEX IF NOT EXISTS calls_ended_by_contact
 ON events (account, contact_id, kind, call_id, received_wall, ended_at, sent_at, loop_id) WHERE kind = 'call_ended';
@@ -96,6 +126,19 @@ calls AS (
 )
 SELECT CAST(ended / ? AS INTEGER) * ? AS start, COUNT(*) FROM calls GROUP BY start
 """
+_CALLS_BY_SLOT_POSTGRES = """
+WITH windows(contact_id, since, loop_id) AS (VALUES {values}),
+calls AS (
+    SELECT MAX(COALESCE(e.ended_at, e.sent_at)) AS ended
+    FROM windows w JOIN events e
+        ON e.account = ? AND e.contact_id = w.contact_id AND e.kind = 'call_ended'
+    WHERE e.received_wall >= w.since AND (w.loop_id IS NULL OR e.loop_id IS NULL OR e.loop_id = w.loop_id)
+    GROUP BY e.call_id
+)
+SELECT CAST(FLOOR(ended / ?) AS BIGINT) * ? AS start, COUNT(*) FROM calls GROUP BY start
+"""
+"""The same count on PostgreSQL, whose planner needs no hint (and which has no INDEXED BY), and whose CAST rounds
+where SQLite's truncates (hence FLOOR: slots start at or before the call's end)."""
 UNKNOWN_ENDPOINT: Final = ""
 """The refusal counter's account for deliveries to an endpoint no account is configured for."""
 
@@ -154,32 +197,56 @@ def _utc_now() -> datetime:
 
 
 class EventStore:
-    """The events of every account this server receives webhooks for."""
+    """The events of every account this server receives webhooks for.
+
+    `location` is where they are kept: a SQLite file path (":memory:" for throw-away events; the tables are
+    created, and an older file's upgraded, on open), a `postgresql://` URL (a `SecretStr` or a str; the tables come
+    from the database's migrations, and psycopg is loaded only then), or an open `SqlSession`, which stays its
+    owner's to close."""
 
     def __init__(
-        self, path: Path | str, *, now: Callable[[], datetime] = _utc_now, wall: Callable[[], datetime] = _utc_now
+        self,
+        location: Path | str | SecretStr | SqlSession,
+        *,
+        now: Callable[[], datetime] = _utc_now,
+        wall: Callable[[], datetime] = _utc_now,
     ) -> None:
         """`now` stamps `received_at` (the simulator's clock in the sandbox); `wall` stamps `received_wall`, this
         machine's clock, the one the campaign ledger keeps."""
-        self._db = open_local_db(path, threads=True, timeout=5.0)
-        self._db.executescript(_SCHEMA)
-        self._migrate()
+        from telli_mcp.database.sql import SqliteSession, open_session
+
+        if isinstance(location, Path | str | SecretStr):
+            opened = str(location) if isinstance(location, Path) else location
+            self._db, self._owned = open_session(opened, threads=True, timeout=5.0), True
+        else:
+            self._db, self._owned = location, False
+        self._postgres = self._db.dialect.name == "postgresql"
+        if isinstance(self._db, SqliteSession):
+            self._db.executescript(_SCHEMA)
+            self._migrate(self._db)
         self._now, self._wall = now, wall
         self._recorded = 0
+        self.origin = secrets.token_hex(8)
+        """This handle's name, kept with every event it stores: the relay tells the events this process stored
+        (and published to its own hub) from other replicas' by it."""
 
     def close(self) -> None:
-        self._db.close()
+        """Close the connection this store opened (a session it was given is left open)."""
+        if self._owned:
+            self._db.close()
 
-    def _migrate(self) -> None:
+    def _migrate(self, db: SqliteSession) -> None:
         """Give a file written by an older version the columns it lacks, filled in for the events it holds (once;
         the columns are read again under the write lock, as a receiver in another process may be opening it too)."""
         if self._missing_columns():
-            with write_transaction(self._db):
-                for name, kind in self._missing_columns():
-                    self._db.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
-                self._db.execute("UPDATE events SET received_wall = received_at WHERE received_wall IS NULL")
-                self._fill_calls()
-        self._db.executescript(_LATER_INDEXES)
+            with db.transaction():
+                missing = self._missing_columns()
+                for name, kind in missing:
+                    db.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
+                db.execute("UPDATE events SET received_wall = received_at WHERE received_wall IS NULL")
+                if any(name == "ended_at" for name, _kind in missing):
+                    self._fill_calls()
+        db.executescript(_LATER_INDEXES)
 
     def _missing_columns(self) -> list[tuple[str, str]]:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
@@ -206,32 +273,44 @@ class EventStore:
     def record(
         self, account: str, delivery: VerifiedDelivery, event: CallEnded | ContactStatusChanged | OtherEvent, body: str
     ) -> StoredEvent | None:
-        """Store `event` durably; None when this delivery id was already stored for `account` (a retry)."""
+        """Store `event` durably; None when this delivery id was already stored for `account` (a retry, here or on
+        another replica: nothing is announced for it).
+
+        On PostgreSQL the transaction first takes an advisory lock that it holds until it commits, so replicas
+        store events one at a time and `seq` grows in commit order: whoever has read the event with seq N has
+        seen every event committed before it, which is what lets a relay catch up by `seq` alone. A recording
+        holds the lock for a few round trips; PostgreSQL already orders the commits of notifying transactions."""
         received_at, received_wall = self._now(), self._wall()
-        cursor = self._db.execute(
-            "INSERT OR IGNORE INTO events (account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body,"
-            " received_wall, ended_at, loop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                account,
-                delivery.delivery_id,
-                event.event,
-                event.contact_id,
-                event.call_id,
-                delivery.sent_at.timestamp(),
-                received_at.timestamp(),
-                body,
-                received_wall.timestamp(),
-                *_call_columns(event),
-            ),
-        )
-        if cursor.rowcount == 0:
-            return None
-        self._mark_receiving(account, received_wall)
+        with self._db.transaction():
+            if self._postgres:
+                self._db.execute("SELECT pg_advisory_xact_lock(?)", (_RECORD_LOCK,))
+            inserted = self._db.execute(
+                "INSERT INTO events (account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body,"
+                " received_wall, ended_at, loop_id, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (account, delivery_id) DO NOTHING RETURNING seq",
+                (
+                    account,
+                    delivery.delivery_id,
+                    event.event,
+                    event.contact_id,
+                    event.call_id,
+                    delivery.sent_at.timestamp(),
+                    received_at.timestamp(),
+                    body,
+                    received_wall.timestamp(),
+                    *_call_columns(event),
+                    self.origin,
+                ),
+            ).fetchall()
+            if not inserted:
+                return None
+            seq = int(inserted[0][0])
+            self._mark_receiving(account, received_wall)
+            if self._postgres:
+                self._db.execute("SELECT pg_notify(?, ?)", (CHANNEL, announcement(self.origin, seq)))
         self._recorded += 1
         if self._recorded % _PRUNE_EVERY == 0:
             self.prune(RETENTION)
-        seq = cursor.lastrowid
-        assert seq is not None
         return StoredEvent(
             seq=seq,
             account=account,
@@ -252,7 +331,8 @@ class EventStore:
 
     def _mark_receiving(self, account: str, at: datetime) -> None:
         self._db.execute(
-            "INSERT OR IGNORE INTO receiving (account, since_wall) VALUES (?, ?)", (account, at.timestamp())
+            "INSERT INTO receiving (account, since_wall) VALUES (?, ?) ON CONFLICT (account) DO NOTHING",
+            (account, at.timestamp()),
         )
 
     def heard(self, account: str) -> Heard:
@@ -266,8 +346,8 @@ class EventStore:
 
     def events_of_contacts(self, account: str, contact_ids: Collection[str]) -> list[StoredEvent]:
         """Every stored event of `account` about these contacts, oldest first."""
-        rows = self._for_contacts(f"SELECT {_COLUMNS} FROM events", account, contact_ids)
-        return sorted((_stored(row) for row in rows), key=lambda stored: stored.seq)
+        rows = self._for_contacts(f"SELECT {EVENT_COLUMNS} FROM events", account, contact_ids)
+        return sorted((stored_event(row) for row in rows), key=lambda stored: stored.seq)
 
     def forgotten_among(self, account: str, contact_ids: Collection[str]) -> set[str]:
         """Which of these contacts were deleted through this server (their events are erased)."""
@@ -288,15 +368,16 @@ class EventStore:
         UTC-aligned): each call once, at the `ended_at` telli gave it (when it gave none, when the delivery was
         signed).
 
-        SQLite counts; Python sees one row per slot and query. Give each contact one window: a call delivered twice
-        is told apart from two calls within one query only."""
+        The database counts; Python sees one row per slot and query. Give each contact one window: a call delivered
+        twice is told apart from two calls within one query only."""
+        statement = _CALLS_BY_SLOT_POSTGRES if self._postgres else _CALLS_BY_SLOT
         counts: dict[int, int] = {}
         for chunk in chunked(list(windows), _WINDOWS_PER_QUERY):
             values = ", ".join(["(?, ?, ?)"] * len(chunk))
             args = [
                 value for window in chunk for value in (window.contact_id, window.since.timestamp(), window.loop_id)
             ]
-            query = _CALLS_BY_SLOT.format(values=values)
+            query = statement.format(values=values)
             for start, calls in self._db.execute(query, (*args, account, slot_seconds, slot_seconds)):
                 counts[int(start)] = counts.get(int(start), 0) + int(calls)
         return counts
@@ -305,7 +386,7 @@ class EventStore:
         """Count a refused delivery for `account`'s endpoint (`UNKNOWN_ENDPOINT` when none matched)."""
         self._db.execute(
             "INSERT INTO refusals (account, count, last_at, last_reason) VALUES (?, 1, ?, ?) "
-            "ON CONFLICT (account) DO UPDATE SET count = count + 1, last_at = excluded.last_at, "
+            "ON CONFLICT (account) DO UPDATE SET count = refusals.count + 1, last_at = excluded.last_at, "
             "last_reason = excluded.last_reason",
             (account, self._now().timestamp(), reason),
         )
@@ -332,9 +413,9 @@ class EventStore:
                 where.append(f"{column} = ?")
                 args.append(value)
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*args, limit)
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?", (*args, limit)
         ).fetchall()
-        return [_stored(row) for row in rows]
+        return [stored_event(row) for row in rows]
 
     def calls_ended(
         self, account: str, *, contact_id: str | None = None, call_id: str | None = None, limit: int = 20
@@ -342,11 +423,11 @@ class EventStore:
         """The newest `call_ended` events of one contact or one call, newest first."""
         column, value = ("call_id", call_id) if call_id is not None else ("contact_id", contact_id)
         rows = self._db.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE account = ? AND kind = 'call_ended' AND {column} = ? "
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE account = ? AND kind = 'call_ended' AND {column} = ? "
             "ORDER BY seq DESC LIMIT ?",
             (account, value, limit),
         ).fetchall()
-        return [_stored(row) for row in rows]
+        return [stored_event(row) for row in rows]
 
     def last_call_ended(
         self, account: str, *, contact_id: str | None = None, call_id: str | None = None
@@ -378,7 +459,8 @@ class EventStore:
         """Erase every stored event of a deleted contact, and keep none that arrives later (a call that was in
         progress when the contact was deleted still ends and is reported); returns how many were erased."""
         self._db.execute(
-            "INSERT OR IGNORE INTO forgotten (account, contact_id, at) VALUES (?, ?, ?)",
+            "INSERT INTO forgotten (account, contact_id, at) VALUES (?, ?, ?)"
+            " ON CONFLICT (account, contact_id) DO NOTHING",
             (account, contact_id, self._now().timestamp()),
         )
         return self._db.execute(
@@ -410,7 +492,20 @@ def _call_columns(event: CallEnded | ContactStatusChanged | OtherEvent) -> tuple
     return (ended.timestamp() if ended is not None else None), event.call.loop_id
 
 
-def _stored(row: tuple[object, ...]) -> StoredEvent:
+def announcement(origin: str, seq: int) -> str:
+    """The payload a stored event is announced with on `CHANNEL`: who stored it, and its `seq`."""
+    return f"{origin}:{seq}"
+
+
+def announced(payload: str) -> tuple[str, int] | None:
+    """The origin and `seq` of an `announcement`; None for a payload that is not one (the channel is the
+    database's, not the schema's: another deployment sharing the database may speak on it too)."""
+    origin, _colon, seq = payload.rpartition(":")
+    return (origin, int(seq)) if origin and seq.isascii() and seq.isdigit() else None
+
+
+def stored_event(row: Sequence[object]) -> StoredEvent:
+    """The event in a row of `EVENT_COLUMNS`."""
     seq, account, delivery_id, kind, contact_id, call_id, sent_at, received_at, body, received_wall = row
     return StoredEvent(
         seq=seq,

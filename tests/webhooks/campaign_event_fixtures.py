@@ -1,5 +1,6 @@
 """Fixtures for tests of campaigns read from webhook events: a simulator whose events reach the real receiver,
-signed, and land in an in-memory event store; a campaign engine on an in-memory ledger. A test module imports them by
+signed, and land in an event store (a SQLite file, or PostgreSQL: `open_events`); a campaign engine on an in-memory
+ledger. A test module imports them by
 their `_fixture` names; pytest offers them as `store`, `sim`, `account` and `engine`."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
+from event_store_handles import OpenEvents
 from starlette.applications import Starlette
 from webhook_helpers import SECRET
 
@@ -27,8 +29,8 @@ async def _no_sleep(seconds: float) -> None:
 
 
 @pytest.fixture(name="store")
-def store_fixture() -> EventStore:
-    return EventStore(":memory:")
+def store_fixture(open_events: OpenEvents) -> EventStore:
+    return open_events()
 
 
 @pytest.fixture(name="sim")

@@ -23,6 +23,7 @@ from campaign_event_fixtures import (  # noqa: F401 (fixtures, offered by pytest
     sim_fixture,
     store_fixture,
 )
+from event_store_handles import OpenEvents
 from webhook_helpers import CONTACT, call_ended
 
 from telli_mcp.campaign_timeline import NEEDS_EVENTS, CallsPerHour, campaign_calls_per_hour
@@ -206,8 +207,10 @@ def slot_of(payload: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize("fields", ENDED_FORMS, ids=lambda fields: repr(list(fields.values())))
-def test_the_store_counts_a_call_when_it_ended_as_the_client_reads_it(fields: dict[str, Any]) -> None:
-    store = EventStore(":memory:")
+def test_the_store_counts_a_call_when_it_ended_as_the_client_reads_it(
+    fields: dict[str, Any], open_events: OpenEvents
+) -> None:
+    store = open_events()
     payload = call_ended()
     payload["call"].update(fields)
     record(store, payload, "msg_1")
@@ -248,8 +251,8 @@ def test_a_file_from_before_the_timeline_counts_the_calls_it_already_holds(tmp_p
     assert in_its_loop == {slot_of(payload): 1} and in_another == {}
 
 
-def test_a_call_delivered_twice_under_two_ids_counts_once_and_other_loops_not_at_all() -> None:
-    store = EventStore(":memory:")
+def test_a_call_delivered_twice_under_two_ids_counts_once_and_other_loops_not_at_all(open_events: OpenEvents) -> None:
+    store = open_events()
     mine, other = call_ended("b4a05730-2abc-4eb0-8066-2e4d23b53ba9"), call_ended("0c1f3f4e-0000-4000-8000-000000000001")
     mine["call"]["loop_id"], other["call"]["loop_id"] = "loop-mine", "loop-other"
     record(store, mine, "msg_1")
@@ -267,8 +270,8 @@ def test_a_call_delivered_twice_under_two_ids_counts_once_and_other_loops_not_at
     assert elsewhere == {} and too_late == {}  # another account's store; events that arrived before `since`
 
 
-def test_the_hour_repeated_when_clocks_go_back_is_two_hours() -> None:
-    store = EventStore(":memory:")
+def test_the_hour_repeated_when_clocks_go_back_is_two_hours(open_events: OpenEvents) -> None:
+    store = open_events()
     store.mark_receiving(ACCOUNT)
     ledger = Ledger(":memory:", tenant=ACCOUNT)
     lead = Lead(row=1, phone_number="+4930555100", first_name="Lead", last_name="Test", external_id="x1")

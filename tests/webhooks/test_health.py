@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from event_store_handles import OpenEvents
 from webhook_helpers import ACCOUNT_A, ACCOUNT_B, SECRET, call_ended
 
 from telli_mcp.webhooks import EventStore, VerifiedDelivery, WebhookEndpoint, parse_event
@@ -20,8 +21,8 @@ def test_not_configured_and_nothing_received() -> None:
     assert "not configured here" in health.sentence() and "no event received yet" in health.sentence()
 
 
-def test_a_recent_event_means_flowing_and_refusals_show() -> None:
-    store = EventStore(":memory:", now=lambda: NOW - timedelta(minutes=3))
+def test_a_recent_event_means_flowing_and_refusals_show(open_events: OpenEvents) -> None:
+    store = open_events(now=lambda: NOW - timedelta(minutes=3))
     payload = call_ended()
     store.record(ACCOUNT_A, VerifiedDelivery(delivery_id="m", sent_at=NOW), parse_event(payload), json.dumps(payload))
     store.refused(ACCOUNT_A, "No matching signature found")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx2
 import pytest
+from event_store_handles import OpenEvents
 from starlette.applications import Starlette
 from webhook_helpers import ACCOUNT_A, ACCOUNT_B, CONTACT, OTHER_SECRET, SECRET, call_ended, delivery
 
@@ -25,8 +25,8 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> EventStore:
-    return EventStore(tmp_path / "events.sqlite3")
+def store(open_events: OpenEvents) -> EventStore:
+    return open_events()
 
 
 @pytest.fixture
@@ -131,10 +131,12 @@ async def test_a_new_event_type_is_kept_but_not_acted_on(http: httpx2.AsyncClien
     assert (stored.kind, stored.contact_id) == ("agent_updated", None)
 
 
-async def test_a_stored_event_survives_a_restart(http: httpx2.AsyncClient, store: EventStore, tmp_path: Path) -> None:
+async def test_a_stored_event_survives_a_restart(
+    http: httpx2.AsyncClient, store: EventStore, open_events: OpenEvents
+) -> None:
     await post(http, "/webhooks/telli", *delivery(call_ended(call_id="call-9")))
     store.close()
-    reopened = EventStore(tmp_path / "events.sqlite3")
+    reopened = open_events()
     stored = reopened.last_call_ended(ACCOUNT_A, call_id="call-9")
     assert stored is not None and json.loads(stored.body)["call"]["call_id"] == "call-9"
 

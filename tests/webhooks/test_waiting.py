@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
+from event_store_handles import OpenEvents
 from webhook_helpers import call_ended
 
 from telli_mcp.client import InitiateCall, TelliClient
@@ -114,11 +115,11 @@ async def test_a_wait_that_times_out_stays_within_the_documented_budget(
 
 
 async def test_with_events_flowing_the_event_ends_the_wait_and_telli_is_read_once_a_minute(
-    sim: TelliSimulator, client: TelliClient
+    sim: TelliSimulator, client: TelliClient, open_events: OpenEvents
 ) -> None:
     time = SimTime(sim)
     contact_id = first_contact(sim)
-    store, hub = EventStore(":memory:", now=time.now), EventHub()
+    store, hub = open_events(now=time.now), EventHub()
     deliver(store, hub, call_ended(call_id="11111111-1111-4111-8111-111111111111", contact_id="someone-else"), "m0")
     wait = waiter(client, time, contact_id, store, hub)
     assert wait.events_flowing()
@@ -140,10 +141,12 @@ async def test_with_events_flowing_the_event_ends_the_wait_and_telli_is_read_onc
     assert done.telli_reads == 3  # at once, after 60 s and after 120 s: the safety net only
 
 
-async def test_an_event_of_an_older_call_does_not_end_the_wait(sim: TelliSimulator, client: TelliClient) -> None:
+async def test_an_event_of_an_older_call_does_not_end_the_wait(
+    sim: TelliSimulator, client: TelliClient, open_events: OpenEvents
+) -> None:
     time = SimTime(sim)
     contact_id = first_contact(sim)
-    store, hub = EventStore(":memory:", now=time.now), EventHub()
+    store, hub = open_events(now=time.now), EventHub()
     old = call_ended(call_id="33333333-3333-4333-8333-333333333333", contact_id=contact_id)
     old["call"]["ended_at"] = int((time.now() - timedelta(hours=1)).timestamp() * 1000)
     deliver(store, hub, old, "m-old")
