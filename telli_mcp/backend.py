@@ -8,11 +8,12 @@ data.) A backend holds:
 * the client factory (`client`, `client_factory`): every `TelliClient` of the process is made here;
 * the default key (`api_key`, a `SecretStr`): the one requests use when the caller brings none;
 * the sandbox, if any: its simulator and the controls of its clock;
-* the campaign store, with the ledger's location (`ledger_path`);
+* the campaign store, with the ledger's location (`ledger_path`; in the shared database when there is one);
 * telli's webhook events (`events`: their store, hub and the clock waits run on) and the endpoints that receive
   them (`webhook_endpoints`, `webhook_receiver`); in the sandbox the simulator delivers into them directly;
-* the shared database (`database`, when TELLI_MCP_DATABASE_URL names one) and the spent confirmation tokens
-  (`spent_tokens`: in it, else in a SQLite file beside the ledger); `aclose()` closes what was opened;
+* the shared database (`database`, when TELLI_MCP_DATABASE_URL names one, never in the sandbox): the campaign
+  ledger, the do-not-call list, the webhook events and the spent confirmation tokens live in it, else in SQLite
+  files beside the ledger (`_shared_or` is that rule); `aclose()` closes what was opened;
 * `now`: the backend's clock (the simulator's in the sandbox and in tests).
 
 `TELLI_MCP_SANDBOX=1` or a `--sandbox` flag anywhere means the in-process simulator with demo data, and then
@@ -201,7 +202,7 @@ class Backend:
         from telli_mcp.webhooks.clock import RealClock
         from telli_mcp.webhooks.feed import EventFeed
 
-        return EventFeed(self.events_path, now=self.now, clock=self.wait_clock or RealClock())
+        return EventFeed(self._shared_or(self.events_path), now=self.now, clock=self.wait_clock or RealClock())
 
     @cached_property
     def webhook_endpoints(self) -> list[WebhookEndpoint]:
@@ -226,11 +227,11 @@ class Backend:
 
     @cached_property
     def do_not_call(self) -> DoNotCallList:
-        """The do-not-call lists, beside the campaign ledger (in memory where it is), opened on first use: every
-        dial path of this process checks them."""
+        """The do-not-call lists, where the campaign ledger is (the shared database, else a file beside it, in memory
+        where it is), opened on first use: every dial path of this process checks them."""
         from telli_mcp.do_not_call.store import DoNotCallList
 
-        return DoNotCallList(self._beside_ledger(DO_NOT_CALL_FILE), now=self.now)
+        return DoNotCallList(self._shared_or(self._beside_ledger(DO_NOT_CALL_FILE)), now=self.now)
 
     @cached_property
     def contact_index(self) -> ContactIndex:
@@ -239,6 +240,12 @@ class Backend:
         from telli_mcp.contact_index.store import ContactIndex
 
         return ContactIndex(self._beside_ledger(CONTACT_INDEX_FILE), now=self.now)
+
+    def _shared_or(self, location: str) -> str | SecretStr:
+        """Where a store every replica must see lives: the shared database when TELLI_MCP_DATABASE_URL names one,
+        else `location` (its file, or ":memory:"). The one rule for the ledger, the do-not-call list and the events;
+        the contact index is a cache of telli's contacts and stays beside the ledger on each replica."""
+        return self.settings.database_url if self.settings.database_url is not None else location
 
     def _beside_ledger(self, file_name: str) -> str:
         """A store's file in the ledger's directory; in memory where the ledger is."""
@@ -266,7 +273,11 @@ class Backend:
         return SqliteSpentTokens(self._beside_ledger(SPENT_TOKENS_FILE))
 
     async def aclose(self) -> None:
-        """Close the database's connections, if it was opened (when the process, or a test, is done with it)."""
+        """Close the database's connections and the do-not-call list, if they were opened (when the process, or a
+        test, is done with it)."""
+        do_not_call = self.__dict__.get("do_not_call")
+        if do_not_call is not None:
+            do_not_call.close()
         database = self.__dict__.get("database")
         if database is not None:
             await database.aclose()
@@ -276,7 +287,7 @@ class Backend:
         """The campaign ledgers, opened on first use (imported then: starting the server does not need them)."""
         from telli_mcp.campaigns.store import CampaignStore
 
-        return CampaignStore(self.ledger_path)
+        return CampaignStore(self._shared_or(self.ledger_path))
 
 
 def _wall_clock() -> datetime:
@@ -296,7 +307,8 @@ def open_backend(settings: Settings, *, sandbox_speed: float = 60.0) -> Backend:
         )
     from telli_mcp.sandbox import DEMO_API_KEY, Sandbox
 
-    demo = settings.model_copy(update={"api_key": SecretStr(DEMO_API_KEY)})
+    # Make-believe campaigns, lists and tokens never go into a shared database, whatever TELLI_MCP_DATABASE_URL says.
+    demo = settings.model_copy(update={"api_key": SecretStr(DEMO_API_KEY), "database_url": None})
     sandbox = Sandbox.demo(speed=sandbox_speed)
     backend = Backend(
         demo,

@@ -1,9 +1,10 @@
 """`telli-mcp dnc add|remove|list|import|export`: the account's do-not-call list from a terminal or a script.
 
-It is the list every dial path of telli-mcp checks (the MCP tools and `telli-mcp campaign start`), kept beside
-the campaign ledger and scoped to the account of the key in TELLI_API_KEY (its fingerprint; the key is never
-printed). Numbers are given with their country code (`+49 30 5550101`, `+1 (212) 555-0101`) and stored in
-E.164, so every spelling of a number is one entry.
+It is the list every dial path of telli-mcp checks (the MCP tools and `telli-mcp campaign start`), kept where the
+campaign ledger is (the shared database when TELLI_MCP_DATABASE_URL names one, else a file beside it) and scoped
+to the account of the key in TELLI_API_KEY (its fingerprint; the key is never printed). Numbers are given with
+their country code (`+49 30 5550101`, `+1 (212) 555-0101`) and stored in E.164, so every spelling of a number is
+one entry.
 
 - `add NUMBER... [--reason TEXT]`: put numbers on the list (all or none: one invalid number adds nothing).
 - `remove NUMBER... [--yes]`: take them off, which lets them be called again: asks for a typed "yes" on a
@@ -85,9 +86,14 @@ def run_dnc_command(args: argparse.Namespace) -> int:
                 "The sandbox keeps this list in memory until the command ends (TELLI_MCP_DATA_DIR keeps it).",
                 file=sys.stderr,
             )
+    from telli_mcp.database import DatabaseUnavailable
+
     lists = backend.do_not_call
     try:
         return _COMMANDS[args.dnc_command](lists.for_tenant(key_fingerprint(backend.api_key.get_secret_value())), args)
+    except DatabaseUnavailable as err:
+        print(err, file=sys.stderr)  # names the database without its password; nothing was changed
+        return 1
     finally:
         lists.close()
 

@@ -185,6 +185,8 @@ class PostgresSession:
 
         try:
             yield
+        except psycopg.errors.TransactionRollback:
+            raise  # a deadlock or serialisation failure: the database answered, and the caller's write did not happen
         except psycopg.OperationalError as err:
             raise unavailable(self._url, self.label, err) from None
 

@@ -46,6 +46,11 @@ def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsy
         async with anyio.create_task_group() as background:
             if deps.sandbox is not None:
                 background.start_soon(deps.sandbox.run_clock)
+            if deps.events is not None and deps.events.database_url is not None:
+                from telli_mcp.webhooks.relay import relay_events
+
+                # Events other replicas receive wake this one's waiters and listeners too.
+                await background.start(relay_events, deps.events)
             try:
                 yield deps
             finally:

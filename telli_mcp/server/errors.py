@@ -44,6 +44,7 @@ from telli_mcp.client.errors import (
     TelliError,
     TelliTimeoutError,
 )
+from telli_mcp.database import DatabaseUnavailable
 from telli_mcp.server.caller import current_caller
 from telli_mcp.text import inline
 
@@ -213,8 +214,17 @@ def translating(fn: Callable[P, Awaitable[R]], *, writes: bool) -> Callable[P, A
             raise ToolError(describe(err)) from err
         except CampaignError as err:  # written for the reader already (what went wrong, what to do)
             raise ToolError(str(err)) from None
+        except DatabaseUnavailable as err:  # names the database by its redacted URL
+            raise ToolError(f"{err}. {_DATABASE_DOWN}") from None
 
     return wrapper
+
+
+_DATABASE_DOWN = (
+    "telli-mcp keeps its campaigns, the do-not-call list and telli's events there, so it did not go on without it: "
+    "whatever this call had not done yet was not sent to telli, and what it had done is recorded. Call again in a "
+    "moment (a campaign then resumes where it stopped)."
+)
 
 
 def invalid_arguments(err: ValidationError) -> str:

@@ -12,8 +12,9 @@
 * `telli_mcp.contact_index` (the local copy of each account's contacts that find_contacts searches) imports only
   `telli_mcp.client` and the leaf modules, and never `mcp`: the MCP tools and the bulk tools' selections use it.
 * `telli_mcp.database` (the stores replicas share: PostgreSQL, its migrations, the spent confirmation tokens, and
-  the SQL session the ledger, the do-not-call list and the event store speak over SQLite or PostgreSQL) imports only the leaf modules and `psycopg`, never `mcp` and not even the client: the backend chooses its stores,
-  the server's token signer spends into them.
+  the SQL session the ledger, the do-not-call list and the event store speak over SQLite or PostgreSQL) imports
+  only the leaf modules and `psycopg`, never `mcp` and not even the client: the backend chooses its stores, the
+  server's token signer spends into them.
 * The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls`, `telli_mcp.lazy`
   and `telli_mcp.local_db` import nothing of telli_mcp; that is what lets the client, the campaigns, the stores and
   the settings share them (one text cleaner, one clip, one time-zone check, one way to show a URL, one way to

@@ -111,17 +111,51 @@ async def test_two_replicas_redeeming_one_token_at_once_place_one_call(replica: 
 
 
 async def test_a_shared_database_that_is_down_refuses_the_token_without_its_password_and_places_nothing(
-    sim: TelliSimulator, mode: str
+    sim: TelliSimulator,
+    mode: str,
+    postgres_url: str,  # noqa: F811
 ) -> None:
-    port = free_port()
-    url = f"postgresql://telli:{PASSWORD}@127.0.0.1:{port}/telli_mcp"
-    settings = Settings(api_key=TEST_API_KEY, state_secret=SHARED_SECRET, confirm="token", database_url=url)
-    backend = Backend.simulated(settings, sim, sleep=_no_sleep)
-    async with connect(build_server(backend), mode) as client:
+    # A healthy replica issues the token; the replica it is redeemed on has lost the database.
+    up = Backend.simulated(_replica_settings(postgres_url), sim, sleep=_no_sleep)
+    async with connect(build_server(up), mode) as client:
         args = await _call_now_args(client)
-        token = (await ok(client, "call_now", args))["confirmation_token"]  # issuing needs no database
+        token = (await ok(client, "call_now", args))["confirmation_token"]
+    await up.aclose()
+    port = free_port()
+    down = Backend.simulated(
+        _replica_settings(f"postgresql://telli:{PASSWORD}@127.0.0.1:{port}/telli_mcp"), sim, sleep=_no_sleep
+    )
+    async with connect(build_server(down), mode) as client:
+        preview = await fails(client, "call_now", args)  # the do-not-call list cannot be read either
         error = await fails(client, "call_now", {**args, "confirmation_token": token})
-    await backend.aclose()
+    await down.aclose()
+    for answer in (preview, error):
+        assert f"The database telli@127.0.0.1:{port}/telli_mcp is unreachable" in answer and "not sent" in answer
+        assert PASSWORD not in answer
+    assert _calls_placed(sim) == 0
+
+
+def _replica_settings(database_url: str) -> Settings:
+    return Settings(api_key=TEST_API_KEY, state_secret=SHARED_SECRET, confirm="token", database_url=database_url)
+
+
+async def test_a_token_that_cannot_be_recorded_as_spent_erases_nothing(
+    sim: TelliSimulator,
+    mode: str,
+    postgres_url: str,  # noqa: F811
+) -> None:
+    up = Backend.simulated(_replica_settings(postgres_url), sim, sleep=_no_sleep)
+    async with connect(build_server(up), mode) as client:
+        contact_id = await contact_id_of(client, "crm-123")
+        token = (await ok(client, "delete_contact", {"contact_id": contact_id}))["confirmation_token"]
+    await up.aclose()
+    port = free_port()
+    down = Backend.simulated(
+        _replica_settings(f"postgresql://telli:{PASSWORD}@127.0.0.1:{port}/telli_mcp"), sim, sleep=_no_sleep
+    )
+    async with connect(build_server(down), mode) as client:
+        error = await fails(client, "delete_contact", {"contact_id": contact_id, "confirmation_token": token})
+    await down.aclose()
     assert f"The database telli@127.0.0.1:{port}/telli_mcp is unreachable" in error and "Nothing was done" in error
     assert PASSWORD not in error
-    assert _calls_placed(sim) == 0
+    assert sim.requests_to("DELETE", "/") == []  # telli was never asked to delete
