@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
-__all__ = ["TEST_DATABASE_VARIABLE", "postgres_url", "server_url"]
+__all__ = ["TEST_DATABASE_VARIABLE", "fresh_schema", "postgres_url", "server_url"]
 
 TEST_DATABASE_VARIABLE = "TELLI_MCP_TEST_DATABASE_URL"
 _SERVER_URL = os.environ.get(TEST_DATABASE_VARIABLE, "").strip()
@@ -51,12 +52,11 @@ def _with_search_path(url: str, schema: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A URL of the test server whose connections use a new, empty schema (dropped after the test)."""
+@contextmanager
+def fresh_schema(server: str) -> Iterator[str]:
+    """A URL of the server at `server` whose connections use a new, empty schema (dropped on exit)."""
     import psycopg
 
-    server = server_url()
     schema = f"test_{secrets.token_hex(6)}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
@@ -65,3 +65,10 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL of the test server whose connections use a new, empty schema (dropped after the test)."""
+    with fresh_schema(server_url()) as url:
+        yield url

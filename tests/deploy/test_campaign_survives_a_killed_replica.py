@@ -1,0 +1,205 @@
+"""A 5,000-lead campaign whose replica is killed with SIGKILL mid-run is resumed through HAProxy on the other replica,
+and telli schedules every lead exactly once.
+
+The deployment of conftest.py (two replicas sharing a PostgreSQL schema behind HAProxy with the repo's config, the
+simulator served in a thread of this process), with TELLI_TIMEOUT_SECONDS=5 so that a lead whose request may have
+been in flight settles after 5 + 30 s, not 30 + 30 s. telli answers the first schedule-calls-batch requests 0.25 s
+late and the next ones 15 s late (the simulator sleeps, then applies the request), so the run can be killed with
+requests in flight that telli applies long after their sender died, and after the resumed run would have checked
+those contacts had it not waited for them to settle: checked early, they would look unscheduled and be sent again.
+
+Through the balancer, as a user would: a dry run, the preview that hands out a confirmation token, the confirmed
+start. Once telli has accepted some but not all batches, the replica answering that call (HAProxy's current
+sessions say which) is killed with SIGKILL. Once HAProxy has taken it out, the same start_campaign (same campaign id,
+same leads) is previewed and confirmed again: the surviving replica must see the campaign in the shared ledger, take
+over the dead holder's lease (its process is gone, same host), wait for the leads that were in flight to settle, and
+schedule the rest. Then each lead is checked against the simulator: exactly one contact with its number, named by
+exactly one accepted schedule request; nothing else scheduled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import pytest
+from deployment import STEP_SECONDS, Deployment, call, mcp_client, ok, text_of, wait_until_down
+from mcp import Client
+from mcp.types import CallToolResult
+
+from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
+from telli_mcp.simulator.faults import Fault
+
+pytestmark = pytest.mark.anyio
+
+LEADS = 5_000
+SCHEDULE_BATCH = "/v1/schedule-calls-batch"
+BATCHES = LEADS // 50
+"""telli takes at most 50 contacts per schedule request, so the run needs at least this many."""
+FAST_BATCHES = 20
+"""Schedule requests telli answers after FAST_LATENCY (1,000 leads); every later one waits SLOW_LATENCY."""
+FAST_LATENCY = 0.25
+SLOW_LATENCY = 15.0
+"""Well past the moment the resumed run could first check the contacts (HAProxy takes the dead replica out within
+about 2 s), well within the settle time (TIMEOUT_SECONDS + 30 s after the request was sent)."""
+IN_FLIGHT = 4
+"""Slow requests to have in flight at the kill: the run's schedule concurrency (RunOptions' default)."""
+TIMEOUT_SECONDS = 5
+CAMPAIGN_SECONDS = 90.0
+"""Bound on the resumed start_campaign: the settle wait (TIMEOUT_SECONDS + 30 s after the last request the dead
+replica sent) plus the rest of the run. Its event stream may stay silent for all of the wait."""
+CAMPAIGN_ID = "deploy-kill-5000"
+
+
+@pytest.fixture
+def replica_env() -> dict[str, str]:
+    # A lead whose request may have been in flight settles TELLI_TIMEOUT_SECONDS + 30 s after it was sent.
+    return {"TELLI_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS)}
+
+
+def _leads() -> list[dict[str, Any]]:
+    """Fictional Berlin numbers (+49 30 1000 0000 onwards, the scheme of tests/campaigns' make_leads)."""
+    return [
+        {"phone_number": f"+4930{10000000 + n}", "first_name": f"Lead{n}", "last_name": "Deploy"} for n in range(LEADS)
+    ]
+
+
+def _accepted_batches(sim: TelliSimulator) -> list[list[str]]:
+    """The contact ids of every schedule request telli accepted (HTTP 200), in the order it answered them."""
+    return [
+        [item["contact_id"] for item in entry.body["contacts"]]
+        for entry in list(sim.requests_to("POST", SCHEDULE_BATCH))
+        if entry.status == 200
+    ]
+
+
+def _faulted(sim: TelliSimulator) -> int:
+    """Schedule requests telli answered late (logged once answered)."""
+    return sum(1 for entry in list(sim.requests_to("POST", SCHEDULE_BATCH)) if entry.fault == "latency")
+
+
+@dataclass(frozen=True)
+class PerLead:
+    leads: int
+    scheduled_once: int
+    missing: int
+    duplicated: int
+    contacts_not_one: int
+    """Leads with no contact, or with several, under their number."""
+    stray: int
+    """Contacts scheduled that belong to no lead."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.leads} leads: scheduled once {self.scheduled_once}, missing {self.missing}, duplicated "
+            f"{self.duplicated}, without exactly one contact {self.contacts_not_one}, stray scheduled {self.stray}"
+        )
+
+
+def _per_lead(sim: TelliSimulator, leads: list[dict[str, Any]]) -> PerLead:
+    by_number: dict[str, list[str]] = {}
+    for contact in sim.account(TEST_API_KEY).contacts.values():
+        if not contact.deleted:
+            by_number.setdefault(contact.phone_number, []).append(contact.id)
+    named = Counter(contact_id for batch in _accepted_batches(sim) for contact_id in batch)
+    tally: Counter[str] = Counter()
+    mine: set[str] = set()
+    for lead in leads:
+        found = by_number.get(lead["phone_number"], [])
+        if len(found) != 1:
+            tally["contacts_not_one"] += 1
+            continue
+        mine.update(found)
+        times = named[found[0]]
+        tally["scheduled_once" if times == 1 else "missing" if times == 0 else "duplicated"] += 1
+    stray = sum(1 for contact_id in named if contact_id not in mine)
+    counts = {name: tally[name] for name in ("scheduled_once", "missing", "duplicated", "contacts_not_one")}
+    return PerLead(leads=len(leads), stray=stray, **counts)
+
+
+async def _until(condition: Callable[[], bool], what: str, limit: float = STEP_SECONDS) -> None:
+    """Poll `condition()` until true, bounded by `limit` (the replicas run on the wall clock)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        await anyio.sleep(0.02)  # a bounded poll of another thread's state; no assertion depends on the wait
+
+
+async def _start_confirmed(
+    client: Client, args: dict[str, Any], *, within: float
+) -> tuple[dict[str, Any], CallToolResult]:
+    """start_campaign as a client confirming by token does it: the preview hands out a token, the next call spends
+    it. Returns the preview and the confirmed call's result."""
+    preview = await ok(client, "start_campaign", args)
+    assert preview["status"] == "confirmation_required", preview
+    confirmed = {**args, "confirmation_token": preview["confirmation_token"]}
+    return preview, await call(client, "start_campaign", confirmed, within=within)
+
+
+async def test_a_campaign_whose_replica_is_killed_resumes_on_the_other_and_schedules_each_lead_once(
+    deployment: Deployment, sim: TelliSimulator
+) -> None:
+    leads = _leads()
+    sim.inject(Fault(kind="latency", latency=FAST_LATENCY, times=FAST_BATCHES, path=SCHEDULE_BATCH))
+    slow = Fault(kind="latency", latency=SLOW_LATENCY, times=BATCHES, path=SCHEDULE_BATCH)
+    sim.inject(slow)  # used once the fast one is; its countdown says how many slow requests arrived
+
+    def arrived_slow() -> int:
+        return BATCHES - slow.times
+
+    async with mcp_client(deployment.url, TEST_API_KEY, read_timeout=CAMPAIGN_SECONDS) as client:
+        agent_id = (await ok(client, "list_agents"))["agents"][0]["agent_id"]
+        args = {"agent_id": agent_id, "leads": leads, "campaign_id": CAMPAIGN_ID, "name": "Killed mid-run"}
+        dry_run = await ok(client, "start_campaign", {**args, "dry_run": True})
+        assert dry_run["valid_leads"] == LEADS and dry_run["invalid_leads"] == 0, dry_run
+        assert not sim.requests_to("POST", SCHEDULE_BATCH), "a dry run schedules nobody"
+
+        # The doomed run, on a client of its own: its answer never comes, and the call is abandoned after the kill.
+        async with anyio.create_task_group() as doomed:
+
+            async def first_run() -> None:
+                async with mcp_client(deployment.url, TEST_API_KEY) as own:
+                    await _start_confirmed(own, args, within=CAMPAIGN_SECONDS)
+
+            doomed.start_soon(first_run)
+            await _until(lambda: arrived_slow() >= IN_FLIGHT, "schedule requests in flight after the fast ones")
+            running = [name for name, count in deployment.in_progress().items() if count]
+            assert len(running) == 1, f"one replica runs the campaign: {deployment.in_progress()}"
+            holder = deployment.replica(running[0])
+            holder.kill()
+            accepted_at_kill, in_flight_at_kill = len(_accepted_batches(sim)), arrived_slow()
+            sim.clear_faults()  # the requests in flight keep their 15 s; the resumed run's own are answered at once
+            doomed.cancel_scope.cancel()
+        assert accepted_at_kill == FAST_BATCHES, f"telli accepted {accepted_at_kill} batches before the kill"
+        await anyio.to_thread.run_sync(wait_until_down, deployment, holder.name)
+        assert len(_accepted_batches(sim)) == accepted_at_kill, "the requests in flight must land after the resume"
+
+        before = deployment.served()
+        started = time.monotonic()
+        preview, result = await _start_confirmed(client, args, within=CAMPAIGN_SECONDS)
+        resume_seconds = time.monotonic() - started
+        served = {name: deployment.served()[name] - count for name, count in before.items()}
+
+    assert "resumes an existing campaign" in preview["confirmation_required"], preview["confirmation_required"]
+    assert not result.is_error, text_of(result)
+    resumed = result.structured_content or {}
+    # Only the dead replica's requests were answered late (the faults were cleared at the kill): once all of them
+    # are logged, telli has applied everything it will ever apply. (It waited for them, so they are, unless that
+    # wait was skipped; then this also waits, so the duplicates they make are counted.)
+    delayed = FAST_BATCHES + in_flight_at_kill
+    await _until(lambda: _faulted(sim) == delayed, "the requests in flight at the kill", SLOW_LATENCY + STEP_SECONDS)
+    per_lead = _per_lead(sim, leads)
+    print(
+        f"\nkill test: killed {holder.name} after telli accepted {accepted_at_kill} of {BATCHES} batches, with "
+        f"{in_flight_at_kill} in flight (applied {SLOW_LATENCY:.0f} s later); the resume on the other replica took "
+        f"{resume_seconds:.1f} s (settle {TIMEOUT_SECONDS} + 30 s) and reported {resumed.get('status')}, "
+        f"scheduled_total {resumed.get('scheduled_total')}, scheduled_now {resumed.get('scheduled_now')}; "
+        f"per lead: {per_lead}"
+    )
+    assert served[holder.name] == 0, f"the dead replica answered nothing after it was taken out: {served}"
+    assert resumed["status"] == "completed" and resumed["scheduled_total"] == LEADS, resumed
+    assert per_lead == PerLead(LEADS, LEADS, 0, 0, 0, 0), str(per_lead)
