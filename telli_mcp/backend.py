@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     import httpx2
     from starlette.types import ASGIApp
 
+    from telli_mcp.campaign_adoption import CampaignAdopter
+    from telli_mcp.campaigns.engine import CampaignEngine
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
     from telli_mcp.contact_index.store import ContactIndex
@@ -281,6 +283,29 @@ class Backend:
         database = self.__dict__.get("database")
         if database is not None:
             await database.aclose()
+
+    def campaign_engine(self, client: TelliClient, tenant: str) -> CampaignEngine:
+        """The campaign engine of `tenant` (whose key `client` holds), over the campaign store: it skips the numbers
+        on the account's do-not-call list (when it plans and again right before each schedule request), dials
+        contacts without a time zone on the account's clock (TELLI_ACCOUNT_TIMEZONE), and its status reads the
+        account's own opt-out outcome (TELLI_MCP_OPT_OUT_KEY)."""
+        return self.campaign_store.engine(
+            client,
+            tenant,
+            account_timezone=self.settings.account_timezone,
+            dial_block=self.do_not_call.for_tenant(tenant),
+            opt_out_key=self.settings.opt_out_key,
+        )
+
+    @cached_property
+    def campaign_adopter(self) -> CampaignAdopter | None:
+        """With the shared database: what resumes campaigns whose run died with another replica, when their account
+        next speaks to this one (see `telli_mcp.campaign_adoption`); None for one process on its own."""
+        if self.database is None:
+            return None
+        from telli_mcp.campaign_adoption import CampaignAdopter
+
+        return CampaignAdopter(self.campaign_store, engine_for=self.campaign_engine, client_for=self.client)
 
     @cached_property
     def campaign_store(self) -> CampaignStore:

@@ -263,11 +263,51 @@ class Ledger:
         return None if row is None else CampaignState(row[0])
 
     def set_status(self, campaign_id: str, status: CampaignState) -> None:
+        """Record `status` (a stop); a campaign no longer running no longer keeps its source."""
         with self._transaction():
             self._db.execute(
                 "UPDATE campaigns SET status = ?, updated_at = ? WHERE tenant = ? AND id = ?",
                 (status.value, _iso(self.clock()), self.tenant, campaign_id),
             )
+            if status is not CampaignState.RUNNING:
+                self._forget_source(campaign_id)
+
+    # -- the source of a running campaign --------------------------------------------------------------
+
+    def keep_source(self, campaign_id: str, request_json: str) -> None:
+        """Keep what the campaign was started with (its request: the leads, personal data) while a run works on it,
+        so that when the run's process dies another replica can resume it (`orphans`). Forgotten when a run
+        ends (`release_run`) or the campaign is stopped."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO campaign_sources (tenant, campaign_id, request) VALUES (?, ?, ?) "
+                "ON CONFLICT (tenant, campaign_id) DO UPDATE SET request = excluded.request",
+                (self.tenant, campaign_id, request_json),
+            )
+
+    def source(self, campaign_id: str) -> str | None:
+        """The request kept by `keep_source` (None: none is kept)."""
+        row = self._db.execute(
+            "SELECT request FROM campaign_sources WHERE tenant = ? AND campaign_id = ?", (self.tenant, campaign_id)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def orphans(self, here: Holder | None = None) -> list[str]:
+        """This tenant's campaigns whose run died with its process: recorded as running, with a lease that may be
+        taken over (see `lease.py`) and a kept source, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE tenant = ? AND status = ? AND EXISTS "
+            "(SELECT 1 FROM campaign_sources s WHERE s.tenant = campaigns.tenant AND s.campaign_id = campaigns.id) "
+            "ORDER BY seq",
+            (self.tenant, CampaignState.RUNNING.value),
+        ).fetchall()
+        now, here = self.clock(), here or Holder.this_process()
+        return [record.id for record in map(_campaign, rows) if record.lease().can_take_over(now, here)]
+
+    def _forget_source(self, campaign_id: str) -> None:
+        self._db.execute(
+            "DELETE FROM campaign_sources WHERE tenant = ? AND campaign_id = ?", (self.tenant, campaign_id)
+        )
 
     # -- run lease -------------------------------------------------------------------------------------
 
@@ -327,9 +367,10 @@ class Ledger:
 
     def release_run(self, lease: Lease, status: CampaignState) -> None:
         """Give the lease back and record how the run ended (a stop recorded meanwhile is kept). A lease
-        that was already taken over is left to its new holder."""
+        that was already taken over is left to its new holder. The campaign's source is forgotten: a run that
+        ended (however) is resumed only when someone starts it again."""
         with self._transaction():
-            self._db.execute(
+            released = self._db.execute(
                 "UPDATE campaigns SET run_token = NULL, run_heartbeat = NULL, lease_expires_at = NULL, "
                 "lease_host = NULL, lease_pid = NULL, lease_started = NULL, updated_at = ?, "
                 "status = CASE WHEN status = 'stopped' THEN status ELSE ? END "
@@ -342,7 +383,9 @@ class Ledger:
                     lease.token,
                     lease.generation,
                 ),
-            )
+            ).rowcount
+            if released:
+                self._forget_source(lease.campaign_id)
 
     def _check_fence(self, lease: Lease) -> CampaignState:
         """Inside a write transaction: the lease must still be the campaign's current one, and stays so until the

@@ -3,7 +3,9 @@
 `PRAGMA user_version` holds the schema version; a file written by a newer telli-mcp is refused rather than
 misread. Version 2 added the run lease (generation, expiry, holder) and, per lead, when its schedule request
 was sent and when its outcome can be verified (`settle_at`). Version 3 indexes leads by contact, so a webhook
-event about a contact finds its campaigns without scanning every lead.
+event about a contact finds its campaigns without scanning every lead. Version 4 keeps a running campaign's
+source (`campaign_sources`: the request it was started with), so another replica can resume it when its run's
+process dies.
 
 On the shared PostgreSQL the same tables come from migration 2 in `telli_mcp/database/migrations.py`: a change
 to one schema is a change to both.
@@ -18,7 +20,7 @@ from telli_mcp.local_db import open_local_db, write_transaction
 
 __all__ = ["SCHEMA_VERSION", "connect", "prepare"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = (
     """CREATE TABLE IF NOT EXISTS campaigns (
@@ -67,7 +69,16 @@ _V2 = (
     "ALTER TABLE leads ADD COLUMN settle_at TEXT",
 )
 _V3 = ("CREATE INDEX IF NOT EXISTS leads_by_contact ON leads (tenant, contact_id)",)
-_STEPS = (_V1, _V2, _V3)
+_V4 = (
+    """CREATE TABLE IF NOT EXISTS campaign_sources (
+    tenant TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    PRIMARY KEY (tenant, campaign_id),
+    FOREIGN KEY (tenant, campaign_id) REFERENCES campaigns (tenant, id) ON DELETE CASCADE
+)""",
+)
+_STEPS = (_V1, _V2, _V3, _V4)
 """`_STEPS[n]` takes a file from version n to n + 1."""
 
 

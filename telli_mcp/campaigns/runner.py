@@ -237,6 +237,7 @@ async def _work(
     run: RunContext, scan: Scan, first: list[ZonedLead], rest: AsyncIterator[list[ZonedLead]]
 ) -> CampaignState:
     try:
+        _keep_source(run)
         _retry_failed(run)
         # Requests an earlier run left in flight land (or not) before anything is sent again.
         await settle_unknown(run)
@@ -251,6 +252,13 @@ async def _work(
         return CampaignState.STOPPED
     counts = run.ledger.state_counts(run.campaign_id)
     return CampaignState.COMPLETED if counts.scheduled == counts.total else CampaignState.INCOMPLETE
+
+
+def _keep_source(run: RunContext) -> None:
+    """While this run works, the ledger keeps what it was started with: if this process dies, another replica
+    that hears from the account resumes it from there (see `Ledger.orphans`)."""
+    request = run.opened.request.model_copy(update={"campaign_id": run.campaign_id})
+    run.ledger.keep_source(run.campaign_id, request.model_dump_json())
 
 
 def _retry_failed(run: RunContext) -> None:

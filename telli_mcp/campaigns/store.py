@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from telli_mcp.campaigns.dial_block import DialBlock
     from telli_mcp.campaigns.engine import CampaignEngine
     from telli_mcp.campaigns.ledger import Ledger
+    from telli_mcp.campaigns.models import CampaignRequest
     from telli_mcp.client import TelliClient
 
 __all__ = ["IN_MEMORY", "CampaignStore"]
@@ -62,6 +63,17 @@ class CampaignStore:
         from telli_mcp.campaigns.run import canonical_id
 
         return self._root().for_tenant(tenant).campaigns_with_contact(canonical_id(contact_id))
+
+    def orphaned(self, tenant: str) -> list[CampaignRequest]:
+        """`tenant`'s campaigns whose run died with its process (`Ledger.orphans`), as the requests they were started
+        with; none, without creating a ledger file, when there is none."""
+        if self._ledger is None and self._no_file_yet():
+            return []
+        from telli_mcp.campaigns.models import CampaignRequest
+
+        ledger = self._root().for_tenant(tenant)
+        kept = (ledger.source(campaign_id) for campaign_id in ledger.orphans())
+        return [CampaignRequest.model_validate_json(source) for source in kept if source is not None]
 
     def _no_file_yet(self) -> bool:
         """The ledger is a SQLite file that does not exist (or an in-memory one not made yet): it holds nothing."""

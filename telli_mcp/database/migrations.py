@@ -150,6 +150,19 @@ MIGRATIONS: Final = (
 )""",
         ),
     ),
+    Migration(
+        5,
+        "a running campaign's source, for another replica to resume it (campaigns/ledger_schema.py version 4)",
+        (
+            """CREATE TABLE campaign_sources (
+    tenant TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    PRIMARY KEY (tenant, campaign_id),
+    FOREIGN KEY (tenant, campaign_id) REFERENCES campaigns (tenant, id) ON DELETE CASCADE
+)""",
+        ),
+    ),
 )
 
 

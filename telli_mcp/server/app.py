@@ -10,8 +10,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import anyio
+from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 
 from telli_mcp._version import __version__
@@ -31,6 +33,9 @@ from telli_mcp.server.tokens import TokenSigner
 from telli_mcp.server.tools import SURFACES
 from telli_mcp.toolsets import ANALYTICS, BULK, DO_NOT_CALL, LIVE, SANDBOX, SEARCH, resolve_toolsets
 
+if TYPE_CHECKING:
+    from telli_mcp.campaign_adoption import CampaignAdopter
+
 __all__ = ["build_server", "offer_for"]
 
 
@@ -40,7 +45,19 @@ def _secret(settings: Settings) -> bytes:
     return secrets.token_bytes(32)
 
 
-def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsyncContextManager[ServerDeps]]:
+def _middleware(backend: Backend, deps: ServerDeps) -> list[ServerMiddleware[Any]]:
+    """Ours, outermost first: the caller (its key) is known to everything after it."""
+    chain: list[ServerMiddleware[Any]] = [CallerMiddleware(deps.clients.in_use)]
+    if backend.campaign_adopter is not None:
+        from telli_mcp.server.orphans import ResumeOrphans
+
+        chain.append(ResumeOrphans(backend.campaign_adopter, deps.clients.key_or_none))
+    return [*chain, RequestDeps(), RequestDeadline(deps.settings)]
+
+
+def _lifespan(
+    deps: ServerDeps, adopter: CampaignAdopter | None
+) -> Callable[[MCPServer[ServerDeps]], AbstractAsyncContextManager[ServerDeps]]:
     @asynccontextmanager
     async def lifespan(_server: MCPServer[ServerDeps]) -> AsyncIterator[ServerDeps]:
         async with anyio.create_task_group() as background:
@@ -51,9 +68,13 @@ def _lifespan(deps: ServerDeps) -> Callable[[MCPServer[ServerDeps]], AbstractAsy
 
                 # Events other replicas receive wake this one's waiters and listeners too.
                 await background.start(relay_events, deps.events)
+            if adopter is not None:
+                adopter.attach(background)  # campaigns other replicas left behind resume in here
             try:
                 yield deps
             finally:
+                if adopter is not None:
+                    adopter.detach()
                 background.cancel_scope.cancel()
                 await deps.clients.aclose()
                 deps.campaigns.close()
@@ -98,6 +119,7 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
         clients=ClientProvider(factory=backend.client_factory(), default_key=backend.api_key),
         signer=TokenSigner(secret=secret, spent=lambda: backend.spent_tokens),
         campaigns=backend.campaign_store,
+        campaign_engines=backend.campaign_engine,
         toolsets=offer.toolsets,
         tools=tuple(tool.name for tool in offer.tools),
         backend=backend.label,
@@ -124,14 +146,14 @@ def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerD
         instructions=instructions_for(offer, read_only=settings.read_only),
         website_url="https://github.com/telli-mcp/telli-mcp",
         version=__version__,
-        lifespan=_lifespan(deps),
+        lifespan=_lifespan(deps, backend.campaign_adopter),
         # The sealed state of a 2026-07-28 confirmation round expires with the human's time to answer.
         request_state_security=RequestStateSecurity(keys=[secret], ttl=settings.elicitation_timeout_seconds),
         log_level="WARNING",
         subscriptions=bus,
         extensions=apps_extension(offer),
     )
-    server.middleware.extend([CallerMiddleware(deps.clients.in_use), RequestDeps(), RequestDeadline(settings)])
+    server.middleware.extend(_middleware(backend, deps))
     _register(server, offer)
     attach_apps(server, offer)
     return server

@@ -33,6 +33,7 @@ from telli_mcp.server.caller import Caller, current_caller
 from telli_mcp.server.tokens import TokenSigner
 
 if TYPE_CHECKING:
+    from telli_mcp.campaigns.engine import CampaignEngine
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
     from telli_mcp.contact_index.store import ContactIndex, TenantIndex
@@ -190,6 +191,8 @@ class ServerDeps:
     """The tools this server offers, in registration order (what get_status reports)."""
     backend: str
     """What the telli behind this server is called: its public base URL, or the sandbox or test simulator."""
+    campaign_engines: Callable[[TelliClient, str], CampaignEngine]
+    """The campaign engine of a tenant whose key a client holds (the backend's `campaign_engine`)."""
     do_not_call_lists: Callable[[], DoNotCallList]
     """Every tenant's do-not-call list (the backend's, opened on first use: starting the server opens nothing)."""
     contact_indexes: Callable[[], ContactIndex]

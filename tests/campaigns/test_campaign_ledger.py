@@ -231,9 +231,10 @@ def test_a_ledger_of_the_previous_schema_is_migrated_and_keeps_its_campaigns(tmp
 
     assert campaign is not None and campaign.lease_generation == 0
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         plan = raw.execute("EXPLAIN QUERY PLAN SELECT campaign_id FROM leads WHERE tenant = 'a' AND contact_id = 'c'")
         assert "leads_by_contact" in str(plan.fetchall())  # an event finds its campaigns without a scan
+        assert raw.execute("SELECT COUNT(*) FROM campaign_sources").fetchone()[0] == 0  # version 4's table
 
 
 V1_SCHEMA = """
@@ -329,3 +330,40 @@ def test_the_write_ahead_can_renew_the_lease_in_its_own_transaction(ledger: Ledg
     assert (campaign.run_heartbeat, campaign.lease_expires_at) == (clock.now, clock.now + LEASE_TTL)
     assert ledger.status("spring") is CampaignState.RUNNING
     assert ledger.status("autumn") is None
+
+
+ELSEWHERE = Holder(host="replica-a.internal", pid=4242, started="1")
+"""A run's process on another machine: only its lease says whether it is alive."""
+
+
+def test_an_orphan_is_a_running_campaign_with_a_kept_source_whose_lease_may_be_taken_over(
+    ledger: Ledger, clock: Clock
+) -> None:
+    for campaign_id in ("died", "alive", "stopped", "no-source"):
+        ledger.create_campaign(record(campaign_id))
+        assert ledger.claim_run(campaign_id, f"run-{campaign_id}", holder=ELSEWHERE) is not None
+    for campaign_id in ("died", "alive", "stopped"):
+        ledger.keep_source(campaign_id, f'{{"campaign_id": "{campaign_id}"}}')
+    ledger.set_status("stopped", CampaignState.STOPPED)
+    clock.now += LEASE_TTL
+    assert ledger.claim_run("alive", "run-alive-2", holder=ELSEWHERE) is not None  # taken over and renewed
+
+    assert ledger.orphans() == ["died"]
+    assert ledger.source("died") == '{"campaign_id": "died"}'
+    assert ledger.source("stopped") is None, "a stopped campaign keeps no leads"
+    assert ledger.for_tenant("another-account").orphans() == []
+
+
+def test_a_run_that_ends_forgets_the_source_but_a_stale_release_does_not(ledger: Ledger, clock: Clock) -> None:
+    ledger.create_campaign(record())
+    old = ledger.claim_run("spring", "old", holder=ELSEWHERE)
+    assert old is not None
+    ledger.keep_source("spring", "{}")
+    clock.now += LEASE_TTL
+    new = ledger.claim_run("spring", "new")
+    assert new is not None
+
+    ledger.release_run(old, CampaignState.INTERRUPTED)  # the old holder wakes up: its lease is gone
+    assert ledger.source("spring") == "{}"
+    ledger.release_run(new, CampaignState.COMPLETED)
+    assert ledger.source("spring") is None

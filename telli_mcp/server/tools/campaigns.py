@@ -297,17 +297,9 @@ def campaign_status_document(report: CampaignStatusReport, calls_per_hour: Calls
 
 
 def _engine(ctx: Context) -> CampaignEngine:
-    """The campaign engine of this request's telli account, over the server's ledger; it skips the numbers on the
-    account's do-not-call list (when it plans and again right before each schedule request), and its status reads
-    the account's own opt-out outcome (TELLI_MCP_OPT_OUT_KEY)."""
+    """The campaign engine of this request's telli account (see `Backend.campaign_engine`)."""
     deps = deps_of(ctx)
-    return deps.campaigns.engine(
-        deps.client(),
-        deps.tenant(),
-        account_timezone=deps.default_timezone,
-        dial_block=deps.do_not_call(),
-        opt_out_key=deps.settings.opt_out_key,
-    )
+    return deps.campaign_engines(deps.client(), deps.tenant())
 
 
 def _events(ctx: Context) -> StoredCampaignEvents | None:

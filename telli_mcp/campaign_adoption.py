@@ -1,0 +1,140 @@
+"""Campaigns outlive their replica: a campaign whose run died with its process is resumed by the replica its account
+next speaks to.
+
+A run that dies with its process (SIGKILL, an out-of-memory kill, a lost machine) leaves its campaign recorded as
+running under a lease that lapses: at once where the process is seen to be gone (the same machine), else 20 s after
+its last renewal (see `campaigns/lease.py`). Any replica may then take it over, but a run needs the account's telli
+key, and telli-mcp keeps keys only in memory, for the requests that bring them. So when a request of an account
+reaches this replica (at most every `LOOK_EVERY` seconds per account, in the background: the request never waits
+for it), the replica looks for that account's orphaned campaigns and resumes each, with a client of its own for
+that key, from the request the campaign was started with (the ledger keeps it while a run works on it).
+
+A resumed run is an ordinary resume (`campaigns/runner.py`): taking the lease is one atomic claim, so of two
+replicas that look at once one runs the campaign and the other is told it is busy; leads whose schedule requests
+may have been in flight when the process died are settled with telli before anything is sent again; a campaign
+stopped meanwhile is not resumed. Only runs that died are resumed: a run that ended, even early (telli refused, the
+database went away), is resumed when someone starts it again.
+
+It works only with the shared database (TELLI_MCP_DATABASE_URL): the backend makes an adopter only then. It
+imports no `mcp`: the server calls `poke` for every request with a key and lends it a task group for its lifetime.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+import anyio
+
+from telli_mcp.client import key_fingerprint
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
+    from telli_mcp.campaigns.engine import CampaignEngine
+    from telli_mcp.campaigns.models import CampaignRequest
+    from telli_mcp.campaigns.store import CampaignStore
+    from telli_mcp.client import TelliClient
+
+__all__ = ["LOOK_EVERY", "CampaignAdopter"]
+
+LOOK_EVERY: Final = 15.0
+"""Seconds between two looks for one account's orphaned campaigns: a lease lapses 20 s after a dead run's last
+renewal, so a look per 15 s finds a campaign soon after it may be taken over, at one indexed read per account."""
+
+logger = logging.getLogger("telli_mcp.campaigns")
+
+
+class CampaignAdopter:
+    """Looks for an account's orphaned campaigns when it speaks (`poke`) and resumes them in the background."""
+
+    def __init__(
+        self,
+        store: CampaignStore,
+        *,
+        engine_for: Callable[[TelliClient, str], CampaignEngine],
+        client_for: Callable[[str], TelliClient],
+        look_every: float = LOOK_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._engine_for = engine_for
+        self._client_for = client_for
+        self._look_every = look_every
+        self._clock = clock
+        self._group: TaskGroup | None = None
+        self._looked: dict[str, float] = {}
+        self._resuming: set[tuple[str, str | None]] = set()
+        self._busy = 0
+        self._idle = anyio.Event()
+        self._idle.set()
+
+    def attach(self, group: TaskGroup) -> None:
+        """Resume campaigns in `group` (the server's, for as long as it runs); until then `poke` does nothing."""
+        self._group = group
+
+    def detach(self) -> None:
+        self._group = None
+
+    def poke(self, key: str) -> None:
+        """A request of the account with `key` arrived: look for its orphaned campaigns, unless looked lately."""
+        group = self._group
+        if group is None:
+            return
+        tenant, now = key_fingerprint(key), self._clock()
+        if now - self._looked.get(tenant, -self._look_every) < self._look_every:
+            return
+        self._looked[tenant] = now
+        self._started()
+        group.start_soon(self._look, group, key, tenant)
+
+    async def idle(self) -> None:
+        """Return once no look or resumed run of this adopter is under way (for tests and orderly shutdowns)."""
+        await self._idle.wait()
+
+    async def _look(self, group: TaskGroup, key: str, tenant: str) -> None:
+        try:
+            for request in self._orphaned(tenant):
+                if (tenant, request.campaign_id) not in self._resuming:
+                    self._resuming.add((tenant, request.campaign_id))
+                    self._started()
+                    group.start_soon(self._resume, key, tenant, request)
+        finally:
+            self._ended()
+
+    def _orphaned(self, tenant: str) -> list[CampaignRequest]:
+        from telli_mcp.database import DatabaseUnavailable
+
+        try:
+            return self._store.orphaned(tenant)
+        except DatabaseUnavailable as err:  # names the database without its password; the next request looks again
+            logger.warning("Could not look for campaigns to resume: %s", err)
+            self._looked.pop(tenant, None)
+            return []
+
+    async def _resume(self, key: str, tenant: str, request: CampaignRequest) -> None:
+        from telli_mcp.campaigns import CampaignBusyError
+
+        try:
+            async with self._client_for(key) as client:
+                result = await self._engine_for(client, tenant).start(request)
+            logger.info("Resumed campaign %s after its run died: %s", request.campaign_id, result.status)
+        except CampaignBusyError:
+            pass  # another replica took it first: that one runs it
+        except Exception as err:  # a resume that fails leaves the campaign as it was, for someone to start again
+            logger.warning("Could not resume campaign %s: %s", request.campaign_id, type(err).__name__)
+        finally:
+            self._resuming.discard((tenant, request.campaign_id))
+            self._ended()
+
+    def _started(self) -> None:
+        if self._busy == 0:
+            self._idle = anyio.Event()
+        self._busy += 1
+
+    def _ended(self) -> None:
+        self._busy -= 1
+        if self._busy == 0:
+            self._idle.set()

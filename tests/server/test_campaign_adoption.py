@@ -1,0 +1,197 @@
+"""A campaign whose run died with its replica is resumed by the replica its account speaks to next.
+
+Two "replicas" are two servers on their own backends against one telli (the simulator), sharing a PostgreSQL
+schema and the state secret. A run that died leaves what a SIGKILLed process leaves (tests/deploy kills a real one):
+the campaign recorded as running, under a lease whose holder is gone, with the request it was started with kept in
+the ledger. Any request of the campaign's account to the other replica then resumes it in the background; what
+counts is what telli received.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import anyio
+import pytest
+from mcp.server.mcpserver import MCPServer
+from postgres_helpers import postgres_url  # noqa: F401  # the fixture, for the tests here
+from server_helpers import connect, first_agent_id, ok
+
+from telli_mcp.backend import Backend
+from telli_mcp.campaigns import Ledger
+from telli_mcp.campaigns.lease import Holder
+from telli_mcp.campaigns.ledger import NewCampaign
+from telli_mcp.campaigns.models import CampaignRequest, CampaignState
+from telli_mcp.client import key_fingerprint
+from telli_mcp.config import Settings
+from telli_mcp.server import build_server
+from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
+
+pytestmark = pytest.mark.anyio
+OTHER_KEY = "telli-test-key-of-another-account"
+SECRET = "replicas-share-this-state-secret"
+HANG_GUARD = 30.0
+DEAD = Holder(host="replica-a.internal", pid=4242, started="1")
+"""The run's process on another machine: only its lapsed lease says it is gone."""
+Replica = Callable[..., tuple[Backend, MCPServer[Any]]]
+"""Start a replica; its in-process clients act with its key (TEST_API_KEY unless given)."""
+
+
+@pytest.fixture
+def sim() -> TelliSimulator:
+    return TelliSimulator(api_keys=(TEST_API_KEY, OTHER_KEY), seed_demo=True)
+
+
+async def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+@pytest.fixture
+async def replica(sim: TelliSimulator, postgres_url: str) -> AsyncIterator[Replica]:  # noqa: F811
+    backends: list[Backend] = []
+
+    def start(key: str = TEST_API_KEY) -> tuple[Backend, MCPServer[Any]]:
+        settings = Settings(api_key=key, state_secret=SECRET, confirm="token", database_url=postgres_url)
+        backends.append(Backend.simulated(settings, sim, sleep=_no_sleep))
+        return backends[-1], build_server(backends[-1])
+
+    yield start
+    for backend in backends:
+        backend.campaign_store.close()
+        await backend.aclose()
+
+
+def _leads(count: int) -> list[dict[str, Any]]:
+    return [
+        {"phone_number": f"+4930{20000000 + n}", "first_name": f"Lead{n}", "last_name": "Adopted"} for n in range(count)
+    ]
+
+
+async def _died_mid_start(backend: Backend, request: CampaignRequest) -> str:
+    """Leave in the shared ledger what a run leaves when its process dies right after taking the lease."""
+    tenant = key_fingerprint(TEST_API_KEY)
+    async with backend.client(TEST_API_KEY) as client:
+        plan = await backend.campaign_engine(client, tenant).plan(request)
+    ledger = Ledger(backend.settings.database_url or "", tenant=tenant)
+    ledger.create_campaign(
+        NewCampaign(
+            id=plan.campaign_id,
+            name=plan.name,
+            agent_id=request.agent_id,
+            from_number=plan.from_number,
+            source=f"{len(request.leads or [])} inline leads",
+            source_sha256=plan.source_sha256,
+            leads_count=0,
+        )
+    )
+    assert ledger.claim_run(plan.campaign_id, "dead-run", holder=DEAD, ttl=timedelta(0)) is not None
+    ledger.keep_source(plan.campaign_id, request.model_copy(update={"campaign_id": plan.campaign_id}).model_dump_json())
+    ledger.close()
+    return plan.campaign_id
+
+
+def _scheduled(sim: TelliSimulator) -> Counter[str]:
+    return Counter(
+        item["contact_id"]
+        for entry in sim.requests_to("POST", "/v1/schedule-calls-batch")
+        if entry.status == 200
+        for item in entry.body["contacts"]
+    )
+
+
+async def _agent(replica: Replica) -> str:
+    _backend, server = replica()
+    async with connect(server, "auto") as client:
+        return await first_agent_id(client)
+
+
+async def test_any_request_of_the_account_to_another_replica_resumes_the_campaign_once(
+    replica: Replica, sim: TelliSimulator, mode: str
+) -> None:
+    request = CampaignRequest(agent_id=await _agent(replica), leads=_leads(120), campaign_id="spring-adopted")
+    backend, _server = replica()
+    campaign_id = await _died_mid_start(backend, request)
+    other, other_server = replica()
+    assert other.campaign_adopter is not None
+
+    async with connect(other_server, mode) as client:
+        await ok(client, "list_agents")  # any request of the account: the replica looks for its orphaned campaigns
+        with anyio.fail_after(HANG_GUARD):
+            await other.campaign_adopter.idle()
+        page = await ok(client, "get_campaign", {"campaign_id": campaign_id})
+
+    assert page["status"] == "completed", page
+    scheduled = _scheduled(sim)
+    assert len(scheduled) == 120 and set(scheduled.values()) == {1}, "every lead scheduled exactly once"
+    ledger = Ledger(backend.settings.database_url or "", tenant=key_fingerprint(TEST_API_KEY))
+    assert ledger.source(campaign_id) is None, "the leads are not kept once the run ended"
+    ledger.close()
+
+
+async def test_two_replicas_hearing_from_the_account_at_once_resume_it_once(
+    replica: Replica, sim: TelliSimulator
+) -> None:
+    request = CampaignRequest(agent_id=await _agent(replica), leads=_leads(200), campaign_id="spring-raced")
+    first, first_server = replica()
+    campaign_id = await _died_mid_start(first, request)
+    second, second_server = replica()
+    assert first.campaign_adopter is not None and second.campaign_adopter is not None
+
+    async with connect(first_server, "auto") as one, connect(second_server, "auto") as two:
+        async with anyio.create_task_group() as both:
+            both.start_soon(ok, one, "list_agents")
+            both.start_soon(ok, two, "list_agents")
+        with anyio.fail_after(HANG_GUARD):
+            await first.campaign_adopter.idle()
+            await second.campaign_adopter.idle()
+        page = await ok(one, "get_campaign", {"campaign_id": campaign_id})
+
+    assert page["status"] == "completed", page
+    scheduled = _scheduled(sim)
+    assert len(scheduled) == 200 and set(scheduled.values()) == {1}, "nobody scheduled twice"
+
+
+async def test_a_campaign_whose_run_is_alive_or_that_was_stopped_is_left_alone(
+    replica: Replica,
+    sim: TelliSimulator,
+    postgres_url: str,  # noqa: F811
+) -> None:
+    agent_id = await _agent(replica)
+    backend, _server = replica()
+    stopped = await _died_mid_start(backend, CampaignRequest(agent_id=agent_id, leads=_leads(3), campaign_id="halt"))
+    tenant = key_fingerprint(TEST_API_KEY)
+    ledger = Ledger(postgres_url, tenant=tenant)
+    ledger.set_status(stopped, CampaignState.STOPPED)
+    alive = CampaignRequest(agent_id=agent_id, leads=_leads(4), campaign_id="alive")
+    await _died_mid_start(backend, alive)
+    assert ledger.claim_run("alive", "live-run", holder=Holder("replica-b.internal", 1, "1")) is not None  # renewed
+    other, other_server = replica()
+    assert other.campaign_adopter is not None
+
+    async with connect(other_server, "auto") as client:
+        await ok(client, "list_agents")
+        with anyio.fail_after(HANG_GUARD):
+            await other.campaign_adopter.idle()
+
+    assert _scheduled(sim) == Counter(), "nothing was sent"
+    assert ledger.source(stopped) is None, "a stopped campaign does not keep its leads"
+    assert ledger.get_campaign("alive") is not None and ledger.get_campaign("alive").run_token == "live-run"  # type: ignore[union-attr]
+    ledger.close()
+
+
+async def test_only_the_campaign_s_own_account_resumes_it(replica: Replica, sim: TelliSimulator) -> None:
+    request = CampaignRequest(agent_id=await _agent(replica), leads=_leads(5), campaign_id="mine")
+    backend, _server = replica()
+    await _died_mid_start(backend, request)
+    other, other_server = replica(OTHER_KEY)
+    assert other.campaign_adopter is not None
+
+    async with connect(other_server, "auto") as client:
+        await ok(client, "list_agents")  # another account speaks: its campaigns are looked for, not this one's
+        with anyio.fail_after(HANG_GUARD):
+            await other.campaign_adopter.idle()
+
+    assert _scheduled(sim) == Counter()
