@@ -542,7 +542,9 @@ class Ledger:
                 campaign_id,
                 update.row,
             )
-            for update in updates
+            # In row order, as every other write of leads locks them: two writers (a run and a stop on another
+            # replica) then never each hold a row the other waits for.
+            for update in sorted(updates, key=lambda update: update.row)
         ]
         if not rows:
             return

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 import anyio
@@ -46,6 +46,11 @@ DO_NOT_CALL: Final = "on the do-not-call list; not dialled"
 `telli_mcp.do_not_call.DO_NOT_CALL_REASON` (every dial path reports a refused number alike; a test keeps the
 two equal, as this package cannot import that one)."""
 SCHEDULE_CHUNK = 50
+LATE_WRITE_AHEAD: Final = timedelta(seconds=5)
+"""A write-ahead that took longer than this (a database that barely answers) is not followed by its request: the
+settle time it recorded counts from before it, and a request sent much later could still land after another run,
+trusting that time, verified the leads as unscheduled and sent them again. The leads stay `unknown` and are
+verified, then sent, once they have settled."""
 ANSWERED_SERVER_ERRORS = frozenset({500, 501, 503, 505})
 """5xx answers that come from telli itself once it is done with the request. 502 and 504 are a proxy that
 gave up waiting for telli, which may still apply the request, so they keep the settle wait."""
@@ -122,7 +127,9 @@ async def send_chunk(run: RunContext, chunk: Sequence[LeadRecord], sending: Send
         refused_note=DO_NOT_CALL,
     )
     to_send = [record for record in chunk if record.row in marked]
-    if to_send:
+    if to_send and run.now() - sent_at > LATE_WRITE_AHEAD:
+        sending.troubled = True  # the leads wait for their settle time, like those of a request that failed
+    elif to_send:
         await _send(run, to_send, sending)
     sending.handled += len(chunk)
     await run.progress(

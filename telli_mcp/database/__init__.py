@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 from telli_mcp.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from telli_mcp.database.errors import DatabaseUnavailable
     from telli_mcp.database.migrations import MIGRATIONS, Migration, SchemaLockTimeout, migrate
-    from telli_mcp.database.postgres import Database, DatabaseUnavailable
+    from telli_mcp.database.postgres import Database
     from telli_mcp.database.spent_tokens import PostgresSpentTokens, SpentTokens, SqliteSpentTokens
     from telli_mcp.database.url import check_database_url, redacted_url
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import SecretStr
 
+from telli_mcp.database.bounds import Bounds
+from telli_mcp.database.errors import DatabaseUnavailable
 from telli_mcp.database.migrations import MIGRATIONS, Migration, migrate
 from telli_mcp.database.url import redacted_url
 
@@ -31,10 +33,6 @@ MAX_CONNECTIONS: Final = 10
 """Per process: a replica's statements are short (a nonce, a lease), so a few connections serve many requests."""
 
 
-class DatabaseUnavailable(Exception):
-    """The database could not be reached or stopped answering; the message names it by its redacted URL."""
-
-
 class Database:
     """The database at a PostgreSQL URL: `connection()` lends a pooled connection in autocommit mode."""
 
@@ -43,7 +41,7 @@ class Database:
         url: SecretStr | str,
         *,
         migrations: tuple[Migration, ...] = MIGRATIONS,
-        connect_timeout: float = CONNECT_TIMEOUT,
+        bounds: Bounds | None = None,
         checkout_timeout: float = CHECKOUT_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
@@ -51,7 +49,7 @@ class Database:
         self.label = redacted_url(self._url.get_secret_value())
         """How the database may be named: user@host:port/database."""
         self._migrations = migrations
-        self._connect_timeout = connect_timeout
+        self._bounds = bounds or Bounds(connect_timeout=CONNECT_TIMEOUT)
         self._checkout_timeout = checkout_timeout
         self._max_connections = max_connections
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
@@ -75,7 +73,7 @@ class Database:
     async def schema_version(self) -> int | None:
         """The newest schema version the database holds (None: no telli-mcp has migrated it yet), read over one
         direct connection that changes nothing: the doctor's look. Raises `DatabaseUnavailable`."""
-        from psycopg import AsyncConnection, OperationalError
+        from psycopg import AsyncConnection, Error
 
         try:
             async with await AsyncConnection.connect(self._url.get_secret_value(), **self._options()) as connection:
@@ -85,7 +83,7 @@ class Database:
                     return None
                 cursor = await connection.execute("SELECT max(version) FROM telli_mcp_schema")
                 newest = await cursor.fetchone()
-        except OperationalError as err:
+        except Error as err:
             raise self._unavailable(err) from None
         return None if newest is None or newest[0] is None else int(newest[0])
 
@@ -103,15 +101,24 @@ class Database:
         return self._pool
 
     async def _open(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
-        from psycopg import OperationalError
+        from psycopg import Error
         from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+        from telli_mcp.database.migrations import SchemaLockTimeout
 
         options = self._options()
         conninfo = self._url.get_secret_value()
         try:
             self.migrated = await asyncio.to_thread(self._migrate, conninfo, options)
-        except OperationalError as err:
+        except SchemaLockTimeout as err:
+            raise DatabaseUnavailable(f"The database {self.label} is not ready: {err}") from None
+        except Error as err:  # any: a malformed URL's error may quote it, password and all
             raise self._unavailable(err) from None
+        statement, values = self._bounds.session_statement()
+
+        async def bounded(connection: AsyncConnection[Any]) -> None:
+            await connection.execute(statement, values)
+
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
             conninfo,
             kwargs=options,
@@ -119,6 +126,7 @@ class Database:
             max_size=self._max_connections,
             open=False,
             timeout=self._checkout_timeout,
+            configure=bounded,
             # A connection the server dropped (a restart, a failover) is noticed before it is lent, not by a request.
             check=AsyncConnectionPool.check_connection,
             name="telli-mcp",
@@ -138,8 +146,7 @@ class Database:
             return migrate(first, self._migrations)
 
     def _options(self) -> dict[str, Any]:
-        # libpq takes whole seconds, and treats 1 as 2.
-        return {"autocommit": True, "connect_timeout": max(2, round(self._connect_timeout))}
+        return {"autocommit": True, **self._bounds.connect_kwargs()}
 
     def _unavailable(self, err: Exception) -> DatabaseUnavailable:
         return unavailable(self._url, self.label, err)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from pydantic import SecretStr
 
+from telli_mcp.database.bounds import RECONNECT_PAUSE, Bounds
+from telli_mcp.database.errors import DatabaseUnavailable
 from telli_mcp.database.url import is_postgres_url, redacted_url
 from telli_mcp.local_db import open_local_db, write_transaction
 
@@ -108,10 +111,10 @@ class SqliteSession:
         return cls(open_local_db(path, threads=threads, timeout=timeout))
 
     def execute(self, sql: str, params: Params = ()) -> Rows:
-        return self.connection.execute(sql, params)
+        return self.connection.execute(sql, _without_nul(params))
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> int:
-        return self.connection.executemany(sql, rows).rowcount
+        return self.connection.executemany(sql, map(_without_nul, rows)).rowcount
 
     def executescript(self, script: str) -> None:
         self.connection.executescript(script)
@@ -125,25 +128,34 @@ class SqliteSession:
 
 class PostgresSession:
     """The shared PostgreSQL database over one synchronous psycopg connection in autocommit mode (see the module
-    docstring for why synchronous). The schema is brought up to date (`migrations.migrate`) on first connect."""
+    docstring for why synchronous). The schema is brought up to date (`migrations.migrate`) on its first connect.
+
+    Nothing waits without bound, because a wait here stops this process's event loop: every connection carries the
+    `Bounds` (a lock held by a frozen replica, a statement on a silent network, a connect to a host that accepts and
+    says nothing all end in `DatabaseUnavailable`), and after a failed connect the next ones fail at once for
+    `RECONNECT_PAUSE` instead of each waiting out the connect timeout again."""
 
     dialect: Dialect = POSTGRES
 
-    def __init__(self, url: SecretStr | str, *, connect_timeout: float = 5.0) -> None:
+    def __init__(self, url: SecretStr | str, *, bounds: Bounds | None = None) -> None:
         import psycopg
 
         self._url = url if isinstance(url, SecretStr) else SecretStr(url)
         self.label = redacted_url(self._url.get_secret_value())
-        self._connect_timeout = connect_timeout
+        self._bounds = bounds or Bounds()
         self._connection: psycopg.Connection[Any] | None = None
+        self._migrated = False
+        self._down: tuple[float, DatabaseUnavailable] | None = None
         self.integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
 
     def execute(self, sql: str, params: Params = ()) -> Rows:
         with self._failures_named():
-            return self._connected().execute(_translated(sql), params or None)
+            if not params:  # sent as written: psycopg reads `%` as a placeholder only when there are parameters
+                return self._connected().execute(sql)
+            return self._connected().execute(_translated(sql), _without_nul(params))
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> int:
-        batch = list(rows)
+        batch = [_without_nul(row) for row in rows]
         if not batch:
             return 0
         with self._failures_named():
@@ -162,20 +174,43 @@ class PostgresSession:
             connection.close()
 
     def _connected(self) -> psycopg.Connection[Any]:
-        import psycopg
-
         connection = self._connection
         if connection is not None and not connection.closed and not connection.broken:
             return connection
-        if connection is not None and connection.info.transaction_status != psycopg.pq.TransactionStatus.UNKNOWN:
-            connection.close()
-        from telli_mcp.database.migrations import migrate
-
-        self._connection = psycopg.connect(
-            self._url.get_secret_value(), autocommit=True, connect_timeout=max(2, round(self._connect_timeout))
-        )
-        migrate(self._connection)
+        self.close()  # a broken connection too: its socket goes now, not when the collector finds it
+        if self._down is not None and time.monotonic() < self._down[0]:
+            raise self._down[1]
+        try:
+            self._connection = self._connect()
+        except DatabaseUnavailable as err:
+            self._down = (time.monotonic() + RECONNECT_PAUSE, err)
+            raise
+        self._down = None
         return self._connection
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+
+        from telli_mcp.database.migrations import SchemaLockTimeout, migrate
+        from telli_mcp.database.postgres import unavailable
+
+        try:
+            connection = psycopg.connect(self._url.get_secret_value(), autocommit=True, **self._bounds.connect_kwargs())
+            try:
+                if not self._migrated:
+                    migrate(connection)
+                    self._migrated = True
+                self._bounds.apply(connection)
+            except BaseException:
+                connection.close()
+                raise
+        except SchemaLockTimeout as err:
+            failure = DatabaseUnavailable(f"The database {self.label} is not ready: {err}")
+        except psycopg.Error as err:  # any: a malformed URL's error may quote it, password and all
+            failure = unavailable(self._url, self.label, err)
+        else:
+            return connection
+        raise failure  # outside the handler: nothing chained carries the original message
 
     @contextmanager
     def _failures_named(self) -> Iterator[None]:
@@ -187,8 +222,31 @@ class PostgresSession:
             yield
         except psycopg.errors.TransactionRollback:
             raise  # a deadlock or serialisation failure: the database answered, and the caller's write did not happen
-        except psycopg.OperationalError as err:
+        except psycopg.Error as err:
+            connection = self._connection
+            lost = connection is None or connection.closed or connection.broken
+            # An operational error (also a lock or statement that outlived its bound), or any error that took the
+            # connection with it (the server ending a session idle in a transaction): the database's failure, not
+            # the statement's.
+            if not (lost or isinstance(err, psycopg.OperationalError)):
+                raise
             raise unavailable(self._url, self.label, err) from None
+
+
+def _without_nul(params: Params) -> Params:
+    """`params` with NUL characters in text replaced by U+FFFD: PostgreSQL's text cannot hold NUL, and a store must
+    keep the same text on both engines (a NUL can only come from hostile or broken input anyway)."""
+    if isinstance(params, Mapping):
+        if any(isinstance(value, str) and "\x00" in value for value in params.values()):
+            return {key: _clean(value) for key, value in params.items()}
+        return params
+    if any(isinstance(value, str) and "\x00" in value for value in params):
+        return [_clean(value) for value in params]
+    return params
+
+
+def _clean(value: Any) -> Any:
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1024)

@@ -22,9 +22,11 @@ def is_postgres_url(location: str) -> bool:
 
 
 def check_database_url(url: str) -> str:
-    """`url` stripped, if it names a PostgreSQL database; else `ValueError` saying what is accepted (and never
-    repeating the URL, which may carry a password)."""
+    """`url` stripped (its scheme in lower case), if it names a PostgreSQL database libpq can read; else `ValueError`
+    saying what is accepted (and never repeating the URL, which may carry a password)."""
     text = url.strip()
+    scheme, separator, rest = text.partition("://")
+    text = f"{scheme.lower()}{separator}{rest}"  # libpq reads only a lower-case scheme
     if not is_postgres_url(text):
         raise ValueError(
             "must be a PostgreSQL URL, postgresql://user:password@host:5432/database (or postgres://...); "
@@ -34,7 +36,26 @@ def check_database_url(url: str) -> str:
         urlsplit(text).port  # noqa: B018 -- raises for a port that is not a number
     except ValueError:
         raise ValueError("has a port that is not a number (postgresql://user:password@host:5432/database)") from None
+    _check_libpq_reads(text)
     return text
+
+
+def _check_libpq_reads(url: str) -> None:
+    """Raise `ValueError` (never quoting the URL) when libpq cannot read `url`: its own message would quote the part
+    it choked on, which is often the password (a `%` not written as `%25`). Without psycopg installed there is no
+    libpq to ask; the first connection then fails with the reason redacted."""
+    try:
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        return
+    try:
+        conninfo_to_dict(url)
+    except ProgrammingError:
+        raise ValueError(
+            "cannot be read as a PostgreSQL URL: write special characters in the user name and password "
+            "percent-encoded (% as %25, @ as %40, / as %2F)"
+        ) from None
 
 
 def redacted_url(url: str) -> str:

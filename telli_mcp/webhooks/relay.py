@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 from anyio.abc import TaskStatus
 
+from telli_mcp.database.bounds import Bounds
 from telli_mcp.database.url import redacted_url
 
 if TYPE_CHECKING:
@@ -45,12 +46,12 @@ BATCH: Final = 100
 """Events read per statement: a call_ended event carries its transcript, so a batch is a few megabytes at most."""
 CHECK_EVERY: Final = 30.0
 """Seconds without a notification after which the relay reads anyway (a silently dead connection fails then)."""
-READ_TIMEOUT: Final = 30.0
-"""Seconds one read may take before the connection counts as gone."""
+READ_TIMEOUT: Final = 5.0
+"""Seconds one read may take before the connection counts as gone (a read takes milliseconds; it is shielded from
+cancellation, so this also bounds how long stopping the relay can wait)."""
 RETRY_FIRST: Final = 0.5
 RETRY_AT_MOST: Final = 30.0
 """The reconnect backoff: the first retry after `RETRY_FIRST` seconds, doubling up to this."""
-CONNECT_TIMEOUT: Final = 5
 APPLICATION_NAME: Final = "telli-mcp event relay"
 """How the relay's connection is named in `pg_stat_activity`."""
 
@@ -150,18 +151,15 @@ class EventRelay:
 
         if not self._migrated:
             # The tables may not exist yet: the first process to connect creates them (migrate is synchronous).
-            await anyio.to_thread.run_sync(self._migrate)
+            # Abandoned if the relay is stopped meanwhile: shutting down never waits for another replica's migration.
+            await anyio.to_thread.run_sync(self._migrate, abandon_on_cancel=True)
             self._migrated = True
         connection = await AsyncConnection.connect(
             self._url.get_secret_value(),
             autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT,
             application_name=APPLICATION_NAME,
-            # A peer that vanished without closing the connection is noticed by TCP within about a minute.
-            keepalives=1,
-            keepalives_idle=30,
-            keepalives_interval=10,
-            keepalives_count=3,
+            # Keepalives among them: a peer that vanished without closing the connection is noticed within seconds.
+            **Bounds().connect_kwargs(),
         )
         try:
             yield connection
@@ -174,9 +172,7 @@ class EventRelay:
 
         from telli_mcp.database.migrations import migrate
 
-        with psycopg.connect(
-            self._url.get_secret_value(), autocommit=True, connect_timeout=CONNECT_TIMEOUT
-        ) as connection:
+        with psycopg.connect(self._url.get_secret_value(), autocommit=True, **Bounds().connect_kwargs()) as connection:
             migrate(connection)
 
     async def _begin(self, connection: AsyncConnection[Any], own: str) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import timedelta
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -16,6 +18,7 @@ import pytest
 
 from telli_mcp.campaigns import (
     CampaignBusyError,
+    CampaignEngine,
     CampaignProgress,
     CampaignRequest,
     CampaignRunResult,
@@ -27,7 +30,8 @@ from telli_mcp.campaigns import (
 )
 from telli_mcp.campaigns.lease import LEASE_TTL
 from telli_mcp.campaigns.ledger import LedgerLocation
-from telli_mcp.simulator import Account, Fault, TelliSimulator
+from telli_mcp.client import TelliClient
+from telli_mcp.simulator import TEST_API_KEY, Account, Fault, TelliSimulator
 
 from .conftest import (
     BOTH_ENGINES,
@@ -240,3 +244,40 @@ async def test_a_stop_while_a_batch_is_in_flight_waits_for_it_to_settle_before_c
     assert (second.removed_now, second.unknown) == (50, 0)
     assert len(contacts) == 150
     assert [contact for contact in contacts if account.active_loop_for(contact) is not None] == []
+
+
+class BarelyAnsweringLedger(Ledger):
+    """A ledger on the simulator's clock whose first write-ahead takes 10 s: a database that barely answers."""
+
+    def __init__(self, location: LedgerLocation, sim: TelliSimulator) -> None:
+        super().__init__(location, clock=sim.clock.now)
+        self._sim = sim
+        self.slow_left = 1
+
+    def mark_in_flight(self, *args: Any, **kwargs: Any) -> set[int]:
+        marked = super().mark_in_flight(*args, **kwargs)
+        if self.slow_left:
+            self.slow_left -= 1
+            self._sim.clock.advance_to(self._sim.clock.now() + timedelta(seconds=10))
+        return marked
+
+
+async def test_a_write_ahead_that_took_too_long_is_not_followed_by_its_request_until_the_leads_settled(
+    sim: TelliSimulator, account: Account, agent_id: str, ledger_path: LedgerLocation
+) -> None:
+    started = sim.clock.now()
+
+    async def advance(seconds: float) -> None:
+        await sim.advance(seconds)
+
+    client = TelliClient(TEST_API_KEY, transport=sim.transport(), sleep=advance, timeout=1.0)
+    with BarelyAnsweringLedger(ledger_path, sim) as ledger:
+        async with client:
+            result = await CampaignEngine(client, ledger).start(request(agent_id, 100))
+
+    assert (result.status, result.scheduled_total) == (CampaignState.COMPLETED, 100)
+    # The slow chunk's request was not sent after its write-ahead: its leads were verified with telli once their
+    # settle time (1 s timeout + 30 s margin) had passed, found unscheduled, and sent then; one request each.
+    assert (sim.clock.now() - started).total_seconds() >= 31
+    assert_everyone_scheduled_exactly_once(sim, account, 100)
+    assert len(sim.requests_to("POST", SCHEDULE_PATH)) == 2

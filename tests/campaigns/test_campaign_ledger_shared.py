@@ -26,6 +26,7 @@ from telli_mcp.campaigns.lease import LEASE_TTL, Holder, Lease
 from telli_mcp.campaigns.ledger import CampaignRecord, LeadRecord, LeadUpdate, Ledger, NewCampaign
 from telli_mcp.campaigns.models import CampaignState, Lead, LeadState
 from telli_mcp.campaigns.store import CampaignStore
+from telli_mcp.database.bounds import Bounds
 from telli_mcp.database.postgres import DatabaseUnavailable
 from telli_mcp.database.sql import PostgresSession
 
@@ -455,3 +456,42 @@ def test_a_file_ledger_never_loads_the_postgresql_driver(tmp_path: Path) -> None
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_replica_frozen_inside_a_transaction_holds_another_up_only_for_the_lock_bound(
+    open_replica: Callable[..., Ledger], postgres_url: str
+) -> None:
+    frozen = open_replica()
+    frozen.create_campaign(new_campaign(), leads())
+    stopper = open_replica(session=PostgresSession(postgres_url, bounds=Bounds(lock_timeout=0.3)))
+    holding = frozen._db.transaction()  # a replica stopped (SIGSTOP, a paused VM) mid-write
+    holding.__enter__()
+    try:
+        assert frozen.claim_run("spring", "frozen-run") is not None  # its row lock is held until it commits
+
+        with pytest.raises(DatabaseUnavailable, match="lock timeout") as caught:
+            stopper.set_status("spring", CampaignState.STOPPED)  # a stop on another replica: bounded, not stuck
+        assert urlsplit(postgres_url).password not in str(caught.value)
+    finally:
+        holding.__exit__(None, None, None)
+    stopper.set_status("spring", CampaignState.STOPPED)  # once the frozen one goes on, the stop goes through
+    assert stopper.status("spring") is CampaignState.STOPPED
+
+
+def test_the_server_ends_a_replica_frozen_inside_a_transaction_so_its_locks_go_with_it(
+    open_replica: Callable[..., Ledger], postgres_url: str
+) -> None:
+    frozen = open_replica(session=PostgresSession(postgres_url, bounds=Bounds(idle_in_transaction=0.5)))
+    frozen.create_campaign(new_campaign(), leads())
+    other = open_replica()  # waits up to its lock bound (5 s): longer than the frozen session may stay idle
+    holding = frozen._db.transaction()
+    holding.__enter__()
+    assert frozen.claim_run("spring", "frozen-run") is not None
+    try:
+        other.set_status("spring", CampaignState.STOPPED)  # waits until the server ends the frozen session
+        assert other.status("spring") is CampaignState.STOPPED
+        with pytest.raises(DatabaseUnavailable):
+            holding.__exit__(None, None, None)  # the frozen replica wakes: its transaction is gone
+    finally:
+        frozen.close()
+    assert other.get_campaign("spring") is not None and other.get_campaign("spring").run_token is None  # type: ignore[union-attr]

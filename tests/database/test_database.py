@@ -14,6 +14,7 @@ from postgres_helpers import server_url
 from process_helpers import clean_env
 
 from telli_mcp.database import MIGRATIONS, Database, DatabaseUnavailable
+from telli_mcp.database.bounds import Bounds
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "s3cret-Passw0rd"
@@ -54,7 +55,9 @@ async def test_a_database_that_is_down_is_named_unreachable_without_its_password
 
 
 async def test_a_database_host_that_never_answers_gives_up_instead_of_hanging(silent_port: int) -> None:
-    database = Database(f"postgresql://telli:{PASSWORD}@127.0.0.1:{silent_port}/telli_mcp", connect_timeout=2)
+    database = Database(
+        f"postgresql://telli:{PASSWORD}@127.0.0.1:{silent_port}/telli_mcp", bounds=Bounds(connect_timeout=2)
+    )
     message = await _first_use(database)
     assert f"telli@127.0.0.1:{silent_port}/telli_mcp is unreachable" in message and PASSWORD not in message
 

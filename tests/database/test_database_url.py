@@ -35,7 +35,10 @@ def test_the_setting_accepts_both_postgresql_schemes_and_keeps_the_url_secret() 
     for scheme in ("postgresql", "postgres", "PostgreSQL"):
         settings = Settings(database_url=f" {scheme}://telli:{PASSWORD}@127.0.0.1:5432/telli_mcp ")
         assert settings.database_url is not None
-        assert settings.database_url.get_secret_value() == f"{scheme}://telli:{PASSWORD}@127.0.0.1:5432/telli_mcp"
+        # The scheme as libpq reads it (lower case); the rest as given.
+        assert (
+            settings.database_url.get_secret_value() == f"{scheme.lower()}://telli:{PASSWORD}@127.0.0.1:5432/telli_mcp"
+        )
         assert PASSWORD not in repr(settings) and PASSWORD not in str(settings.model_dump())
 
 
@@ -63,6 +66,31 @@ def test_another_scheme_is_refused_naming_the_variable_and_not_repeating_the_url
     assert message.startswith("TELLI_MCP_DATABASE_URL=(hidden) is not valid")
     assert "postgresql://" in message
     assert PASSWORD not in message and PASSWORD not in str(caught.value)
+
+
+RAW_PERCENT = "Pa%ss-w0rd"
+"""A generated password with a `%` not written as `%25`: libpq's own error would quote it."""
+
+
+def test_a_url_libpq_cannot_read_is_refused_without_quoting_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELLI_MCP_DATABASE_URL", f"postgresql://telli:{RAW_PERCENT}@127.0.0.1:5432/telli_mcp")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    message = describe_invalid(caught.value)
+    assert "percent-encoded (% as %25" in message
+    assert RAW_PERCENT not in message and RAW_PERCENT not in str(caught.value)
+
+
+def test_a_store_given_such_a_url_anyway_names_the_database_without_the_password() -> None:
+    from telli_mcp.database import DatabaseUnavailable
+    from telli_mcp.database.sql import open_session
+
+    session = open_session(f"postgresql://telli:{RAW_PERCENT}@127.0.0.1:5432/telli_mcp")
+    with pytest.raises(DatabaseUnavailable) as caught:
+        session.execute("SELECT 1")
+    assert "telli@127.0.0.1:5432/telli_mcp" in str(caught.value)
+    # Nothing chained either: a log line with the traceback would show the original error, password and all.
+    assert "ss-w0rd" not in str(caught.value) and caught.value.__cause__ is None and caught.value.__context__ is None
 
 
 def test_the_doctor_never_prints_the_database_password(tmp_path: Path) -> None:

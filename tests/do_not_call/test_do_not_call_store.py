@@ -78,6 +78,17 @@ def test_one_number_typed_three_ways_is_one_entry_with_its_reason_source_and_tim
     )
 
 
+def test_a_reason_with_a_nul_character_is_kept_alike_on_both_engines(open_lists: OpenLists) -> None:
+    # PostgreSQL's text cannot hold NUL; the stores turn it into U+FFFD on both engines rather than failing the add.
+    lists = open_lists()
+
+    added = lists.for_tenant(A).add([MAX], reason="said \x00stop\x00", source="tool")
+
+    assert added.added == [MAX]
+    [entry] = lists.for_tenant(A).page(limit=10)[0]
+    assert entry.reason == "said \ufffdstop\ufffd"
+
+
 def test_a_number_without_a_country_code_or_too_short_is_refused_with_the_reason() -> None:
     with pytest.raises(ValueError, match="no country code"):
         normalise_number("030 5550 10")

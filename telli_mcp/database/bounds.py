@@ -1,0 +1,67 @@
+"""How long anything may wait on the shared database: every connection telli-mcp opens carries these bounds.
+
+A store's statements run on the event loop (see `sql.py`), so a wait there stops the whole replica, its health
+probe included; and one replica frozen inside a transaction must not stop the others. So no wait is unbounded:
+
+* `lock_timeout`: a row or advisory lock held by another replica (frozen, or on the far side of a network
+  partition) is waited for this long, then the statement fails and the tool says the database did not answer;
+* `statement_timeout`: no statement runs longer (the stores' statements take milliseconds);
+* `idle_in_transaction_session_timeout`: the server ends the session of a replica that froze inside a
+  transaction, which releases its locks;
+* TCP keepalives and `tcp_user_timeout`: a connection whose network went silent (no reset) is declared dead
+  within seconds instead of the kernel's two hours.
+
+Migrations set their own longer lock wait (`migrations.migrate`) and run before these are applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+__all__ = ["RECONNECT_PAUSE", "Bounds"]
+
+RECONNECT_PAUSE: Final = 2.0
+"""Seconds after a failed connect during which a session fails at once with the same error, instead of every
+statement of every request waiting out the connect timeout again."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    connect_timeout: float = 5.0
+    lock_timeout: float = 5.0
+    statement_timeout: float = 15.0
+    idle_in_transaction: float = 30.0
+    silent_network: float = 10.0
+    """Seconds of unacknowledged data (tcp_user_timeout) or of keepalive silence before a connection is dead."""
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """libpq connection parameters (whole seconds where libpq wants them; it treats 1 as 2)."""
+        return {
+            "connect_timeout": max(2, round(self.connect_timeout)),
+            "keepalives": 1,
+            "keepalives_idle": max(1, round(self.silent_network / 2)),
+            "keepalives_interval": 1,
+            "keepalives_count": max(1, round(self.silent_network / 2)),
+            "tcp_user_timeout": round(self.silent_network * 1000),
+        }
+
+    def settings(self) -> dict[str, str]:
+        """The session settings, as `SET` takes them."""
+        return {
+            "lock_timeout": f"{round(self.lock_timeout * 1000)}ms",
+            "statement_timeout": f"{round(self.statement_timeout * 1000)}ms",
+            "idle_in_transaction_session_timeout": f"{round(self.idle_in_transaction * 1000)}ms",
+        }
+
+    def session_statement(self) -> tuple[str, tuple[str, ...]]:
+        """One statement that sets the session's bounds, with its parameters (for sync and async connections)."""
+        values = self.settings()
+        return "SELECT " + ", ".join(f"set_config('{name}', %s, false)" for name in values), tuple(values.values())
+
+    def apply(self, connection: Connection[Any]) -> None:
+        """Set the session's bounds (one round trip), after any migration: those wait longer on purpose."""
+        connection.execute(*self.session_statement())
