@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 
 from telli_mcp.campaigns.errors import CampaignError
+from telli_mcp.database.migrations import CAMPAIGN_SOURCES
 from telli_mcp.local_db import open_local_db, write_transaction
 
 __all__ = ["SCHEMA_VERSION", "connect", "prepare"]
@@ -69,15 +70,7 @@ _V2 = (
     "ALTER TABLE leads ADD COLUMN settle_at TEXT",
 )
 _V3 = ("CREATE INDEX IF NOT EXISTS leads_by_contact ON leads (tenant, contact_id)",)
-_V4 = (
-    """CREATE TABLE IF NOT EXISTS campaign_sources (
-    tenant TEXT NOT NULL,
-    campaign_id TEXT NOT NULL,
-    request TEXT NOT NULL,
-    PRIMARY KEY (tenant, campaign_id),
-    FOREIGN KEY (tenant, campaign_id) REFERENCES campaigns (tenant, id) ON DELETE CASCADE
-)""",
-)
+_V4 = (CAMPAIGN_SOURCES,)
 _STEPS = (_V1, _V2, _V3, _V4)
 """`_STEPS[n]` takes a file from version n to n + 1."""
 

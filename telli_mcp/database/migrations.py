@@ -24,11 +24,19 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["LOCK_KEY", "MIGRATIONS", "Migration", "SchemaLockTimeout", "migrate"]
+__all__ = ["CAMPAIGN_SOURCES", "LOCK_KEY", "MIGRATIONS", "Migration", "SchemaLockTimeout", "migrate"]
 
 LOCK_KEY: Final = int.from_bytes(b"telli-mc", "big")
 """The advisory lock migrations hold (one 64-bit key for the whole database: one schema per database)."""
 LOCK_WAIT_SECONDS: Final = 60.0
+CAMPAIGN_SOURCES: Final = """CREATE TABLE IF NOT EXISTS campaign_sources (
+    tenant TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    request TEXT NOT NULL,
+    PRIMARY KEY (tenant, campaign_id),
+    FOREIGN KEY (tenant, campaign_id) REFERENCES campaigns (tenant, id) ON DELETE CASCADE
+)"""
+"""A running campaign's source: the same table in the SQLite ledger (its version 4) and here (migration 5)."""
 
 
 @dataclass(frozen=True)
@@ -153,15 +161,7 @@ MIGRATIONS: Final = (
     Migration(
         5,
         "a running campaign's source, for another replica to resume it (campaigns/ledger_schema.py version 4)",
-        (
-            """CREATE TABLE campaign_sources (
-    tenant TEXT NOT NULL,
-    campaign_id TEXT NOT NULL,
-    request TEXT NOT NULL,
-    PRIMARY KEY (tenant, campaign_id),
-    FOREIGN KEY (tenant, campaign_id) REFERENCES campaigns (tenant, id) ON DELETE CASCADE
-)""",
-        ),
+        (CAMPAIGN_SOURCES,),
     ),
 )
 

@@ -121,10 +121,7 @@ async def test_a_shared_database_that_is_down_refuses_the_token_without_its_pass
         args = await _call_now_args(client)
         token = (await ok(client, "call_now", args))["confirmation_token"]
     await up.aclose()
-    port = free_port()
-    down = Backend.simulated(
-        _replica_settings(f"postgresql://telli:{PASSWORD}@127.0.0.1:{port}/telli_mcp"), sim, sleep=_no_sleep
-    )
+    down, port = _replica_without_its_database(sim)
     async with connect(build_server(down), mode) as client:
         preview = await fails(client, "call_now", args)  # the do-not-call list cannot be read either
         error = await fails(client, "call_now", {**args, "confirmation_token": token})
@@ -139,6 +136,13 @@ def _replica_settings(database_url: str) -> Settings:
     return Settings(api_key=TEST_API_KEY, state_secret=SHARED_SECRET, confirm="token", database_url=database_url)
 
 
+def _replica_without_its_database(sim: TelliSimulator) -> tuple[Backend, int]:
+    """A replica whose database is down (nothing listens on its port), and that port."""
+    port = free_port()
+    url = f"postgresql://telli:{PASSWORD}@127.0.0.1:{port}/telli_mcp"
+    return Backend.simulated(_replica_settings(url), sim, sleep=_no_sleep), port
+
+
 async def test_a_token_that_cannot_be_recorded_as_spent_erases_nothing(
     sim: TelliSimulator,
     mode: str,
@@ -149,10 +153,7 @@ async def test_a_token_that_cannot_be_recorded_as_spent_erases_nothing(
         contact_id = await contact_id_of(client, "crm-123")
         token = (await ok(client, "delete_contact", {"contact_id": contact_id}))["confirmation_token"]
     await up.aclose()
-    port = free_port()
-    down = Backend.simulated(
-        _replica_settings(f"postgresql://telli:{PASSWORD}@127.0.0.1:{port}/telli_mcp"), sim, sleep=_no_sleep
-    )
+    down, port = _replica_without_its_database(sim)
     async with connect(build_server(down), mode) as client:
         error = await fails(client, "delete_contact", {"contact_id": contact_id, "confirmation_token": token})
     await down.aclose()
