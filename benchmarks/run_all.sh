@@ -34,6 +34,7 @@ run() {
     run "$PY" benchmarks/bulk_campaign.py --leads 50000
     run "$PY" benchmarks/exactly_once.py
     run "$PY" benchmarks/find_contacts.py
+    run "$PY" benchmarks/replicas.py
     run "$PY" benchmarks/session_flood.py --flood 3000
     run "$PY" benchmarks/load.py
     run "$PY" benchmarks/load.py --mode legacy
