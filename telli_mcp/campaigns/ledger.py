@@ -179,7 +179,9 @@ class Ledger:
         self.path = _label(self._db, location)
         """How the ledger may be named: its SQLite path, or the database's redacted URL (never the password)."""
         self.tenant = tenant
-        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.clock: Callable[[], datetime] = clock or self._db.now
+        """The clock leases and settle times are stamped with: the database's (PostgreSQL: one clock for every
+        replica), unless a test gives its own."""
 
     def for_tenant(self, tenant: str) -> Ledger:
         """A view of the same database for another tenant (shares the session)."""

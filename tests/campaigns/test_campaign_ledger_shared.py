@@ -75,7 +75,8 @@ def open_replica(postgres_url: str, clock: Clock) -> Iterator[Callable[..., Ledg
     """Opens another replica's ledger on the test database (all on `clock` unless told otherwise)."""
     opened: list[Ledger] = []
 
-    def open_one(*, clock_: Callable[[], datetime] = clock, session: PostgresSession | None = None) -> Ledger:
+    def open_one(*, clock_: Callable[[], datetime] | None = clock, session: PostgresSession | None = None) -> Ledger:
+        """`clock_=None`: the ledger's own clock (the database's)."""
         opened.append(Ledger(session if session is not None else postgres_url, clock=clock_))
         return opened[-1]
 
@@ -495,3 +496,27 @@ def test_the_server_ends_a_replica_frozen_inside_a_transaction_so_its_locks_go_w
     finally:
         frozen.close()
     assert other.get_campaign("spring") is not None and other.get_campaign("spring").run_token is None  # type: ignore[union-attr]
+
+
+def _machine_clock(skew: timedelta) -> Callable[[], datetime]:
+    """A machine whose clock is `skew` off the true time."""
+    return lambda: datetime.now(UTC) + skew
+
+
+def test_replicas_whose_clocks_disagree_by_an_hour_agree_on_when_a_lease_lapses(
+    open_replica: Callable[..., Ledger], postgres_url: str
+) -> None:
+    # Neither is given a clock: each stamps and compares leases on the database's, read through its own machine's.
+    behind = open_replica(
+        clock_=None, session=PostgresSession(postgres_url, local_clock=_machine_clock(-timedelta(hours=1)))
+    )
+    ahead = open_replica(
+        clock_=None, session=PostgresSession(postgres_url, local_clock=_machine_clock(timedelta(hours=1)))
+    )
+    behind.create_campaign(new_campaign(), leads())
+    assert behind.claim_run("spring", "behind-run", holder=Holder("replica-a.internal", 11, "1")) is not None
+
+    # An hour ahead by its own clock, the other replica still sees a live lease, not one that lapsed long ago.
+    assert ahead.claim_run("spring", "ahead-run", holder=Holder("replica-b.internal", 22, "1")) is None
+    assert abs(ahead.clock() - behind.clock()) < timedelta(seconds=1)
+    assert abs(ahead.clock() - datetime.now(UTC)) < timedelta(seconds=1)
