@@ -17,11 +17,11 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
@@ -29,6 +29,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 from process_helpers import COMMAND, clean_env, free_port, wait_for_port
+
+if TYPE_CHECKING:
+    from telli_mcp.simulator import TelliSimulator
 
 __all__ = [
     "STATE_SECRET",
@@ -256,3 +259,34 @@ async def ok(
     content: dict[str, Any] | None = result.structured_content
     assert content is not None
     return content
+
+
+SCHEDULE_BATCH = "/v1/schedule-calls-batch"
+
+
+def accepted_schedule_batches(sim: TelliSimulator) -> list[list[str]]:
+    """The contact ids of every schedule request telli accepted (HTTP 200), in the order it answered them."""
+    return [
+        [item["contact_id"] for item in entry.body["contacts"]]
+        for entry in list(sim.requests_to("POST", SCHEDULE_BATCH))
+        if entry.status == 200
+    ]
+
+
+async def until(condition: Callable[[], bool], what: str, limit: float = STEP_SECONDS) -> None:
+    """Poll `condition()` until true, bounded by `limit` (the replicas run on the wall clock)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        await anyio.sleep(0.02)  # a bounded poll of another thread's state; no assertion depends on the wait
+
+
+async def start_confirmed(
+    client: Client, args: dict[str, Any], *, within: float
+) -> tuple[dict[str, Any], CallToolResult]:
+    """start_campaign as a client confirming by token does it: the preview hands out a token, the next call spends
+    it. Returns the preview and the confirmed call's result."""
+    preview = await ok(client, "start_campaign", args)
+    assert preview["status"] == "confirmation_required", preview
+    confirmed = {**args, "confirmation_token": preview["confirmation_token"]}
+    return preview, await call(client, "start_campaign", confirmed, within=within)

@@ -22,15 +22,23 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import pytest
-from deployment import STEP_SECONDS, Deployment, call, mcp_client, ok, wait_until_down
+from deployment import (
+    SCHEDULE_BATCH,
+    STEP_SECONDS,
+    Deployment,
+    accepted_schedule_batches,
+    mcp_client,
+    ok,
+    start_confirmed,
+    until,
+    wait_until_down,
+)
 from mcp import Client
-from mcp.types import CallToolResult
 
 from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
 from telli_mcp.simulator.faults import Fault
@@ -38,7 +46,6 @@ from telli_mcp.simulator.faults import Fault
 pytestmark = pytest.mark.anyio
 
 LEADS = 5_000
-SCHEDULE_BATCH = "/v1/schedule-calls-batch"
 BATCHES = LEADS // 50
 """telli takes at most 50 contacts per schedule request, so the run needs at least this many."""
 FAST_BATCHES = 20
@@ -66,15 +73,6 @@ def _leads() -> list[dict[str, Any]]:
     """Fictional Berlin numbers (+49 30 1000 0000 onwards, the scheme of tests/campaigns' make_leads)."""
     return [
         {"phone_number": f"+4930{10000000 + n}", "first_name": f"Lead{n}", "last_name": "Deploy"} for n in range(LEADS)
-    ]
-
-
-def _accepted_batches(sim: TelliSimulator) -> list[list[str]]:
-    """The contact ids of every schedule request telli accepted (HTTP 200), in the order it answered them."""
-    return [
-        [item["contact_id"] for item in entry.body["contacts"]]
-        for entry in list(sim.requests_to("POST", SCHEDULE_BATCH))
-        if entry.status == 200
     ]
 
 
@@ -106,7 +104,7 @@ def _per_lead(sim: TelliSimulator, leads: list[dict[str, Any]]) -> PerLead:
     for contact in sim.account(TEST_API_KEY).contacts.values():
         if not contact.deleted:
             by_number.setdefault(contact.phone_number, []).append(contact.id)
-    named = Counter(contact_id for batch in _accepted_batches(sim) for contact_id in batch)
+    named = Counter(contact_id for batch in accepted_schedule_batches(sim) for contact_id in batch)
     tally: Counter[str] = Counter()
     mine: set[str] = set()
     for lead in leads:
@@ -122,14 +120,6 @@ def _per_lead(sim: TelliSimulator, leads: list[dict[str, Any]]) -> PerLead:
     return PerLead(leads=len(leads), stray=stray, **counts)
 
 
-async def _until(condition: Callable[[], bool], what: str, limit: float = STEP_SECONDS) -> None:
-    """Poll `condition()` until true, bounded by `limit` (the replicas run on the wall clock)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        await anyio.sleep(0.02)  # a bounded poll of another thread's state; no assertion depends on the wait
-
-
 async def _until_completed(client: Client) -> dict[str, Any]:
     """get_campaign through the balancer until the campaign is completed (bounded: the settle wait plus the run)."""
     deadline = time.monotonic() + CAMPAIGN_SECONDS
@@ -137,17 +127,6 @@ async def _until_completed(client: Client) -> dict[str, Any]:
         assert time.monotonic() < deadline, f"the campaign was not resumed to the end: {page}"
         await anyio.sleep(1.0)  # a bounded poll of other processes' work; no assertion depends on the wait
     return page
-
-
-async def _start_confirmed(
-    client: Client, args: dict[str, Any], *, within: float
-) -> tuple[dict[str, Any], CallToolResult]:
-    """start_campaign as a client confirming by token does it: the preview hands out a token, the next call spends
-    it. Returns the preview and the confirmed call's result."""
-    preview = await ok(client, "start_campaign", args)
-    assert preview["status"] == "confirmation_required", preview
-    confirmed = {**args, "confirmation_token": preview["confirmation_token"]}
-    return preview, await call(client, "start_campaign", confirmed, within=within)
 
 
 async def test_a_campaign_whose_replica_is_killed_resumes_on_the_other_and_schedules_each_lead_once(
@@ -173,20 +152,22 @@ async def test_a_campaign_whose_replica_is_killed_resumes_on_the_other_and_sched
 
             async def first_run() -> None:
                 async with mcp_client(deployment.url, TEST_API_KEY) as own:
-                    await _start_confirmed(own, args, within=CAMPAIGN_SECONDS)
+                    await start_confirmed(own, args, within=CAMPAIGN_SECONDS)
 
             doomed.start_soon(first_run)
-            await _until(lambda: arrived_slow() >= IN_FLIGHT, "schedule requests in flight after the fast ones")
+            await until(lambda: arrived_slow() >= IN_FLIGHT, "schedule requests in flight after the fast ones")
             running = [name for name, count in deployment.in_progress().items() if count]
             assert len(running) == 1, f"one replica runs the campaign: {deployment.in_progress()}"
             holder = deployment.replica(running[0])
             holder.kill()
-            accepted_at_kill, in_flight_at_kill = len(_accepted_batches(sim)), arrived_slow()
+            accepted_at_kill, in_flight_at_kill = len(accepted_schedule_batches(sim)), arrived_slow()
             sim.clear_faults()  # the requests in flight keep their 15 s; the resumed run's own are answered at once
             doomed.cancel_scope.cancel()
         assert accepted_at_kill == FAST_BATCHES, f"telli accepted {accepted_at_kill} batches before the kill"
         await anyio.to_thread.run_sync(wait_until_down, deployment, holder.name)
-        assert len(_accepted_batches(sim)) == accepted_at_kill, "the requests in flight must land after the resume"
+        assert len(accepted_schedule_batches(sim)) == accepted_at_kill, (
+            "the requests in flight must land after the resume"
+        )
 
         before = deployment.served()
         started = time.monotonic()
@@ -201,7 +182,7 @@ async def test_a_campaign_whose_replica_is_killed_resumes_on_the_other_and_sched
     # are logged, telli has applied everything it will ever apply. (It waited for them, so they are, unless that
     # wait was skipped; then this also waits, so the duplicates they make are counted.)
     delayed = FAST_BATCHES + in_flight_at_kill
-    await _until(lambda: _faulted(sim) == delayed, "the requests in flight at the kill", SLOW_LATENCY + STEP_SECONDS)
+    await until(lambda: _faulted(sim) == delayed, "the requests in flight at the kill", SLOW_LATENCY + STEP_SECONDS)
     per_lead = _per_lead(sim, leads)
     print(
         f"\nkill test: killed {holder.name} after telli accepted {accepted_at_kill} of {BATCHES} batches, with "
