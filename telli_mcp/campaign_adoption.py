@@ -13,7 +13,8 @@ A resumed run is an ordinary resume (`campaigns/runner.py`): taking the lease is
 replicas that look at once one runs the campaign and the other is told it is busy; leads whose schedule requests
 may have been in flight when the process died are settled with telli before anything is sent again; a campaign
 stopped meanwhile is not resumed. Only runs that died are resumed: a run that ended, even early (telli refused, the
-database went away), is resumed when someone starts it again.
+database went away), is resumed when someone starts it again; so is a campaign started from a leads file (only the
+machine that read it may read it again).
 
 It works only with the shared database (TELLI_MCP_DATABASE_URL): the backend makes an adopter only then. It
 imports no `mcp`: the server calls `poke` for every request with a key and lends it a task group for its lifetime.
@@ -97,6 +98,10 @@ class CampaignAdopter:
     async def _look(self, group: TaskGroup, key: str, tenant: str) -> None:
         try:
             for request in self._orphaned(tenant):
+                # A leads file was read on the machine that started the run: this replica must not read a path it
+                # was handed through the database. Such a campaign resumes when someone starts it there again.
+                if request.leads_file is not None:
+                    continue
                 if (tenant, request.campaign_id) not in self._resuming:
                     self._resuming.add((tenant, request.campaign_id))
                     self._started()

@@ -9,9 +9,11 @@ counts is what telli received.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -191,6 +193,25 @@ async def test_only_the_campaign_s_own_account_resumes_it(replica: Replica, sim:
 
     async with connect(other_server, "auto") as client:
         await ok(client, "list_agents")  # another account speaks: its campaigns are looked for, not this one's
+        with anyio.fail_after(HANG_GUARD):
+            await other.campaign_adopter.idle()
+
+    assert _scheduled(sim) == Counter()
+
+
+async def test_a_campaign_started_from_a_leads_file_is_not_resumed_by_reading_a_path_from_the_database(
+    replica: Replica, sim: TelliSimulator, tmp_path: Path
+) -> None:
+    leads_file = tmp_path / "leads.json"
+    leads_file.write_text(json.dumps(_leads(3)))
+    request = CampaignRequest(agent_id=await _agent(replica), leads_file=leads_file, campaign_id="from-a-file")
+    backend, _server = replica()
+    await _died_mid_start(backend, request)
+    other, other_server = replica()
+    assert other.campaign_adopter is not None
+
+    async with connect(other_server, "auto") as client:
+        await ok(client, "list_agents")
         with anyio.fail_after(HANG_GUARD):
             await other.campaign_adopter.idle()
 
