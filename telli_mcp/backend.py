@@ -12,8 +12,8 @@ data.) A backend holds:
 * telli's webhook events (`events`: their store, hub and the clock waits run on) and the endpoints that receive
   them (`webhook_endpoints`, `webhook_receiver`); in the sandbox the simulator delivers into them directly;
 * the shared database (`database`, when TELLI_MCP_DATABASE_URL names one, never in the sandbox): the campaign
-  ledger, the do-not-call list, the webhook events and the spent confirmation tokens live in it, else in SQLite
-  files beside the ledger (`_shared_or` is that rule); `aclose()` closes what was opened;
+  ledger, the do-not-call list, the webhook events, the contact index and the spent confirmation tokens live in
+  it, else in SQLite files beside the ledger (`_shared_or` is that rule); `aclose()` closes what was opened;
 * `now`: the backend's clock (the simulator's in the sandbox and in tests).
 
 `TELLI_MCP_SANDBOX=1` or a `--sandbox` flag anywhere means the in-process simulator with demo data, and then
@@ -237,16 +237,16 @@ class Backend:
 
     @cached_property
     def contact_index(self) -> ContactIndex:
-        """Every tenant's contact index (find_contacts), beside the campaign ledger (in memory where it is), opened
-        on first use."""
+        """Every tenant's contact index (find_contacts), where the campaign ledger is (the shared database, else a file
+        beside it, in memory where it is), opened on first use."""
         from telli_mcp.contact_index.store import ContactIndex
 
-        return ContactIndex(self._beside_ledger(CONTACT_INDEX_FILE), now=self.now)
+        return ContactIndex(self._shared_or(self._beside_ledger(CONTACT_INDEX_FILE)), now=self.now)
 
     def _shared_or(self, location: str) -> str | SecretStr:
         """Where a store every replica must see lives: the shared database when TELLI_MCP_DATABASE_URL names one,
-        else `location` (its file, or ":memory:"). The one rule for the ledger, the do-not-call list and the events;
-        the contact index is a cache of telli's contacts and stays beside the ledger on each replica."""
+        else `location` (its file, or ":memory:"). The one rule for the ledger, the do-not-call list, the events and
+        the contact index."""
         return self.settings.database_url if self.settings.database_url is not None else location
 
     def _beside_ledger(self, file_name: str) -> str:

@@ -158,12 +158,13 @@ class Settings(BaseModel):
 
     database_url: SecretStr | None = Field(default=None, validation_alias="TELLI_MCP_DATABASE_URL")
     """Several replicas: the PostgreSQL database they share, `postgresql://user:password@host:5432/database` (needs
-    `pip install 'telli-mcp[postgres]'`). It holds the campaign ledger, the do-not-call list, webhook events and
-    spent confirmation tokens, so every replica sees the same. Default: SQLite files in the data directory."""
+    `pip install 'telli-mcp[postgres]'`). It holds the campaign ledger, the do-not-call list, webhook events, the
+    contact index and spent confirmation tokens, so every replica sees the same. Default: SQLite files in the data
+    directory."""
 
     data_dir: str | None = Field(default=None, validation_alias="TELLI_MCP_DATA_DIR")
-    """Where the campaign ledger, do-not-call list, webhook events and contact index live (the contact index only,
-    with TELLI_MCP_DATABASE_URL), each file readable by its owner only. Default: the platform's user data
+    """Where the campaign ledger, do-not-call list, webhook events and contact index live (in the shared database
+    instead with TELLI_MCP_DATABASE_URL), each file readable by its owner only. Default: the platform's user data
     directory for telli-mcp."""
 
     leads_dir: str | None = Field(default=None, validation_alias="TELLI_MCP_LEADS_DIR")

@@ -1,11 +1,13 @@
 """The contact index: each account's telli contacts on this machine, so `find_contacts` can search them.
 
 telli has no contact search: finding someone by name means reading every contact. The index keeps a copy per
-tenant (the key's fingerprint), in one SQLite file beside the campaign ledger (in memory in the sandbox), fills it
+tenant (the key's fingerprint), in one SQLite file beside the campaign ledger (in memory in the sandbox) or in the
+PostgreSQL database the replicas share, fills it
 by walking telli's listing within a request budget (`sync`), and keeps it current from telli's events and from the
 tools that change contacts. It answers a `ContactQuery` with SQL.
 
-It imports only `telli_mcp.client` and the leaf modules, and never `mcp`. Names load on first use.
+It imports only `telli_mcp.client`, `telli_mcp.database` (its SQL session) and the leaf modules, and never `mcp`.
+Names load on first use.
 """
 
 from typing import TYPE_CHECKING

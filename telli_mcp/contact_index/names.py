@@ -5,12 +5,14 @@ How it works, and why this way:
 * Every name is folded once (Unicode decomposition, combining marks dropped, case folded: "Jáne" is "jane") and
   split into words; a query is folded the same way, so accents and case never matter, and each query word is
   matched against any name word, so the order does not either.
-* SQLite's FTS5 (tokenizer `unicode61 remove_diacritics 2`) finds the candidates. Each contact's row holds its
-  name words (column `words`) and, for typos, every word with one letter deleted (column `keys`, a deletion
-  neighbourhood as in SymSpell): two words one edit apart (a letter wrong, missing, extra, or two neighbours
-  swapped, "Jnae" for "Jane") always share such a key, so one indexed lookup finds them without comparing the
-  query with every name. A trigram table would miss swaps in short names (no trigram of "jnae" is in "jane"),
-  and re-scoring every name of the account with a similarity measure grows with the account.
+* An index finds the candidates. Each contact's name is kept as its words and, for typos, every word with one
+  letter deleted (its keys, a deletion neighbourhood as in SymSpell): two words one edit apart (a letter wrong,
+  missing, extra, or two neighbours swapped, "Jnae" for "Jane") always share such a key, so one indexed lookup
+  finds them without comparing the query with every name. A trigram table would miss swaps in short names (no
+  trigram of "jnae" is in "jane"), and re-scoring every name of the account with a similarity measure grows with
+  the account. On SQLite the words and keys are an FTS5 row (`NameQuery.fts`); on PostgreSQL, which has no FTS5,
+  one row per word or key in a btree-indexed table (`NameQuery.lookups`). Both are computed here, from text
+  folded here, so both engines find the same candidates (`NameQuery.lookups` is the one rule; `fts` spells it).
 * The candidates are then scored here, on the real name words: a word typed in full beats a prefix ("jan" for
   "Janet"), which beats a word one edit away. Typos are only tried when no name matches every query word in full
   or as a prefix, so "Jon" finds the Jons, and finds "John" and "Jan" only when there is no Jon.
@@ -24,13 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-__all__ = ["NameMatch", "NameQuery", "document", "fold", "words"]
+__all__ = ["KeyLookup", "NameMatch", "NameQuery", "document", "fold", "words"]
 
 MIN_TYPO_CHARS: Final = 3
 """Words shorter than this are matched in full or as a prefix only (one edit away, "al" is half the alphabet)."""
 FULL: Final = 1.0
 PREFIX: Final = 0.85
 TYPO: Final = 0.6
+LONGEST_WORD: Final = 40
 _WORD = re.compile(r"[^\W_]+")
 
 NameMatch = Literal["exact", "typo"]
@@ -44,8 +47,10 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The folded words of `text`, in order (punctuation and spaces separate them)."""
-    return _WORD.findall(fold(text))
+    """The folded words of `text`, in order (punctuation and spaces separate them), each at most `LONGEST_WORD`
+    letters: a name's and a query's alike, so a longer word still matches itself and its prefixes, and a hostile
+    name cannot make thousands of keys thousands of letters long."""
+    return [word[:LONGEST_WORD] for word in _WORD.findall(fold(text))]
 
 
 def _deletions(word: str) -> set[str]:
@@ -53,7 +58,7 @@ def _deletions(word: str) -> set[str]:
 
 
 def document(first_name: str | None, last_name: str | None) -> tuple[str, str]:
-    """The FTS row of a name: its words, and the keys that find it despite a typo."""
+    """A name as the index keeps it: its words, and the keys that find it despite a typo (each space-separated)."""
     found = words(f"{first_name or ''} {last_name or ''}")
     keys = sorted({key for word in found for key in _deletions(word)} - set(found))
     return " ".join(found), " ".join(keys)
@@ -87,6 +92,14 @@ def _word_score(query_word: str, name_words: Sequence[str], *, typos: bool) -> f
 
 
 @dataclass(frozen=True)
+class KeyLookup:
+    """How one query word finds a name: a name word starting with `prefix`, or a name word or key in `near`."""
+
+    prefix: str
+    near: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NameQuery:
     """A name as searched: its folded words."""
 
@@ -100,16 +113,23 @@ class NameQuery:
             raise ValueError("has no letters or digits to search for")
         return cls(found)
 
+    def lookups(self, *, typos: bool) -> list[KeyLookup]:
+        """What finds the candidates, one lookup per query word (a candidate satisfies every one): a name word
+        starting with the query word, or with `typos` also a name word or key equal to one of its near keys."""
+        return [
+            KeyLookup(word, tuple(sorted({word} | _deletions(word))) if typos and len(word) >= MIN_TYPO_CHARS else ())
+            for word in self.words
+        ]
+
     def fts(self, *, typos: bool) -> str:
-        """The FTS5 MATCH expression finding the candidates: every word in full or as a prefix (`words` column),
-        or with `typos` also one edit away (either column)."""
+        """The FTS5 MATCH expression of `lookups` (a prefix in the `words` column, a near key in either)."""
         groups = []
-        for word in self.words:
-            prefix = f'words : "{word}"*'
-            if not typos or len(word) < MIN_TYPO_CHARS:
+        for lookup in self.lookups(typos=typos):
+            prefix = f'words : "{lookup.prefix}"*'
+            if not lookup.near:
                 groups.append(prefix)
                 continue
-            near = " OR ".join(f'"{key}"' for key in sorted({word} | _deletions(word)))
+            near = " OR ".join(f'"{key}"' for key in lookup.near)
             groups.append(f"({prefix} OR {near})")
         return " AND ".join(groups)
 

@@ -5,21 +5,29 @@ contact first, ties by contact id, so paging with offsets neither repeats nor sk
 Ranges include their start and exclude their end (`created_after <= created_at < created_before`). "Before"
 includes the contacts that never were (`last_called_before`, `reached_before`: never called, never reached), so
 "not reached this week" is one filter.
+
+Both engines answer alike: the name's candidates come from either engine's name table (`name_tables`), and are
+scored here, in Python (`NameQuery.score`), the one ranking rule; ids compare byte by byte (PostgreSQL's columns
+use the "C" collation), and a contact without a creation time comes last on both.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Final
 
+from telli_mcp.contact_index.name_tables import name_table
 from telli_mcp.contact_index.names import NameMatch, NameQuery
 from telli_mcp.contact_index.phones import PhoneSearch
 from telli_mcp.contact_index.query import ContactQuery
 from telli_mcp.contact_index.records import IndexedContact, SearchPage
 from telli_mcp.contact_index.store import CONTACT_COLUMNS, contact_from_row
 from telli_mcp.contact_index.values import comparable
+
+if TYPE_CHECKING:
+    from telli_mcp.database.sql import SqlSession
 
 __all__ = ["run_query"]
 
@@ -37,19 +45,45 @@ class _Where:
         return " AND ".join(self.conditions)
 
 
+@dataclass(frozen=True)
+class _Spelling:
+    """What the engines spell differently here."""
+
+    scored: str
+    """The rows of a JSON object {row: score} (the one parameter), joined to their contacts."""
+    score: str
+    newest_first: str
+
+
+_SPELLINGS: Final = {
+    # The name's matches drive the query (CROSS JOIN keeps that order): each looks up its row by rowid.
+    "sqlite": _Spelling(
+        scored="json_each(?) AS hit CROSS JOIN contacts AS c ON c.row = CAST(hit.key AS INTEGER)",
+        score="hit.value",
+        newest_first="c.created_at DESC, c.contact_id",
+    ),
+    # PostgreSQL puts NULL first in a descending order, SQLite last: said out loud, both put it last.
+    "postgresql": _Spelling(
+        scored="json_each_text(CAST(? AS json)) AS hit JOIN contacts AS c ON c.row = CAST(hit.key AS BIGINT)",
+        score="CAST(hit.value AS DOUBLE PRECISION)",
+        newest_first="c.created_at DESC NULLS LAST, c.contact_id",
+    ),
+}
+
+
 def run_query(
-    db: sqlite3.Connection, tenant: str, query: ContactQuery, *, offset: int, limit: int, ids_only: bool = False
+    db: SqlSession, tenant: str, query: ContactQuery, *, offset: int, limit: int, ids_only: bool = False
 ) -> SearchPage:
     """The page of `tenant`'s contacts matching `query` from `offset` on (only their ids with `ids_only`)."""
+    spelling = _SPELLINGS[db.dialect.name]
     where = _filters(tenant, query)
-    tables, order, name_match = "contacts AS c", "c.created_at DESC, c.contact_id", None
+    tables, order, name_match = "contacts AS c", spelling.newest_first, None
     if query.name is not None:
         scores, name_match = _name_scores(db, tenant, NameQuery.parse(query.name))
         if not scores:
             return SearchPage(contacts=[], total=0, name_match=None)
-        # The name's matches drive the query (CROSS JOIN keeps that order): each looks up its row by rowid.
-        tables = "json_each(?) AS hit CROSS JOIN contacts AS c ON c.row = CAST(hit.key AS INTEGER)"
-        order = "hit.value DESC, " + order
+        tables = spelling.scored
+        order = f"{spelling.score} DESC, {order}"
         where.params.insert(0, json.dumps(scores))
     source = f"FROM {tables} WHERE {where.sql()}"
     total = int(db.execute(f"SELECT COUNT(*) {source}", where.params).fetchone()[0])
@@ -59,16 +93,11 @@ def run_query(
     return SearchPage(contacts=contacts, total=total, name_match=name_match)
 
 
-def _name_scores(db: sqlite3.Connection, tenant: str, name: NameQuery) -> tuple[dict[int, float], NameMatch | None]:
+def _name_scores(db: SqlSession, tenant: str, name: NameQuery) -> tuple[dict[int, float], NameMatch | None]:
     """Each matching row's score: every word in full or as a prefix, or, when no name matches so, with a typo."""
+    names = name_table(db)
     for typos, match in ((False, "exact"), (True, "typo")):
-        rows = db.execute(
-            # CROSS JOIN keeps this order: the full-text match first, then each hit's row (the other way round,
-            # SQLite would test the match once per contact of the tenant).
-            "SELECT c.row, c.first_name, c.last_name FROM names CROSS JOIN contacts AS c ON c.row = names.rowid "
-            "WHERE names MATCH ? AND c.tenant = ?",
-            (name.fts(typos=typos), tenant),
-        )
+        rows = names.candidates(tenant, name, typos=typos)
         scores = {
             int(row): score
             for row, first_name, last_name in rows

@@ -10,6 +10,10 @@ round only when the budget still holds its batch read, and stops when the budget
 the walk at the cursor kept, or starts over when telli no longer accepts that cursor. When a walk reaches the end
 of the listing, the contacts it did not see (deleted in telli) are removed and the index is "as of" the walk's
 start. Contacts listed but gone by the batch read (deleted in between) are left out; the next walk settles them.
+
+Replicas sharing one index share its walk: a sync continues (or joins) the walk under way, and stops when its walk
+was finished by another sync meanwhile (complete: the index is as of that walk) or replaced by a newer one (not
+complete: the newer walk goes on, in whichever sync continues it).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from telli_mcp.contact_index.records import DialerRead
 
 if TYPE_CHECKING:
     from telli_mcp.client import Contact, Page, TelliClient
-    from telli_mcp.contact_index.store import TenantIndex
+    from telli_mcp.contact_index.store import TenantIndex, Walk
 
 __all__ = ["BATCH_READ", "LIST_PAGE", "MIN_BUDGET", "SyncReport", "minimum_requests", "sync_contacts"]
 
@@ -76,21 +80,25 @@ async def sync_contacts(index: TenantIndex, client: TelliClient, *, budget: int)
     if budget < MIN_BUDGET:
         raise ValueError(f"a sync needs a budget of at least {MIN_BUDGET} requests")
     report = SyncReport()
-    walking, cursor = index.walk()
-    if not walking:
-        index.begin_walk()
+    walk = index.walk()
+    if not walk.walking:
+        walk = index.begin_walk()
+    resumed, cursor = walk.cursor is not None, walk.cursor
     while budget - report.requests >= MIN_BUDGET:
-        round_ = await _read_round(client, cursor, report, budget=budget, resumed=walking)
+        round_ = await _read_round(client, cursor, report, budget=budget, resumed=resumed)
         if round_ is None:  # telli refused the cursor kept: walk again from the start
-            report.restarted, walking, cursor = True, False, None
-            index.begin_walk()
+            report.restarted, walk = True, index.begin_walk(replacing=walk.number)
+            resumed, cursor = walk.cursor is not None, walk.cursor
             continue
-        walking = False  # only the first page of a sync continues a walk from an earlier one
-        await _keep(index, client, round_, report)
+        resumed = False  # only the first page of a sync continues a walk from an earlier one
+        kept = await _keep(index, client, round_, report, walk=walk.number)
+        if kept.number != walk.number or not kept.walking:  # another sync finished or replaced the walk
+            report.complete = kept.number == walk.number
+            break
         cursor = round_.cursor
         if cursor is None:
-            report.swept = index.finish_walk()
-            report.complete = True
+            swept = index.finish_walk(walk.number)
+            report.swept, report.complete = swept or 0, swept is not None
             break
     report.as_of = index.status().as_of
     return report
@@ -127,7 +135,7 @@ async def _read_round(
     return round_
 
 
-async def _keep(index: TenantIndex, client: TelliClient, round_: _Round, report: SyncReport) -> None:
+async def _keep(index: TenantIndex, client: TelliClient, round_: _Round, report: SyncReport, *, walk: int) -> Walk:
     """Read the round's dialer states (one request) and keep the round with where the walk continues."""
     kept: list[tuple[Contact, DialerRead]] = []
     if round_.contacts:
@@ -138,5 +146,5 @@ async def _keep(index: TenantIndex, client: TelliClient, round_: _Round, report:
         kept = [
             (contact, DialerRead.of(by_id[contact.id], read_at)) for contact in round_.contacts if contact.id in by_id
         ]
-    index.save_round(kept, seen_ids=round_.unreadable_ids, cursor=round_.cursor)
     report.contacts_seen += len(kept)
+    return index.save_round(kept, seen_ids=round_.unreadable_ids, cursor=round_.cursor, walk=walk)

@@ -9,12 +9,17 @@ list are all "empty".
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final
 
 __all__ = ["comparable", "stored_values"]
+
+LONGEST_KEPT: Final = 200
+"""Characters of a value's text kept as they are; a longer text is kept as its digest (`_indexable`): an index entry
+has a size limit (PostgreSQL's btree about 2,700 bytes), and equality needs no more than the digest."""
 
 
 def comparable(value: str | bool | int | float) -> str:
@@ -25,7 +30,7 @@ def comparable(value: str | bool | int | float) -> str:
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             value = int(value)
         return json.dumps(value)
-    return json.dumps(value, ensure_ascii=False)
+    return _indexable(json.dumps(value, ensure_ascii=False))
 
 
 def stored_values(value: Any) -> Iterator[str]:
@@ -48,4 +53,12 @@ def stored_values(value: Any) -> Iterator[str]:
 
 def _opaque(value: Any) -> str:
     """An object (or a list inside a list): never equal to a scalar, and not empty."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return _indexable(json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+def _indexable(text: str) -> str:
+    """`text`, or its SHA-256 when longer than `LONGEST_KEPT`: the same for a stored value and a filter's value,
+    so equality is kept (a quoted JSON text never starts with "sha256:", so no short text is mistaken for one)."""
+    if len(text) <= LONGEST_KEPT:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

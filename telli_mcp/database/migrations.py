@@ -163,6 +163,64 @@ MIGRATIONS: Final = (
         "a running campaign's source, for another replica to resume it (campaigns/ledger_schema.py version 4)",
         (CAMPAIGN_SOURCES,),
     ),
+    Migration(
+        6,
+        "the contact index (the same tables as its SQLite file, see contact_index/store.py, with "
+        "contact_name_keys for its FTS5 table, see contact_index/name_tables.py)",
+        (
+            # contact_id and the name keys in the "C" collation: ids order byte by byte as on SQLite, and a
+            # key's prefix is an index range (LIKE 'jan%').
+            """CREATE TABLE contacts (
+    row BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    contact_id TEXT COLLATE "C" NOT NULL,
+    first_name TEXT,
+    last_name TEXT,
+    phone TEXT,
+    external_id TEXT,
+    properties TEXT NOT NULL,
+    created_at DOUBLE PRECISION,
+    dialer_state TEXT,
+    call_attempts INTEGER,
+    next_call_at DOUBLE PRECISION,
+    reached_at DOUBLE PRECISION,
+    in_call_since DOUBLE PRECISION,
+    last_called_at DOUBLE PRECISION,
+    state_at DOUBLE PRECISION,
+    progress INTEGER,
+    walk INTEGER NOT NULL,
+    UNIQUE (tenant, contact_id)
+)""",
+            "CREATE INDEX contacts_newest ON contacts (tenant, created_at DESC NULLS LAST, contact_id)",
+            "CREATE INDEX contacts_phone ON contacts (tenant, phone)",
+            "CREATE INDEX contacts_external_id ON contacts (tenant, external_id)",
+            "CREATE INDEX contacts_walk ON contacts (tenant, walk)",
+            """CREATE TABLE property_values (
+    row BIGINT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (row, key, value)
+)""",
+            "CREATE INDEX property_values_lookup ON property_values (key, value, row)",
+            """CREATE TABLE contact_name_keys (
+    tenant TEXT NOT NULL,
+    row BIGINT NOT NULL,
+    typo SMALLINT NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (tenant, typo, key, row)
+)""",
+            "CREATE INDEX contact_name_keys_of_row ON contact_name_keys (row)",
+            """CREATE TABLE syncs (
+    tenant TEXT PRIMARY KEY,
+    walk INTEGER NOT NULL,
+    walking INTEGER NOT NULL,
+    cursor TEXT,
+    walk_started_at DOUBLE PRECISION,
+    walk_seen INTEGER NOT NULL,
+    as_of DOUBLE PRECISION
+)""",
+        ),
+    ),
 )
 
 

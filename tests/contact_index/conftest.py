@@ -1,12 +1,15 @@
-"""Contact index fixtures: an empty simulated telli account, a client for it, and an index on the simulator's clock."""
+"""Contact index fixtures: an empty simulated telli account, a client for it, and an index on the simulator's clock,
+in SQLite (in memory) and in the test PostgreSQL: every test using `indexes` or `index` runs on both."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from index_helpers import TENANT, AddContact
+from postgres_helpers import postgres_url  # noqa: F401  # the fixture, for the PostgreSQL runs
+from pydantic import SecretStr
 
 from telli_mcp.client import TelliClient
 from telli_mcp.contact_index import ContactIndex, TenantIndex
@@ -41,9 +44,19 @@ async def client(sim: TelliSimulator) -> AsyncIterator[TelliClient]:
         yield opened
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest) -> str | SecretStr:
+    """Where the index is kept: SQLite in memory, or the test PostgreSQL's URL (as the settings hold it: a secret)."""
+    if request.param == "sqlite":
+        return ":memory:"
+    return SecretStr(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-def indexes(sim: TelliSimulator) -> ContactIndex:
-    return ContactIndex(":memory:", now=sim.clock.now)
+def indexes(sim: TelliSimulator, location: str | SecretStr) -> Iterator[ContactIndex]:
+    opened = ContactIndex(location, now=sim.clock.now)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 from datetime import timedelta
 
 import pytest
@@ -173,3 +175,35 @@ async def test_a_contact_created_through_a_tool_is_new_until_telli_says_otherwis
 
     found = index.get(contact.id)
     assert found is not None and (found.dialer_state, found.call_attempts) == (DialerState.NEW, 0)
+
+
+async def test_a_contact_listed_twice_in_one_round_and_a_name_repeating_a_word_are_kept_once(
+    sim: TelliSimulator, add: AddContact, client: TelliClient, index: TenantIndex
+) -> None:
+    contact = await client.contacts.get(add("Jo", "Jo", "+4930555010", custom_merge={"tags": ["a", "a", "b"]}))
+    read = DialerRead.of(await client.contacts_v1.get(contact.id), sim.clock.now())
+    walk = index.begin_walk()
+
+    index.save_round([(contact, read), (contact, read)], seen_ids=[], cursor=None, walk=walk.number)
+
+    assert index.finish_walk(walk.number) == 0
+    assert _found(index, name="jo jo") == _found(index, property_equals={"tags": "a"}) == {contact.id}
+    assert index.status().contacts == 1
+
+
+async def test_a_very_long_property_value_or_name_word_is_indexed_and_found_on_both_engines(
+    add: AddContact, client: TelliClient, index: TenantIndex
+) -> None:
+    # Incompressible text (PostgreSQL compresses index entries): past any index entry's size limit, compressed or not.
+    letters = random.Random(17)
+    essay = " ".join("".join(letters.choices(string.ascii_letters, k=9)) for _ in range(1500))  # 15 KB
+    word = "Wolfe" + "".join(letters.choices(string.ascii_lowercase, k=6000))  # one 6,005-letter "word"
+    wanted = add("Hubert", word, "+4930555011", custom_merge={"notes": essay})
+    other = add("Hubert", "Short", "+4930555012", custom_merge={"notes": essay + "!"})
+    await _synced(index, client)
+
+    assert _found(index, property_equals={"notes": essay}) == {wanted}
+    assert _found(index, property_in={"notes": [essay, "something else"]}) == {wanted}
+    assert _found(index, name=word[:90]) == {wanted}  # as long as a query may be: past the longest word kept
+    assert _found(index, name="hubert wolfe") == {wanted}
+    assert _found(index, name="hubert") == {wanted, other}

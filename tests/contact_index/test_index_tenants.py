@@ -1,10 +1,13 @@
-"""One index file holds every tenant's contacts, and no tenant ever reads or changes another's."""
+"""One index (a SQLite file, or the shared PostgreSQL) holds every tenant's contacts, and no tenant ever reads or
+changes another's."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from postgres_helpers import postgres_url  # noqa: F401  # the fixture, for the PostgreSQL run
+from pydantic import SecretStr
 
 from telli_mcp.client import ContactV1, TelliClient
 from telli_mcp.contact_index import ContactIndex, ContactQuery, sync_contacts
@@ -16,7 +19,15 @@ pytestmark = pytest.mark.anyio
 KEY_A, KEY_B = "sim-key-a", "sim-key-b"
 
 
-async def test_two_tenants_in_one_file_never_see_or_touch_each_others_contacts(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | SecretStr:
+    """Where the index is kept, surviving a reopen: a SQLite file, or the test PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "contacts.sqlite3")
+    return SecretStr(request.getfixturevalue("postgres_url"))
+
+
+async def test_two_tenants_in_one_index_never_see_or_touch_each_others_contacts(location: str | SecretStr) -> None:
     sim = TelliSimulator(api_keys=(KEY_A, KEY_B))
     jane = {
         key: create_contact(
@@ -25,8 +36,7 @@ async def test_two_tenants_in_one_file_never_see_or_touch_each_others_contacts(t
         ).id
         for key in (KEY_A, KEY_B)
     }
-    path = str(tmp_path / "contacts.sqlite3")
-    indexes = ContactIndex(path, now=sim.clock.now)
+    indexes = ContactIndex(location, now=sim.clock.now)
     for key in (KEY_A, KEY_B):
         async with TelliClient(key, transport=sim.transport()) as client:
             assert (await sync_contacts(indexes.for_tenant(key), client, budget=10)).complete
@@ -43,10 +53,11 @@ async def test_two_tenants_in_one_file_never_see_or_touch_each_others_contacts(t
     assert b.get(jane[KEY_A]) is None
     indexes.close()
 
-    reopened = ContactIndex(path, now=sim.clock.now)
+    reopened = ContactIndex(location, now=sim.clock.now)
     assert reopened.for_tenant(KEY_A).select(ContactQuery(), limit=10) == ([jane[KEY_A]], 1)
     assert reopened.for_tenant("a-third-tenant").select(ContactQuery(), limit=10) == ([], 0)
     assert reopened.for_tenant("a-third-tenant").status().as_of is None
+    reopened.close()
 
 
 async def _record(sim: TelliSimulator, key: str, contact_id: str) -> ContactV1:

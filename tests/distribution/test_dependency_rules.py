@@ -9,8 +9,9 @@
 * `telli_mcp.do_not_call` (the do-not-call list) imports only `telli_mcp.client`, `telli_mcp.database` and the leaf
   modules, and never `mcp`: the MCP tools, the `telli-mcp dnc` command and, through its protocol, the campaign
   engine use it.
-* `telli_mcp.contact_index` (the local copy of each account's contacts that find_contacts searches) imports only
-  `telli_mcp.client` and the leaf modules, and never `mcp`: the MCP tools and the bulk tools' selections use it.
+* `telli_mcp.contact_index` (the copy of each account's contacts that find_contacts searches) imports only
+  `telli_mcp.client`, `telli_mcp.database` (its SQL session) and the leaf modules, and never `mcp`: the MCP tools
+  and the bulk tools' selections use it.
 * `telli_mcp.database` (the stores replicas share: PostgreSQL, its migrations, the spent confirmation tokens, and
   the SQL session the ledger, the do-not-call list and the event store speak over SQLite or PostgreSQL) imports
   only the leaf modules and `psycopg`, never `mcp` and not even the client: the backend chooses its stores, the
@@ -150,7 +151,7 @@ def test_the_do_not_call_list_imports_only_the_client_and_the_leaves_and_never_m
 
 
 def test_the_contact_index_imports_only_the_client_and_the_leaves_and_never_mcp() -> None:
-    allowed = ("telli_mcp.contact_index", "telli_mcp.client", *LEAVES)
+    allowed = ("telli_mcp.contact_index", "telli_mcp.client", "telli_mcp.database", *LEAVES)
     found = list(_imports("contact_index"))
     assert [str(f) for f in found if _internal(f) and not within(f.module, *allowed)] == []
     assert [str(f) for f in found if within(f.module, "mcp")] == []
