@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from pydantic import SecretStr
@@ -39,7 +40,17 @@ from telli_mcp.local_db import open_local_db, write_transaction
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["POSTGRES", "SQLITE", "Dialect", "PostgresSession", "Rows", "SqlSession", "SqliteSession", "open_session"]
+__all__ = [
+    "POSTGRES",
+    "SQLITE",
+    "Dialect",
+    "PostgresSession",
+    "Rows",
+    "SqlSession",
+    "SqliteSession",
+    "open_session",
+    "session_for",
+]
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -308,3 +319,15 @@ def open_session(location: str | SecretStr, *, threads: bool = False, timeout: f
     if is_postgres_url(raw):
         return PostgresSession(SecretStr(raw))
     return SqliteSession.open(raw, threads=threads, timeout=timeout)
+
+
+def session_for(
+    location: str | Path | SecretStr | SqlSession, *, threads: bool = False, timeout: float = 30.0
+) -> tuple[SqlSession, bool]:
+    """The session a store kept at `location` works through, and whether the store owns it: one it opens here (from
+    a path, ":memory:" or a URL) it closes; a session handed in stays its owner's to close."""
+    if isinstance(location, str | Path | SecretStr):
+        return open_session(
+            str(location) if isinstance(location, Path) else location, threads=threads, timeout=timeout
+        ), True
+    return location, False

@@ -101,12 +101,9 @@ class DoNotCallList:
     """
 
     def __init__(self, location: str | SecretStr | SqlSession, *, now: Callable[[], datetime] = _utc_now) -> None:
-        from telli_mcp.database.sql import SqliteSession, open_session
+        from telli_mcp.database.sql import SqliteSession, session_for
 
-        if isinstance(location, str | SecretStr):
-            self._session, self._owned = open_session(location, threads=True), True
-        else:
-            self._session, self._owned = location, False
+        self._session, self._owned = session_for(location, threads=True)
         if isinstance(self._session, SqliteSession):
             self._session.executescript(_SCHEMA)
         self.label = _label(self._session, location)

@@ -213,13 +213,9 @@ class EventStore:
     ) -> None:
         """`now` stamps `received_at` (the simulator's clock in the sandbox); `wall` stamps `received_wall`, this
         machine's clock, the one the campaign ledger keeps."""
-        from telli_mcp.database.sql import SqliteSession, open_session
+        from telli_mcp.database.sql import SqliteSession, session_for
 
-        if isinstance(location, Path | str | SecretStr):
-            opened = str(location) if isinstance(location, Path) else location
-            self._db, self._owned = open_session(opened, threads=True, timeout=5.0), True
-        else:
-            self._db, self._owned = location, False
+        self._db, self._owned = session_for(location, threads=True, timeout=5.0)
         self._postgres = self._db.dialect.name == "postgresql"
         if isinstance(self._db, SqliteSession):
             self._db.executescript(_SCHEMA)

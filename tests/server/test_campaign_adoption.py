@@ -104,6 +104,16 @@ def _scheduled(sim: TelliSimulator) -> Counter[str]:
     )
 
 
+async def _account_speaks_to_another_replica(replica: Replica, key: str = TEST_API_KEY) -> None:
+    """The account of `key` makes a request to a fresh replica, which then looks for its orphans and resumes them."""
+    other, server = replica(key)
+    assert other.campaign_adopter is not None
+    async with connect(server, "auto") as client:
+        await ok(client, "list_agents")
+        with anyio.fail_after(HANG_GUARD):
+            await other.campaign_adopter.idle()
+
+
 async def _agent(replica: Replica) -> str:
     _backend, server = replica()
     async with connect(server, "auto") as client:
@@ -170,13 +180,7 @@ async def test_a_campaign_whose_run_is_alive_or_that_was_stopped_is_left_alone(
     alive = CampaignRequest(agent_id=agent_id, leads=_leads(4), campaign_id="alive")
     await _died_mid_start(backend, alive)
     assert ledger.claim_run("alive", "live-run", holder=Holder("replica-b.internal", 1, "1")) is not None  # renewed
-    other, other_server = replica()
-    assert other.campaign_adopter is not None
-
-    async with connect(other_server, "auto") as client:
-        await ok(client, "list_agents")
-        with anyio.fail_after(HANG_GUARD):
-            await other.campaign_adopter.idle()
+    await _account_speaks_to_another_replica(replica)
 
     assert _scheduled(sim) == Counter(), "nothing was sent"
     assert ledger.source(stopped) is None, "a stopped campaign does not keep its leads"
@@ -188,13 +192,7 @@ async def test_only_the_campaign_s_own_account_resumes_it(replica: Replica, sim:
     request = CampaignRequest(agent_id=await _agent(replica), leads=_leads(5), campaign_id="mine")
     backend, _server = replica()
     await _died_mid_start(backend, request)
-    other, other_server = replica(OTHER_KEY)
-    assert other.campaign_adopter is not None
-
-    async with connect(other_server, "auto") as client:
-        await ok(client, "list_agents")  # another account speaks: its campaigns are looked for, not this one's
-        with anyio.fail_after(HANG_GUARD):
-            await other.campaign_adopter.idle()
+    await _account_speaks_to_another_replica(replica, OTHER_KEY)  # its campaigns are looked for, not this one's
 
     assert _scheduled(sim) == Counter()
 
@@ -207,12 +205,6 @@ async def test_a_campaign_started_from_a_leads_file_is_not_resumed_by_reading_a_
     request = CampaignRequest(agent_id=await _agent(replica), leads_file=leads_file, campaign_id="from-a-file")
     backend, _server = replica()
     await _died_mid_start(backend, request)
-    other, other_server = replica()
-    assert other.campaign_adopter is not None
-
-    async with connect(other_server, "auto") as client:
-        await ok(client, "list_agents")
-        with anyio.fail_after(HANG_GUARD):
-            await other.campaign_adopter.idle()
+    await _account_speaks_to_another_replica(replica)
 
     assert _scheduled(sim) == Counter()
