@@ -82,9 +82,10 @@ BOTH_ENGINES = ("sqlite", "postgresql")
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run the tests of a module with `LEDGER_ENGINES = BOTH_ENGINES` once per engine. Only the modules where the
-    ledger matters do (the ledger, exactly-once, resume, lease renewals, stop, status pages): the others exercise
-    validation, streaming and telli's side, and running all of them on PostgreSQL too took about two minutes more
-    (the runs of 10,000 leads most of it) for no ledger behaviour the chosen ones miss."""
+    ledger matters do (the ledger, exactly-once, resume, lease renewals, stop, status pages, start, the do-not-call
+    list's refusals, opt-outs): the others exercise validation, streaming and telli's side, and running all of them
+    on PostgreSQL too took about two minutes more (the runs of 10,000 leads most of it) for no ledger behaviour the
+    chosen ones miss."""
     engines = getattr(metafunc.module, "LEDGER_ENGINES", None)
     if engines is not None and "ledger_path" in metafunc.fixturenames:
         metafunc.parametrize("ledger_path", engines, indirect=True)

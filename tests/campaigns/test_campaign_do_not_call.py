@@ -24,9 +24,19 @@ from telli_mcp.client import TelliClient, key_fingerprint
 from telli_mcp.do_not_call import DO_NOT_CALL_REASON, DoNotCallList, TenantList
 from telli_mcp.simulator import TEST_API_KEY, Account, Fault, TelliSimulator
 
-from .conftest import ADD_PATH, SCHEDULE_PATH, fictional_leads, loops_per_contact, make_leads, no_sleep, scheduled_ids
+from .conftest import (
+    ADD_PATH,
+    BOTH_ENGINES,
+    SCHEDULE_PATH,
+    fictional_leads,
+    loops_per_contact,
+    make_leads,
+    no_sleep,
+    scheduled_ids,
+)
 
 pytestmark = pytest.mark.anyio
+LEDGER_ENGINES = BOTH_ENGINES
 
 TENANT = key_fingerprint(TEST_API_KEY)
 

@@ -23,9 +23,10 @@ from telli_mcp.client import key_fingerprint
 from telli_mcp.do_not_call import DoNotCallList, TenantList
 from telli_mcp.simulator import TEST_API_KEY, Account, ScriptedOutcome, TelliSimulator
 
-from .conftest import make_leads
+from .conftest import BOTH_ENGINES, make_leads
 
 pytestmark = pytest.mark.anyio
+LEDGER_ENGINES = BOTH_ENGINES
 
 OWN_KEY = "wants_no_more_calls"
 OUTCOMES: list[ScriptedOutcome] = [

@@ -21,9 +21,10 @@ from telli_mcp.campaigns import (
 from telli_mcp.client import ContactV1Create, TelliClient
 from telli_mcp.simulator import Account, Fault, TelliSimulator
 
-from .conftest import ADD_PATH, SCHEDULE_PATH, loops_per_contact, make_leads, scheduled_ids
+from .conftest import ADD_PATH, BOTH_ENGINES, SCHEDULE_PATH, loops_per_contact, make_leads, scheduled_ids
 
 pytestmark = pytest.mark.anyio
+LEDGER_ENGINES = BOTH_ENGINES
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "leads.csv"
 FIXTURES = Path(__file__).parent / "fixtures"
