@@ -184,11 +184,9 @@ class ContactIndex:
     """
 
     def __init__(self, location: str | SecretStr | SqlSession, *, now: Callable[[], datetime] = _utc_now) -> None:
-        from telli_mcp.database.sql import SqliteSession, session_for
+        from telli_mcp.database.sql import session_for
 
-        self._session, self._owned = session_for(location, threads=True)
-        if isinstance(self._session, SqliteSession):
-            self._session.executescript(_SCHEMA)
+        self._session, self._owned = session_for(location, sqlite_schema=_SCHEMA, threads=True)
         self._now = now
         self._locks: dict[str, anyio.Lock] = {}
 

@@ -322,12 +322,23 @@ def open_session(location: str | SecretStr, *, threads: bool = False, timeout: f
 
 
 def session_for(
-    location: str | Path | SecretStr | SqlSession, *, threads: bool = False, timeout: float = 30.0
+    location: str | Path | SecretStr | SqlSession,
+    *,
+    sqlite_schema: str = "",
+    threads: bool = False,
+    timeout: float = 30.0,
 ) -> tuple[SqlSession, bool]:
     """The session a store kept at `location` works through, and whether the store owns it: one it opens here (from
-    a path, ":memory:" or a URL) it closes; a session handed in stays its owner's to close."""
-    if isinstance(location, str | Path | SecretStr):
-        return open_session(
-            str(location) if isinstance(location, Path) else location, threads=threads, timeout=timeout
-        ), True
-    return location, False
+    a path, ":memory:" or a URL) it closes; a session handed in stays its owner's to close. A SQLite database gets
+    the store's tables here (`sqlite_schema`, statements that create only what is missing); PostgreSQL's come from
+    the migrations when the session first connects."""
+    if isinstance(location, Path):
+        location = str(location)
+    session, owned = (
+        (open_session(location, threads=threads, timeout=timeout), True)
+        if isinstance(location, str | SecretStr)
+        else (location, False)
+    )
+    if sqlite_schema and isinstance(session, SqliteSession):
+        session.executescript(sqlite_schema)
+    return session, owned

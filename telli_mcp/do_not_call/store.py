@@ -101,11 +101,9 @@ class DoNotCallList:
     """
 
     def __init__(self, location: str | SecretStr | SqlSession, *, now: Callable[[], datetime] = _utc_now) -> None:
-        from telli_mcp.database.sql import SqliteSession, session_for
+        from telli_mcp.database.sql import session_for
 
-        self._session, self._owned = session_for(location, threads=True)
-        if isinstance(self._session, SqliteSession):
-            self._session.executescript(_SCHEMA)
+        self._session, self._owned = session_for(location, sqlite_schema=_SCHEMA, threads=True)
         self.label = _label(self._session, location)
         """Where the lists are kept, as it may be shown: the file path, or the database without its password."""
         self._now = now

@@ -215,11 +215,10 @@ class EventStore:
         machine's clock, the one the campaign ledger keeps."""
         from telli_mcp.database.sql import SqliteSession, session_for
 
-        self._db, self._owned = session_for(location, threads=True, timeout=5.0)
+        self._db, self._owned = session_for(location, sqlite_schema=_SCHEMA, threads=True, timeout=5.0)
         self._postgres = self._db.dialect.name == "postgresql"
         if isinstance(self._db, SqliteSession):
-            self._db.executescript(_SCHEMA)
-            self._migrate(self._db)
+            self._migrate(self._db)  # a file written before the later columns and indexes
         self._now, self._wall = now, wall
         self._recorded = 0
         self.origin = secrets.token_hex(8)
