@@ -276,6 +276,11 @@ class Ledger:
 
     # -- the source of a running campaign --------------------------------------------------------------
 
+    @property
+    def shared(self) -> bool:
+        """Other processes on other machines work on these campaigns too (the shared PostgreSQL database)."""
+        return isinstance(self._db, PostgresSession)
+
     def keep_source(self, campaign_id: str, request_json: str) -> None:
         """Keep what the campaign was started with (its request: the leads, personal data) while a run works on it,
         so that when the run's process dies another replica can resume it (`orphans`). Forgotten when a run

@@ -255,8 +255,11 @@ async def _work(
 
 
 def _keep_source(run: RunContext) -> None:
-    """While this run works, the ledger keeps what it was started with: if this process dies, another replica
-    that hears from the account resumes it from there (see `Ledger.orphans`)."""
+    """While this run works, a shared ledger keeps what it was started with: if this process dies, another replica
+    that hears from the account resumes it from there (see `Ledger.orphans`). A ledger on this machine alone keeps
+    no copy of the leads: nothing would ever resume from it."""
+    if not run.ledger.shared:
+        return
     request = run.opened.request.model_copy(update={"campaign_id": run.campaign_id})
     run.ledger.keep_source(run.campaign_id, request.model_dump_json())
 

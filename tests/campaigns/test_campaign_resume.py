@@ -200,3 +200,23 @@ async def test_a_second_run_is_refused_while_the_first_one_is_alive(
 
     with pytest.raises(CampaignBusyError, match="is being run right now"):
         await engine.start(request_for(5))
+
+
+async def test_only_a_shared_ledger_keeps_a_copy_of_the_leads_and_only_while_the_run_works(
+    engine: CampaignEngine, agent_id: str
+) -> None:
+    kept_during_run: list[str | None] = []
+
+    async def look(event: CampaignProgress) -> None:
+        if not kept_during_run:
+            kept_during_run.append(engine.ledger.source("spring"))
+
+    await engine.start(CampaignRequest(agent_id=agent_id, leads=make_leads(60), campaign_id="spring"), on_progress=look)
+
+    # On PostgreSQL another replica may have to resume the run from it; a file on this machine never needs it.
+    [kept] = kept_during_run
+    if engine.ledger.shared:
+        assert kept is not None and '"Lead59"' in kept
+    else:
+        assert kept is None
+    assert engine.ledger.source("spring") is None  # forgotten once the run ended
