@@ -7,7 +7,9 @@ its last renewal (see `campaigns/lease.py`). Any replica may then take it over, 
 key, and telli-mcp keeps keys only in memory, for the requests that bring them. So when a request of an account
 reaches this replica (at most every `LOOK_EVERY` seconds per account, in the background: the request never waits
 for it), the replica looks for that account's orphaned campaigns and resumes each, with a client of its own for
-that key, from the request the campaign was started with (the ledger keeps it while a run works on it).
+that key, from the request the campaign was started with (the ledger keeps it while a run works on it). A replica
+that holds a key of its own (a one-account deployment: TELLI_API_KEY on every replica) also looks for that account
+every `LOOK_EVERY` seconds by itself (`watch`), so its campaigns resume even when nobody speaks to it.
 
 A resumed run is an ordinary resume (`campaigns/runner.py`): taking the lease is one atomic claim, so of two
 replicas that look at once one runs the campaign and the other is told it is busy; leads whose schedule requests
@@ -17,14 +19,15 @@ database went away), is resumed when someone starts it again; so is a campaign s
 machine that read it may read it again).
 
 It works only with the shared database (TELLI_MCP_DATABASE_URL): the backend makes an adopter only then. It
-imports no `mcp`: the server calls `poke` for every request with a key and lends it a task group for its lifetime.
+imports no `mcp`: the server calls `poke` for every request with a key, runs `watch` for its own key, and lends it a
+task group for its lifetime.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 import anyio
@@ -81,13 +84,24 @@ class CampaignAdopter:
 
     def poke(self, key: str) -> None:
         """A request of the account with `key` arrived: look for its orphaned campaigns, unless looked lately."""
+        tenant, now = key_fingerprint(key), self._clock()
+        if self._group is not None and now - self._looked.get(tenant, -self._look_every) >= self._look_every:
+            self._looked[tenant] = now
+            self._look_soon(key, tenant)
+
+    async def watch(self, key: str, *, pause: Callable[[float], Awaitable[object]] = anyio.sleep) -> None:
+        """Look for the orphaned campaigns of `key`'s account now and every `look_every` seconds after, for as long
+        as this runs. For a replica that holds a key of its own (TELLI_API_KEY): its account's campaigns resume
+        although nobody speaks to any replica (a campaign left to run overnight)."""
+        tenant = key_fingerprint(key)
+        while True:
+            self._look_soon(key, tenant)
+            await pause(self._look_every)
+
+    def _look_soon(self, key: str, tenant: str) -> None:
         group = self._group
         if group is None:
             return
-        tenant, now = key_fingerprint(key), self._clock()
-        if now - self._looked.get(tenant, -self._look_every) < self._look_every:
-            return
-        self._looked[tenant] = now
         self._started()
         group.start_soon(self._look, group, key, tenant)
 

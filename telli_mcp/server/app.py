@@ -70,6 +70,8 @@ def _lifespan(
                 await background.start(relay_events, deps.events)
             if adopter is not None:
                 adopter.attach(background)  # campaigns other replicas left behind resume in here
+                if deps.clients.default_key is not None:
+                    background.start_soon(adopter.watch, deps.clients.default_key.get_secret_value())
             try:
                 yield deps
             finally:

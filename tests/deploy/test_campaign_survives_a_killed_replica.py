@@ -13,7 +13,9 @@ start. Once telli has accepted some but not all batches, the replica answering t
 sessions say which) is killed with SIGKILL. Once HAProxy has taken it out, the user only asks how the campaign is
 doing (get_campaign): the request reaches the surviving replica, which finds the campaign in the shared ledger with
 a dead holder (its process is gone, same host), takes over its lease, waits for the leads that were in flight to
-settle and schedules the rest, in the background; the user's later get_campaign calls see it complete. Then each
+settle and schedules the rest, in the background; the user's later get_campaign calls see it complete. Run again
+with the replicas holding the account's key themselves (TELLI_API_KEY), nobody asks anything after the kill: the
+survivor's own look every 15 s finds the campaign, and every lead is scheduled before any request reaches it. Then each
 lead is checked against the simulator: exactly one contact with its number, named by exactly one accepted schedule
 request; nothing else scheduled.
 """
@@ -63,10 +65,22 @@ replica sent) plus the rest of the run. Its event stream may stay silent for all
 CAMPAIGN_ID = "deploy-kill-5000"
 
 
+ASKED = "the user asks"
+OWN_KEY = "nobody asks; the replicas hold the key"
+"""Who makes the surviving replica look for the campaign: a request of the account (replicas without a key of their
+own, each user bringing theirs), or nobody (a one-account deployment: TELLI_API_KEY on every replica)."""
+
+
+@pytest.fixture(params=[ASKED, OWN_KEY])
+def wake(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def replica_env() -> dict[str, str]:
+def replica_env(wake: str) -> dict[str, str]:
     # A lead whose request may have been in flight settles TELLI_TIMEOUT_SECONDS + 30 s after it was sent.
-    return {"TELLI_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS)}
+    env = {"TELLI_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS)}
+    return {**env, "TELLI_API_KEY": TEST_API_KEY} if wake == OWN_KEY else env
 
 
 def _leads() -> list[dict[str, Any]]:
@@ -129,8 +143,13 @@ async def _until_completed(client: Client) -> dict[str, Any]:
     return page
 
 
+def _scheduled_leads(sim: TelliSimulator) -> int:
+    """Contacts named by accepted schedule requests, counted with repeats."""
+    return sum(len(batch) for batch in accepted_schedule_batches(sim))
+
+
 async def test_a_campaign_whose_replica_is_killed_resumes_on_the_other_and_schedules_each_lead_once(
-    deployment: Deployment, sim: TelliSimulator
+    deployment: Deployment, sim: TelliSimulator, wake: str
 ) -> None:
     leads = _leads()
     sim.inject(Fault(kind="latency", latency=FAST_LATENCY, times=FAST_BATCHES, path=SCHEDULE_BATCH))
@@ -171,13 +190,18 @@ async def test_a_campaign_whose_replica_is_killed_resumes_on_the_other_and_sched
 
         before = deployment.served()
         started = time.monotonic()
-        # Any request of the account now reaches the surviving replica, which resumes the campaign on its own.
-        first_look = await ok(client, "get_campaign", {"campaign_id": CAMPAIGN_ID})
+        if wake == ASKED:
+            # Any request of the account now reaches the surviving replica, which resumes the campaign on its own.
+            first_look = await ok(client, "get_campaign", {"campaign_id": CAMPAIGN_ID})
+            assert first_look["status"] in ("interrupted", "running"), first_look
+        else:
+            # Nobody asks: the surviving replica looks for its own account's campaigns every 15 s by itself.
+            await until(lambda: _scheduled_leads(sim) >= LEADS, "the rest of the leads scheduled", CAMPAIGN_SECONDS)
+            unasked = {name: deployment.served()[name] - count for name, count in before.items()}
+            assert sum(unasked.values()) == 0, f"no request reached a replica while it resumed: {unasked}"
         resumed = await _until_completed(client)
         resume_seconds = time.monotonic() - started
         served = {name: deployment.served()[name] - count for name, count in before.items()}
-
-    assert first_look["status"] in ("interrupted", "running"), first_look
     # Only the dead replica's requests were answered late (the faults were cleared at the kill): once all of them
     # are logged, telli has applied everything it will ever apply. (It waited for them, so they are, unless that
     # wait was skipped; then this also waits, so the duplicates they make are counted.)
@@ -185,9 +209,9 @@ async def test_a_campaign_whose_replica_is_killed_resumes_on_the_other_and_sched
     await until(lambda: _faulted(sim) == delayed, "the requests in flight at the kill", SLOW_LATENCY + STEP_SECONDS)
     per_lead = _per_lead(sim, leads)
     print(
-        f"\nkill test: killed {holder.name} after telli accepted {accepted_at_kill} of {BATCHES} batches, with "
-        f"{in_flight_at_kill} in flight (applied {SLOW_LATENCY:.0f} s later); the resume on the other replica took "
-        f"{resume_seconds:.1f} s (settle {TIMEOUT_SECONDS} + 30 s) until get_campaign said {resumed['status']}; "
+        f"\nkill test ({wake}): killed {holder.name} after telli accepted {accepted_at_kill} of {BATCHES} batches, "
+        f"with {in_flight_at_kill} in flight (applied {SLOW_LATENCY:.0f} s later); the resume on the other replica "
+        f"took {resume_seconds:.1f} s (settle {TIMEOUT_SECONDS} + 30 s) until get_campaign said {resumed['status']}; "
         f"per lead: {per_lead}"
     )
     assert served[holder.name] == 0, f"the dead replica answered nothing after it was taken out: {served}"

@@ -3,8 +3,8 @@
 Two "replicas" are two servers on their own backends against one telli (the simulator), sharing a PostgreSQL
 schema and the state secret. A run that died leaves what a SIGKILLed process leaves (tests/deploy kills a real one):
 the campaign recorded as running, under a lease whose holder is gone, with the request it was started with kept in
-the ledger. Any request of the campaign's account to the other replica then resumes it in the background; what
-counts is what telli received.
+the ledger. Any request of the campaign's account to the other replica then resumes it in the background, and a
+replica that holds the account's key itself finds it with nobody speaking to it; what counts is what telli received.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from postgres_helpers import postgres_url  # noqa: F401  # the fixture, for the 
 from server_helpers import connect, first_agent_id, ok
 
 from telli_mcp.backend import Backend
+from telli_mcp.campaign_adoption import LOOK_EVERY, CampaignAdopter
 from telli_mcp.campaigns import Ledger
 from telli_mcp.campaigns.lease import Holder
 from telli_mcp.campaigns.ledger import NewCampaign
@@ -208,3 +210,56 @@ async def test_a_campaign_started_from_a_leads_file_is_not_resumed_by_reading_a_
     await _account_speaks_to_another_replica(replica)
 
     assert _scheduled(sim) == Counter()
+
+
+class _Pauses:
+    """The watch's pause between two looks, in the test's hands: `next_look` ends the pause the watch is in."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+        self._paused = anyio.Event()
+        self._resume = anyio.Event()
+
+    async def pause(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        self._paused.set()
+        await self._resume.wait()
+        self._resume = anyio.Event()
+
+    async def looked(self, adopter: CampaignAdopter) -> None:
+        """Wait until the watch has looked (and is pausing) and what the look started has ended."""
+        with anyio.fail_after(HANG_GUARD):
+            await self._paused.wait()
+            await adopter.idle()
+        self._paused = anyio.Event()
+
+    def next_look(self) -> None:
+        self._resume.set()
+
+
+async def test_a_replica_with_a_key_of_its_own_resumes_its_account_s_campaigns_though_nobody_speaks_to_it(
+    replica: Replica, sim: TelliSimulator
+) -> None:
+    request = CampaignRequest(agent_id=await _agent(replica), leads=_leads(60), campaign_id="overnight")
+    backend, _server = replica()
+    watcher, _never_served = replica()  # TELLI_API_KEY of its own; no request ever reaches it
+    adopter = watcher.campaign_adopter
+    assert adopter is not None
+    pauses = _Pauses()
+
+    async with anyio.create_task_group() as group:
+        adopter.attach(group)
+        group.start_soon(partial(adopter.watch, TEST_API_KEY, pause=pauses.pause))
+        await pauses.looked(adopter)  # the first look, at once: nothing is orphaned yet
+        campaign_id = await _died_mid_start(backend, request)  # the run dies after that look
+        assert _scheduled(sim) == Counter()
+        pauses.next_look()
+        await pauses.looked(adopter)
+        group.cancel_scope.cancel()
+
+    assert pauses.asked == [LOOK_EVERY, LOOK_EVERY], "a look every LOOK_EVERY seconds"
+    scheduled = _scheduled(sim)
+    assert len(scheduled) == 60 and set(scheduled.values()) == {1}, "every lead scheduled exactly once"
+    ledger = Ledger(backend.settings.database_url or "", tenant=key_fingerprint(TEST_API_KEY))
+    assert ledger.status(campaign_id) is CampaignState.COMPLETED
+    ledger.close()
