@@ -9,7 +9,9 @@ probe included; and one replica frozen inside a transaction must not stop the ot
 * `idle_in_transaction_session_timeout`: the server ends the session of a replica that froze inside a
   transaction, which releases its locks;
 * TCP keepalives and `tcp_user_timeout`: a connection whose network went silent (no reset) is declared dead
-  within seconds instead of the kernel's two hours.
+  within seconds instead of the kernel's two hours;
+* `unanswered`, on this side: a server process that stopped answering while its machine's kernel still
+  acknowledges trips none of the above, so a watchdog ends any exchange left unanswered this long (`watchdog.py`).
 
 Migrations set their own longer lock wait (`migrations.migrate`) and run before these are applied.
 """
@@ -37,6 +39,9 @@ class Bounds:
     idle_in_transaction: float = 30.0
     silent_network: float = 10.0
     """Seconds of unacknowledged data (tcp_user_timeout) or of keepalive silence before a connection is dead."""
+    unanswered: float = 20.0
+    """Seconds a statement, or a transaction with its statements, may go without an answer before this side ends
+    it (`watchdog.py`): a backstop for a server that stopped, beyond `statement_timeout`, which the server enforces."""
 
     def connect_kwargs(self) -> dict[str, Any]:
         """libpq connection parameters (whole seconds where libpq wants them; it treats 1 as 2)."""

@@ -35,6 +35,7 @@ from pydantic import SecretStr
 from telli_mcp.database.bounds import RECONNECT_PAUSE, Bounds
 from telli_mcp.database.errors import DatabaseUnavailable
 from telli_mcp.database.url import is_postgres_url, redacted_url
+from telli_mcp.database.watchdog import Watchdog
 from telli_mcp.local_db import open_local_db, write_transaction
 
 if TYPE_CHECKING:
@@ -156,8 +157,9 @@ class PostgresSession:
 
     Nothing waits without bound, because a wait here stops this process's event loop: every connection carries the
     `Bounds` (a lock held by a frozen replica, a statement on a silent network, a connect to a host that accepts and
-    says nothing all end in `DatabaseUnavailable`), and after a failed connect the next ones fail at once for
-    `RECONNECT_PAUSE` instead of each waiting out the connect timeout again."""
+    says nothing all end in `DatabaseUnavailable`); a `Watchdog` ends any exchange the server leaves unanswered
+    longer than `Bounds.unanswered` (a server process that stopped trips none of the others); and after a failed
+    connect the next ones fail at once for `RECONNECT_PAUSE` instead of each waiting out the connect timeout again."""
 
     dialect: Dialect = POSTGRES
 
@@ -178,32 +180,33 @@ class PostgresSession:
         self._connection: psycopg.Connection[Any] | None = None
         self._migrated = False
         self._down: tuple[float, DatabaseUnavailable] | None = None
+        self._watchdog = Watchdog(f"telli-mcp database watchdog ({self.label})")
+        self._watching = False
         self.integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
 
     def execute(self, sql: str, params: Params = ()) -> Rows:
-        with self._failures_named():
+        with self._exchange() as connection:
             if not params:  # sent as written: psycopg reads `%` as a placeholder only when there are parameters
-                return self._connected().execute(sql)
-            return self._connected().execute(_translated(sql), _without_nul(params))
+                return connection.execute(sql)
+            return connection.execute(_translated(sql), _without_nul(params))
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         batch = [_without_nul(row) for row in rows]
         if not batch:
             return 0
-        with self._failures_named():
-            cursor = self._connected().cursor()
+        with self._exchange() as connection:
+            cursor = connection.cursor()
             cursor.executemany(_translated(sql), batch)
             return cursor.rowcount
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self._failures_named(), self._connected().transaction():
+        with self._exchange() as connection, connection.transaction():
             yield
 
     def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
+        self._drop_connection()
+        self._watchdog.stop()
 
     def now(self) -> datetime:
         """The database server's time, read as this machine's clock plus the offset measured on connecting: replicas
@@ -214,11 +217,50 @@ class PostgresSession:
         assert self._offset is not None
         return self._local_clock() + self._offset
 
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    @contextmanager
+    def _exchange(self) -> Iterator[psycopg.Connection[Any]]:
+        """The connection, for one exchange with the server: a statement, or a transaction with its statements."""
+        with self._failures_named():
+            connection = self._connected()
+            with self._watched(connection, self._bounds.unanswered):
+                yield connection
+
+    @contextmanager
+    def _watched(self, connection: psycopg.Connection[Any], seconds: float) -> Iterator[None]:
+        """End the exchange on `connection` with `DatabaseUnavailable` if the server leaves it unanswered for
+        `seconds` (see `watchdog.py`). A statement inside a transaction restarts the transaction's watch: each
+        wait gets the whole bound, so a long transaction of quick statements (a large do-not-call import) is not
+        cut off."""
+        import psycopg
+
+        if self._watching:
+            self._watchdog.arm(connection.pgconn.socket, seconds)
+            yield
+            return
+        self._watching = True
+        self._watchdog.arm(connection.pgconn.socket, seconds)
+        try:
+            yield
+        except psycopg.Error:
+            if self._watchdog.fired:
+                raise DatabaseUnavailable(f"The database {self.label} did not answer within {seconds:g} s") from None
+            raise
+        finally:
+            self._watchdog.disarm()
+            self._watching = False
+        if self._watchdog.fired:  # cut off just as the answer came: the connection is of no further use
+            self._drop_connection()
+
     def _connected(self) -> psycopg.Connection[Any]:
         connection = self._connection
         if connection is not None and not connection.closed and not connection.broken:
             return connection
-        self.close()  # a broken connection too: its socket goes now, not when the collector finds it
+        self._drop_connection()  # a broken connection too: its socket goes now, not when the collector finds it
         if self._down is not None and time.monotonic() < self._down[0]:
             raise self._down[1]
         try:
@@ -232,17 +274,20 @@ class PostgresSession:
     def _connect(self) -> psycopg.Connection[Any]:
         import psycopg
 
-        from telli_mcp.database.migrations import SchemaLockTimeout, migrate
+        from telli_mcp.database.migrations import LOCK_WAIT_SECONDS, SchemaLockTimeout, migrate
         from telli_mcp.database.postgres import unavailable
 
         try:
             connection = psycopg.connect(self._url.get_secret_value(), autocommit=True, **self._bounds.connect_kwargs())
+            # The migrations may wait their turn behind another replica's, on purpose (LOCK_WAIT_SECONDS).
+            patience = self._bounds.unanswered + (0.0 if self._migrated else LOCK_WAIT_SECONDS)
             try:
-                if not self._migrated:
-                    migrate(connection)
-                    self._migrated = True
-                self._bounds.apply(connection)
-                self._offset = self._measured_offset(connection)
+                with self._watched(connection, patience):
+                    if not self._migrated:
+                        migrate(connection)
+                        self._migrated = True
+                    self._bounds.apply(connection)
+                    self._offset = self._measured_offset(connection)
             except BaseException:
                 connection.close()
                 raise

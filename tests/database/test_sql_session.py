@@ -1,14 +1,20 @@
-"""The SQL seam: one statement, written once with `?` or `:name` parameters, means the same on both engines."""
+"""The SQL seam: one statement, written once with `?` or `:name` parameters, means the same on both engines; and on
+PostgreSQL no statement waits without bound, even on a server that stopped answering."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic import SecretStr
+from relay_helpers import relayed
 
-from telli_mcp.database.sql import SqlSession, open_session
+from telli_mcp.database import DatabaseUnavailable
+from telli_mcp.database.bounds import Bounds
+from telli_mcp.database.sql import PostgresSession, SqlSession, open_session
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,3 +57,73 @@ def test_a_transaction_commits_together_or_not_at_all(session: SqlSession) -> No
         write_twice()
 
     assert _bodies(session) == []
+
+
+HANG_GUARD = 10.0
+"""Seconds a call under test may take before the test fails instead of hanging (the bound under test is 1 s)."""
+
+
+def _outcome_within(call: Callable[[], object], seconds: float) -> object:
+    """What `call()` returned or raised, run in a thread; the test fails if it is still waiting after `seconds`."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except Exception as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting on the database after {seconds:g} s"
+    return outcome[0]
+
+
+def test_a_statement_a_stopped_server_leaves_unanswered_ends_at_the_bound_and_the_next_one_reconnects(
+    postgres_url: str,
+) -> None:
+    with relayed(postgres_url) as (url, relay):
+        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0))
+        assert session.execute("SELECT 1").fetchone() == (1,)
+        relay.freeze()  # the server stopped; its machine's kernel still acknowledges
+
+        outcome = _outcome_within(lambda: session.execute("SELECT 2").fetchone(), HANG_GUARD)
+
+        assert isinstance(outcome, DatabaseUnavailable), outcome
+        assert "did not answer within 1 s" in str(outcome)
+        assert urlsplit(postgres_url).password not in str(outcome)
+        relay.thaw()
+        assert session.execute("SELECT 3").fetchone() == (3,), "the next statement connects afresh"
+        session.close()
+
+
+def test_a_transaction_cut_off_by_the_bound_writes_nothing(postgres_url: str) -> None:
+    with relayed(postgres_url) as (url, relay):
+        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0))
+        session.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+
+        def write_both() -> None:
+            with session.transaction():
+                session.execute("INSERT INTO notes (id, body) VALUES (1, 'first')")
+                relay.freeze()
+                session.execute("INSERT INTO notes (id, body) VALUES (2, 'second')")
+
+        outcome = _outcome_within(write_both, HANG_GUARD)
+
+        assert isinstance(outcome, DatabaseUnavailable), outcome
+        relay.thaw()
+        assert session.execute("SELECT count(*) FROM notes").fetchone() == (0,), "all or nothing"
+        session.close()
+
+
+def test_a_transaction_of_quick_statements_may_last_longer_than_the_bound(postgres_url: str) -> None:
+    session = PostgresSession(SecretStr(postgres_url), bounds=Bounds(unanswered=1.0))
+    session.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    with session.transaction():
+        for row in range(3):
+            session.execute("INSERT INTO notes (id, body) VALUES (?, 'slow')", (row,))
+            session.execute("SELECT pg_sleep(0.6)")  # 1.8 s in all, each wait well within the 1 s bound
+
+    assert session.execute("SELECT count(*) FROM notes").fetchone() == (3,)
+    session.close()
