@@ -3,8 +3,9 @@
 Opening connects once directly (so a database that is down answers with its reason, not a pool timeout), brings
 the schema up to date (`migrations.migrate`), then opens the pool. Nothing waits without bound: connecting gives
 up after `connect_timeout`, waiting for a free connection after `checkout_timeout`, and either ends in
-`DatabaseUnavailable`, which names the database by its redacted URL (never its password). The next use tries
-again, so a database that comes back is used again without a restart.
+`DatabaseUnavailable`, which names the database by its redacted URL (never its password); so does a statement
+the server leaves unanswered for `Bounds.unanswered`. The next use tries again, so a database that comes back is
+used again without a restart.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final
 
+import anyio
 from pydantic import SecretStr
 
 from telli_mcp.database.bounds import Bounds
-from telli_mcp.database.errors import DatabaseUnavailable
+from telli_mcp.database.errors import DatabaseUnavailable, unanswered
 from telli_mcp.database.migrations import MIGRATIONS, Migration, migrate
 from telli_mcp.database.url import redacted_url
 
@@ -65,10 +67,14 @@ class Database:
 
         pool = await self._opened()
         try:
-            async with pool.connection(timeout=self._checkout_timeout) as connection:
-                yield connection
+            # A server that stopped answering trips none of its own bounds (see `watchdog.py`): this is the bound.
+            with anyio.fail_after(self._bounds.unanswered):
+                async with pool.connection(timeout=self._checkout_timeout) as connection:
+                    yield connection
         except (OperationalError, PoolTimeout) as err:
             raise self._unavailable(err) from None
+        except TimeoutError:
+            raise unanswered(self.label, self._bounds.unanswered) from None
 
     async def schema_version(self) -> int | None:
         """The newest schema version the database holds (None: no telli-mcp has migrated it yet), read over one

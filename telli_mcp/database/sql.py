@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from pydantic import SecretStr
 
 from telli_mcp.database.bounds import RECONNECT_PAUSE, Bounds
-from telli_mcp.database.errors import DatabaseUnavailable
+from telli_mcp.database.errors import DatabaseUnavailable, unanswered
 from telli_mcp.database.url import is_postgres_url, redacted_url
 from telli_mcp.database.watchdog import Watchdog
 from telli_mcp.local_db import open_local_db, write_transaction
@@ -248,7 +248,7 @@ class PostgresSession:
             yield
         except psycopg.Error:
             if self._watchdog.fired:
-                raise DatabaseUnavailable(f"The database {self.label} did not answer within {seconds:g} s") from None
+                raise unanswered(self.label, seconds) from None
             raise
         finally:
             self._watchdog.disarm()

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import anyio
 import pytest
+from relay_helpers import relayed
 
-from telli_mcp.database import Database, PostgresSpentTokens, SpentTokens, SqliteSpentTokens
+from telli_mcp.database import Database, DatabaseUnavailable, PostgresSpentTokens, SpentTokens, SqliteSpentTokens
+from telli_mcp.database.bounds import Bounds
 from telli_mcp.database.spent_tokens import KEPT_AFTER_EXPIRY
 
 pytestmark = pytest.mark.anyio
@@ -73,3 +75,21 @@ async def test_nonces_are_purged_only_long_after_their_token_expired(open_store:
     assert not await store.was_spent("old")
     assert await store.was_spent("recent"), "a replica whose clock is behind could still accept this token"
     assert await store.was_spent("new")
+
+
+async def test_spending_on_a_server_that_stopped_answering_ends_at_the_bound_and_spends_nothing_twice(
+    postgres_url: str,
+) -> None:
+    with relayed(postgres_url) as (url, relay):
+        database = Database(url, bounds=Bounds(unanswered=1.0))
+        store = PostgresSpentTokens(database)
+        assert await store.spend("nonce-before", expires=NOW + 60, now=NOW)
+        relay.freeze()  # the server stopped; its machine's kernel still acknowledges
+
+        with anyio.fail_after(10), pytest.raises(DatabaseUnavailable, match="did not answer within 1 s"):
+            await store.spend("nonce-frozen", expires=NOW + 60, now=NOW)
+
+        relay.thaw()
+        assert not await store.spend("nonce-before", expires=NOW + 60, now=NOW), "still spent"
+        assert await store.spend("nonce-after", expires=NOW + 60, now=NOW), "the pool works again"
+        await database.aclose()
