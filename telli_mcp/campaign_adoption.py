@@ -130,8 +130,10 @@ class CampaignAdopter:
             return self._store.orphaned(tenant)
         except DatabaseUnavailable as err:  # names the database without its password; the next request looks again
             logger.warning("Could not look for campaigns to resume: %s", err)
-            self._looked.pop(tenant, None)
-            return []
+        except Exception:  # a look runs in the server's task group: whatever it meets must not end the server
+            logger.exception("Could not look for campaigns to resume")
+        self._looked.pop(tenant, None)
+        return []
 
     async def _resume(self, key: str, tenant: str, request: CampaignRequest) -> None:
         from telli_mcp.campaigns import CampaignBusyError

@@ -7,6 +7,7 @@ TELLI_MCP_DATABASE_URL; the MCP tools and the campaign CLI get their store from 
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from telli_mcp.client import TelliClient
 
 __all__ = ["IN_MEMORY", "CampaignStore"]
+
+logger = logging.getLogger("telli_mcp.campaigns")
 
 
 class CampaignStore:
@@ -72,8 +75,15 @@ class CampaignStore:
         from telli_mcp.campaigns.models import CampaignRequest
 
         ledger = self._root().for_tenant(tenant)
-        kept = (ledger.source(campaign_id) for campaign_id in ledger.orphans())
-        return [CampaignRequest.model_validate_json(source) for source in kept if source is not None]
+        requests = []
+        for campaign_id in ledger.orphans():
+            source = ledger.source(campaign_id)
+            try:
+                if source is not None:
+                    requests.append(CampaignRequest.model_validate_json(source))
+            except ValueError:  # kept by a version that wrote it otherwise: the others still resume
+                logger.warning("Campaign %s cannot be resumed from what the ledger kept; start it again", campaign_id)
+        return requests
 
     def _no_file_yet(self) -> bool:
         """The ledger is a SQLite file that does not exist (or an in-memory one not made yet): it holds nothing."""

@@ -263,3 +263,28 @@ async def test_a_replica_with_a_key_of_its_own_resumes_its_account_s_campaigns_t
     ledger = Ledger(backend.settings.database_url or "", tenant=key_fingerprint(TEST_API_KEY))
     assert ledger.status(campaign_id) is CampaignState.COMPLETED
     ledger.close()
+
+
+async def test_a_campaign_kept_in_a_form_this_version_cannot_read_holds_up_neither_the_others_nor_the_server(
+    replica: Replica,
+    sim: TelliSimulator,
+    postgres_url: str,  # noqa: F811
+) -> None:
+    agent_id = await _agent(replica)
+    backend, _server = replica()
+    unreadable = await _died_mid_start(backend, CampaignRequest(agent_id=agent_id, leads=_leads(3), campaign_id="old"))
+    ledger = Ledger(postgres_url, tenant=key_fingerprint(TEST_API_KEY))
+    ledger.keep_source(unreadable, '{"written_by": "another version"}')  # e.g. mid rolling upgrade
+    ledger.close()
+    readable = await _died_mid_start(backend, CampaignRequest(agent_id=agent_id, leads=_leads(40), campaign_id="new"))
+
+    other, server = replica()
+    assert other.campaign_adopter is not None
+    async with connect(server, "auto") as client:
+        await ok(client, "list_agents")
+        with anyio.fail_after(HANG_GUARD):
+            await other.campaign_adopter.idle()
+        assert (await ok(client, "get_campaign", {"campaign_id": readable}))["status"] == "completed"
+
+    scheduled = _scheduled(sim)
+    assert len(scheduled) == 40 and set(scheduled.values()) == {1}, "the readable one resumed, each lead once"
