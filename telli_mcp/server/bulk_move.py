@@ -13,7 +13,8 @@ rounds of 50, the schedule batch's limit, each round in this order:
 A number on the do-not-call list is never scheduled; one that is waiting is still taken out (the old agent must
 not call them either). When telli's answer to a request is lost, or a whole request fails, the round's contacts
 are reported with the one check that tells what happened, nothing is sent again, and the later rounds are not
-sent (they stay with their old agent): a failure never leaves more than one round's contacts out of the dialer.
+sent (they stay with their old agent): a failure never leaves more than one round's contacts out of the dialer. A
+do-not-call list that cannot be read (its database is down) schedules nobody and ends the move the same way.
 """
 
 from __future__ import annotations
@@ -272,7 +273,16 @@ class _Round:
 
     async def _schedule(self, planned: list[Planned]) -> None:
         """Schedule with the new agent, the do-not-call list read right before the request."""
-        blocked = blocked_contacts([p.contact for p in planned], self.dial_block())
+        from telli_mcp.database import DatabaseUnavailable
+
+        try:
+            blocked = blocked_contacts([p.contact for p in planned], self.dial_block())
+        except DatabaseUnavailable as err:
+            # Nobody is scheduled without the list's answer. Those taken out already are reported as out of the
+            # dialer (an error here would read "nothing was sent"), and the later rounds are not sent.
+            self.troubled = True
+            self.rows.update((p.contact.contact_id, _unlisted(p, err)) for p in planned)
+            return
         for item in planned:
             if item.kind == "take_out" or item.contact.contact_id in blocked:
                 self.rows[item.contact.contact_id] = _left_out(item)
@@ -330,6 +340,16 @@ def _left_out(planned: Planned) -> MoveRow:
         return _skip(contact_id, "do_not_call", _do_not_call_detail())
     detail = f"{_do_not_call_detail()}; taken out of the auto-dialer"
     return MoveRow(contact_id=contact_id, status="taken_out", now="out_of_dialer", reason="do_not_call", detail=detail)
+
+
+def _unlisted(planned: Planned, err: Exception) -> MoveRow:
+    """A contact of a round whose do-not-call list could not be read: not scheduled."""
+    if planned.kind == "take_out":  # on the list when the question was put: only ever taken out
+        return _left_out(planned)
+    reason = f"the do-not-call list could not be read ({err})"
+    if planned.kind == "schedule":
+        return MoveRow(contact_id=planned.contact.contact_id, status="not_sent", now="as_before", detail=reason)
+    return _scheduled_row(planned, "not_sent", reason)
 
 
 def _scheduled_row(planned: Planned, status: str, error: str | None) -> MoveRow:

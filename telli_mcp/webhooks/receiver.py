@@ -5,7 +5,9 @@ secret, parse the event, store it (once per delivery id) and commit, then answer
 - 200 `{"status": "stored"}`, `{"status": "duplicate"}` (a retry of a delivery already stored) or
   `{"status": "forgotten"}` (about a contact deleted through this server: not kept);
 - 401 for a missing, forged or stale signature (counted for `get_status` and `doctor`), 404 for an endpoint
-  name nobody configured, 413 for an oversized body, 400 for a signed body that is not a telli event.
+  name nobody configured, 413 for an oversized body, 400 for a signed body that is not a telli event;
+- 503 when the store's database cannot be reached: telli delivers the event again later (a refusal that cannot be
+  counted is still answered 401 or 404).
 Everything happens before the answer and takes milliseconds, well inside the 15 s telli allows. The endpoint a
 delivery arrives on decides its account: one secret per account, so an event can only ever be stored for the
 account whose secret signed it.
@@ -23,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from telli_mcp.database import DatabaseUnavailable
 from telli_mcp.webhooks.events import parse_event
 from telli_mcp.webhooks.hub import EventHub
 from telli_mcp.webhooks.signature import RefusedDelivery, verify
@@ -73,10 +76,23 @@ def webhook_routes(endpoints: Sequence[WebhookEndpoint], store: EventStore, hub:
     """The receiver's routes for `endpoints` (no routes when none is configured)."""
     by_name = {endpoint.name: endpoint for endpoint in endpoints}
 
+    def count_refusal(account: str, reason: str) -> None:
+        try:
+            store.refused(account, reason)
+        except DatabaseUnavailable as err:  # only a count: the refusal is answered for what it is all the same
+            logger.warning("A refused webhook delivery could not be counted: %s", err)
+
     async def receive(request: Request) -> Response:
+        try:
+            return await deliver(request)
+        except DatabaseUnavailable as err:  # telli delivers it again later (once stored, a retry is a duplicate)
+            logger.warning("A webhook delivery on %s was not stored: %s", request.url.path, err)
+            return JSONResponse({"error": "the event store is unavailable; retry later"}, status_code=503)
+
+    async def deliver(request: Request) -> Response:
         endpoint = by_name.get(request.path_params.get("name"))
         if endpoint is None:
-            store.refused(UNKNOWN_ENDPOINT, "no account configured for this endpoint")
+            count_refusal(UNKNOWN_ENDPOINT, "no account configured for this endpoint")
             return JSONResponse({"error": "unknown webhook endpoint"}, status_code=404)
         try:
             body = await _body(request)
@@ -85,7 +101,7 @@ def webhook_routes(endpoints: Sequence[WebhookEndpoint], store: EventStore, hub:
         try:
             delivery = verify(endpoint.secret, body, {k.lower(): v for k, v in request.headers.items()})
         except RefusedDelivery as err:
-            store.refused(endpoint.account, str(err))
+            count_refusal(endpoint.account, str(err))
             logger.warning("Refused a webhook delivery on %s: %s", endpoint.path, err)
             return JSONResponse({"error": "invalid or stale signature"}, status_code=401)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.elicitation import ElicitationResult
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = ["SURFACE", "ContactList", "DeleteContactResult", "dialer_state"]
 
 CONTACTS = "contacts"
+
+logger = logging.getLogger(__name__)
 
 # What we send to telli carries no control, escape, bidi or invisible characters (they would reach telli's app,
 # exports and the agent's prompt), and a link is an http(s) URL; all checked before any request.
@@ -259,13 +262,27 @@ async def delete_contact(
     approval = approval_from(answer, what=f"contact {contact_id} was not deleted.")
     if not approval.granted:
         return DeleteContactResult(deleted=False, contact_id=contact_id).awaiting(approval.request)
-    deps = deps_of(ctx)
-    await deps.client().contacts.delete(contact_id)
+    await deps_of(ctx).client().contacts.delete(contact_id)
     index_deleted(ctx, contact_id)
-    store = deps.event_store()
-    if store is not None:  # their call events too, including any that arrive later
-        store.forget_contact(deps.tenant(), contact_id)
+    _forget_events(ctx, contact_id)
     return DeleteContactResult(deleted=True, contact_id=contact_id)
+
+
+def _forget_events(ctx: Context, contact_id: str) -> None:
+    """Erase the deleted contact's stored events, and keep none that arrives later. telli has deleted the contact by
+    now, so a failure here (the database is down) is logged, not answered: an error would read "not deleted, call
+    again", and the caller would never learn that the contact is gone."""
+    deps = deps_of(ctx)
+    try:
+        store = deps.event_store()
+        if store is not None:
+            store.forget_contact(deps.tenant(), contact_id)
+    except Exception:
+        logger.exception(
+            "Contact %s was deleted in telli, but its stored webhook events could not be erased; they are kept until "
+            "they expire, with any that still arrive for it",
+            contact_id,
+        )
 
 
 async def contact_resource(contact_id: str, ctx: Context) -> str:

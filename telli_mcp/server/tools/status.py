@@ -81,9 +81,13 @@ def _webhooks(deps: ServerDeps) -> str:
     account = deps.tenant_or_none()
     if account is None:
         return "no key: no account to receive events for"
+    from telli_mcp.database import DatabaseUnavailable
     from telli_mcp.webhooks.health import webhook_health
 
-    return webhook_health(account, deps.webhook_endpoints(), deps.event_store(), deps.now()).sentence()
+    try:
+        return webhook_health(account, deps.webhook_endpoints(), deps.event_store(), deps.now()).sentence()
+    except DatabaseUnavailable as err:  # the rest of the status is what a user needs to see during an outage
+        return f"webhook events could not be read: {err}"
 
 
 SURFACE = Surface(
