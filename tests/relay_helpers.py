@@ -51,6 +51,9 @@ class Relay:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self._closed:  # accepted while closing: the server is gone, so is this connection
+                client.close()
+                return
             server = socket.create_connection(self._target)
             self._sockets += [client, server]
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()

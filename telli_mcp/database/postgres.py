@@ -68,6 +68,8 @@ class Database:
         pool = await self._opened()
         try:
             # A server that stopped answering trips none of its own bounds (see `watchdog.py`): this is the bound.
+            # anyio, not asyncio.timeout: psycopg answers one cancellation by cancelling the query on the server (5 s
+            # more against a stopped one, then 5 s of waiting); anyio cancels again and ends that at once.
             with anyio.fail_after(self._bounds.unanswered):
                 async with pool.connection(timeout=self._checkout_timeout) as connection:
                     yield connection
