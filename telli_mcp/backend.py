@@ -275,11 +275,12 @@ class Backend:
         return SqliteSpentTokens(self._beside_ledger(SPENT_TOKENS_FILE))
 
     async def aclose(self) -> None:
-        """Close the database's connections and the do-not-call list, if they were opened (when the process, or a
-        test, is done with it)."""
-        do_not_call = self.__dict__.get("do_not_call")
-        if do_not_call is not None:
-            do_not_call.close()
+        """Close the database's connections, the do-not-call list and the contact index, if they were opened (when
+        the process, or a test, is done with it)."""
+        for store in ("do_not_call", "contact_index"):
+            opened = self.__dict__.get(store)
+            if opened is not None:
+                opened.close()
         database = self.__dict__.get("database")
         if database is not None:
             await database.aclose()

@@ -233,17 +233,17 @@ class PostgresSession:
     @contextmanager
     def _watched(self, connection: psycopg.Connection[Any], seconds: float) -> Iterator[None]:
         """End the exchange on `connection` with `DatabaseUnavailable` if the server leaves it unanswered for
-        `seconds` (see `watchdog.py`). A statement inside a transaction restarts the transaction's watch: each
-        wait gets the whole bound, so a long transaction of quick statements (a large do-not-call import) is not
-        cut off."""
+        `seconds` (see `watchdog.py`). Each statement inside a transaction gets `seconds` from its start, so a long
+        transaction of quick statements (a large do-not-call import) is not cut off; its COMMIT gets what is left of
+        the last statement's."""
         import psycopg
 
         if self._watching:
-            self._watchdog.arm(connection.pgconn.socket, seconds)
+            self._watchdog.extend(seconds)
             yield
             return
+        self._watchdog.arm(connection.pgconn.socket, seconds)  # before the flag: this raises on a closed connection
         self._watching = True
-        self._watchdog.arm(connection.pgconn.socket, seconds)
         try:
             yield
         except psycopg.Error:
@@ -251,10 +251,10 @@ class PostgresSession:
                 raise unanswered(self.label, seconds) from None
             raise
         finally:
-            self._watchdog.disarm()
+            cut = self._watchdog.disarm()
             self._watching = False
-        if self._watchdog.fired:  # cut off just as the answer came: the connection is of no further use
-            self._drop_connection()
+        if cut:  # cut off just as the answer came: the connection is of no further use
+            connection.close()
 
     def _connected(self) -> psycopg.Connection[Any]:
         connection = self._connection
@@ -320,6 +320,8 @@ class PostgresSession:
         except psycopg.errors.TransactionRollback:
             raise  # a deadlock or serialisation failure: the database answered, and the caller's write did not happen
         except psycopg.Error as err:
+            if self._watchdog.fired:  # the watchdog cut the connection: say so, not what the cut looked like
+                raise unanswered(self.label, self._watchdog.seconds) from None
             connection = self._connection
             lost = connection is None or connection.closed or connection.broken
             # An operational error (also a lock or statement that outlived its bound), or any error that took the

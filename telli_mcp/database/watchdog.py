@@ -19,6 +19,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import suppress
 
 __all__ = ["Watchdog"]
 
@@ -29,18 +30,25 @@ class Watchdog:
     def __init__(self, name: str) -> None:
         self._name = name
         self._changed = threading.Condition()
-        self._socket: int | None = None
+        self._socket: socket.socket | None = None
+        """A duplicate of the watched connection's descriptor, held until `disarm`: the connection may close its own
+        (libpq does on a reset) and the number be reused by another socket, but this one stays on the same socket."""
         self._deadline: float | None = None
         self._thread: threading.Thread | None = None
         self._generation = 0
         """Which thread is the current one: `stop` moves it on, and the thread it started with ends."""
         self.fired = False
-        """Whether the last armed exchange was cut off."""
+        """Whether the armed exchange was cut off (until `disarm`)."""
+        self.seconds = 0.0
+        """The bound of the exchange being (or last) watched."""
 
     def arm(self, socket_fd: int, seconds: float) -> None:
         """Watch the exchange on `socket_fd` that starts now; `disarm` when it ended."""
+        watched = socket.socket(fileno=os.dup(socket_fd))
         with self._changed:
-            self._socket, self._deadline, self.fired = socket_fd, time.monotonic() + seconds, False
+            self._release()
+            self._socket, self.seconds, self.fired = watched, seconds, False
+            self._deadline = time.monotonic() + seconds
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._watch, args=(self._generation,), name=self._name, daemon=True
@@ -48,18 +56,34 @@ class Watchdog:
                 self._thread.start()
             self._changed.notify()
 
-    def disarm(self) -> None:
-        """The exchange ended: from here on its socket may be closed, and its descriptor reused, safely."""
+    def extend(self, seconds: float) -> None:
+        """A further wait within the armed exchange (the next statement of a transaction) gets `seconds` from now."""
         with self._changed:
-            self._socket = self._deadline = None
+            if self._socket is not None and not self.fired:
+                self._deadline, self.seconds = time.monotonic() + seconds, seconds
+
+    def disarm(self) -> bool:
+        """The exchange ended; whether it was cut off."""
+        with self._changed:
+            self._release()
+            fired, self.fired = self.fired, False
+            return fired
 
     def stop(self) -> None:
         """End the thread (the session is closed; if it is used again, the next `arm` starts another)."""
         with self._changed:
+            thread, self._thread = self._thread, None
             self._generation += 1
-            self._thread = None
-            self._socket = self._deadline = None
+            self._release()
             self._changed.notify()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()  # at once: it only has to wake up and see it is no longer the current one
+
+    def _release(self) -> None:
+        """Under the lock: stop watching, and close the duplicate descriptor."""
+        watched, self._socket, self._deadline = self._socket, None, None
+        if watched is not None:
+            watched.close()
 
     def _watch(self, generation: int) -> None:
         with self._changed:
@@ -71,18 +95,8 @@ class Watchdog:
                 if remaining > 0:
                     self._changed.wait(remaining)
                     continue
-                # Under the lock: `disarm` cannot return (and the descriptor be closed and reused) meanwhile.
                 assert self._socket is not None
                 self.fired = True
-                _shut_down(self._socket)
-                self._socket = self._deadline = None
-
-
-def _shut_down(socket_fd: int) -> None:
-    """Shut the socket behind `socket_fd` down for both directions, through a duplicate of the descriptor (the
-    connection keeps, and later closes, its own)."""
-    try:
-        with socket.socket(fileno=os.dup(socket_fd)) as duplicate:
-            duplicate.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed or reset: the wait has ended, or is about to, on its own
+                with suppress(OSError):  # already reset: the wait has ended, or is about to, on its own
+                    self._socket.shutdown(socket.SHUT_RDWR)  # the connection's wait ends with an error now
+                self._deadline = None  # the duplicate stays open until `disarm` closes it

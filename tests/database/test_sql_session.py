@@ -112,6 +112,7 @@ def test_a_transaction_cut_off_by_the_bound_writes_nothing(postgres_url: str) ->
         outcome = _outcome_within(write_both, HANG_GUARD)
 
         assert isinstance(outcome, DatabaseUnavailable), outcome
+        assert "did not answer within 1 s" in str(outcome), "said as such, not as the cut looked"
         relay.thaw()
         assert session.execute("SELECT count(*) FROM notes").fetchone() == (0,), "all or nothing"
         session.close()
@@ -127,3 +128,18 @@ def test_a_transaction_of_quick_statements_may_last_longer_than_the_bound(postgr
 
     assert session.execute("SELECT count(*) FROM notes").fetchone() == (3,)
     session.close()
+
+
+def test_a_batch_of_rows_sent_to_a_stopped_server_ends_at_the_bound(postgres_url: str) -> None:
+    with relayed(postgres_url) as (url, relay):
+        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0))
+        session.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        relay.freeze()
+
+        rows = [(row, "x" * 100) for row in range(2_000)]
+        outcome = _outcome_within(lambda: session.executemany("INSERT INTO notes VALUES (?, ?)", rows), HANG_GUARD)
+
+        assert isinstance(outcome, DatabaseUnavailable) and "did not answer within 1 s" in str(outcome), outcome
+        relay.thaw()
+        assert session.execute("SELECT 1").fetchone() == (1,), "the session connects afresh"
+        session.close()

@@ -3,11 +3,16 @@ reports what telli did. An error there would be read as "not done", and the call
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from postgres_helpers import postgres_url  # noqa: F401  # the fixture, for the tests here
 from relay_helpers import relayed
 from server_helpers import ServerFactory, connect, ok
 
+from telli_mcp.backend import Backend
+from telli_mcp.config import Settings
+from telli_mcp.server import build_server
 from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
 
 pytestmark = pytest.mark.anyio
@@ -34,3 +39,23 @@ async def test_a_contact_created_while_the_index_database_is_down_is_reported_cr
         contact for contact in sim.account(TEST_API_KEY).live_contacts() if contact.phone_number == MAX["phone_number"]
     ]
     assert [contact.id for contact in made] == [created["contact_id"]], "created once, and reported created"
+
+
+async def test_closing_the_backend_closes_the_contact_index_s_database_connection(
+    sim: TelliSimulator,
+    mode: str,
+    postgres_url: str,  # noqa: F811
+) -> None:
+    before = _watchdogs()
+    backend = Backend.simulated(Settings(api_key=TEST_API_KEY, database_url=postgres_url, toolsets=("search",)), sim)
+    async with connect(build_server(backend), mode) as client:
+        await ok(client, "find_contacts", {"query": "Jane"})  # the index lives in the database
+    assert _watchdogs() > before, "the index's session watches its connection"
+
+    await backend.aclose()
+
+    assert _watchdogs() == before, "its connection, and the thread watching it, are gone"
+
+
+def _watchdogs() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name.startswith("telli-mcp database watchdog")}
