@@ -9,7 +9,9 @@ reaches this replica (at most every `LOOK_EVERY` seconds per account, in the bac
 for it), the replica looks for that account's orphaned campaigns and resumes each, with a client of its own for
 that key, from the request the campaign was started with (the ledger keeps it while a run works on it). A replica
 that holds a key of its own (a one-account deployment: TELLI_API_KEY on every replica) also looks for that account
-every `LOOK_EVERY` seconds by itself (`watch`), so its campaigns resume even when nobody speaks to it.
+every `LOOK_EVERY` seconds by itself (`watch`), so its campaigns resume even when nobody speaks to it. While looks
+fail (the database is down), the next one waits twice as long each time, up to `LOOK_AT_MOST_EVERY`: a look waits on
+the database on the event loop, and a database that is down must not stall every replica every 15 s.
 
 A resumed run is an ordinary resume (`campaigns/runner.py`): taking the lease is one atomic claim, so of two
 replicas that look at once one runs the campaign and the other is told it is busy; leads whose schedule requests
@@ -42,11 +44,16 @@ if TYPE_CHECKING:
     from telli_mcp.campaigns.store import CampaignStore
     from telli_mcp.client import TelliClient
 
-__all__ = ["LOOK_EVERY", "CampaignAdopter"]
+__all__ = ["LOOK_AT_MOST_EVERY", "LOOK_EVERY", "CampaignAdopter"]
 
 LOOK_EVERY: Final = 15.0
 """Seconds between two looks for one account's orphaned campaigns: a lease lapses 20 s after a dead run's last
 renewal, so a look per 15 s finds a campaign soon after it may be taken over, at one indexed read per account."""
+
+LOOK_AT_MOST_EVERY: Final = 240.0
+"""After looks that failed (the database is down), the wait before the next doubles, up to this: a look waits on the
+database on this replica's event loop (up to its connect timeout), so a database that is down is not asked every
+`LOOK_EVERY` seconds by every account."""
 
 logger = logging.getLogger("telli_mcp.campaigns")
 
@@ -70,6 +77,8 @@ class CampaignAdopter:
         self._clock = clock
         self._group: TaskGroup | None = None
         self._looked: dict[str, float] = {}
+        self._failed: dict[str, int] = {}
+        """Per account, the looks that failed in a row (the wait before the next grows with them)."""
         self._resuming: set[tuple[str, str | None]] = set()
         self._busy = 0
         self._idle = anyio.Event()
@@ -83,27 +92,34 @@ class CampaignAdopter:
         self._group = None
 
     def poke(self, key: str) -> None:
-        """A request of the account with `key` arrived: look for its orphaned campaigns, unless looked lately."""
-        tenant, now = key_fingerprint(key), self._clock()
-        if self._group is not None and now - self._looked.get(tenant, -self._look_every) >= self._look_every:
-            self._looked[tenant] = now
-            self._look_soon(key, tenant)
-
-    async def watch(self, key: str, *, pause: Callable[[float], Awaitable[object]] = anyio.sleep) -> None:
-        """Look for the orphaned campaigns of `key`'s account now and every `look_every` seconds after, for as long
-        as this runs. For a replica that holds a key of its own (TELLI_API_KEY): its account's campaigns resume
-        although nobody speaks to any replica (a campaign left to run overnight)."""
-        tenant = key_fingerprint(key)
-        while True:
-            self._look_soon(key, tenant)
-            await pause(self._look_every)
-
-    def _look_soon(self, key: str, tenant: str) -> None:
-        group = self._group
-        if group is None:
+        """A request of the account with `key` arrived: look for its orphaned campaigns, unless its last look was less
+        than `_wait` ago."""
+        group, tenant, now = self._group, key_fingerprint(key), self._clock()
+        last = self._looked.get(tenant)
+        if group is None or (last is not None and now - last < self._wait(tenant)):
             return
+        self._looked[tenant] = now
         self._started()
         group.start_soon(self._look, group, key, tenant)
+
+    async def watch(self, key: str, *, pause: Callable[[float], Awaitable[object]] = anyio.sleep) -> None:
+        """Look for the orphaned campaigns of `key`'s account now and every `look_every` seconds after (longer while
+        looks fail), for as long as this runs. For a replica that holds a key of its own (TELLI_API_KEY): its
+        account's campaigns resume although nobody speaks to any replica (a campaign left to run overnight)."""
+        tenant = key_fingerprint(key)
+        while True:
+            group = self._group
+            if group is not None:
+                self._looked[tenant] = self._clock()
+                self._started()
+                await self._look(group, key, tenant)
+            await pause(self._wait(tenant))
+
+    def _wait(self, tenant: str) -> float:
+        """How long after a look the account's next one is due: `look_every`, doubled for each failed look in a row
+        up to `LOOK_AT_MOST_EVERY`."""
+        failed = min(self._failed.get(tenant, 0), 16)
+        return min(self._look_every * float(2**failed), LOOK_AT_MOST_EVERY)
 
     async def idle(self) -> None:
         """Return once no look or resumed run of this adopter is under way (for tests and orderly shutdowns)."""
@@ -127,12 +143,15 @@ class CampaignAdopter:
         from telli_mcp.database import DatabaseUnavailable
 
         try:
-            return self._store.orphaned(tenant)
-        except DatabaseUnavailable as err:  # names the database without its password; the next request looks again
+            orphaned = self._store.orphaned(tenant)
+        except DatabaseUnavailable as err:  # names the database without its password
             logger.warning("Could not look for campaigns to resume: %s", err)
         except Exception:  # a look runs in the server's task group: whatever it meets must not end the server
             logger.exception("Could not look for campaigns to resume")
-        self._looked.pop(tenant, None)
+        else:
+            self._failed.pop(tenant, None)
+            return orphaned
+        self._failed[tenant] = self._failed.get(tenant, 0) + 1
         return []
 
     async def _resume(self, key: str, tenant: str, request: CampaignRequest) -> None:

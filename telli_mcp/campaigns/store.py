@@ -45,6 +45,8 @@ class CampaignStore:
         self._file = None if shared else raw
         """The SQLite path (None: the ledger is in PostgreSQL)."""
         self._ledger: Ledger | None = None
+        self._unreadable: set[tuple[str, str]] = set()
+        """Kept requests found unreadable, said once each (a replica looks every 15 s)."""
 
     @cached_property
     def contact_cache(self) -> ContactCache:
@@ -82,7 +84,11 @@ class CampaignStore:
                 if source is not None:
                     requests.append(CampaignRequest.model_validate_json(source))
             except ValueError:  # kept by a version that wrote it otherwise: the others still resume
-                logger.warning("Campaign %s cannot be resumed from what the ledger kept; start it again", campaign_id)
+                if (tenant, campaign_id) not in self._unreadable:
+                    self._unreadable.add((tenant, campaign_id))
+                    logger.warning(
+                        "Campaign %s cannot be resumed from what the ledger kept; start it again", campaign_id
+                    )
         return requests
 
     def _no_file_yet(self) -> bool:

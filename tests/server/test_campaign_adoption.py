@@ -24,13 +24,14 @@ from postgres_helpers import postgres_url  # noqa: F401  # the fixture, for the 
 from server_helpers import connect, first_agent_id, ok
 
 from telli_mcp.backend import Backend
-from telli_mcp.campaign_adoption import LOOK_EVERY, CampaignAdopter
+from telli_mcp.campaign_adoption import LOOK_AT_MOST_EVERY, LOOK_EVERY, CampaignAdopter
 from telli_mcp.campaigns import Ledger
 from telli_mcp.campaigns.lease import Holder
 from telli_mcp.campaigns.ledger import NewCampaign
 from telli_mcp.campaigns.models import CampaignRequest, CampaignState
 from telli_mcp.client import key_fingerprint
 from telli_mcp.config import Settings
+from telli_mcp.database import DatabaseUnavailable
 from telli_mcp.server import build_server
 from telli_mcp.simulator import TEST_API_KEY, TelliSimulator
 
@@ -269,6 +270,7 @@ async def test_a_campaign_kept_in_a_form_this_version_cannot_read_holds_up_neith
     replica: Replica,
     sim: TelliSimulator,
     postgres_url: str,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     agent_id = await _agent(replica)
     backend, _server = replica()
@@ -288,3 +290,60 @@ async def test_a_campaign_kept_in_a_form_this_version_cannot_read_holds_up_neith
 
     scheduled = _scheduled(sim)
     assert len(scheduled) == 40 and set(scheduled.values()) == {1}, "the readable one resumed, each lead once"
+    other.campaign_store.orphaned(key_fingerprint(TEST_API_KEY))  # the next look, 15 s later
+    said = [record for record in caplog.records if "cannot be resumed" in record.getMessage()]
+    assert len(said) == 1 and unreadable in said[0].getMessage(), "said once, not at every look"
+
+
+class _DatabaseDownFor:
+    """A campaign store whose database is down for the first `looks` looks (the adopter's schedule is under test)."""
+
+    def __init__(self, looks: int) -> None:
+        self.down_for = looks
+        self.looks = 0
+
+    def orphaned(self, _tenant: str) -> list[CampaignRequest]:
+        self.looks += 1
+        if self.looks <= self.down_for:
+            raise DatabaseUnavailable("The database postgres@db.internal:5432/telli is unreachable: connection refused")
+        return []
+
+
+def _adopter(store: _DatabaseDownFor, clock: Callable[[], float] = lambda: 0.0) -> CampaignAdopter:
+    def unused(*_args: Any) -> Any:
+        raise AssertionError("nothing is orphaned: nothing to resume")
+
+    return CampaignAdopter(store, engine_for=unused, client_for=unused, clock=clock)  # type: ignore[arg-type]
+
+
+async def test_while_the_database_is_down_the_looks_back_off_and_return_to_every_15_s_once_it_answers() -> None:
+    store = _DatabaseDownFor(looks=6)
+    adopter, pauses = _adopter(store), _Pauses()
+
+    async with anyio.create_task_group() as group:
+        adopter.attach(group)
+        group.start_soon(partial(adopter.watch, TEST_API_KEY, pause=pauses.pause))
+        for _ in range(8):
+            await pauses.looked(adopter)
+            pauses.next_look()
+        group.cancel_scope.cancel()
+
+    assert store.looks >= 8
+    assert pauses.asked[:8] == [30, 60, 120, LOOK_AT_MOST_EVERY, LOOK_AT_MOST_EVERY, LOOK_AT_MOST_EVERY, 15, 15]
+
+
+async def test_requests_during_an_outage_look_no_more_often_than_the_backed_off_wait() -> None:
+    now = [0.0]
+    store = _DatabaseDownFor(looks=1)
+    adopter = _adopter(store, clock=lambda: now[0])
+
+    async with anyio.create_task_group() as group:
+        adopter.attach(group)
+        for at in (0.0, 20.0, 29.0, 30.0, 40.0, 45.0):  # the first look fails: the next is due 30 s later, then 15
+            now[0] = at
+            adopter.poke(TEST_API_KEY)
+            with anyio.fail_after(HANG_GUARD):
+                await adopter.idle()
+        group.cancel_scope.cancel()
+
+    assert store.looks == 3, "looks at 0 (failed), 30 (answered) and 45"
