@@ -23,6 +23,7 @@ for `RETENTION` at most, and never after the contact is deleted through this ser
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,8 @@ __all__ = [
     "announcement",
     "stored_event",
 ]
+
+logger = logging.getLogger("telli_mcp.webhooks")
 
 RETENTION: Final = timedelta(days=30)
 _PRUNE_EVERY: Final = 500
@@ -305,7 +308,7 @@ class EventStore:
                 self._db.execute("SELECT pg_notify(?, ?)", (CHANNEL, announcement(self.origin, seq)))
         self._recorded += 1
         if self._recorded % _PRUNE_EVERY == 0:
-            self.prune(RETENTION)
+            self._prune_after_recording()
         return StoredEvent(
             seq=seq,
             account=account,
@@ -470,6 +473,14 @@ class EventStore:
             "SELECT 1 FROM forgotten WHERE account = ? AND contact_id = ?", (account, contact_id)
         ).fetchone()
         return row is not None
+
+    def _prune_after_recording(self) -> None:
+        # The event is committed: a failure to tidy up must not turn its delivery into an error, or telli's retry
+        # would be a duplicate and this replica would never announce the event. The next prune catches up.
+        try:
+            self.prune(RETENTION)
+        except Exception:
+            logger.exception("Old webhook events could not be pruned; the next prune tries again")
 
     def prune(self, older_than: timedelta) -> int:
         """Erase events received more than `older_than` ago; returns how many."""
