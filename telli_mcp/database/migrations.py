@@ -24,11 +24,21 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["CAMPAIGN_SOURCES", "LOCK_KEY", "MIGRATIONS", "Migration", "SchemaLockTimeout", "migrate"]
+__all__ = ["CAMPAIGN_SOURCES", "LOCK_KEY", "MIGRATIONS", "Migration", "SchemaLockTimeout", "migrate", "patience"]
 
 LOCK_KEY: Final = int.from_bytes(b"telli-mc", "big")
 """The advisory lock migrations hold (one 64-bit key for the whole database: one schema per database)."""
 LOCK_WAIT_SECONDS: Final = 60.0
+
+
+def patience(unanswered: float) -> float:
+    """How long a connect that migrates may wait on the server before the watchdog ends it (`watchdog.py`): its turn
+    behind another replica's migrations, then `unanswered` for the rest. Every migration must finish well inside
+    that: one that rewrites a large table (an index on `leads`, say) belongs in a step of its own, built
+    CONCURRENTLY, or it is cut off, rolled back and tried again by every replica that starts."""
+    return LOCK_WAIT_SECONDS + unanswered
+
+
 CAMPAIGN_SOURCES: Final = """CREATE TABLE IF NOT EXISTS campaign_sources (
     tenant TEXT NOT NULL,
     campaign_id TEXT NOT NULL,

@@ -20,8 +20,9 @@ from pydantic import SecretStr
 
 from telli_mcp.database.bounds import Bounds
 from telli_mcp.database.errors import DatabaseUnavailable, unanswered
-from telli_mcp.database.migrations import MIGRATIONS, Migration, migrate
+from telli_mcp.database.migrations import MIGRATIONS, Migration, migrate, patience
 from telli_mcp.database.url import redacted_url
+from telli_mcp.database.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -147,11 +148,21 @@ class Database:
         return pool
 
     def _migrate(self, conninfo: str, options: dict[str, Any]) -> list[int]:
-        """Over one direct connection of its own, in a worker thread (migrations are synchronous, see `migrate`)."""
-        from psycopg import Connection
+        """Over one direct connection of its own, in a worker thread (migrations are synchronous, see `migrate`),
+        bounded like a session's first connect: a stopped server must not hold every request queued behind it."""
+        from psycopg import Connection, Error
 
+        watchdog = Watchdog(f"telli-mcp migration watchdog ({self.label})")
         with Connection.connect(conninfo, **options) as first:
-            return migrate(first, self._migrations)
+            watchdog.arm(first.pgconn.socket, patience(self._bounds.unanswered))
+            try:
+                return migrate(first, self._migrations)
+            except Error:
+                if watchdog.fired:
+                    raise unanswered(self.label, watchdog.seconds) from None
+                raise
+            finally:
+                watchdog.stop()
 
     def _options(self) -> dict[str, Any]:
         return {"autocommit": True, **self._bounds.connect_kwargs()}

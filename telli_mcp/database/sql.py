@@ -274,15 +274,14 @@ class PostgresSession:
     def _connect(self) -> psycopg.Connection[Any]:
         import psycopg
 
-        from telli_mcp.database.migrations import LOCK_WAIT_SECONDS, SchemaLockTimeout, migrate
+        from telli_mcp.database.migrations import SchemaLockTimeout, migrate, patience
         from telli_mcp.database.postgres import unavailable
 
         try:
             connection = psycopg.connect(self._url.get_secret_value(), autocommit=True, **self._bounds.connect_kwargs())
-            # The migrations may wait their turn behind another replica's, on purpose (LOCK_WAIT_SECONDS).
-            patience = self._bounds.unanswered + (0.0 if self._migrated else LOCK_WAIT_SECONDS)
+            bound = self._bounds.unanswered if self._migrated else patience(self._bounds.unanswered)
             try:
-                with self._watched(connection, patience):
+                with self._watched(connection, bound):
                     if not self._migrated:
                         migrate(connection)
                         self._migrated = True
