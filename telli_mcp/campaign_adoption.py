@@ -16,9 +16,10 @@ the database on the event loop, and a database that is down must not stall every
 A resumed run is an ordinary resume (`campaigns/runner.py`): taking the lease is one atomic claim, so of two
 replicas that look at once one runs the campaign and the other is told it is busy; leads whose schedule requests
 may have been in flight when the process died are settled with telli before anything is sent again; a campaign
-stopped meanwhile is not resumed. Only runs that died are resumed: a run that ended, even early (telli refused, the
-database went away), is resumed when someone starts it again; so is a campaign started from a leads file (only the
-machine that read it may read it again).
+stopped meanwhile is not resumed. Only runs that died are resumed, and runs the database cut off (which end as if
+they had died: `campaigns/runner.py`): a run that ended otherwise, even early (telli refused), is resumed when
+someone starts it again; so is a campaign started from a leads file (only the machine that read it may read it
+again).
 
 It works only with the shared database (TELLI_MCP_DATABASE_URL): the backend makes an adopter only then. It
 imports no `mcp`: the server calls `poke` for every request with a key, runs `watch` for its own key, and lends it a

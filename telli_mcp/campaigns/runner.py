@@ -12,7 +12,9 @@ leads whose earlier request may have been applied are settled and verified first
 that telli definitely rejected are retried by a re-run. A stopped campaign cannot be started again.
 
 While it works the run holds the campaign's lease (see `lease.py`) and renews it in the background; losing
-it to another run aborts this one with `LeaseLostError`, and every ledger write it makes is fenced by it.
+it to another run aborts this one with `LeaseLostError`, and every ledger write it makes is fenced by it. A run
+ends by giving the lease back, except when the database failed under it: then it leaves the campaign as a run
+whose process died does, for any replica to resume (see `_release`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from telli_mcp.campaigns.stop import stop_campaign
 from telli_mcp.campaigns.stream import CHUNK, stream_leads
 from telli_mcp.campaigns.upsert import ensure_contacts
 from telli_mcp.client import TelliClient
+from telli_mcp.database.errors import DatabaseUnavailable
 
 __all__ = ["start_campaign"]
 
@@ -212,7 +215,7 @@ def _busy_message(campaign_id: str, current: CampaignRecord | None, now: datetim
 async def _execute(
     run: RunContext, scan: Scan, first: list[ZonedLead], rest: AsyncIterator[list[ZonedLead]]
 ) -> CampaignState:
-    """Do the work while a background task keeps the lease; release it however the run ends."""
+    """Do the work while a background task keeps the lease; release it when the run ends (see `_release`)."""
     final = CampaignState.INTERRUPTED
     try:
         with single_errors():
@@ -220,10 +223,33 @@ async def _execute(
                 group.start_soon(_keep_lease, run)
                 final = await _work(run, scan, first, rest)
                 group.cancel_scope.cancel()
-    finally:
-        # Fenced: a run that lost its lease leaves the campaign to its new holder.
-        run.ledger.release_run(run.lease, final)
+    except BaseException as ended_by:
+        _release(run, final, ended_by)
+        raise
+    _release(run, final, None)
     return final
+
+
+def _release(run: RunContext, final: CampaignState, ended_by: BaseException | None) -> None:
+    """Give the lease back and record how the run ended (`ended_by`: what ended it early, if anything), unless the
+    database failed under the run.
+
+    A run the database cut off (a restart or failover killed the connection) ends as if its process had died: the
+    campaign stays `running` under a lease left to lapse, its source kept, so any replica resumes it once the
+    database answers (`Ledger.orphans`). Releasing would record it as ended and forget its source: nobody would
+    resume it until the user noticed. A release would often succeed, too, as the session reconnects at once. Every
+    other ending (done, stopped, telli refusing, a cancellation, a bug) releases: resuming is for someone to ask."""
+    if ended_by is not None and _database_failed(ended_by):
+        return
+    # Fenced: a run that lost its lease leaves the campaign to its new holder.
+    run.ledger.release_run(run.lease, final)
+
+
+def _database_failed(error: BaseException) -> bool:
+    """`error` is, or (from parallel steps failing together) groups, the database's failure."""
+    if isinstance(error, BaseExceptionGroup):
+        return any(_database_failed(inner) for inner in error.exceptions)
+    return isinstance(error, DatabaseUnavailable)
 
 
 async def _keep_lease(run: RunContext) -> None:
