@@ -29,6 +29,9 @@ class Relay:
         self._flowing.set()
         self._sockets: list[socket.socket] = []
         self._closed = False
+        self._refusing = False
+        self.attempts = 0
+        """Connections clients opened to the relay, refused ones included."""
         threading.Thread(target=self._accept, daemon=True).start()
 
     def freeze(self) -> None:
@@ -37,6 +40,17 @@ class Relay:
 
     def thaw(self) -> None:
         self._flowing.set()
+
+    def refuse(self) -> None:
+        """The server is down: every connection is ended, and every new one is closed as soon as it arrives."""
+        self._refusing = True
+        for sock in self._sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def accept(self) -> None:
+        """The server is back: new connections are relayed again."""
+        self._refusing = False
 
     def close(self) -> None:
         self._closed = True
@@ -54,6 +68,10 @@ class Relay:
             if self._closed:  # accepted while closing: the server is gone, so is this connection
                 client.close()
                 return
+            self.attempts += 1
+            if self._refusing:
+                client.close()
+                continue
             server = socket.create_connection(self._target)
             self._sockets += [client, server]
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()

@@ -24,11 +24,21 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["RECONNECT_PAUSE", "Bounds"]
+__all__ = ["RECONNECT_PAUSE", "RECONNECT_PAUSE_AT_MOST", "Bounds", "reconnect_pause"]
 
 RECONNECT_PAUSE: Final = 2.0
-"""Seconds after a failed connect during which a session fails at once with the same error, instead of every
-statement of every request waiting out the connect timeout again."""
+"""Seconds after a failed connect (or an exchange the server left unanswered) during which a session fails at once
+with the same error, instead of every statement of every request waiting out the connect timeout again."""
+RECONNECT_PAUSE_AT_MOST: Final = 30.0
+"""The pause doubles with each failure in a row, up to this. Each attempt on a server that stopped answering waits
+out the connect timeout on the event loop, so while the database is in trouble the replica spends most of its time
+free for the tools that do not need it (and for its health check), and uses the database again at most this long
+after it is back."""
+
+
+def reconnect_pause(failures: int) -> float:
+    """The pause after `failures` failed attempts in a row (1 or more)."""
+    return min(RECONNECT_PAUSE * float(2 ** min(failures - 1, 16)), RECONNECT_PAUSE_AT_MOST)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from pydantic import SecretStr
 
-from telli_mcp.database.bounds import RECONNECT_PAUSE, Bounds
+from telli_mcp.database.bounds import Bounds, reconnect_pause
 from telli_mcp.database.errors import DatabaseUnavailable, unanswered
 from telli_mcp.database.url import is_postgres_url, redacted_url
 from telli_mcp.database.watchdog import Watchdog
@@ -159,7 +159,8 @@ class PostgresSession:
     `Bounds` (a lock held by a frozen replica, a statement on a silent network, a connect to a host that accepts and
     says nothing all end in `DatabaseUnavailable`); a `Watchdog` ends any exchange the server leaves unanswered
     longer than `Bounds.unanswered` (a server process that stopped trips none of the others); and after a failed
-    connect the next ones fail at once for `RECONNECT_PAUSE` instead of each waiting out the connect timeout again."""
+    connect, or an exchange the server left unanswered, the next calls fail at once for a pause that doubles with
+    each failure in a row (`bounds.reconnect_pause`) instead of each waiting out the connect timeout again."""
 
     dialect: Dialect = POSTGRES
 
@@ -169,6 +170,7 @@ class PostgresSession:
         *,
         bounds: Bounds | None = None,
         local_clock: Callable[[], datetime] = _utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         import psycopg
 
@@ -179,7 +181,11 @@ class PostgresSession:
         self._offset: timedelta | None = None
         self._connection: psycopg.Connection[Any] | None = None
         self._migrated = False
+        self._monotonic = monotonic
         self._down: tuple[float, DatabaseUnavailable] | None = None
+        """Until when calls fail at once, with which error (after a failure: see `_paused`)."""
+        self._failures = 0
+        """Failed connects and unanswered exchanges in a row."""
         self._watchdog = Watchdog(f"telli-mcp database watchdog ({self.label})")
         self._watching = False
         self.integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
@@ -251,25 +257,31 @@ class PostgresSession:
                 raise unanswered(self.label, seconds) from None
             raise
         finally:
-            cut = self._watchdog.disarm()
+            if self._watchdog.disarm():
+                connection.close()  # even if cut off just as the answer came: it is of no further use
+                if connection is self._connection:  # a connect that was cut off is paused by `_connected`
+                    self._paused(unanswered(self.label, seconds))
             self._watching = False
-        if cut:  # cut off just as the answer came: the connection is of no further use
-            connection.close()
 
     def _connected(self) -> psycopg.Connection[Any]:
         connection = self._connection
         if connection is not None and not connection.closed and not connection.broken:
             return connection
         self._drop_connection()  # a broken connection too: its socket goes now, not when the collector finds it
-        if self._down is not None and time.monotonic() < self._down[0]:
+        if self._down is not None and self._monotonic() < self._down[0]:
             raise self._down[1]
         try:
             self._connection = self._connect()
         except DatabaseUnavailable as err:
-            self._down = (time.monotonic() + RECONNECT_PAUSE, err)
+            self._paused(err)
             raise
-        self._down = None
+        self._down, self._failures = None, 0
         return self._connection
+
+    def _paused(self, err: DatabaseUnavailable) -> None:
+        """After a failure: calls fail at once with `err` for the next pause, which grows while failures go on."""
+        self._failures += 1
+        self._down = (self._monotonic() + reconnect_pause(self._failures), err)
 
     def _connect(self) -> psycopg.Connection[Any]:
         import psycopg

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from relay_helpers import relayed
 
 from telli_mcp.database import DatabaseUnavailable
-from telli_mcp.database.bounds import Bounds
+from telli_mcp.database.bounds import RECONNECT_PAUSE, RECONNECT_PAUSE_AT_MOST, Bounds
 from telli_mcp.database.sql import PostgresSession, SqlSession, open_session
 
 
@@ -84,7 +84,8 @@ def test_a_statement_a_stopped_server_leaves_unanswered_ends_at_the_bound_and_th
     postgres_url: str,
 ) -> None:
     with relayed(postgres_url) as (url, relay):
-        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0))
+        now = [0.0]
+        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: now[0])
         assert session.execute("SELECT 1").fetchone() == (1,)
         relay.freeze()  # the server stopped; its machine's kernel still acknowledges
 
@@ -94,13 +95,15 @@ def test_a_statement_a_stopped_server_leaves_unanswered_ends_at_the_bound_and_th
         assert "did not answer within 1 s" in str(outcome)
         assert urlsplit(postgres_url).password not in str(outcome)
         relay.thaw()
+        now[0] += RECONNECT_PAUSE  # after the pause that follows a failure (the next test)
         assert session.execute("SELECT 3").fetchone() == (3,), "the next statement connects afresh"
         session.close()
 
 
 def test_a_transaction_cut_off_by_the_bound_writes_nothing(postgres_url: str) -> None:
     with relayed(postgres_url) as (url, relay):
-        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0))
+        now = [0.0]
+        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: now[0])
         session.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
 
         def write_both() -> None:
@@ -114,6 +117,7 @@ def test_a_transaction_cut_off_by_the_bound_writes_nothing(postgres_url: str) ->
         assert isinstance(outcome, DatabaseUnavailable), outcome
         assert "did not answer within 1 s" in str(outcome), "said as such, not as the cut looked"
         relay.thaw()
+        now[0] += RECONNECT_PAUSE
         assert session.execute("SELECT count(*) FROM notes").fetchone() == (0,), "all or nothing"
         session.close()
 
@@ -132,7 +136,8 @@ def test_a_transaction_of_quick_statements_may_last_longer_than_the_bound(postgr
 
 def test_a_batch_of_rows_sent_to_a_stopped_server_ends_at_the_bound(postgres_url: str) -> None:
     with relayed(postgres_url) as (url, relay):
-        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0))
+        now = [0.0]
+        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: now[0])
         session.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
         relay.freeze()
 
@@ -141,5 +146,36 @@ def test_a_batch_of_rows_sent_to_a_stopped_server_ends_at_the_bound(postgres_url
 
         assert isinstance(outcome, DatabaseUnavailable) and "did not answer within 1 s" in str(outcome), outcome
         relay.thaw()
+        now[0] += RECONNECT_PAUSE
         assert session.execute("SELECT 1").fetchone() == (1,), "the session connects afresh"
         session.close()
+
+
+def test_while_the_server_is_in_trouble_calls_fail_at_once_and_connects_are_tried_ever_less_often(
+    postgres_url: str,
+) -> None:
+    now = [0.0]
+    with relayed(postgres_url) as (url, relay):
+        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: now[0])
+        assert session.execute("SELECT 1").fetchone() == (1,)
+        relay.freeze()
+        cut = _outcome_within(lambda: session.execute("SELECT 2"), HANG_GUARD)  # stopped answering: cut off at 1 s
+        assert isinstance(cut, DatabaseUnavailable)
+        relay.refuse()  # and now down
+        relay.thaw()
+        tried: list[float] = []
+        for second in range(0, 40):
+            now[0] = float(second)
+            before = relay.attempts
+            outcome = _outcome_within(lambda: session.execute("SELECT 3"), HANG_GUARD)
+            assert isinstance(outcome, DatabaseUnavailable), outcome
+            if relay.attempts > before:
+                tried.append(now[0])
+        relay.accept()
+        now[0] += RECONNECT_PAUSE_AT_MOST
+        assert session.execute("SELECT 4").fetchone() == (4,), "once back, used again after at most the longest pause"
+        session.close()
+
+    # Paused 2 s after the cut, then 4, 8, 16 and 30 s after each refused connect: no call waits on a server in
+    # trouble in between (each would stop the event loop for the connect timeout).
+    assert tried == [2.0, 6.0, 14.0, 30.0], tried
