@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from pydantic import SecretStr
-from relay_helpers import relayed
+from relay_helpers import Relay, relayed
 
 from telli_mcp.database import DatabaseUnavailable
 from telli_mcp.database.bounds import RECONNECT_PAUSE, RECONNECT_PAUSE_AT_MOST, Bounds
@@ -80,46 +81,62 @@ def _outcome_within(call: Callable[[], object], seconds: float) -> object:
     return outcome[0]
 
 
-def test_a_statement_a_stopped_server_leaves_unanswered_ends_at_the_bound_and_the_next_one_reconnects(
-    postgres_url: str,
-) -> None:
+@dataclass
+class Relayed:
+    """A session on the test server through a relay (`relay_helpers`), bounded at 1 s, on a clock the test moves."""
+
+    session: PostgresSession
+    relay: Relay
+    now: float = 0.0
+
+    def after_the_pause(self, seconds: float = RECONNECT_PAUSE) -> None:
+        """Move the session's clock past the pause that follows a failure."""
+        self.now += seconds
+
+
+@pytest.fixture
+def relayed_session(postgres_url: str) -> Iterator[Relayed]:
     with relayed(postgres_url) as (url, relay):
-        now = [0.0]
-        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: now[0])
-        assert session.execute("SELECT 1").fetchone() == (1,)
-        relay.freeze()  # the server stopped; its machine's kernel still acknowledges
-
-        outcome = _outcome_within(lambda: session.execute("SELECT 2").fetchone(), HANG_GUARD)
-
-        assert isinstance(outcome, DatabaseUnavailable), outcome
-        assert "did not answer within 1 s" in str(outcome)
-        assert urlsplit(postgres_url).password not in str(outcome)
-        relay.thaw()
-        now[0] += RECONNECT_PAUSE  # after the pause that follows a failure (the next test)
-        assert session.execute("SELECT 3").fetchone() == (3,), "the next statement connects afresh"
-        session.close()
-
-
-def test_a_transaction_cut_off_by_the_bound_writes_nothing(postgres_url: str) -> None:
-    with relayed(postgres_url) as (url, relay):
-        now = [0.0]
-        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: now[0])
+        clock: list[Relayed] = []
+        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: clock[0].now)
+        clock.append(Relayed(session, relay))
         session.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-
-        def write_both() -> None:
-            with session.transaction():
-                session.execute("INSERT INTO notes (id, body) VALUES (1, 'first')")
-                relay.freeze()
-                session.execute("INSERT INTO notes (id, body) VALUES (2, 'second')")
-
-        outcome = _outcome_within(write_both, HANG_GUARD)
-
-        assert isinstance(outcome, DatabaseUnavailable), outcome
-        assert "did not answer within 1 s" in str(outcome), "said as such, not as the cut looked"
-        relay.thaw()
-        now[0] += RECONNECT_PAUSE
-        assert session.execute("SELECT count(*) FROM notes").fetchone() == (0,), "all or nothing"
+        yield clock[0]
         session.close()
+
+
+def test_a_statement_a_stopped_server_leaves_unanswered_ends_at_the_bound_and_the_next_one_reconnects(
+    relayed_session: Relayed, postgres_url: str
+) -> None:
+    session, relay = relayed_session.session, relayed_session.relay
+    relay.freeze()  # the server stopped; its machine's kernel still acknowledges
+
+    outcome = _outcome_within(lambda: session.execute("SELECT 2").fetchone(), HANG_GUARD)
+
+    assert isinstance(outcome, DatabaseUnavailable), outcome
+    assert "did not answer within 1 s" in str(outcome)
+    assert urlsplit(postgres_url).password not in str(outcome)
+    relay.thaw()
+    relayed_session.after_the_pause()
+    assert session.execute("SELECT 3").fetchone() == (3,), "the next statement connects afresh"
+
+
+def test_a_transaction_cut_off_by_the_bound_writes_nothing(relayed_session: Relayed) -> None:
+    session, relay = relayed_session.session, relayed_session.relay
+
+    def write_both() -> None:
+        with session.transaction():
+            session.execute("INSERT INTO notes (id, body) VALUES (1, 'first')")
+            relay.freeze()
+            session.execute("INSERT INTO notes (id, body) VALUES (2, 'second')")
+
+    outcome = _outcome_within(write_both, HANG_GUARD)
+
+    assert isinstance(outcome, DatabaseUnavailable), outcome
+    assert "did not answer within 1 s" in str(outcome), "said as such, not as the cut looked"
+    relay.thaw()
+    relayed_session.after_the_pause()
+    assert session.execute("SELECT count(*) FROM notes").fetchone() == (0,), "all or nothing"
 
 
 def test_a_transaction_of_quick_statements_may_last_longer_than_the_bound(postgres_url: str) -> None:
@@ -134,47 +151,39 @@ def test_a_transaction_of_quick_statements_may_last_longer_than_the_bound(postgr
     session.close()
 
 
-def test_a_batch_of_rows_sent_to_a_stopped_server_ends_at_the_bound(postgres_url: str) -> None:
-    with relayed(postgres_url) as (url, relay):
-        now = [0.0]
-        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: now[0])
-        session.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-        relay.freeze()
+def test_a_batch_of_rows_sent_to_a_stopped_server_ends_at_the_bound(relayed_session: Relayed) -> None:
+    session, relay = relayed_session.session, relayed_session.relay
+    relay.freeze()
 
-        rows = [(row, "x" * 100) for row in range(2_000)]
-        outcome = _outcome_within(lambda: session.executemany("INSERT INTO notes VALUES (?, ?)", rows), HANG_GUARD)
+    rows = [(row, "x" * 100) for row in range(2_000)]
+    outcome = _outcome_within(lambda: session.executemany("INSERT INTO notes VALUES (?, ?)", rows), HANG_GUARD)
 
-        assert isinstance(outcome, DatabaseUnavailable) and "did not answer within 1 s" in str(outcome), outcome
-        relay.thaw()
-        now[0] += RECONNECT_PAUSE
-        assert session.execute("SELECT 1").fetchone() == (1,), "the session connects afresh"
-        session.close()
+    assert isinstance(outcome, DatabaseUnavailable) and "did not answer within 1 s" in str(outcome), outcome
+    relay.thaw()
+    relayed_session.after_the_pause()
+    assert session.execute("SELECT 1").fetchone() == (1,), "the session connects afresh"
 
 
 def test_while_the_server_is_in_trouble_calls_fail_at_once_and_connects_are_tried_ever_less_often(
-    postgres_url: str,
+    relayed_session: Relayed,
 ) -> None:
-    now = [0.0]
-    with relayed(postgres_url) as (url, relay):
-        session = PostgresSession(SecretStr(url), bounds=Bounds(unanswered=1.0), monotonic=lambda: now[0])
-        assert session.execute("SELECT 1").fetchone() == (1,)
-        relay.freeze()
-        cut = _outcome_within(lambda: session.execute("SELECT 2"), HANG_GUARD)  # stopped answering: cut off at 1 s
-        assert isinstance(cut, DatabaseUnavailable)
-        relay.refuse()  # and now down
-        relay.thaw()
-        tried: list[float] = []
-        for second in range(0, 40):
-            now[0] = float(second)
-            before = relay.attempts
-            outcome = _outcome_within(lambda: session.execute("SELECT 3"), HANG_GUARD)
-            assert isinstance(outcome, DatabaseUnavailable), outcome
-            if relay.attempts > before:
-                tried.append(now[0])
-        relay.accept()
-        now[0] += RECONNECT_PAUSE_AT_MOST
-        assert session.execute("SELECT 4").fetchone() == (4,), "once back, used again after at most the longest pause"
-        session.close()
+    session, relay = relayed_session.session, relayed_session.relay
+    relay.freeze()
+    cut = _outcome_within(lambda: session.execute("SELECT 2"), HANG_GUARD)  # stopped answering: cut off at 1 s
+    assert isinstance(cut, DatabaseUnavailable)
+    relay.refuse()  # and now down
+    relay.thaw()
+    tried: list[float] = []
+    for second in range(0, 40):
+        relayed_session.now = float(second)
+        before = relay.attempts
+        outcome = _outcome_within(lambda: session.execute("SELECT 3"), HANG_GUARD)
+        assert isinstance(outcome, DatabaseUnavailable), outcome
+        if relay.attempts > before:
+            tried.append(relayed_session.now)
+    relay.accept()
+    relayed_session.after_the_pause(RECONNECT_PAUSE_AT_MOST)
+    assert session.execute("SELECT 4").fetchone() == (4,), "once back, used again after at most the longest pause"
 
     # Paused 2 s after the cut, then 4, 8, 16 and 30 s after each refused connect: no call waits on a server in
     # trouble in between (each would stop the event loop for the connect timeout).
