@@ -133,9 +133,11 @@ async def _start(
             plan = scan.plan()
             raise CampaignNotLaunchableError(plan.validation, plan.blocking_reasons)
         record, resumed = _open(ledger, opened)
-        run = _context(client, ledger, record, opened, _claim(ledger, record.id, options), options, on_progress)
+        # Read before the claim: between the claim and `_execute` nothing may fail, or the run would hold the
+        # campaign without the rule `_release` applies to how it ended.
         before = ledger.state_counts(record.id)
         reused = ledger.count_with_contact(record.id)
+        run = _context(client, ledger, record, opened, _claim(ledger, record.id, options), options, on_progress)
         final = await _execute(run, scan, first, chunks)
     finally:
         await chunks.aclose()
