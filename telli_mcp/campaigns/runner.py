@@ -23,8 +23,8 @@ import gc
 import secrets
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from datetime import datetime
+from contextlib import contextmanager, suppress
+from datetime import datetime, timedelta
 
 import anyio
 
@@ -35,6 +35,7 @@ from telli_mcp.campaigns.errors import (
     CampaignConflictError,
     CampaignNotLaunchableError,
     CampaignStoppedError,
+    LeaseLostError,
 )
 from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.campaigns.lease import Lease
@@ -237,11 +238,14 @@ def _release(run: RunContext, final: CampaignState, ended_by: BaseException | No
     database failed under the run.
 
     A run the database cut off (a restart or failover killed the connection) ends as if its process had died: the
-    campaign stays `running` under a lease left to lapse, its source kept, so any replica resumes it once the
-    database answers (`Ledger.orphans`). Releasing would record it as ended and forget its source: nobody would
-    resume it until the user noticed. A release would often succeed, too, as the session reconnects at once. Every
-    other ending (done, stopped, telli refusing, a cancellation, a bug) releases: resuming is for someone to ask."""
+    campaign stays `running` with its source kept, so any replica resumes it once the database answers
+    (`Ledger.orphans`), and its lease lapses now if the database answers this once (else in its own time): the
+    user's "call again in a moment" then resumes at once instead of being told the campaign is busy. Releasing
+    would record it as ended and forget its source: nobody would resume it until the user noticed. Every other
+    ending (done, stopped, telli refusing, a cancellation, a bug) releases: resuming is for someone to ask."""
     if ended_by is not None and _database_failed(ended_by):
+        with suppress(DatabaseUnavailable, LeaseLostError):  # fenced, like every write of the run
+            run.ledger.renew(run.lease, ttl=timedelta(0))
         return
     # Fenced: a run that lost its lease leaves the campaign to its new holder.
     run.ledger.release_run(run.lease, final)
