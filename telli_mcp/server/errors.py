@@ -222,8 +222,8 @@ def translating(fn: Callable[P, Awaitable[R]], *, writes: bool) -> Callable[P, A
 
 _DATABASE_DOWN = (
     "telli-mcp keeps its campaigns, the do-not-call list and telli's events there, so it did not go on without it: "
-    "whatever this call had not done yet was not sent to telli, and what it had done is recorded. Call again in a "
-    "moment (a campaign then resumes where it stopped)."
+    "whatever this call had not done yet was not sent to telli. Call again in a moment: that does not repeat what "
+    "it had done (a campaign resumes where it stopped)."
 )
 
 
