@@ -119,8 +119,9 @@ class CampaignAdopter:
     def _wait(self, tenant: str) -> float:
         """How long after a look the account's next one is due: `look_every`, doubled for each failed look in a row
         up to `LOOK_AT_MOST_EVERY`."""
-        failed = min(self._failed.get(tenant, 0), 16)
-        return min(self._look_every * float(2**failed), LOOK_AT_MOST_EVERY)
+        from telli_mcp.database.bounds import doubled
+
+        return doubled(self._look_every, LOOK_AT_MOST_EVERY, self._failed.get(tenant, 0))
 
     async def idle(self) -> None:
         """Return once no look or resumed run of this adopter is under way (for tests and orderly shutdowns)."""

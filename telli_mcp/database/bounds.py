@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from psycopg import Connection
 
-__all__ = ["RECONNECT_PAUSE", "RECONNECT_PAUSE_AT_MOST", "Bounds", "reconnect_pause"]
+__all__ = ["RECONNECT_PAUSE", "RECONNECT_PAUSE_AT_MOST", "Bounds", "doubled", "reconnect_pause"]
 
 RECONNECT_PAUSE: Final = 2.0
 """Seconds after a failed connect (or an exchange the server left unanswered) during which a session fails at once
@@ -36,9 +36,14 @@ free for the tools that do not need it (and for its health check), and uses the 
 after it is back."""
 
 
+def doubled(first: float, at_most: float, times: int) -> float:
+    """`first` doubled `times` times, up to `at_most`: the wait after failures in a row (0 times: `first`)."""
+    return min(first * float(2 ** min(times, 16)), at_most)
+
+
 def reconnect_pause(failures: int) -> float:
     """The pause after `failures` failed attempts in a row (1 or more)."""
-    return min(RECONNECT_PAUSE * float(2 ** min(failures - 1, 16)), RECONNECT_PAUSE_AT_MOST)
+    return doubled(RECONNECT_PAUSE, RECONNECT_PAUSE_AT_MOST, failures - 1)
 
 
 @dataclass(frozen=True)
