@@ -187,7 +187,6 @@ class PostgresSession:
         self._failures = 0
         """Failed connects and unanswered exchanges in a row."""
         self._watchdog = Watchdog(f"telli-mcp database watchdog ({self.label})")
-        self._watching = False
         self.integrity_errors: tuple[type[Exception], ...] = (psycopg.IntegrityError,)
 
     def execute(self, sql: str, params: Params = ()) -> Rows:
@@ -244,24 +243,22 @@ class PostgresSession:
         the last statement's."""
         import psycopg
 
-        if self._watching:
+        outermost = not self._watchdog.armed
+        if outermost:
+            self._watchdog.arm(connection.pgconn.socket, seconds)
+        else:
             self._watchdog.extend(seconds)
-            yield
-            return
-        self._watchdog.arm(connection.pgconn.socket, seconds)  # before the flag: this raises on a closed connection
-        self._watching = True
         try:
             yield
         except psycopg.Error:
-            if self._watchdog.fired:
-                raise unanswered(self.label, seconds) from None
+            if self._watchdog.fired:  # say so, not what the cut looked like
+                raise unanswered(self.label, self._watchdog.seconds) from None
             raise
         finally:
-            if self._watchdog.disarm():
+            if outermost and self._watchdog.disarm():
                 connection.close()  # even if cut off just as the answer came: it is of no further use
                 if connection is self._connection:  # a connect that was cut off is paused by `_connected`
                     self._paused(unanswered(self.label, seconds))
-            self._watching = False
 
     def _connected(self) -> psycopg.Connection[Any]:
         connection = self._connection
@@ -331,8 +328,6 @@ class PostgresSession:
         except psycopg.errors.TransactionRollback:
             raise  # a deadlock or serialisation failure: the database answered, and the caller's write did not happen
         except psycopg.Error as err:
-            if self._watchdog.fired:  # the watchdog cut the connection: say so, not what the cut looked like
-                raise unanswered(self.label, self._watchdog.seconds) from None
             connection = self._connection
             lost = connection is None or connection.closed or connection.broken
             # An operational error (also a lock or statement that outlived its bound), or any error that took the

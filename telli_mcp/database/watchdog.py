@@ -56,6 +56,11 @@ class Watchdog:
                 self._thread.start()
             self._changed.notify()
 
+    @property
+    def armed(self) -> bool:
+        """Whether an exchange is being watched (from `arm` until `disarm`, cut off or not)."""
+        return self._socket is not None
+
     def extend(self, seconds: float) -> None:
         """A further wait within the armed exchange (the next statement of a transaction) gets `seconds` from now."""
         with self._changed:
