@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from mcp.server.mcpserver import Context
 
 from telli_mcp.server.deps import ServerDeps, deps_of
+from telli_mcp.server.errors import logged_not_answered
 
 if TYPE_CHECKING:
     from telli_mcp.client import Contact
@@ -132,9 +133,5 @@ def index_deleted(ctx: Context[Any, Any], contact_id: str) -> None:
 
 
 def _upkeep(change: Callable[[], object]) -> None:
-    try:
-        change()
-    # Any failure: telli has done what the tool asked, and the index is only a copy. A tool that reported an error
-    # here (a database that is down, on either engine) would have the caller try again: a second contact.
-    except Exception:
-        logger.exception("The contact index could not keep a contact change; the next sync repairs it")
+    # The index is only a copy, and telli has done what the tool asked (a database that is down, on either engine).
+    logged_not_answered(change, logger, "The contact index could not keep a contact change; the next sync repairs it")

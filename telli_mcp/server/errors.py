@@ -18,6 +18,7 @@ with what it knows: for a tool that writes, whether a request that changes somet
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
@@ -225,6 +226,16 @@ _DATABASE_DOWN = (
     "whatever this call had not done yet was not sent to telli. Call again in a moment: that does not repeat what "
     "it had done (a campaign resumes where it stopped)."
 )
+
+
+def logged_not_answered(change: Callable[[], object], log: logging.Logger, failure: str, *args: object) -> None:
+    """Bookkeeping after telli did what a tool asked (the contact index, a deleted contact's stored events): run
+    `change`; whatever fails in it is logged (`failure` % `args`, with the traceback), never answered. An error would
+    read "not done, call again": the caller would do twice what telli already did, or never learn it was done."""
+    try:
+        change()
+    except Exception:
+        log.exception(failure, *args)
 
 
 def invalid_arguments(err: ValidationError) -> str:

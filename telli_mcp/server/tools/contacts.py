@@ -15,6 +15,7 @@ from telli_mcp.server.callees import timezone_from_number
 from telli_mcp.server.confirm import Arguments, Ask, Confirmable, Confirmation, approval_from
 from telli_mcp.server.contact_search import index_deleted, index_written
 from telli_mcp.server.deps import deps_of
+from telli_mcp.server.errors import logged_not_answered
 from telli_mcp.server.paging import fit_page
 from telli_mcp.server.params import (
     ConfirmationTokenArg,
@@ -273,16 +274,19 @@ def _forget_events(ctx: Context, contact_id: str) -> None:
     now, so a failure here (the database is down) is logged, not answered: an error would read "not deleted, call
     again", and the caller would never learn that the contact is gone."""
     deps = deps_of(ctx)
-    try:
+
+    def forget() -> None:
         store = deps.event_store()
         if store is not None:
             store.forget_contact(deps.tenant(), contact_id)
-    except Exception:
-        logger.exception(
-            "Contact %s was deleted in telli, but its stored webhook events could not be erased; they are kept until "
-            "they expire, with any that still arrive for it",
-            contact_id,
-        )
+
+    logged_not_answered(
+        forget,
+        logger,
+        "Contact %s was deleted in telli, but its stored webhook events could not be erased; they are kept until "
+        "they expire, with any that still arrive for it",
+        contact_id,
+    )
 
 
 async def contact_resource(contact_id: str, ctx: Context) -> str:
