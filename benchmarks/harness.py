@@ -204,11 +204,14 @@ async def http_server(
         yield HttpServer(f"http://{HOST}:{port}/mcp", process)
 
 
-async def inject_latency(simulator_url: str, seconds: float) -> None:
-    """Every request to the simulator's API answers `seconds` late (forever: times=-1)."""
+async def inject_latency(simulator_url: str, seconds: float, *, work_included: bool = False) -> None:
+    """Every request to the simulator's API answers `seconds` late (forever: times=-1). With `work_included`, every
+    answer leaves `seconds` after its request came, the simulator's own work included (its `answer_time` fault): a
+    telli that answers in that time, for a benchmark whose ideal counts that time alone."""
+    kind = "answer_time" if work_included else "latency"
     async with httpx2.AsyncClient(timeout=10) as http:
         response = await http.post(
-            f"{simulator_url}/_sim/faults", json={"kind": "latency", "latency": seconds, "times": -1, "path": "/v*"}
+            f"{simulator_url}/_sim/faults", json={"kind": kind, "latency": seconds, "times": -1, "path": "/v*"}
         )
         response.raise_for_status()
 

@@ -85,7 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     simulator = commands.add_parser("simulator", help="run the telli API simulator as an HTTP server")
     simulator.add_argument("--host", default="127.0.0.1")
     simulator.add_argument("--port", type=int, default=8787)
-    simulator.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
+    simulator.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second (default 60; 0: time stands still until POST /_sim/advance)",
+    )
     simulator.add_argument("--no-demo-data", action="store_true", help="start with empty accounts")
     simulator.add_argument(
         "--webhook-url",
@@ -203,6 +208,8 @@ def _simulator(args: argparse.Namespace) -> int:
     from telli_mcp.simulator.serve import run_simulator
 
     keys = tuple(args.api_keys or (DEMO_API_KEY,))
+    if args.speed < 0:
+        return _fail("--speed must not be negative")
     secret = os.environ.get(SIMULATOR_SECRET_ENV)
     if args.webhook_url is not None and not secret:
         return _fail(f"--webhook-url needs the signing secret (whsec_...) in {SIMULATOR_SECRET_ENV}")

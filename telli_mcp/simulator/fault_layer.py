@@ -86,6 +86,11 @@ class FaultMiddleware:
                 headers = [(name, value) for name, value in headers if name.lower() != b"content-type"]
                 headers.append((b"content-type", content_type))
             await _send(send, status, body, extra, headers)
+        elif fault.kind == "answer_time":
+            started = anyio.current_time()
+            status, headers, full = await _capture(self.app, scope, receive)
+            await _sleep(max(0.0, fault.latency - (anyio.current_time() - started)))
+            await _send(send, status, full, extra, headers)
         elif fault.kind == "trickle":
             status, headers, full = await _capture(self.app, scope, receive)
             await _trickle(send, status, full, headers, fault.latency or TRICKLE_PAUSE_SECONDS)

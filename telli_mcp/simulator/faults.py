@@ -24,6 +24,7 @@ FaultKind = Literal[
     "malformed_json",
     "truncated",
     "latency",
+    "answer_time",
     "empty_body",
     "text_body",
     "reshape",
@@ -35,7 +36,7 @@ TRANSPORT_KINDS: frozenset[str] = frozenset({"timeout_before", "timeout_after", 
 """Faults raised by the in-process transport (they cannot exist on a real socket server)."""
 BODY_KINDS: frozenset[str] = frozenset({"truncated", "empty_body", "text_body", "reshape"})
 """Faults that let the request be processed and then change the answer's body."""
-HTTP_KINDS: frozenset[str] = frozenset({"status", "malformed_json", "latency", "trickle"}) | BODY_KINDS
+HTTP_KINDS: frozenset[str] = frozenset({"status", "malformed_json", "latency", "answer_time", "trickle"}) | BODY_KINDS
 """Faults produced by the ASGI app itself, so they also work over real HTTP."""
 TRICKLE_PAUSE_SECONDS = 1.0
 """The pause between two bytes of a `trickle` answer unless the fault sets `latency`."""
@@ -110,15 +111,17 @@ def _walk(node: Any, parts: list[str]) -> list[Any]:
 class Fault:
     """One queued fault. It affects the next `times` matching requests (-1 = every one, forever).
 
-    Kinds: `status` answers `status` with the documented error body (the request is not processed);
-    `timeout_before` / `connect_error` raise before the request is processed; `timeout_after` processes
-    the request (state changes!) and then raises a read timeout (the lost-response case);
-    `malformed_json` answers 200 with a non-JSON body (not processed); `latency` delays the answer by
-    `latency` seconds. These process the request and then change the answer: `truncated` cuts the real body
-    in half; `empty_body` keeps the status and sends no body; `text_body` keeps the status and sends a plain
-    text "OK"; `reshape` applies `edits` (BodyEdits, or dicts of their fields) to the JSON body; `trickle` sends
-    the real answer one byte at a time, `latency` seconds apart (`TRICKLE_PAUSE_SECONDS` when 0), so every read
-    gets a byte in time and only a deadline on the whole exchange ends the wait (a real wait: `anyio.sleep`).
+    Kinds: `status` answers `status` with the documented error body (the request is not processed); `timeout_before`
+    / `connect_error` raise before the request is processed; `timeout_after` processes the request (state changes!)
+    and then raises a read timeout (the lost-response case); `malformed_json` answers 200 with a non-JSON body (not
+    processed); `latency` delays the answer by `latency` seconds; `answer_time` processes the request at once and
+    answers `latency` seconds after it came, the simulator's own work included (a telli that answers in that time,
+    for benchmarks whose ideal counts that time alone; work that takes longer is not cut short). These process the
+    request and then change the answer: `truncated` cuts the real body in half; `empty_body` keeps the status and
+    sends no body; `text_body` keeps the status and sends a plain text "OK"; `reshape` applies `edits` (BodyEdits,
+    or dicts of their fields) to the JSON body; `trickle` sends the real answer one byte at a time, `latency`
+    seconds apart (`TRICKLE_PAUSE_SECONDS` when 0), so every read gets a byte in time and only a deadline on the
+    whole exchange ends the wait (a real wait: `anyio.sleep`).
 
     `applied_late` is telli answering after the client gave up: the transport raises a read timeout to the
     client at once, without processing the request, and the simulator applies the request later, when

@@ -19,9 +19,14 @@ SERVED_LOG_LIMIT = 10_000
 
 
 async def drive_clock(sim: TelliSimulator, *, speed: float, tick: float = 0.25) -> None:
-    """Advance `sim` by real elapsed time × `speed`, every `tick` seconds, until cancelled."""
-    if speed <= 0 or tick <= 0:
-        raise ValueError("speed and tick must be positive")
+    """Advance `sim` by real elapsed time × `speed`, every `tick` seconds, until cancelled. At speed 0 the clock
+    stands still (so the dialer calls nobody) until `POST /_sim/advance` moves it: this returns at once."""
+    if speed < 0:
+        raise ValueError("speed must not be negative")
+    if tick <= 0:
+        raise ValueError("tick must be positive")
+    if speed == 0:
+        return
     last = time.monotonic()
     while True:
         await anyio.sleep(tick)

@@ -57,9 +57,18 @@ async def test_the_request_log_is_served_without_keys_or_control_calls(control: 
     assert TEST_API_KEY not in response.text
 
 
-async def test_drive_clock_refuses_a_non_positive_speed(sim: TelliSimulator) -> None:
-    with pytest.raises(ValueError, match="positive"):
-        await drive_clock(sim, speed=0)
+async def test_drive_clock_refuses_a_negative_speed_or_tick(sim: TelliSimulator) -> None:
+    with pytest.raises(ValueError, match="speed"):
+        await drive_clock(sim, speed=-1)
+    with pytest.raises(ValueError, match="tick"):
+        await drive_clock(sim, speed=60, tick=0)
+
+
+async def test_at_speed_zero_the_clock_stands_still_until_advanced(sim: TelliSimulator) -> None:
+    before = sim.clock.now()
+    with anyio.fail_after(5):
+        await drive_clock(sim, speed=0)  # returns at once: nothing moves time (or dials) but /_sim/advance
+    assert sim.clock.now() == before
 
 
 async def test_the_simulator_serves_real_http_on_loopback(sim: TelliSimulator) -> None:

@@ -154,6 +154,25 @@ async def test_latency_delays_then_answers_normally(
     assert sim.request_log[-1].fault == "latency"
 
 
+async def test_answer_time_does_the_work_first_and_waits_only_for_the_rest_of_the_time(
+    client: httpx2.AsyncClient, sim: TelliSimulator, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created_before_the_wait: list[bool] = []
+    pauses: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        created_before_the_wait.append(len(account.contacts) == 1)
+        pauses.append(seconds)
+
+    monkeypatch.setattr(fault_layer, "_sleep", fake_sleep)
+    sim.inject(Fault(method="POST", path="/v2/contacts", kind="answer_time", latency=1.5))
+    response = await client.post("/v2/contacts", json=contact_body(externalId="timed"))
+    assert response.status_code == 201 and response.json()["externalId"] == "timed"
+    assert created_before_the_wait == [True]  # processed first: the time telli answers in includes its work
+    assert len(pauses) == 1 and 1.0 < pauses[0] < 1.5  # the work's own time is taken off the wait
+    assert sim.request_log[-1].fault == "answer_time"
+
+
 async def test_trickle_processes_the_request_then_sends_the_answer_a_byte_at_a_time(
     client: httpx2.AsyncClient, sim: TelliSimulator, account: Account, waited: list[float]
 ) -> None:
