@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
@@ -32,7 +33,7 @@ from telli_mcp.client.timezones import CalleeTimezone
 
 __all__ = [
     "SAMPLE_SIZE",
-    "SLICE",
+    "SLICE_SECONDS",
     "BlockedLeads",
     "Opened",
     "Scan",
@@ -45,9 +46,11 @@ __all__ = [
 SAMPLE_SIZE = 5
 BLOCKED_NUMBERS_SHOWN = 10
 """Numbers the do-not-call warning names; the rest are counted."""
-SLICE = 100
-"""Rows validated between two checkpoints: the event loop answers telli's responses in between, so a
-campaign's requests keep flowing while the next chunk is validated (about 10 ms of work per slice)."""
+SLICE_SECONDS = 0.001
+"""Validation holds the event loop at most about this long before a checkpoint, so telli's answers to the requests in
+flight are read while the next chunk is validated. A slice of 100 rows (about 8 ms) made the answers wait behind it:
+at 50,000 leads that cost a tenth more wall time than 1 ms slices (`benchmarks/README.md`)."""
+_clock = time.perf_counter
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +162,16 @@ class Scan:
         return ZonedLead(lead, zone)
 
     async def chunks(self, size: int) -> AsyncGenerator[list[ZonedLead], None]:
-        """The valid leads in chunks of `size`, validated `SLICE` rows at a time with a checkpoint between."""
+        """The valid leads in chunks of `size`, validated in slices of about `SLICE_SECONDS` with a checkpoint
+        after each."""
         chunk: list[ZonedLead] = []
-        for index, row in enumerate(self.opened.source.rows(), start=1):
+        slice_ends = _clock() + SLICE_SECONDS
+        for row in self.opened.source.rows():
             if (zoned := self.check(row)) is not None:
                 chunk.append(zoned)
-            if index % SLICE == 0:
+            if _clock() >= slice_ends:
                 await anyio.lowlevel.checkpoint()
+                slice_ends = _clock() + SLICE_SECONDS
             if len(chunk) == size:
                 self._note_blocked(chunk)
                 yield chunk

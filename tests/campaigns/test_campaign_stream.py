@@ -6,10 +6,19 @@ import gc
 from collections import Counter
 from dataclasses import dataclass, field
 
+import anyio
 import httpx2
 import pytest
 
-from telli_mcp.campaigns import CampaignEngine, CampaignProgress, CampaignRequest, CampaignState, LeadState, Ledger
+from telli_mcp.campaigns import (
+    CampaignEngine,
+    CampaignProgress,
+    CampaignRequest,
+    CampaignState,
+    LeadState,
+    Ledger,
+    planning,
+)
 from telli_mcp.campaigns.contact_state import in_dialer
 from telli_mcp.campaigns.ledger import LedgerLocation
 from telli_mcp.client import TelliClient
@@ -125,3 +134,35 @@ async def test_a_run_spares_the_collector_older_objects_only_while_it_works(
 
     assert frozen_during and all(count > 0 for count in frozen_during)
     assert gc.get_freeze_count() == 0
+
+
+async def test_validation_gives_the_event_loop_back_every_slice_so_answers_are_read_meanwhile(
+    engine: CampaignEngine, agent_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clock that moves 0.4 ms each time validation reads it: a slice is then about three rows, however fast
+    # this machine validates.
+    now = 0.0
+
+    def clock() -> float:
+        nonlocal now
+        now += 0.0004
+        return now
+
+    monkeypatch.setattr(planning, "_clock", clock)
+    held: list[float] = []  # how long (on that clock) validation kept the loop between two turns of another task
+    done = False
+
+    async def another_task() -> None:
+        last = now
+        while not done:
+            await anyio.lowlevel.checkpoint()
+            held.append(now - last)
+            last = now
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(another_task)
+        plan = await engine.plan(CampaignRequest(agent_id=agent_id, leads=make_leads(600)))
+        done = True
+    assert plan.to_schedule == 600
+    assert len(held) >= 600 / 4  # the other task ran every few rows, not once per chunk
+    assert max(held) <= planning.SLICE_SECONDS + 0.0008  # the slice, then the row it ended on
