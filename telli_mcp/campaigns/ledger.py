@@ -40,6 +40,8 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -535,36 +537,20 @@ class Ledger:
         Raises:
             LeaseLostError: `lease` was taken over; nothing was written.
         """
-        now = _iso(self.clock())
-        rows = [
-            (
-                update.state.value,
-                update.contact_id,
-                update.loop_id,
-                update.last_error,
-                now,
-                _iso_or_none(update.sent_at),
-                _iso_or_none(update.settle_at),
-                self.tenant,
-                campaign_id,
-                update.row,
-            )
-            # In row order, as every other write of leads locks them: two writers (a run and a stop on another
-            # replica) then never each hold a row the other waits for.
-            for update in sorted(updates, key=lambda update: update.row)
-        ]
-        if not rows:
+        # In row order, as every other write of leads locks them: two writers (a run and a stop on another replica)
+        # then never each hold a row the other waits for.
+        ordered = sorted(updates, key=lambda update: update.row)
+        if not ordered:
             return
+        now = _iso(self.clock())
         with self._transaction():
             if lease is not None:
                 self._check_fence(lease)
-            self._db.executemany(
-                "UPDATE leads SET state = ?, contact_id = COALESCE(?, contact_id), "
-                "loop_id = COALESCE(?, loop_id), last_error = ?, updated_at = ?, "
-                "sent_at = COALESCE(?, sent_at), settle_at = COALESCE(?, settle_at) "
-                "WHERE tenant = ? AND campaign_id = ? AND row = ?",
-                rows,
-            )
+            for kept, run in groupby(ordered, key=_kept_columns):
+                self._db.executemany(
+                    _update_statement(kept),
+                    [(*_update_values(update, kept, now), self.tenant, campaign_id, update.row) for update in run],
+                )
 
     def mark_in_flight(
         self,
@@ -709,6 +695,33 @@ def _iso(moment: datetime) -> str:
 
 def _iso_or_none(moment: datetime | None) -> str | None:
     return None if moment is None else _iso(moment)
+
+
+_KEEPABLE = ("contact_id", "loop_id", "sent_at", "settle_at")
+"""`LeadUpdate` fields that leave the stored value as it is when None."""
+
+
+def _kept_columns(update: LeadUpdate) -> tuple[str, ...]:
+    return tuple(name for name in _KEEPABLE if getattr(update, name) is None)
+
+
+@lru_cache(maxsize=32)
+def _update_statement(kept: tuple[str, ...]) -> str:
+    """The UPDATE of one lead that sets only the columns its update gives. Not `column = COALESCE(?, column)`:
+    assigning an indexed column (`contact_id`) makes the database rewrite its index entry even when the value stays
+    the same, which made recording 50 schedule results four times as slow."""
+    given = [name for name in _KEEPABLE if name not in kept]
+    assignments = ", ".join(f"{name} = ?" for name in ("state", "last_error", "updated_at", *given))
+    return f"UPDATE leads SET {assignments} WHERE tenant = ? AND campaign_id = ? AND row = ?"
+
+
+def _update_values(update: LeadUpdate, kept: tuple[str, ...], now: str) -> list[object]:
+    values: list[object] = [update.state.value, update.last_error, now]
+    for name in _KEEPABLE:
+        if name not in kept:
+            value = getattr(update, name)
+            values.append(_iso(value) if isinstance(value, datetime) else value)
+    return values
 
 
 def _parse_cursor(cursor: str | None) -> int:

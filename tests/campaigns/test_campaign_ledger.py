@@ -122,6 +122,33 @@ def test_updates_keep_known_ids_and_replace_the_last_error(ledger: Ledger) -> No
     }
 
 
+def test_one_update_of_leads_that_give_different_fields_keeps_what_each_leaves_out(ledger: Ledger) -> None:
+    ledger.create_campaign(record(leads_count=4), leads(4))
+    sent, settle = datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 10, tzinfo=UTC)
+    ledger.update_leads(
+        "spring",
+        [LeadUpdate(row=row, state=LeadState.CONTACT_READY, contact_id=f"c-{row}") for row in (2, 3, 4, 5)],
+    )
+    ledger.update_leads(
+        "spring",
+        [  # four shapes, out of row order, in one call
+            LeadUpdate(row=5, state=LeadState.FAILED, last_error="refused"),
+            LeadUpdate(row=3, state=LeadState.SCHEDULED, loop_id="loop-3"),
+            LeadUpdate(row=4, state=LeadState.UNKNOWN, sent_at=sent, settle_at=settle, last_error="in flight"),
+            LeadUpdate(row=2, state=LeadState.SCHEDULED, contact_id="c-2b", loop_id="loop-2"),
+        ],
+    )
+    by_row = {lead.row: lead for lead in ledger.leads("spring")}
+    assert [(lead.state, lead.contact_id, lead.loop_id, lead.last_error) for lead in by_row.values()] == [
+        (LeadState.SCHEDULED, "c-2b", "loop-2", None),
+        (LeadState.SCHEDULED, "c-3", "loop-3", None),
+        (LeadState.UNKNOWN, "c-4", None, "in flight"),
+        (LeadState.FAILED, "c-5", None, "refused"),
+    ]
+    assert (by_row[4].sent_at, by_row[4].settle_at) == (sent, settle)
+    assert by_row[2].sent_at is None and by_row[5].settle_at is None
+
+
 def test_campaigns_are_listed_newest_first_in_pages(ledger: Ledger) -> None:
     for name in ("a", "b", "c"):
         ledger.create_campaign(record(name), [])
