@@ -161,14 +161,18 @@ def open_inline(leads: Sequence[Mapping[str, JsonValue]]) -> LeadSource:
 
 
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-"""What `json.dumps` with these options builds anew for every call (one per lead)."""
+_DIGEST_BATCH = 1000
+"""Leads encoded per call while hashing an inline list: one call per lead cost more than the rest of opening a list
+of 50,000, and the whole list's text at once would be held in memory."""
 
 
 def _inline_sha256(leads: Sequence[Mapping[str, JsonValue]]) -> str:
-    # The digest of the list's canonical JSON, hashed lead by lead so the whole text is never built.
+    # The digest of the list's canonical JSON: each batch's text without its brackets is its leads' texts joined by
+    # commas, exactly as they stand in the whole list's text.
     digest = hashlib.sha256(b"[")
-    for index, lead in enumerate(leads):
-        digest.update((b"," if index else b"") + _CANONICAL_JSON.encode(lead).encode())
+    for start in range(0, len(leads), _DIGEST_BATCH):
+        batch = _CANONICAL_JSON.encode(list(leads[start : start + _DIGEST_BATCH]))[1:-1]
+        digest.update((b"," if start else b"") + batch.encode())
     digest.update(b"]")
     return digest.hexdigest()
 
@@ -226,12 +230,15 @@ def _from_json(text: str, *, source: str, sha256: str) -> LeadSource:
 
 
 def _from_objects(items: Sequence[object], *, source: str, sha256: str) -> LeadSource:
-    # One pass over the keys finds the columns (in first-seen order); rows are built only when asked for.
-    columns = _ColumnIndex()
+    # One pass over the keys finds the columns (in first-seen order: a dict keeps its keys in the order they were
+    # added); rows are built only when asked for.
+    names: dict[object, None] = {}
     for item in items:
         if isinstance(item, Mapping):
-            for name in item:
-                columns.add(str(name))
+            names.update(dict.fromkeys(item))
+    columns = _ColumnIndex()
+    for name in names:
+        columns.add(str(name))
 
     def rows() -> Iterator[RawLead]:
         for index, item in enumerate(items):

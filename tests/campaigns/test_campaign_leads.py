@@ -129,9 +129,11 @@ def test_the_checksum_follows_the_content_not_the_key_order_of_inline_leads() ->
     assert first.source == "1 inline lead"
 
 
-def test_the_inline_checksum_is_the_sha256_of_the_lists_canonical_json() -> None:
+@pytest.mark.parametrize("count", [0, 1, 2, 999, 1000, 1001, 2501])
+def test_the_inline_checksum_is_the_sha256_of_the_lists_canonical_json(count: int) -> None:
     """Ledgers written earlier hold this digest (a resumed campaign is matched by it), so it never changes."""
-    leads = [{"b": "Müller", "a": 1, "z": None}, {"x": "\u2028 😀", "n": [1.5, True]}]
+    varied = [{"b": "Müller", "a": 1, "z": None}, {"x": "\u2028 😀", "n": [1.5, True]}, {"p": f"+4930{count}"}]
+    leads = [varied[index % 3] | {"i": index} for index in range(count)]
     canonical = json.dumps(leads, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
     assert load_inline(leads).sha256 == hashlib.sha256(canonical.encode()).hexdigest()
