@@ -693,10 +693,6 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _iso_or_none(moment: datetime | None) -> str | None:
-    return None if moment is None else _iso(moment)
-
-
 _KEEPABLE = ("contact_id", "loop_id", "sent_at", "settle_at")
 """`LeadUpdate` fields that leave the stored value as it is when None."""
 
