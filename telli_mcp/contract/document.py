@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from jsonschema import Draft202012Validator
 
 from .formats import FORMAT_CHECKER
+from .request_schema import RequestSchema
 
 __all__ = ["CONTRACT_FILE", "Contract", "Guess", "Operation", "Parameter", "load_contract"]
 
@@ -37,7 +38,7 @@ class Parameter:
     location: str
     required: bool
     schema: JsonSchema
-    validator: Draft202012Validator
+    validator: RequestSchema
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Operation:
     query_params: dict[str, Parameter]
     exclusive_query: tuple[tuple[str, ...], ...]
     body_required: bool
-    body_validator: Draft202012Validator | None
+    body_validator: RequestSchema | None
     responses: dict[int, JsonSchema | None]
     """Documented status -> body schema (None: no body; {} : a body whose shape is undocumented)."""
     undocumented_bodies: frozenset[int]
@@ -120,7 +121,8 @@ def load_contract() -> Contract:
 
 
 def compile_schema(schema: JsonSchema) -> Draft202012Validator:
-    """A validator for `schema` that also checks the contract's string formats."""
+    """A validator for `schema` that also checks the contract's string formats (for answers, which are few and
+    always explained; requests use `RequestSchema`)."""
     return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
 
 
@@ -144,7 +146,7 @@ def _operation(path: str, method: str, spec: dict[str, Any]) -> Operation:
         query_params={p.name: p for p in params if p.location == "query"},
         exclusive_query=tuple(tuple(group) for group in spec.get("x-exclusive-query", [])),
         body_required=bool(body and body.get("required")),
-        body_validator=compile_schema(body_schema) if body_schema is not None else None,
+        body_validator=RequestSchema(body_schema) if body_schema is not None else None,
         responses=responses,
         undocumented_bodies=frozenset(undocumented),
         read_only=method == "get" or bool(spec.get("x-read-only")),
@@ -158,7 +160,7 @@ def _parameter(raw: dict[str, Any]) -> Parameter:
         location=raw["in"],
         required=bool(raw.get("required")),
         schema=raw["schema"],
-        validator=compile_schema(raw["schema"]),
+        validator=RequestSchema(raw["schema"]),
     )
 
 

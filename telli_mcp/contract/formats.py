@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from jsonschema import FormatChecker
 
-__all__ = ["FORMAT_CHECKER", "FORMAT_NAMES"]
+__all__ = ["FORMAT_CHECKER", "FORMAT_NAMES", "FORMAT_RULES"]
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-
-FORMAT_CHECKER = FormatChecker(formats=())
 
 FORMAT_NAMES = {
     "uuid": "a UUID such as 3c90c3cc-0d44-4b50-8888-8dd25736052a",
@@ -36,22 +35,18 @@ FORMAT_NAMES = {
 """What each format means, for error messages."""
 
 
-@FORMAT_CHECKER.checks("uuid")
 def _is_uuid(value: object) -> bool:
     return not isinstance(value, str) or _UUID.fullmatch(value) is not None
 
 
-@FORMAT_CHECKER.checks("e164")
 def _is_e164(value: object) -> bool:
     return not isinstance(value, str) or _E164.fullmatch(value) is not None
 
 
-@FORMAT_CHECKER.checks("email")
 def _is_email(value: object) -> bool:
     return not isinstance(value, str) or _EMAIL.fullmatch(value) is not None
 
 
-@FORMAT_CHECKER.checks("uri")
 def _is_uri(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -64,7 +59,6 @@ def _is_uri(value: object) -> bool:
     return bool(parts.scheme) and bool(parts.netloc)
 
 
-@FORMAT_CHECKER.checks("date")
 def _is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -77,7 +71,6 @@ def _is_date(value: object) -> bool:
     return True
 
 
-@FORMAT_CHECKER.checks("date-time")
 def _is_date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -90,7 +83,6 @@ def _is_date_time(value: object) -> bool:
     return True
 
 
-@FORMAT_CHECKER.checks("iana-timezone")
 def _is_iana_timezone(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -99,3 +91,19 @@ def _is_iana_timezone(value: object) -> bool:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+FORMAT_RULES: dict[str, Callable[[object], bool]] = {
+    "uuid": _is_uuid,
+    "e164": _is_e164,
+    "email": _is_email,
+    "uri": _is_uri,
+    "date": _is_date,
+    "date-time": _is_date_time,
+    "iana-timezone": _is_iana_timezone,
+}
+"""Each format's one rule, for both validators the contract is checked with (see `request_schema`)."""
+
+FORMAT_CHECKER = FormatChecker(formats=())
+for _name, _rule in FORMAT_RULES.items():
+    FORMAT_CHECKER.checks(_name)(_rule)
