@@ -16,11 +16,11 @@
   the SQL session the ledger, the do-not-call list and the event store speak over SQLite or PostgreSQL) imports
   only the leaf modules and `psycopg`, never `mcp` and not even the client: the backend chooses its stores, the
   server's token signer spends into them.
-* The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls`, `telli_mcp.lazy`
-  and `telli_mcp.local_db` import nothing of telli_mcp; that is what lets the client, the campaigns, the stores and
-  the settings share them (one text cleaner, one clip, one time-zone check, one way to show a URL, one way to
-  export names that load on first use, one way to open a local database)
-  without depending on anything above them.
+* The leaf modules `telli_mcp.text`, `telli_mcp.bounded`, `telli_mcp.zones`, `telli_mcp.urls`, `telli_mcp.lazy`,
+  `telli_mcp.local_db` and `telli_mcp.together` import nothing of telli_mcp; that is what lets the client, the
+  campaigns, the stores and the settings share them (one text cleaner, one clip, one time-zone check, one way to
+  show a URL, one way to export names that load on first use, one way to open a local database, one way to send
+  independent reads at once) without depending on anything above them.
 * `telli_mcp.server` never imports `httpx2` (it never talks HTTP itself) or `telli_mcp.simulator`.
 * The entry points (`cli`, `serve`, `doctor`, `campaign_cli`, `docs`) reach `telli_mcp.server` only through its
   front door, `from telli_mcp.server import ...`: the server factory `build_server`, its HTTP deployment
@@ -48,7 +48,15 @@ import telli_mcp
 
 PACKAGE = Path(telli_mcp.__file__).resolve().parent
 LEAVES = frozenset(
-    {"telli_mcp.text", "telli_mcp.bounded", "telli_mcp.zones", "telli_mcp.urls", "telli_mcp.lazy", "telli_mcp.local_db"}
+    {
+        "telli_mcp.text",
+        "telli_mcp.bounded",
+        "telli_mcp.zones",
+        "telli_mcp.urls",
+        "telli_mcp.lazy",
+        "telli_mcp.local_db",
+        "telli_mcp.together",
+    }
 )
 FRONT_DOOR = frozenset({"build_server", "http_app", "offer_for", "Offer", "SCHEMAS_FILE", "catalogue_text"})
 ENTRY_POINTS = ("cli.py", "serve.py", "doctor", "campaign_cli.py", "docs.py")

@@ -63,3 +63,30 @@ async def test_get_contact_and_the_contact_resource_read_both_apis_at_once(mode:
                 else:
                     resource = await client.read_resource(f"telli://contacts/{contact_id}")
                     assert contact_id in str(resource.contents[0])
+
+
+def _plan_reads(request: httpx2.Request) -> bool:
+    path = request.url.path
+    return request.method == "GET" and (
+        path == "/v2/properties/contacts" or path.startswith("/v2/agents/") or path == "/v1/phone-numbers"
+    )
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_campaign_plan_reads_schema_agent_and_numbers_at_once(mode: str) -> None:
+    """The dry run before every campaign start: its three reads need nothing from each other or the leads."""
+    sim = TelliSimulator(api_keys=(TEST_API_KEY,), seed_demo=True)
+    account = sim.account(TEST_API_KEY)
+    agent_id = account.agents_in_order()[0].id
+    caller_id = account.active_phone_numbers()[0].phone_number
+    transport = Rendezvous(sim, _plan_reads, count=3)
+    server = build_server(Backend.simulated(Settings(api_key=TEST_API_KEY), sim, transport=transport))
+    leads = [{"phone_number": "+4930555000", "first_name": "Ada", "last_name": "Lovelace"}]
+    with anyio.fail_after(HANG_GUARD):
+        async with connect(server, mode) as client:
+            plan = await ok(
+                client,
+                "start_campaign",
+                {"agent_id": agent_id, "leads": leads, "from_number": caller_id, "dry_run": True},
+            )
+    assert plan["status"] == "dry_run" and plan["valid_leads"] == 1 and plan["blocking_reasons"] == []

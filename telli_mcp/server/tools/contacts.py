@@ -33,7 +33,6 @@ from telli_mcp.server.resources import as_json, checked_id, reading
 from telli_mcp.server.results import ToolResult
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, ResourceDef, Surface, ToolDef
-from telli_mcp.server.together import both
 from telli_mcp.server.views import (
     ContactDetail,
     ContactSaved,
@@ -43,6 +42,7 @@ from telli_mcp.server.views import (
     contact_summary,
 )
 from telli_mcp.text import http_url, inline, optional, plain_json, plain_line, visible_line
+from telli_mcp.together import both
 
 if TYPE_CHECKING:
     from telli_mcp.client import ContactV1, PropertyValueInput, TelliClient

@@ -1,4 +1,4 @@
-"""Independent telli reads of one answer, sent at once: one round trip instead of one per read."""
+"""Independent work of one answer done at once: telli reads in one round trip instead of one per read."""
 
 from __future__ import annotations
 
