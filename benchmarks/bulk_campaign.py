@@ -11,7 +11,8 @@ instead, as this benchmark did until 2026-12-01). Its clock stands still, so its
 dialing is telli's work, not the engine's. Prints the requests sent (counted by
 the simulator's own request log) against the minimum possible, ceil(leads/1000) add-contacts-batch +
 ceil(leads/50) schedule-calls-batch, and the wall time against the ideal for the concurrency used: for each
-kind of request, ceil(requests/concurrency) x latency, plus latency for each sequential request.
+kind of request, ceil(requests/concurrency) x latency, plus one latency for the plan's reads (the schema, the
+agent), which go out together.
 
 Memory: the peak resident set size (VmHWM) of this process, reset just before `engine.start` and read after
 it, minus the size at the reset. The leads handed to the engine (the input list and the validated request)
@@ -165,9 +166,12 @@ def kind_of(path: str) -> str:
 
 
 def ideal_seconds(counts: Counter[str], options: RunOptions, latency: float) -> float:
-    """The wall time if every request took exactly `latency` and the concurrency were always used fully."""
+    """The wall time if every request took exactly `latency` and the concurrency were always used fully: the
+    batches at their concurrency, and the plan's reads (the other requests) in one round trip, as they are sent."""
     concurrency = {ADD_BATCH: options.contact_concurrency, SCHEDULE_BATCH: options.schedule_concurrency}
-    return sum(math.ceil(n / concurrency.get(path, 1)) * latency for path, n in counts.items())
+    batches = sum(math.ceil(counts[path] / limit) * latency for path, limit in concurrency.items())
+    plan_reads = latency if any(path not in concurrency for path in counts) else 0.0
+    return batches + plan_reads
 
 
 def report(
