@@ -300,7 +300,6 @@ async def open_campaign(
         lambda: _open_source(request), lambda: _read_account(client, request.agent_id, from_number, check_agent)
     )
     checks += account.checks
-    specs, agent_name = account.specs, account.agent_name
     name = request.name or _default_name(request, source)
     campaign_id = request.campaign_id or new_campaign_id(name, ledger)
     existing = ledger.get_campaign(campaign_id)
@@ -309,11 +308,11 @@ async def open_campaign(
     return Opened(
         request=request.model_copy(update={"campaign_id": campaign_id}),
         source=source,
-        specs=list(specs),
+        specs=account.specs,
         account_timezone=account_timezone,
         name=existing.name if existing else name,
         from_number=from_number,
-        agent_name=agent_name,
+        agent_name=account.agent_name,
         checks=checks,
         existing=existing,
         already_scheduled=ledger.state_counts(campaign_id).scheduled if existing else 0,
@@ -352,7 +351,7 @@ async def _read_account(client: TelliClient, agent_id: str, from_number: str | N
             await _check_caller_id(client, from_number, caller_checks)
 
     specs, (name, _) = await both(lambda: fetch_property_specs(client), lambda: both(agent_name, caller_id))
-    return _Account(list(specs), name, agent_checks + caller_checks)  # in a fixed order, whichever answered first
+    return _Account(specs, name, agent_checks + caller_checks)  # in a fixed order, whichever answered first
 
 
 def _source(request: CampaignRequest, source: LeadSource) -> str:
