@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from telli_mcp.urls import DEFAULT_BASE_URL, public_url
-from telli_mcp.zones import check_iana_zone
+from telli_mcp.zones import DEFAULT_ACCOUNT_TIMEZONE, check_iana_zone
 
 __all__ = [
     "CLI_FLAGS",
@@ -129,7 +129,7 @@ class Settings(BaseModel):
     # The default is not validated: it is a zone (a test says so), and checking a name lists the whole time-zone
     # database, some 15 ms of every start.
     account_timezone: Annotated[str, AfterValidator(check_iana_zone)] = Field(
-        default="Europe/Berlin", validation_alias="TELLI_ACCOUNT_TIMEZONE", validate_default=False
+        default=DEFAULT_ACCOUNT_TIMEZONE, validation_alias="TELLI_ACCOUNT_TIMEZONE", validate_default=False
     )
     """Your telli account's time zone (telli calls contacts without a time zone on this clock; telli's API does not
     report it, so set it here if it is not Europe/Berlin)."""

@@ -17,7 +17,11 @@ from __future__ import annotations
 import functools
 import zoneinfo
 
-__all__ = ["canonical_zone", "check_iana_zone", "is_iana_zone", "zone_problem"]
+__all__ = ["DEFAULT_ACCOUNT_TIMEZONE", "canonical_zone", "check_iana_zone", "is_iana_zone", "zone_problem"]
+
+DEFAULT_ACCOUNT_TIMEZONE = "Europe/Berlin"
+"""The account time zone assumed when TELLI_ACCOUNT_TIMEZONE is not set (telli's API does not report it; see
+`Settings.account_timezone`), and by the campaign engine's callers that pass none."""
 
 NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 """Names in the database's directory that are no place's time zone."""

@@ -17,7 +17,6 @@ from typing import Literal, overload
 from telli_mcp.campaigns.contact_cache import ContactCache
 from telli_mcp.campaigns.dial_block import DialBlock
 from telli_mcp.campaigns.event_states import CampaignEvents
-from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.campaigns.ledger import Ledger
 from telli_mcp.campaigns.listing import list_campaigns
 from telli_mcp.campaigns.models import CampaignRequest
@@ -35,6 +34,7 @@ from telli_mcp.campaigns.runner import start_campaign
 from telli_mcp.campaigns.status import DEFAULT_MAX_INSPECTED, campaign_status
 from telli_mcp.campaigns.stop import stop_campaign
 from telli_mcp.client import TelliClient
+from telli_mcp.zones import DEFAULT_ACCOUNT_TIMEZONE
 
 __all__ = ["CampaignEngine"]
 

@@ -20,7 +20,6 @@ from telli_mcp.campaigns.models import Lead
 from telli_mcp.client.timezones import CalleeTimezone, callee_timezone
 
 __all__ = [
-    "DEFAULT_ACCOUNT_TIMEZONE",
     "LeadZones",
     "TimezoneExample",
     "TimezonePlan",
@@ -34,8 +33,6 @@ __all__ = [
     "zone_to_send",
 ]
 
-DEFAULT_ACCOUNT_TIMEZONE = "Europe/Berlin"
-"""The `Settings.account_timezone` default (TELLI_ACCOUNT_TIMEZONE), for callers that pass none."""
 MAX_ZONES_LISTED = 10
 MAX_EXAMPLES = 5
 

@@ -21,7 +21,7 @@ import anyio.to_thread
 from telli_mcp.campaigns.dial_block import DialBlock
 from telli_mcp.campaigns.errors import CampaignConflictError, CampaignStoppedError
 from telli_mcp.campaigns.lead_files import read_lead_file
-from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE, ZoneTally, source_of, timezone_warning, zone_of
+from telli_mcp.campaigns.lead_zones import ZoneTally, source_of, timezone_warning, zone_of
 from telli_mcp.campaigns.leads import LeadSource, RawLead, open_file, open_inline
 from telli_mcp.campaigns.ledger import CampaignRecord, Ledger
 from telli_mcp.campaigns.models import CampaignRequest, CampaignState, Lead, LeadState
@@ -32,6 +32,7 @@ from telli_mcp.campaigns.values import PropertySpec, normalise_phone
 from telli_mcp.client import InputError, NotFoundError, TelliClient
 from telli_mcp.client.timezones import CalleeTimezone
 from telli_mcp.together import both
+from telli_mcp.zones import DEFAULT_ACCOUNT_TIMEZONE
 
 __all__ = [
     "SAMPLE_SIZE",

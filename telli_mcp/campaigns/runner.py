@@ -37,7 +37,6 @@ from telli_mcp.campaigns.errors import (
     CampaignStoppedError,
     LeaseLostError,
 )
-from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.campaigns.lease import Lease
 from telli_mcp.campaigns.ledger import CampaignRecord, LeadUpdate, Ledger, NewCampaign
 from telli_mcp.campaigns.models import CampaignRequest, CampaignState, LeadState, LeadStateCounts
@@ -58,6 +57,7 @@ from telli_mcp.campaigns.stream import CHUNK, stream_leads
 from telli_mcp.campaigns.upsert import ensure_contacts
 from telli_mcp.client import TelliClient
 from telli_mcp.database.errors import DatabaseUnavailable
+from telli_mcp.zones import DEFAULT_ACCOUNT_TIMEZONE
 
 __all__ = ["start_campaign"]
 

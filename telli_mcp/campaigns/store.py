@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from telli_mcp.campaigns.lead_zones import DEFAULT_ACCOUNT_TIMEZONE
 from telli_mcp.database.url import is_postgres_url
 from telli_mcp.local_db import IN_MEMORY
+from telli_mcp.zones import DEFAULT_ACCOUNT_TIMEZONE
 
 if TYPE_CHECKING:
     from telli_mcp.campaigns.contact_cache import ContactCache

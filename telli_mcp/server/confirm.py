@@ -316,10 +316,10 @@ class Confirmation:
         return PendingAction(self.tool, arguments, block(question), ask.binding)
 
 
-def declared_confirmations(fn: Callable[..., Any]) -> list[Confirmation]:
-    """The `Confirmation`s whose resolvers a tool function takes as parameters."""
+def declared_confirmations(hints: Mapping[str, Any]) -> list[Confirmation]:
+    """The `Confirmation`s whose resolvers a tool function takes as parameters (`hints`: its annotations)."""
     found = []
-    for hint in typing.get_type_hints(fn, include_extras=True).values():
+    for hint in hints.values():
         if typing.get_origin(hint) is not Annotated:
             continue
         for marker in typing.get_args(hint)[1:]:

@@ -35,6 +35,7 @@ __all__ = [
     "Surface",
     "ToolDef",
     "ToolRegistrationError",
+    "declared_hints",
     "tool_arguments",
 ]
 
@@ -43,9 +44,16 @@ class ToolRegistrationError(ValueError):
     """A tool's declaration contradicts its risk (raised when the tool is declared, at import)."""
 
 
-def tool_arguments(fn: Callable[..., Any]) -> list[str]:
+def declared_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The handler's annotations, evaluated one level deep: enough to see its `Context` and its `Resolve` markers.
+
+    A type written as a string inside them (`Annotated["telli_mcp.campaigns.CampaignPlan", planned]`) stays a
+    string, so declaring a tool loads no module its types come from; the SDK evaluates them on the first call."""
+    return inspect.get_annotations(fn, eval_str=True)
+
+
+def tool_arguments(fn: Callable[..., Any], hints: dict[str, Any]) -> list[str]:
     """The names a client passes to the tool: every parameter but the Context and the resolved ones."""
-    hints = typing.get_type_hints(fn, include_extras=True)
     return [name for name in inspect.signature(fn).parameters if not _injected(hints.get(name))]
 
 
@@ -62,7 +70,8 @@ def _field_description(hint: Any) -> str | None:
 
 
 def _bind_confirmation(spec: ToolSpec, fn: Callable[..., Any]) -> None:
-    confirmations = declared_confirmations(fn)
+    hints = declared_hints(fn)
+    confirmations = declared_confirmations(hints)
     if len(confirmations) > 1:
         raise ToolRegistrationError(f"{spec.name} declares {len(confirmations)} confirmations; one per tool")
     if not spec.needs_confirmation:
@@ -74,7 +83,7 @@ def _bind_confirmation(spec: ToolSpec, fn: Callable[..., Any]) -> None:
             f"{spec.name} is {spec.risk} (it dials or erases) but declares no confirmation: give it a parameter "
             "Annotated[ElicitationResult[Any], Resolve(Confirmation(ask).resolver)]"
         )
-    confirmations[0].bind(spec.name, tool_arguments(fn), dials=spec.dials)
+    confirmations[0].bind(spec.name, tool_arguments(fn, hints), dials=spec.dials)
 
 
 def _summary(doc: str | None) -> str:

@@ -37,9 +37,12 @@ LOADED_ON_FIRST_USE = (
     "telli_mcp.client._http",
     "telli_mcp.client.models",
     "telli_mcp.client.resources",
-    "telli_mcp.campaigns.engine",  # the campaign engine and its ledger: the first campaign
+    "telli_mcp.campaigns.engine",  # the campaign engine, its ledger and its types: the first campaign
     "telli_mcp.campaigns.ledger",
     "telli_mcp.campaigns.runner",
+    "telli_mcp.campaigns.models",
+    "telli_mcp.campaigns.results",
+    "telli_mcp.campaigns.lead_zones",
     "sqlite3",
     "phonenumbers",  # the first phone number checked
     "telli_mcp.simulator.app",  # the sandbox's simulator and demo data: the first request to it

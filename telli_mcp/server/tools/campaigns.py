@@ -12,9 +12,9 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.server.mcpserver.prompts.base import Message, UserMessage
 from pydantic import AfterValidator, Field
 
-from telli_mcp.campaigns import CampaignError, CampaignNotFoundError, CampaignPlan, CampaignRequest
+import telli_mcp.campaigns
+from telli_mcp.campaigns.errors import CampaignError, CampaignNotFoundError
 from telli_mcp.campaigns.ids import default_campaign_id
-from telli_mcp.campaigns.lead_files import allowed_roots, read_lead_file
 from telli_mcp.client import TelliError
 from telli_mcp.client.timezones import CalleeTimezone
 from telli_mcp.server.callees import Callee
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
     from telli_mcp.campaign_timeline import CallsPerHour
     from telli_mcp.campaigns import (
         CampaignEngine,
+        CampaignPlan,
         CampaignProgress,
+        CampaignRequest,
         CampaignRunResult,
         CampaignStatusReport,
         NotableLead,
@@ -132,7 +134,7 @@ def _request(args: dict[str, Any], lead_file: LeadFile | None) -> CampaignReques
     fields = {k: v for k, v in args.items() if k not in ("leads_file", "campaign_id") and v is not None}
     try:
         path = lead_file.path if lead_file is not None else None
-        return CampaignRequest(**fields, campaign_id=campaign_id, leads_file=path)
+        return telli_mcp.campaigns.CampaignRequest(**fields, campaign_id=campaign_id, leads_file=path)
     except ValueError as err:
         raise ToolError(f"Invalid campaign input: {err}") from None
 
@@ -324,7 +326,7 @@ async def plan_campaign(
     default_region: str | None,
     ignore_unknown_columns: bool,
     ctx: Context,
-) -> CampaignPlan:
+) -> telli_mcp.campaigns.CampaignPlan:
     """The dry run, shared by the confirmation question and the tool body (run once per call)."""
     deps = deps_of(ctx)
     if leads_file is not None and deps.remote:
@@ -342,6 +344,8 @@ async def plan_campaign(
         "default_region": default_region,
         "ignore_unknown_columns": ignore_unknown_columns,
     }
+    from telli_mcp.campaigns.lead_files import allowed_roots, read_lead_file
+
     roots = allowed_roots(deps.settings.leads_dir)
     lead_file = None if leads_file is None else await read_lead_file(Path(leads_file), roots)
     return await _engine(ctx).plan(_request(args, lead_file))
@@ -370,7 +374,9 @@ campaign_confirmation = Confirmation(ask_campaign, needs={"plan": planned})
 async def start_campaign(
     agent_id: AgentIdArg,
     ctx: Context,
-    plan: Annotated[CampaignPlan, planned],
+    # Quoted twice: declaring the tool leaves it unread (`surface.declared_hints`), so the campaign engine's types
+    # load on the first campaign call, not at every start.
+    plan: Annotated["telli_mcp.campaigns.CampaignPlan", planned],  # noqa: UP037
     answer: Annotated[ElicitationResult[Any], Resolve(campaign_confirmation.resolver)],
     leads: Annotated[
         list[dict[str, Any]] | None,
