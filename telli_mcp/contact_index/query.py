@@ -42,7 +42,7 @@ class DialerState(StrEnum):
 class ContactQuery(BaseModel):
     """Contacts matching every given filter."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on the first query
 
     name: Annotated[StrictStr | None, Field(min_length=1, max_length=100)] = None
     """Matched loosely: accents, letter case, word order and small typos do not matter."""

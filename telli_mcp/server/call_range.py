@@ -86,7 +86,7 @@ class RangeCursor(BaseModel):
     its own listing (`l`).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built on the first cursor
 
     version: StrictInt = Field(alias="v", ge=CURSOR_VERSION, le=CURSOR_VERSION)
     listing: Listing = Field(alias="l")

@@ -43,7 +43,7 @@ from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types.version import MODERN_PROTOCOL_VERSIONS
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from telli_mcp.client import current_deadline
 from telli_mcp.config import ConfirmMode, env_var
@@ -79,11 +79,15 @@ _ANSWER_SETTING = env_var("elicitation_timeout_seconds")
 class ConfirmForm(BaseModel):
     """The elicitation form: one yes/no question."""
 
+    model_config = ConfigDict(defer_build=True)  # built on the first question
+
     confirm: bool = Field(description="Yes, go ahead")
 
 
 class ConfirmationRequest(BaseModel):
     """What a guarded tool returns instead of acting when the human has not confirmed yet."""
+
+    model_config = ConfigDict(defer_build=True)  # built on the first confirmation
 
     summary: str
     """Exactly what will happen, to show to the user word for word."""

@@ -54,7 +54,7 @@ class ListCursor(BaseModel):
     Serialised as URL-safe base64 of compact JSON `{"v": 1, "l": listing, "t": telli cursor or null, "d": rows}`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built on the first cursor
 
     version: StrictInt = Field(alias="v", ge=CURSOR_VERSION, le=CURSOR_VERSION)
     listing: StrictStr = Field(alias="l", min_length=1, max_length=32)

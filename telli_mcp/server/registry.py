@@ -27,7 +27,7 @@ from mcp.server.mcpserver.resources import ResourceTemplate
 from mcp.server.mcpserver.resources.templates import DEFAULT_RESOURCE_SECURITY
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 import telli_mcp
 from telli_mcp.bounded import MAX_TEXT_CHARS, clip
@@ -95,6 +95,9 @@ class _TelliTool(Tool):
     the SDK validates the arguments, so a call behaves as if the SDK had registered the tool; its error text
     then reaches the model bounded in size and without the server's paths.
     """
+
+    # Made with `model_construct`, which needs no validator: building one would only slow every start.
+    model_config = ConfigDict(defer_build=True)
 
     advertised_output_schema: dict[str, Any] | None = None
 
@@ -221,6 +224,8 @@ def register_prompts(server: MCPServer[Any], prompts: Iterable[PromptDef]) -> No
 
 class _TelliResourceTemplate(ResourceTemplate):
     """A resource template listed from its declaration; the SDK derives its parameter validation on the first read."""
+
+    model_config = ConfigDict(defer_build=True)  # made with `model_construct` (see `_TelliTool`)
 
     @cached_property
     def sdk_template(self) -> ResourceTemplate:

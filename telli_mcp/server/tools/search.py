@@ -110,7 +110,7 @@ class ContactSearch(ToolResult):
 class _Cursor(BaseModel):
     """Where the next page starts, for one query only (`q`: its digest)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on the first cursor
 
     v: Literal[1]
     q: str = Field(pattern=r"^[0-9a-f]{16}$")
