@@ -42,8 +42,9 @@ import zipfile
 
 wheel = zipfile.ZipFile(sys.argv[1]).namelist()
 sdist = [name.split("/", 1)[1] for name in tarfile.open(sys.argv[2]).getnames() if "/" in name]
-missing = [f"wheel: {name}" for name in ("telli_mcp/py.typed", "telli_mcp/cli.py", "telli_mcp/server/tool_schemas.json")
-           if name not in wheel]
+shipped = ("telli_mcp/py.typed", "telli_mcp/cli.py", "telli_mcp/server/tool_schemas.json",
+           "telli_mcp/server/declarations.json")
+missing = [f"wheel: {name}" for name in shipped if name not in wheel]
 missing += [f"sdist: {name}" for name in ("LICENSE", "README.md", "pyproject.toml", "telli_mcp/py.typed")
             if name not in sdist]
 if not any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel):

@@ -43,9 +43,9 @@ each is then replaced by the bundle's placeholder. Each must occur in the text o
 def default_catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The tools and prompts of the default server, in the bundle manifest's shape."""
     from telli_mcp.config import Settings
-    from telli_mcp.server import offer_for
+    from telli_mcp.server import SURFACES, offer_for
 
-    offer = offer_for(Settings.model_construct())
+    offer = offer_for(Settings.model_construct(), surfaces=SURFACES)
     # The first paragraph is the summary; the rest is guidance meant for the model.
     tools = [{"name": t.name, "description": t.description.split("\n\n")[0].replace("\n", " ")} for t in offer.tools]
     prompts = []
@@ -54,7 +54,8 @@ def default_catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         entry: dict[str, Any] = {"name": prompt.name, "description": prompt.description}
         if arguments:
             entry["arguments"] = arguments
-        entry["text"] = _prompt_text(prompt.handler(**{name: SAMPLES[name] for name in arguments}), arguments)
+        rendered = prompt.load().handler(**{name: SAMPLES[name] for name in arguments})
+        entry["text"] = _prompt_text(rendered, arguments)
         prompts.append(entry)
     return tools, prompts
 

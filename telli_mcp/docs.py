@@ -5,9 +5,10 @@ attribute docstrings, read from the source here rather than by pydantic at every
 toolsets' static data (`telli_mcp.server.offer_for`, no server is built): every tool, resource and prompt of a
 sandbox server with every toolset on (the sandbox-only tools come last).
 `python -m telli_mcp.docs --write` rewrites the README between the `<!-- config-table:start -->` /
-`<!-- tool-table:start -->` markers, and the tools' input and output schemas the server publishes
-(`telli_mcp/server/tool_schemas.json`, see `telli_mcp.server.tool_schemas`); `--check` exits 1 when any is
-stale.
+`<!-- tool-table:start -->` markers, the tools' input and output schemas the server publishes
+(`telli_mcp/server/tool_schemas.json`, see `telli_mcp.server.tool_schemas`), and the toolsets' declarations it
+lists them from (`telli_mcp/server/declarations.json`, see `telli_mcp.server.declarations`); `--check` exits 1 when
+any is stale.
 """
 
 from __future__ import annotations
@@ -170,11 +171,11 @@ def _prompt_rows(offer: Offer) -> list[PromptRow]:
 
 def tool_catalogue() -> Catalogue:
     """Every tool (the sandbox-only ones last), resource and prompt of a sandbox server with every toolset on."""
-    from telli_mcp.server import offer_for
+    from telli_mcp.server import SURFACES, offer_for
 
     # model_construct: the defaults, untouched by the developer's TELLI_* environment, so the README comes out
-    # the same on every machine.
-    offer = offer_for(Settings.model_construct(toolsets=("all",)), sandbox=True)
+    # the same on every machine. From the toolsets' modules: the code, which `declarations.json` must match.
+    offer = offer_for(Settings.model_construct(toolsets=("all",)), sandbox=True, surfaces=SURFACES)
     return Catalogue(tuple(_tool_rows(offer)), tuple(_resource_rows(offer)), tuple(_prompt_rows(offer)))
 
 
@@ -212,10 +213,15 @@ def render_readme(text: str) -> str:
 
 
 def _generated(readme: Path) -> list[tuple[Path, str]]:
-    """Each generated file with the content it should have: the README's tables, the tools' schemas."""
-    from telli_mcp.server import SCHEMAS_FILE, catalogue_text
+    """Each generated file with the content it should have: the README's tables, the tools' schemas, the
+    toolsets' declarations."""
+    from telli_mcp.server import DECLARATIONS_FILE, SCHEMAS_FILE, catalogue_text, declarations_text
 
-    return [(readme, render_readme(readme.read_text(encoding="utf-8"))), (SCHEMAS_FILE, catalogue_text())]
+    return [
+        (readme, render_readme(readme.read_text(encoding="utf-8"))),
+        (SCHEMAS_FILE, catalogue_text()),
+        (DECLARATIONS_FILE, declarations_text()),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from telli_mcp.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from telli_mcp.server.app import build_server, offer_for
+    from telli_mcp.server.declarations import DECLARATIONS_FILE, declarations_text
     from telli_mcp.server.deps import SandboxControl, ServerDeps
     from telli_mcp.server.http_deployment import http_app
     from telli_mcp.server.risk import Risk, ToolSpec
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from telli_mcp.toolsets import TOOLSETS, UnknownToolsetError, resolve_toolsets
 
 __all__ = [
+    "DECLARATIONS_FILE",
     "SCHEMAS_FILE",
     "SURFACES",
     "TOOLSETS",
@@ -32,6 +34,7 @@ __all__ = [
     "UnknownToolsetError",
     "build_server",
     "catalogue_text",
+    "declarations_text",
     "http_app",
     "offer_for",
     "resolve_toolsets",

@@ -23,6 +23,7 @@ from telli_mcp.server.apps import apps_extension, attach_apps
 from telli_mcp.server.caller import CallerMiddleware
 from telli_mcp.server.completions import register_completions
 from telli_mcp.server.contact_search import apply_event
+from telli_mcp.server.declarations import listed_surfaces
 from telli_mcp.server.deps import ClientProvider, RequestDeps, ServerDeps
 from telli_mcp.server.instructions import instructions_for
 from telli_mcp.server.live import AccountBus, announce
@@ -30,11 +31,13 @@ from telli_mcp.server.registry import register_prompts, register_resources, regi
 from telli_mcp.server.request_deadline import RequestDeadline
 from telli_mcp.server.surface import Offer
 from telli_mcp.server.tokens import TokenSigner
-from telli_mcp.server.tools import SURFACES
 from telli_mcp.toolsets import ANALYTICS, BULK, DO_NOT_CALL, LIVE, SANDBOX, SEARCH, resolve_toolsets
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from telli_mcp.campaign_adoption import CampaignAdopter
+    from telli_mcp.server.surface import Surface
 
 __all__ = ["build_server", "offer_for"]
 
@@ -93,9 +96,10 @@ def _register(server: MCPServer[ServerDeps], offer: Offer) -> None:
     register_completions(server)
 
 
-def offer_for(settings: Settings, *, sandbox: bool = False) -> Offer:
+def offer_for(settings: Settings, *, sandbox: bool = False, surfaces: Iterable[Surface] | None = None) -> Offer:
     """What a server with these settings offers (against the sandbox: plus its own tools, the do-not-call list's,
-    call_stats and find_contacts, so trying them needs no setting), in order.
+    call_stats and find_contacts, so trying them needs no setting), in order: from `surfaces`, by default the
+    toolsets as the build-time declarations list them (`declarations`, what a server offers without importing them).
 
     Raises `UnknownToolsetError` for a bad toolset name.
     """
@@ -105,7 +109,8 @@ def offer_for(settings: Settings, *, sandbox: bool = False) -> Offer:
         | ({SANDBOX, DO_NOT_CALL, ANALYTICS, BULK, SEARCH} if sandbox else set())
         | ({LIVE} if realtime else set())
     )
-    return Offer.select(SURFACES, toolsets=toolsets, read_only=settings.read_only)
+    listed = listed_surfaces() if surfaces is None else surfaces
+    return Offer.select(listed, toolsets=toolsets, read_only=settings.read_only)
 
 
 def build_server(backend: Backend, *, remote: bool = False) -> MCPServer[ServerDeps]:

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pydantic_core
 from mcp.server.mcpserver import Context, MCPServer
@@ -27,16 +27,17 @@ from mcp.server.mcpserver.resources import ResourceTemplate
 from mcp.server.mcpserver.resources.templates import DEFAULT_RESOURCE_SECURITY
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import telli_mcp
 from telli_mcp.bounded import MAX_TEXT_CHARS, clip
 from telli_mcp.config import Settings, resolve_data_dir
+from telli_mcp.server.declarations import StaleDeclarationsError
 from telli_mcp.server.deps import deps_of
 from telli_mcp.server.errors import invalid_arguments, translating
 from telli_mcp.server.risk import Risk, annotations_for
 from telli_mcp.server.schema_compact import compact_input_schema, compact_output_schema
-from telli_mcp.server.surface import PromptDef, ResourceDef, ToolDef
+from telli_mcp.server.surface import OfferedPrompt, OfferedResource, OfferedTool, ToolDef
 from telli_mcp.server.tool_schemas import ToolSchemas, shipped
 
 __all__ = ["compact_output", "derive_schemas", "register_prompts", "register_resources", "register_tools"]
@@ -86,20 +87,28 @@ def _for_model(text: str, settings: Settings) -> str:
     return clip(text, MAX_TEXT_CHARS)
 
 
+def _derived_on_first_use(*_args: Any, **_kwargs: Any) -> NoReturn:
+    """The `fn` of every tool, prompt and resource template registered here: what runs is the SDK's own object,
+    derived from the loaded declaration on first use (`sdk_tool`, `sdk_prompt`, `sdk_template`)."""
+    raise RuntimeError("a registered telli tool, prompt or template runs through the SDK object derived from it")
+
+
 class _TelliTool(Tool):
     """A registered tool, published from its declaration and its build-time schemas (`tool_schemas`).
 
-    Listing it needs nothing else. What calling it needs, the SDK's argument model and the parameters it fills
-    in itself (the context, the resolved confirmation), is derived from the handler's signature on the first
-    call (`sdk_tool`): deriving it for every tool at registration was most of what registering cost. Either way
-    the SDK validates the arguments, so a call behaves as if the SDK had registered the tool; its error text
-    then reaches the model bounded in size and without the server's paths.
+    Listing it needs nothing else. What calling it needs, its handler (its toolset's module is imported then, see
+    `declarations`), the SDK's argument model and the parameters the SDK fills in itself (the context, the
+    resolved confirmation), is derived on the first call (`sdk_tool`): deriving it for every tool at registration
+    was most of what registering cost. Either way the SDK validates the arguments, so a call behaves as if the SDK
+    had registered the tool; its error text then reaches the model bounded in size and without the server's paths.
     """
 
     # Made with `model_construct`, which needs no validator: building one would only slow every start.
     model_config = ConfigDict(defer_build=True)
 
     advertised_output_schema: dict[str, Any] | None = None
+    declared: Any = Field(default=None, exclude=True)
+    """The `OfferedTool` (a pydantic field cannot be typed with a protocol)."""
 
     @cached_property
     def output_schema(self) -> dict[str, Any] | None:
@@ -110,7 +119,7 @@ class _TelliTool(Tool):
         """The SDK's own tool for the handler. Unstructured: the handler returns its structured content itself
         (`compact_output`), and the advertised output schema is this tool's, so no result model is built."""
         return Tool.from_function(
-            self.fn,
+            _handler(self.declared.load()),
             name=self.name,
             title=self.title,
             description=self.description,
@@ -120,7 +129,11 @@ class _TelliTool(Tool):
 
     async def run(self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False) -> Any:
         try:
-            return await self.sdk_tool.run(arguments, context, convert_result)
+            sdk_tool = self.sdk_tool
+        except StaleDeclarationsError as err:
+            raise ToolError(f"Error executing tool {self.name}: {err}") from None
+        try:
+            return await sdk_tool.run(arguments, context, convert_result)
         except UnexpectedToolError:
             raise  # the SDK's generic text: nothing of the exception reaches the model
         except ToolError as err:
@@ -168,7 +181,7 @@ def derive_schemas(tool: ToolDef) -> ToolSchemas:
 
 
 def register_tools(
-    server: MCPServer[Any], tools: Iterable[ToolDef], *, catalogue: Mapping[str, ToolSchemas] | None = None
+    server: MCPServer[Any], tools: Iterable[OfferedTool], *, catalogue: Mapping[str, ToolSchemas] | None = None
 ) -> None:
     """Add each tool as a `_TelliTool`, with its declared annotations and its compact schemas.
 
@@ -178,13 +191,14 @@ def register_tools(
     """
     published = shipped() if catalogue is None else catalogue
     for tool in tools:
-        schemas = published.get(tool.name) or derive_schemas(tool)
+        schemas = published.get(tool.name) or derive_schemas(tool.load())
         # The SDK offers no public way to register a tool whose schemas are already known, nor a hook for
         # wrapping a tool's whole run (argument validation, resolvers, body): this reaches its tool manager in
         # one place, and the catalogue tests fail loudly if the SDK changes shape. The fields the SDK derives from
         # the handler's signature (`fn_metadata`, `is_async`) are left out: `_TelliTool` reads them from `sdk_tool`.
         server._tool_manager._tools[tool.name] = _TelliTool.model_construct(  # type: ignore[call-arg]
-            fn=_handler(tool),
+            fn=_derived_on_first_use,
+            declared=tool,
             name=tool.name,
             title=tool.spec.title,
             description=tool.description,
@@ -195,29 +209,37 @@ def register_tools(
 
 
 class _TelliPrompt(Prompt):
-    """A prompt listed from its declaration; the SDK derives its argument validation on the first render."""
+    """A prompt listed from its declaration; its handler loads, and the SDK derives its argument validation, on the
+    first render."""
+
+    model_config = ConfigDict(defer_build=True)  # made with `model_construct` (see `_TelliTool`)
+
+    declared: Any = Field(default=None, exclude=True)
+    """The `OfferedPrompt`."""
 
     @cached_property
     def sdk_prompt(self) -> Prompt:
-        return Prompt.from_function(self.fn, name=self.name, title=self.title, description=self.description)
+        handler = self.declared.load().handler
+        return Prompt.from_function(handler, name=self.name, title=self.title, description=self.description)
 
     async def render(self, arguments: dict[str, Any] | None, context: Context[Any, Any]) -> Any:
         return await self.sdk_prompt.render(arguments, context)
 
 
-def register_prompts(server: MCPServer[Any], prompts: Iterable[PromptDef]) -> None:
+def register_prompts(server: MCPServer[Any], prompts: Iterable[OfferedPrompt]) -> None:
     """Add each prompt as the SDK lists it (`PromptDef.arguments` says what its derivation would)."""
     for prompt in prompts:
         arguments = [
             PromptArgument(name=a.name, description=a.description, required=a.required) for a in prompt.arguments
         ]
         server.add_prompt(
-            _TelliPrompt(
+            _TelliPrompt.model_construct(
                 name=prompt.name,
                 title=prompt.title,
                 description=prompt.description,
                 arguments=arguments,
-                fn=prompt.handler,
+                fn=_derived_on_first_use,
+                declared=prompt,
             )
         )
 
@@ -227,10 +249,13 @@ class _TelliResourceTemplate(ResourceTemplate):
 
     model_config = ConfigDict(defer_build=True)  # made with `model_construct` (see `_TelliTool`)
 
+    declared: Any = Field(default=None, exclude=True)
+    """The `OfferedResource`."""
+
     @cached_property
     def sdk_template(self) -> ResourceTemplate:
         return ResourceTemplate.from_function(
-            self.fn,
+            self.declared.load().handler,
             uri_template=self.uri_template,
             title=self.title,
             description=self.description,
@@ -245,22 +270,35 @@ class _TelliResourceTemplate(ResourceTemplate):
         return await self.sdk_template.create_resource(uri, params, context)
 
 
-def register_resources(server: MCPServer[Any], resources: Iterable[ResourceDef]) -> None:
-    """Add each resource; a template (`ResourceDef.is_template`) as the SDK lists it, derived on first read."""
+def _read_on_first_use(resource: OfferedResource) -> Callable[[], Awaitable[str]]:
+    async def read() -> str:
+        return await resource.load().handler()
+
+    return read
+
+
+def register_resources(server: MCPServer[Any], resources: Iterable[OfferedResource]) -> None:
+    """Add each resource (its handler loads on the first read); a template (`ResourceDef.is_template`) as the SDK
+    lists it, derived on first read."""
     for resource in resources:
         if not resource.is_template:  # no parameters, no argument model: added the SDK's way
             server.resource(
-                resource.uri, title=resource.title, description=resource.description, mime_type=resource.mime_type
-            )(resource.handler)
+                resource.uri,
+                name=resource.name,
+                title=resource.title,
+                description=resource.description,
+                mime_type=resource.mime_type,
+            )(_read_on_first_use(resource))
             continue
         # No public way to add a ready template either (see `register_tools`): its manager, reached here alone. The
         # fields derived from the handler and the URI (`parameters`, `parsed_template`) come from `sdk_template`.
         server._resource_manager._templates[resource.uri] = _TelliResourceTemplate.model_construct(  # type: ignore[call-arg]
             uri_template=resource.uri,
-            name=resource.handler.__name__,
+            name=resource.name,
             title=resource.title,
             description=resource.description,
             mime_type=resource.mime_type,
-            fn=resource.handler,
+            fn=_derived_on_first_use,
+            declared=resource,
             security=DEFAULT_RESOURCE_SECURITY,
         )

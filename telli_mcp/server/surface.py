@@ -2,7 +2,10 @@
 
 Every toolset module (`telli_mcp/server/tools/<toolset>.py`) exports one `Surface`; `tools.SURFACES` lists them
 all. Nothing here needs a running server, so the docs generator and the manifests read the same data that
-`build_server` registers. What a server offers is decided in one place, `Offer.select`:
+`build_server` registers; a server registers it as written at build time (`declarations`: the `Offered*`
+protocols below are what listing needs, and `load()` gives the declaration itself, handler included), so that
+it imports a toolset's module only when one of its tools, resources or prompts is first used. What a server
+offers is decided in one place, `Offer.select`:
 
 * a tool is offered when its toolset is on, and in read-only mode only if it only reads;
 * a resource, a prompt or an instruction line is offered when its toolset is on and every tool it names
@@ -18,7 +21,7 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from mcp.server.mcpserver import Context, Resolve
 from pydantic.fields import FieldInfo
@@ -29,6 +32,9 @@ from telli_mcp.server.risk import Risk, ToolSpec
 __all__ = [
     "Instruction",
     "Offer",
+    "OfferedPrompt",
+    "OfferedResource",
+    "OfferedTool",
     "PromptArgument",
     "PromptDef",
     "ResourceDef",
@@ -108,6 +114,9 @@ class ToolDef:
     def description(self) -> str:
         return _summary(self.handler.__doc__)
 
+    def load(self) -> ToolDef:
+        return self
+
 
 @dataclass(frozen=True)
 class ResourceDef:
@@ -124,8 +133,15 @@ class ResourceDef:
         return "{" in self.uri
 
     @property
+    def name(self) -> str:
+        return self.handler.__name__
+
+    @property
     def description(self) -> str:
         return _summary(self.handler.__doc__)
+
+    def load(self) -> ResourceDef:
+        return self
 
 
 @dataclass(frozen=True)
@@ -161,6 +177,9 @@ class PromptDef:
             for p in inspect.signature(self.handler).parameters.values()
         )
 
+    def load(self) -> PromptDef:
+        return self
+
 
 @dataclass(frozen=True)
 class Instruction:
@@ -171,14 +190,63 @@ class Instruction:
     """The tools it names."""
 
 
+class OfferedTool(Protocol):
+    """A tool as a server lists it: a `ToolDef`, or its listing from the build-time declarations
+    (`declarations.ListedTool`). `load` gives the `ToolDef`, handler included, importing its module if need be."""
+
+    @property
+    def spec(self) -> ToolSpec: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    def load(self) -> ToolDef: ...
+
+
+class OfferedResource(Protocol):
+    """A resource as a server lists it (see `OfferedTool`)."""
+
+    @property
+    def uri(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def uses(self) -> tuple[str, ...]: ...
+    @property
+    def is_template(self) -> bool: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    def load(self) -> ResourceDef: ...
+
+
+class OfferedPrompt(Protocol):
+    """A prompt as a server lists it (see `OfferedTool`)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def uses(self) -> tuple[str, ...]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def arguments(self) -> tuple[PromptArgument, ...]: ...
+    def load(self) -> PromptDef: ...
+
+
 @dataclass(frozen=True)
 class Surface:
     """Everything one toolset adds to a server."""
 
     toolset: str
-    tools: tuple[ToolDef, ...] = ()
-    resources: tuple[ResourceDef, ...] = ()
-    prompts: tuple[PromptDef, ...] = ()
+    tools: tuple[OfferedTool, ...] = ()
+    resources: tuple[OfferedResource, ...] = ()
+    prompts: tuple[OfferedPrompt, ...] = ()
     instructions: tuple[Instruction, ...] = ()
 
     def __post_init__(self) -> None:
@@ -191,9 +259,9 @@ class Surface:
 class Offer:
     """What one server offers, in declaration order."""
 
-    tools: tuple[ToolDef, ...] = ()
-    resources: tuple[ResourceDef, ...] = ()
-    prompts: tuple[PromptDef, ...] = ()
+    tools: tuple[OfferedTool, ...] = ()
+    resources: tuple[OfferedResource, ...] = ()
+    prompts: tuple[OfferedPrompt, ...] = ()
     instructions: tuple[Instruction, ...] = ()
     toolsets: frozenset[str] = field(default_factory=frozenset)
     """The toolsets switched on (some may offer nothing, e.g. in read-only mode)."""

@@ -67,4 +67,4 @@ def catalogue_text() -> str:
     """What the file should hold for the code as it is: every tool of every toolset."""
     from telli_mcp.server.tools import SURFACES
 
-    return render(derive(tool for surface in SURFACES for tool in surface.tools))
+    return render(derive(tool.load() for surface in SURFACES for tool in surface.tools))

@@ -25,7 +25,8 @@
 * The entry points (`cli`, `serve`, `doctor`, `campaign_cli`, `docs`) reach `telli_mcp.server` only through its
   front door, `from telli_mcp.server import ...`: the server factory `build_server`, its HTTP deployment
   `http_app`, and `offer_for` (with its type `Offer`), what a server with given settings would offer, as data (the
-  docs generator renders it), and the generated tool schemas (`SCHEMAS_FILE`, `catalogue_text`: the docs
+  docs generator renders it from the toolsets' own declarations, `SURFACES`), and the generated tool schemas and
+  toolset declarations (`SCHEMAS_FILE`, `catalogue_text`, `DECLARATIONS_FILE`, `declarations_text`: the docs
   generator writes them), never a module inside it. What the CLI needs besides a server (a key fingerprint,
   the toolset list, the ledger) lives below the MCP layer.
 
@@ -58,7 +59,19 @@ LEAVES = frozenset(
         "telli_mcp.together",
     }
 )
-FRONT_DOOR = frozenset({"build_server", "http_app", "offer_for", "Offer", "SCHEMAS_FILE", "catalogue_text"})
+FRONT_DOOR = frozenset(
+    {
+        "build_server",
+        "http_app",
+        "offer_for",
+        "Offer",
+        "SURFACES",
+        "SCHEMAS_FILE",
+        "catalogue_text",
+        "DECLARATIONS_FILE",
+        "declarations_text",
+    }
+)
 ENTRY_POINTS = ("cli.py", "serve.py", "doctor", "campaign_cli.py", "docs.py")
 
 

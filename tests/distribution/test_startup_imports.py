@@ -33,6 +33,7 @@ server.run("stdio")
 """
 
 LOADED_ON_FIRST_USE = (
+    "telli_mcp.server.tools",  # the toolsets (handlers, result models, helpers): listed from their declarations
     "telli_mcp.client.client",  # the HTTP client, its resources and wire models: the first tool call
     "telli_mcp.client._http",
     "telli_mcp.client.models",

@@ -151,16 +151,17 @@ async def test_launch_campaign_prompt_walks_through_dry_run_confirm_and_status(m
 async def test_prompts_and_resources_are_listed_exactly_as_the_sdk_registering_them_would(
     make_server: ServerFactory,
 ) -> None:
-    """They are added without deriving anything from their handlers (that waits for the first use): what is listed
-    must still be what the SDK's own decorators derive, and they must accept these handlers."""
+    """They are added from the build-time declarations, without loading or deriving anything from their handlers
+    (that waits for the first use): what is listed must still be what the SDK's own decorators derive from the
+    handlers, and they must accept them."""
     offer = offer_for(Settings(api_key=TEST_API_KEY, toolsets=("all",)), sandbox=True)
     sdk: MCPServer[Any] = MCPServer("sdk")
     for resource in offer.resources:
         sdk.resource(
             resource.uri, title=resource.title, description=resource.description, mime_type=resource.mime_type
-        )(resource.handler)
+        )(resource.load().handler)
     for prompt in offer.prompts:
-        sdk.prompt(name=prompt.name, title=prompt.title, description=prompt.description)(prompt.handler)
+        sdk.prompt(name=prompt.name, title=prompt.title, description=prompt.description)(prompt.load().handler)
     ours = make_server(toolsets=("all",))
 
     async def listed(server: MCPServer[Any]) -> list[object]:

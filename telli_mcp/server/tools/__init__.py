@@ -1,41 +1,47 @@
 """The toolsets, one module each, as data: `SURFACES` is everything a server can offer, in the order it is offered.
 
-To add a tool, a resource, a prompt or an instruction line, declare it in its toolset's module (see `surface`).
+To add a tool, a resource, a prompt or an instruction line, declare it in its toolset's module (see `surface`), and
+add a new toolset's module to `TOOLSET_MODULES`. A server lists them from their build-time declarations
+(`server.declarations`) and imports a toolset's module on its first use; `SURFACES` imports every one (the docs,
+the generators and the tests read it).
 """
 
 from __future__ import annotations
 
-from telli_mcp.server.surface import Surface
-from telli_mcp.server.tools import (
-    agents,
-    analytics,
-    bulk,
-    calls,
-    campaigns,
-    contacts,
-    do_not_call,
-    live,
-    phone_numbers_admin,
-    properties,
-    sandbox,
-    search,
-    status,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-__all__ = ["SURFACES"]
+if TYPE_CHECKING:
+    from telli_mcp.server.surface import Surface
 
-SURFACES: tuple[Surface, ...] = (
-    status.SURFACE,
-    contacts.SURFACE,
-    properties.SURFACE,
-    calls.SURFACE,
-    live.SURFACE,
-    agents.SURFACE,
-    phone_numbers_admin.SURFACE,
-    campaigns.SURFACE,
-    do_not_call.SURFACE,
-    analytics.SURFACE,
-    search.SURFACE,
-    bulk.SURFACE,
-    sandbox.SURFACE,
+__all__ = ["SURFACES", "TOOLSET_MODULES"]
+
+TOOLSET_MODULES: tuple[str, ...] = tuple(
+    f"{__name__}.{name}"
+    for name in (
+        "status",
+        "contacts",
+        "properties",
+        "calls",
+        "live",
+        "agents",
+        "phone_numbers_admin",
+        "campaigns",
+        "do_not_call",
+        "analytics",
+        "search",
+        "bulk",
+        "sandbox",
+    )
 )
+"""Each toolset's module, in the order a server offers them; each exports its `SURFACE`."""
+
+SURFACES: tuple[Surface, ...]  # every toolset's module imported on first use (`__getattr__`)
+
+
+def __getattr__(name: str) -> object:
+    if name != "SURFACES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    surfaces = tuple(import_module(module).SURFACE for module in TOOLSET_MODULES)
+    globals()["SURFACES"] = surfaces
+    return surfaces

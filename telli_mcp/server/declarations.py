@@ -1,0 +1,278 @@
+"""Every toolset's declarations as data, written at build time, so that a starting server imports no toolset.
+
+Listing the tools, resources and prompts and writing the server instructions need the declarations alone
+(`surface`): names, titles, risks, descriptions, prompt arguments, and the tools each resource, prompt and line
+uses. `declarations.json` beside this module holds them for every toolset (`tools.TOOLSET_MODULES`, in order), and
+`listed_surfaces` reads them back as `Surface`s of `Listed*` entries. A toolset's module, with its handlers, result
+models and helpers (most of what a start would otherwise import), loads on the first call of one of its tools, the
+first read of one of its resources or the first render of one of its prompts (`load`).
+
+`load` finds the entry's declaration in its module and refuses one that is not exactly what was listed
+(`StaleDeclarationsError`), so a tool listed as read-only can never run as one that writes or dials. The module's
+own checks run as it loads: a tool that dials without a confirmation cannot be declared (`surface.ToolDef`).
+`python -m telli_mcp.docs --write` rewrites the file; `--check` and `tests/server/test_declarations.py` fail when it
+is stale. Without the file, a server imports every toolset (`tools.SURFACES`): slower, and the same.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from telli_mcp.server.risk import Risk, ToolSpec
+from telli_mcp.server.surface import Instruction, PromptArgument, Surface
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from telli_mcp.server.surface import OfferedPrompt, OfferedResource, OfferedTool, PromptDef, ResourceDef, ToolDef
+
+__all__ = [
+    "DECLARATIONS_FILE",
+    "ListedPrompt",
+    "ListedResource",
+    "ListedTool",
+    "StaleDeclarationsError",
+    "declarations_text",
+    "listed_surfaces",
+]
+
+DECLARATIONS_FILE = Path(__file__).with_name("declarations.json")
+
+
+class StaleDeclarationsError(RuntimeError):
+    """A toolset's module no longer declares what `declarations.json` lists: the installation is inconsistent."""
+
+    def __init__(self, kind: str, name: str, module: str) -> None:
+        super().__init__(
+            f"{kind} {name} is not declared in {module} as telli-mcp listed it (declarations.json is stale): "
+            "reinstall telli-mcp, or in a checkout run `python -m telli_mcp.docs --write`"
+        )
+
+
+def _surface(module: str) -> Surface:
+    surface: Surface = import_module(module).SURFACE
+    return surface
+
+
+@dataclass(frozen=True)
+class ListedTool:
+    """A tool as its toolset declares it, without its handler."""
+
+    spec: ToolSpec
+    description: str
+    module: str
+
+    @classmethod
+    def of(cls, tool: OfferedTool, module: str) -> ListedTool:
+        return cls(tool.spec, tool.description, module)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def load(self) -> ToolDef:
+        for tool in _surface(self.module).tools:
+            if tool.name == self.name and ListedTool.of(tool, self.module) == self:
+                return tool.load()
+        raise StaleDeclarationsError("tool", self.name, self.module)
+
+
+@dataclass(frozen=True)
+class ListedResource:
+    """A resource or resource template as its toolset declares it, without its handler."""
+
+    uri: str
+    title: str
+    mime_type: str
+    name: str
+    description: str
+    uses: tuple[str, ...]
+    module: str
+
+    @classmethod
+    def of(cls, resource: OfferedResource, module: str) -> ListedResource:
+        r = resource
+        return cls(r.uri, r.title, r.mime_type, r.name, r.description, r.uses, module)
+
+    @property
+    def is_template(self) -> bool:
+        return "{" in self.uri
+
+    def load(self) -> ResourceDef:
+        for resource in _surface(self.module).resources:
+            if resource.uri == self.uri and ListedResource.of(resource, self.module) == self:
+                return resource.load()
+        raise StaleDeclarationsError("resource", self.uri, self.module)
+
+
+@dataclass(frozen=True)
+class ListedPrompt:
+    """A prompt as its toolset declares it, without its handler."""
+
+    name: str
+    title: str
+    description: str
+    arguments: tuple[PromptArgument, ...]
+    uses: tuple[str, ...]
+    module: str
+
+    @classmethod
+    def of(cls, prompt: OfferedPrompt, module: str) -> ListedPrompt:
+        p = prompt
+        return cls(p.name, p.title, p.description, p.arguments, p.uses, module)
+
+    def load(self) -> PromptDef:
+        for prompt in _surface(self.module).prompts:
+            if prompt.name == self.name and ListedPrompt.of(prompt, self.module) == self:
+                return prompt.load()
+        raise StaleDeclarationsError("prompt", self.name, self.module)
+
+
+class _ToolEntry(TypedDict):
+    name: str
+    title: str
+    risk: str
+    idempotent: bool
+    open_world: bool
+    dials: bool
+    description: str
+
+
+class _ResourceEntry(TypedDict):
+    uri: str
+    title: str
+    mime_type: str
+    name: str
+    description: str
+    uses: list[str]
+
+
+class _ArgumentEntry(TypedDict):
+    name: str
+    required: bool
+    description: str | None
+
+
+class _PromptEntry(TypedDict):
+    name: str
+    title: str
+    description: str
+    arguments: list[_ArgumentEntry]
+    uses: list[str]
+
+
+class _InstructionEntry(TypedDict):
+    text: str
+    uses: list[str]
+
+
+class _SurfaceEntry(TypedDict):
+    """One toolset in `declarations.json`."""
+
+    toolset: str
+    module: str
+    tools: list[_ToolEntry]
+    resources: list[_ResourceEntry]
+    prompts: list[_PromptEntry]
+    instructions: list[_InstructionEntry]
+
+
+def _entry(module: str, surface: Surface) -> _SurfaceEntry:
+    return _SurfaceEntry(
+        toolset=surface.toolset,
+        module=module,
+        tools=[
+            _ToolEntry(
+                name=t.spec.name,
+                title=t.spec.title,
+                risk=str(t.spec.risk),
+                idempotent=t.spec.idempotent,
+                open_world=t.spec.open_world,
+                dials=t.spec.dials,
+                description=t.description,
+            )
+            for t in surface.tools
+        ],
+        resources=[
+            _ResourceEntry(
+                uri=r.uri, title=r.title, mime_type=r.mime_type, name=r.name, description=r.description, uses=[*r.uses]
+            )
+            for r in surface.resources
+        ],
+        prompts=[
+            _PromptEntry(
+                name=p.name,
+                title=p.title,
+                description=p.description,
+                arguments=[
+                    _ArgumentEntry(name=a.name, required=a.required, description=a.description) for a in p.arguments
+                ],
+                uses=[*p.uses],
+            )
+            for p in surface.prompts
+        ],
+        instructions=[_InstructionEntry(text=i.text, uses=[*i.uses]) for i in surface.instructions],
+    )
+
+
+def _listed(entry: _SurfaceEntry) -> Surface:
+    module, toolset = entry["module"], entry["toolset"]
+    return Surface(
+        toolset,
+        tools=tuple(
+            ListedTool(
+                ToolSpec(t["name"], t["title"], toolset, Risk(t["risk"]), t["idempotent"], t["open_world"], t["dials"]),
+                t["description"],
+                module,
+            )
+            for t in entry["tools"]
+        ),
+        resources=tuple(
+            ListedResource(r["uri"], r["title"], r["mime_type"], r["name"], r["description"], tuple(r["uses"]), module)
+            for r in entry["resources"]
+        ),
+        prompts=tuple(
+            ListedPrompt(
+                p["name"],
+                p["title"],
+                p["description"],
+                tuple(PromptArgument(a["name"], a["required"], a["description"]) for a in p["arguments"]),
+                tuple(p["uses"]),
+                module,
+            )
+            for p in entry["prompts"]
+        ),
+        instructions=tuple(Instruction(i["text"], tuple(i["uses"])) for i in entry["instructions"]),
+    )
+
+
+def render(surfaces: Iterable[tuple[str, Surface]]) -> str:
+    """The file's text for these (module, surface) pairs, in order."""
+    entries: list[Any] = [_entry(module, surface) for module, surface in surfaces]
+    return json.dumps({"surfaces": entries}, indent=1, ensure_ascii=False) + "\n"
+
+
+def declarations_text() -> str:
+    """What the file should hold for the code as it is: every toolset's declarations."""
+    from telli_mcp.server.tools import TOOLSET_MODULES
+
+    return render((module, _surface(module)) for module in TOOLSET_MODULES)
+
+
+@cache
+def listed_surfaces() -> tuple[Surface, ...]:
+    """Every toolset as the installed package declares it, read from the file (each toolset's module imported,
+    `tools.SURFACES`, only where the file is missing)."""
+    try:
+        text = DECLARATIONS_FILE.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        from telli_mcp.server.tools import SURFACES
+
+        return SURFACES
+    entries: list[_SurfaceEntry] = json.loads(text)["surfaces"]
+    return tuple(_listed(entry) for entry in entries)
