@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from telli_mcp.server.risk import Risk, ToolSpec
-from telli_mcp.server.surface import Instruction, PromptArgument, Surface
+from telli_mcp.server.surface import Instruction, PromptArgument, Surface, is_template_uri
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from telli_mcp.server.surface import OfferedPrompt, OfferedResource, OfferedTool, PromptDef, ResourceDef, ToolDef
 
@@ -47,9 +47,9 @@ DECLARATIONS_FILE = Path(__file__).with_name("declarations.json")
 class StaleDeclarationsError(RuntimeError):
     """A toolset's module no longer declares what `declarations.json` lists: the installation is inconsistent."""
 
-    def __init__(self, kind: str, name: str, module: str) -> None:
+    def __init__(self, what: str, module: str) -> None:
         super().__init__(
-            f"{kind} {name} is not declared in {module} as telli-mcp listed it (declarations.json is stale): "
+            f"{what} is not declared in {module} as telli-mcp listed it (declarations.json is stale): "
             "reinstall telli-mcp, or in a checkout run `python -m telli_mcp.docs --write`"
         )
 
@@ -57,6 +57,19 @@ class StaleDeclarationsError(RuntimeError):
 def _surface(module: str) -> Surface:
     surface: Surface = import_module(module).SURFACE
     return surface
+
+
+_Declared = TypeVar("_Declared")
+
+
+def _listed_as(
+    listed: object, module: str, declared: Iterable[_Declared], listing: Callable[[_Declared, str], object], what: str
+) -> _Declared:
+    """The declaration in `module` whose listing is exactly `listed`."""
+    for candidate in declared:
+        if listing(candidate, module) == listed:
+            return candidate
+    raise StaleDeclarationsError(what, module)
 
 
 @dataclass(frozen=True)
@@ -76,10 +89,8 @@ class ListedTool:
         return self.spec.name
 
     def load(self) -> ToolDef:
-        for tool in _surface(self.module).tools:
-            if tool.name == self.name and ListedTool.of(tool, self.module) == self:
-                return tool.load()
-        raise StaleDeclarationsError("tool", self.name, self.module)
+        tools = _surface(self.module).tools
+        return _listed_as(self, self.module, tools, ListedTool.of, f"tool {self.name}").load()
 
 
 @dataclass(frozen=True)
@@ -96,18 +107,17 @@ class ListedResource:
 
     @classmethod
     def of(cls, resource: OfferedResource, module: str) -> ListedResource:
-        r = resource
-        return cls(r.uri, r.title, r.mime_type, r.name, r.description, r.uses, module)
+        return cls(
+            resource.uri, resource.title, resource.mime_type, resource.name, resource.description, resource.uses, module
+        )
 
     @property
     def is_template(self) -> bool:
-        return "{" in self.uri
+        return is_template_uri(self.uri)
 
     def load(self) -> ResourceDef:
-        for resource in _surface(self.module).resources:
-            if resource.uri == self.uri and ListedResource.of(resource, self.module) == self:
-                return resource.load()
-        raise StaleDeclarationsError("resource", self.uri, self.module)
+        resources = _surface(self.module).resources
+        return _listed_as(self, self.module, resources, ListedResource.of, f"resource {self.uri}").load()
 
 
 @dataclass(frozen=True)
@@ -123,14 +133,11 @@ class ListedPrompt:
 
     @classmethod
     def of(cls, prompt: OfferedPrompt, module: str) -> ListedPrompt:
-        p = prompt
-        return cls(p.name, p.title, p.description, p.arguments, p.uses, module)
+        return cls(prompt.name, prompt.title, prompt.description, prompt.arguments, prompt.uses, module)
 
     def load(self) -> PromptDef:
-        for prompt in _surface(self.module).prompts:
-            if prompt.name == self.name and ListedPrompt.of(prompt, self.module) == self:
-                return prompt.load()
-        raise StaleDeclarationsError("prompt", self.name, self.module)
+        prompts = _surface(self.module).prompts
+        return _listed_as(self, self.module, prompts, ListedPrompt.of, f"prompt {self.name}").load()
 
 
 class _ToolEntry(TypedDict):

@@ -42,6 +42,7 @@ __all__ = [
     "ToolDef",
     "ToolRegistrationError",
     "declared_hints",
+    "is_template_uri",
     "tool_arguments",
 ]
 
@@ -92,6 +93,11 @@ def _bind_confirmation(spec: ToolSpec, fn: Callable[..., Any]) -> None:
     confirmations[0].bind(spec.name, tool_arguments(fn, hints), dials=spec.dials)
 
 
+def is_template_uri(uri: str) -> bool:
+    """Whether a resource URI has `{variables}`: a resource template, whose handler takes them as parameters."""
+    return "{" in uri
+
+
 def _summary(doc: str | None) -> str:
     return inspect.cleandoc(doc or "")
 
@@ -130,7 +136,7 @@ class ResourceDef:
 
     @property
     def is_template(self) -> bool:
-        return "{" in self.uri
+        return is_template_uri(self.uri)
 
     @property
     def name(self) -> str:
