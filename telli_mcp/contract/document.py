@@ -16,10 +16,10 @@ from importlib import resources
 from typing import Any
 from urllib.parse import unquote
 
-from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
 
-from .formats import FORMAT_CHECKER
 from .request_schema import RequestSchema
+from .validator import contract_validator
 
 __all__ = ["CONTRACT_FILE", "Contract", "Guess", "Operation", "Parameter", "load_contract"]
 
@@ -120,10 +120,10 @@ def load_contract() -> Contract:
     return Contract(json.loads(text))
 
 
-def compile_schema(schema: JsonSchema) -> Draft202012Validator:
-    """A validator for `schema` that also checks the contract's string formats (for answers, which are few and
-    always explained; requests use `RequestSchema`)."""
-    return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+def compile_schema(schema: JsonSchema) -> Validator:
+    """A validator for `schema` as the contract means it (`validator.contract_validator`), for answers, which are
+    few and always explained; requests use `RequestSchema`."""
+    return contract_validator(schema)
 
 
 def _operation(path: str, method: str, spec: dict[str, Any]) -> Operation:
