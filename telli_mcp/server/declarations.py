@@ -17,11 +17,11 @@ is stale. Without the file, a server imports every toolset (`tools.SURFACES`): s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telli_mcp.server.risk import Risk, ToolSpec
 from telli_mcp.server.surface import Instruction, PromptArgument, Surface, is_template_uri
@@ -140,127 +140,51 @@ class ListedPrompt:
         return _listed_as(self, self.module, prompts, ListedPrompt.of, f"prompt {self.name}").load()
 
 
-class _ToolEntry(TypedDict):
-    name: str
-    title: str
-    risk: str
-    idempotent: bool
-    open_world: bool
-    dials: bool
-    description: str
+def _entry(module: str, surface: Surface) -> dict[str, Any]:
+    """One toolset as the file holds it: each item as it is listed (`Listed*.of`), its module said once."""
+
+    def listed(item: ListedTool | ListedResource | ListedPrompt) -> dict[str, Any]:
+        fields = asdict(item)
+        del fields["module"]
+        return fields
+
+    return {
+        "toolset": surface.toolset,
+        "module": module,
+        "tools": [listed(ListedTool.of(tool, module)) for tool in surface.tools],
+        "resources": [listed(ListedResource.of(resource, module)) for resource in surface.resources],
+        "prompts": [listed(ListedPrompt.of(prompt, module)) for prompt in surface.prompts],
+        "instructions": [asdict(line) for line in surface.instructions],
+    }
 
 
-class _ResourceEntry(TypedDict):
-    uri: str
-    title: str
-    mime_type: str
-    name: str
-    description: str
-    uses: list[str]
+def _listed(entry: dict[str, Any]) -> Surface:
+    """`_entry`, read back: JSON's lists become tuples again, the risk a `Risk`."""
+    module = entry["module"]
 
+    def tool(item: dict[str, Any]) -> ListedTool:
+        spec = ToolSpec(**{**item["spec"], "risk": Risk(item["spec"]["risk"])})
+        return ListedTool(spec, item["description"], module)
 
-class _ArgumentEntry(TypedDict):
-    name: str
-    required: bool
-    description: str | None
+    def resource(item: dict[str, Any]) -> ListedResource:
+        return ListedResource(**{**item, "uses": tuple(item["uses"]), "module": module})
 
+    def prompt(item: dict[str, Any]) -> ListedPrompt:
+        arguments = tuple(PromptArgument(**argument) for argument in item["arguments"])
+        return ListedPrompt(**{**item, "arguments": arguments, "uses": tuple(item["uses"]), "module": module})
 
-class _PromptEntry(TypedDict):
-    name: str
-    title: str
-    description: str
-    arguments: list[_ArgumentEntry]
-    uses: list[str]
-
-
-class _InstructionEntry(TypedDict):
-    text: str
-    uses: list[str]
-
-
-class _SurfaceEntry(TypedDict):
-    """One toolset in `declarations.json`."""
-
-    toolset: str
-    module: str
-    tools: list[_ToolEntry]
-    resources: list[_ResourceEntry]
-    prompts: list[_PromptEntry]
-    instructions: list[_InstructionEntry]
-
-
-def _entry(module: str, surface: Surface) -> _SurfaceEntry:
-    return _SurfaceEntry(
-        toolset=surface.toolset,
-        module=module,
-        tools=[
-            _ToolEntry(
-                name=t.spec.name,
-                title=t.spec.title,
-                risk=str(t.spec.risk),
-                idempotent=t.spec.idempotent,
-                open_world=t.spec.open_world,
-                dials=t.spec.dials,
-                description=t.description,
-            )
-            for t in surface.tools
-        ],
-        resources=[
-            _ResourceEntry(
-                uri=r.uri, title=r.title, mime_type=r.mime_type, name=r.name, description=r.description, uses=[*r.uses]
-            )
-            for r in surface.resources
-        ],
-        prompts=[
-            _PromptEntry(
-                name=p.name,
-                title=p.title,
-                description=p.description,
-                arguments=[
-                    _ArgumentEntry(name=a.name, required=a.required, description=a.description) for a in p.arguments
-                ],
-                uses=[*p.uses],
-            )
-            for p in surface.prompts
-        ],
-        instructions=[_InstructionEntry(text=i.text, uses=[*i.uses]) for i in surface.instructions],
-    )
-
-
-def _listed(entry: _SurfaceEntry) -> Surface:
-    module, toolset = entry["module"], entry["toolset"]
     return Surface(
-        toolset,
-        tools=tuple(
-            ListedTool(
-                ToolSpec(t["name"], t["title"], toolset, Risk(t["risk"]), t["idempotent"], t["open_world"], t["dials"]),
-                t["description"],
-                module,
-            )
-            for t in entry["tools"]
-        ),
-        resources=tuple(
-            ListedResource(r["uri"], r["title"], r["mime_type"], r["name"], r["description"], tuple(r["uses"]), module)
-            for r in entry["resources"]
-        ),
-        prompts=tuple(
-            ListedPrompt(
-                p["name"],
-                p["title"],
-                p["description"],
-                tuple(PromptArgument(a["name"], a["required"], a["description"]) for a in p["arguments"]),
-                tuple(p["uses"]),
-                module,
-            )
-            for p in entry["prompts"]
-        ),
-        instructions=tuple(Instruction(i["text"], tuple(i["uses"])) for i in entry["instructions"]),
+        entry["toolset"],
+        tools=tuple(map(tool, entry["tools"])),
+        resources=tuple(map(resource, entry["resources"])),
+        prompts=tuple(map(prompt, entry["prompts"])),
+        instructions=tuple(Instruction(line["text"], tuple(line["uses"])) for line in entry["instructions"]),
     )
 
 
 def render(surfaces: Iterable[tuple[str, Surface]]) -> str:
     """The file's text for these (module, surface) pairs, in order."""
-    entries: list[Any] = [_entry(module, surface) for module, surface in surfaces]
+    entries = [_entry(module, surface) for module, surface in surfaces]
     return json.dumps({"surfaces": entries}, indent=1, ensure_ascii=False) + "\n"
 
 
@@ -281,5 +205,5 @@ def listed_surfaces() -> tuple[Surface, ...]:
         from telli_mcp.server.tools import SURFACES
 
         return SURFACES
-    entries: list[_SurfaceEntry] = json.loads(text)["surfaces"]
+    entries: list[dict[str, Any]] = json.loads(text)["surfaces"]
     return tuple(_listed(entry) for entry in entries)

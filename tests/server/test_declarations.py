@@ -48,9 +48,11 @@ def test_the_listed_surfaces_are_the_declared_ones_entry_by_entry() -> None:
 
 
 def _stale_copy(tmp_path: Path, tool: str, **changes: object) -> Path:
+    """The file with `tool` listed otherwise: `description`, or any field of its spec."""
     data = json.loads(DECLARATIONS_FILE.read_text(encoding="utf-8"))
-    entry = next(t for s in data["surfaces"] for t in s["tools"] if t["name"] == tool)
-    entry.update(changes)
+    entry = next(t for s in data["surfaces"] for t in s["tools"] if t["spec"]["name"] == tool)
+    for field, value in changes.items():
+        (entry if field == "description" else entry["spec"])[field] = value
     stale = tmp_path / "declarations.json"
     stale.write_text(json.dumps(data), encoding="utf-8")
     return stale
